@@ -1,0 +1,211 @@
+"""Plotter: a DataService subscriber that records in ``trigger`` and draws later.
+
+``trigger`` runs on the ingestion thread while the DataService lock is held, so
+it only keeps the newest extracted value. ``draw`` runs in the browser
+session's own periodic callback, the only place that touches the session's
+Bokeh document (ARCHITECTURE.md, point 8).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import panel as pn
+import param
+import scipp as sc
+from bokeh.models import LayoutDOM
+from bokeh.plotting import figure
+
+from app.data import DataService, LatestValueExtractor, UpdateExtractor
+
+from .columns import newest_time_ns, unit_label
+
+logger = logging.getLogger(__name__)
+
+TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+
+
+def format_age(seconds: float) -> str:
+    """Return how old the newest data is, coarse enough not to change every frame."""
+    if seconds < 1:
+        return "age < 1 s"
+    if seconds < 120:
+        return f"age {int(seconds)} s"
+    if seconds < 7200:
+        return f"age {int(seconds // 60)} min"
+    return f"age {seconds / 3600:.1f} h"
+
+
+class Plotter(param.Parameterized):
+    """Base of every plot: one key, one extractor, one Bokeh root per session.
+
+    Subclasses build their Bokeh model in ``_build`` and show a scipp value in
+    ``_show``; the base handles subscription, hand-over between threads and
+    the header (key, unit and age of the newest data).
+    """
+
+    key = param.String(default="", constant=True, doc="DataService key shown.")
+    renderer = param.Selector(
+        default="canvas",
+        objects=["canvas", "webgl"],
+        doc="Bokeh output backend; WebGL costs much browser CPU without a GPU.",
+    )
+    width = param.Integer(default=440, bounds=(150, None))
+    height = param.Integer(default=300, bounds=(100, None))
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key=key, **params)
+        self._lock = threading.Lock()
+        self._pending: Any = None
+        self._has_pending = False
+        self._received_ns: int | None = None
+        self._newest_ns: int | None = None
+        self._unit: sc.Unit | None = None
+        self._last_value: Any = None
+        self._header = ""
+        self._data_service: DataService | None = None
+        self._root: LayoutDOM | None = None
+        self._pane: pn.pane.Bokeh | None = None
+
+    # The subscriber protocol -------------------------------------------------
+    @property
+    def keys(self) -> set[str]:
+        """The keys this plot depends on."""
+        return {self.key}
+
+    @property
+    def extractors(self) -> dict[str, UpdateExtractor]:
+        """How this plot wants to see its key's buffer."""
+        return {self.key: self.make_extractor()}
+
+    def make_extractor(self) -> UpdateExtractor:
+        """Return the extractor; the latest value unless a subclass needs more."""
+        return LatestValueExtractor()
+
+    def trigger(self, store: dict[str, Any]) -> None:
+        """Keep the newest extracted value; drawing waits for the session's frame."""
+        if self.key not in store:
+            return
+        with self._lock:
+            self._pending = store[self.key]
+            self._has_pending = True
+            self._received_ns = time.time_ns()
+
+    # Subscription ------------------------------------------------------------
+    def subscribe(self, data_service: DataService, *, replay: bool = True) -> None:
+        """Register with ``data_service``; ``replay`` hands over current data now."""
+        self._data_service = data_service
+        data_service.register_subscriber(self, replay=replay)
+
+    def unsubscribe(self) -> None:
+        """Unregister from the DataService this plot subscribed to, if any."""
+        if self._data_service is not None:
+            self._data_service.unregister_subscriber(self)
+            self._data_service = None
+
+    # Drawing, only from the session's callback -------------------------------
+    @property
+    def has_pending(self) -> bool:
+        """Whether data arrived since the last frame."""
+        with self._lock:
+            return self._has_pending
+
+    def draw(self, now_ns: int | None = None) -> bool:
+        """Show data that arrived since the last frame and refresh the header.
+
+        Returns
+        -------
+        :
+            Whether new data was drawn.
+        """
+        with self._lock:
+            value, has_value = self._pending, self._has_pending
+            received_ns = self._received_ns
+            self._pending, self._has_pending = None, False
+        self._ensure_root()
+        if has_value:
+            self._newest_ns = self._time_of(value) or received_ns
+            self._last_value = value
+            try:
+                self._show(value)
+            except Exception:
+                logger.exception("key %r: cannot draw %s", self.key, type(value))
+        self._refresh_header(time.time_ns() if now_ns is None else now_ns)
+        return has_value
+
+    def panel(self) -> pn.viewable.Viewable:
+        """Return the Panel object of this plot (built once per plotter)."""
+        self._ensure_root()
+        if self._pane is None:
+            self._pane = pn.pane.Bokeh(self._root)
+        return self._layout(self._pane)
+
+    @property
+    def root(self) -> LayoutDOM:
+        """The Bokeh model drawn into; rebuilt when a display option changes."""
+        self._ensure_root()
+        return self._root
+
+    @property
+    def header(self) -> str:
+        """The header text currently shown: key, unit and age."""
+        return self._header
+
+    # Hooks -------------------------------------------------------------------
+    def _build(self) -> LayoutDOM:
+        raise NotImplementedError
+
+    def _show(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def _set_header(self, text: str) -> None:
+        raise NotImplementedError
+
+    def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
+        """Wrap the pane with this plot's controls; none by default."""
+        return pane
+
+    def _time_of(self, value: Any) -> int | None:
+        return newest_time_ns(value) if isinstance(value, sc.DataArray) else None
+
+    # Helpers for subclasses --------------------------------------------------
+    def _figure(self, **kwargs: Any) -> figure:
+        return figure(
+            width=self.width,
+            height=self.height,
+            output_backend=self.renderer,
+            tools=TOOLS,
+            toolbar_location="right",
+            title=self.key,
+            **kwargs,
+        )
+
+    def _rebuild(self) -> None:
+        """Build a fresh Bokeh model (a scale changed) and show the last value."""
+        self._root = self._build()
+        self._header = ""
+        if self._last_value is not None:
+            self._show(self._last_value)
+        if self._pane is not None:
+            self._pane.object = self._root
+        self._refresh_header(time.time_ns())
+
+    def _ensure_root(self) -> None:
+        if self._root is None:
+            self._root = self._build()
+
+    def _refresh_header(self, now_ns: int) -> None:
+        parts = [self.key]
+        if self._last_value is not None:
+            parts.append(f"[{unit_label(self._unit)}]")
+        if self._newest_ns is None:
+            parts.append("· no data yet")
+        else:
+            parts.append(f"· {format_age(max(0, now_ns - self._newest_ns) / 1e9)}")
+        text = " ".join(parts)
+        if text != self._header:
+            self._header = text
+            self._set_header(text)

@@ -1,0 +1,246 @@
+"""SlidingWindowPlotter: the last n frames of a key, streaming only new frames.
+
+0-D frames become a time series against their ``time`` coord; 1-D frames a
+waterfall, one image row per frame. Each update sends the browser only the
+frames newer than the last one drawn (``ColumnDataSource.stream`` with
+``rollover=n``), never the whole window again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import panel as pn
+import param
+import scipp as sc
+from bokeh.models import ColorBar, ColumnDataSource, LayoutDOM, LinearColorMapper
+
+from app.data import DEFAULT_MAX_SIZE, UpdateExtractor, WindowExtractor
+
+from .base import Plotter
+from .columns import TIME_DIM, axis_label, color_range, epoch_ms, extent, unit_label
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_ROW_MS = 200.0
+
+
+@dataclass(frozen=True)
+class WindowUpdate:
+    """What a window plot must send: new frames appended, or all shown anew."""
+
+    frames: sc.DataArray
+    reset: bool
+
+
+def frame_times_ns(window: sc.DataArray) -> np.ndarray:
+    """Return the window's 1-D ``time`` coord as int64 ns since the epoch."""
+    times = window.coords[TIME_DIM].to(unit="ns").values
+    return np.asarray(times).astype("datetime64[ns]").astype(np.int64)
+
+
+def window_update(
+    window: sc.DataArray, *, last_time_ns: int | None, shown: int, window_size: int
+) -> WindowUpdate | None:
+    """Work out which frames of ``window`` the browser has not seen yet.
+
+    Parameters
+    ----------
+    window:
+        The extracted window, stacked along ``time`` with a 1-D ``time`` coord.
+    last_time_ns:
+        Time of the newest frame drawn so far, ``None`` if nothing was drawn.
+    shown:
+        Number of frames the browser holds now.
+    window_size:
+        The window's ``n``; the browser never holds more.
+
+    Returns
+    -------
+    :
+        ``None`` if nothing is new; a reset when the history restarted (the
+        window is shorter than old plus new frames, or time went backwards).
+    """
+    times = frame_times_ns(window)
+    if last_time_ns is None:
+        return WindowUpdate(frames=window, reset=True)
+    is_new = times > last_time_ns
+    n_new = int(is_new.sum())
+    continues = n_new == 0 or bool(is_new[-n_new:].all())
+    expected = min(window_size, shown + n_new)
+    went_back = times.size > 0 and int(times[-1]) < last_time_ns
+    if len(times) < expected or went_back or not continues:
+        return WindowUpdate(frames=window, reset=True)
+    if n_new == 0:
+        return None
+    return WindowUpdate(frames=window[TIME_DIM, len(times) - n_new :], reset=False)
+
+
+class SlidingWindowPlotter(Plotter):
+    """The last ``window_size`` frames of a 0-D (time series) or 1-D (waterfall) key.
+
+    The operator changes ``window_size`` from the UI: the subscription is
+    replaced by one with a new ``WindowExtractor`` (the buffer grows) and the
+    current window is drawn anew.
+    """
+
+    window_size = param.Integer(
+        default=100, bounds=(1, DEFAULT_MAX_SIZE), doc="Frames shown (n)."
+    )
+    frame_ndim = param.Selector(default=0, objects=[0, 1], constant=True)
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key, **params)
+        self._last_time_ns: int | None = None
+        self._shown = 0
+        self._needs_reset = False
+        self._structure: tuple | None = None
+        if self.frame_ndim == 0:
+            columns = {"time": [], "value": []}
+        else:
+            columns = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
+        self.source = ColumnDataSource(data=columns, name=f"window:{key}")
+
+    def make_extractor(self) -> UpdateExtractor:
+        return WindowExtractor(self.window_size)
+
+    @property
+    def shown(self) -> int:
+        """Number of frames the browser holds."""
+        return self._shown
+
+    # Building ----------------------------------------------------------------
+    def _build(self) -> LayoutDOM:
+        if self.frame_ndim == 0:
+            self._fig = self._figure(x_axis_type="datetime")
+            self._fig.line("time", "value", source=self.source, line_width=1.5)
+            self._fig.xaxis[0].axis_label = "time"
+        else:
+            self._fig = self._figure(y_axis_type="datetime")
+            self._mapper = LinearColorMapper(palette="Viridis256")
+            self._fig.image(
+                image="image",
+                x="x",
+                y="y",
+                dw="dw",
+                dh="dh",
+                source=self.source,
+                color_mapper=self._mapper,
+            )
+            self._color_bar = ColorBar(color_mapper=self._mapper, title="")
+            self._fig.add_layout(self._color_bar, "right")
+            self._fig.yaxis[0].axis_label = "time"
+        return self._fig
+
+    def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
+        size = pn.widgets.IntInput.from_param(
+            self.param.window_size, name="window (frames)", width=140
+        )
+        return pn.Column(size, pane)
+
+    @param.depends("window_size", watch=True)
+    def _on_window_size(self) -> None:
+        with self._lock:
+            self._needs_reset = True
+        data_service = self._data_service
+        if data_service is not None:
+            # keys/extractors are read once at registration: register anew.
+            self.unsubscribe()
+            self.subscribe(data_service, replay=True)
+
+    # Drawing -----------------------------------------------------------------
+    def _show(self, value: Any) -> None:
+        if not isinstance(value, sc.DataArray) or TIME_DIM not in value.coords:
+            logger.error("key %r: a window needs a DataArray with a time coord", self.key)
+            return
+        if value.ndim != self.frame_ndim + 1:
+            logger.error(
+                "key %r: expected %d-D frames, got dims %s",
+                self.key,
+                self.frame_ndim,
+                value.dims,
+            )
+            return
+        with self._lock:
+            force_reset, self._needs_reset = self._needs_reset, False
+        structure = self._structure_of(value)
+        update = window_update(
+            value,
+            last_time_ns=None if force_reset else self._last_time_ns,
+            shown=self._shown,
+            window_size=self.window_size,
+        )
+        if update is None:
+            return
+        if structure != self._structure:
+            update = WindowUpdate(frames=value, reset=True)
+            self._structure = structure
+        self._unit = value.unit
+        columns = self._columns(update.frames, reset=update.reset)
+        if update.reset:
+            self.source.data = columns
+            self._shown = update.frames.sizes[TIME_DIM]
+        else:
+            self.source.stream(columns, rollover=self.window_size)
+            self._shown = min(self.window_size, self._shown + update.frames.sizes[TIME_DIM])
+        self._last_time_ns = int(frame_times_ns(value)[-1])
+        self._label(value)
+
+    def _structure_of(self, window: sc.DataArray) -> tuple:
+        if self.frame_ndim == 0:
+            return (window.unit,)
+        dim = window.dims[1]
+        coord = window.coords[dim] if dim in window.coords else None
+        return (window.unit, dim, extent(coord, window.sizes[dim]))
+
+    def _columns(self, frames: sc.DataArray, *, reset: bool) -> dict[str, Any]:
+        times_ms = epoch_ms(frames.coords[TIME_DIM])
+        if self.frame_ndim == 0:
+            return {"time": times_ms, "value": frames.values.astype(np.float64)}
+        previous_ms = None if reset else self._last_time_ns / 1e6
+        starts, heights = _row_spans(times_ms, previous_ms)
+        dim = frames.dims[1]
+        coord = frames.coords[dim] if dim in frames.coords else None
+        x0, dw = extent(coord, frames.sizes[dim])
+        rows = frames.values.astype(np.float32)
+        return {
+            "image": [row[np.newaxis, :] for row in rows],
+            "x": np.full(len(rows), x0),
+            "y": starts,
+            "dw": np.full(len(rows), dw),
+            "dh": heights,
+        }
+
+    def _label(self, window: sc.DataArray) -> None:
+        if self.frame_ndim == 0:
+            label = axis_label(window.name or "value", window.unit)
+            if self._fig.yaxis[0].axis_label != label:
+                self._fig.yaxis[0].axis_label = label
+            return
+        low, high = color_range(window.values, log=False)
+        self._mapper.update(low=low, high=high)
+        dim = window.dims[1]
+        coord = window.coords[dim] if dim in window.coords else None
+        label = axis_label(dim, coord.unit if coord is not None else None)
+        if self._fig.xaxis[0].axis_label != label:
+            self._fig.xaxis[0].axis_label = label
+        if self._color_bar.title != unit_label(window.unit):
+            self._color_bar.title = unit_label(window.unit)
+
+    def _set_header(self, text: str) -> None:
+        self._fig.title.text = text
+
+
+def _row_spans(
+    times_ms: np.ndarray, previous_ms: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return start and height of each waterfall row: from the frame before to it."""
+    if previous_ms is None:
+        gaps = np.diff(times_ms)
+        typical = float(np.median(gaps)) if gaps.size else FALLBACK_ROW_MS
+        previous_ms = times_ms[0] - typical
+    starts = np.concatenate([[previous_ms], times_ms[:-1]])
+    return starts, times_ms - starts

@@ -1,0 +1,54 @@
+"""ValuePanel: the latest scalar of a key with its unit and age, as text."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import param
+import scipp as sc
+from bokeh.models import Div, LayoutDOM
+
+from .base import Plotter
+from .columns import unit_label
+
+
+class ValuePanel(Plotter):
+    """Latest 0-D value (a log such as a sample temperature) as large text."""
+
+    precision = param.Integer(default=4, bounds=(1, 12), doc="Significant digits.")
+    width = param.Integer(default=260, bounds=(150, None))
+    height = param.Integer(default=90, bounds=(60, None))
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key, **params)
+        self._value_text = "–"
+
+    def _build(self) -> LayoutDOM:
+        self._div = Div(width=self.width, height=self.height, name=f"value:{self.key}")
+        self._render()
+        return self._div
+
+    def _show(self, value: Any) -> None:
+        if isinstance(value, sc.DataArray | sc.Variable):
+            self._unit = value.unit
+            text = f"{value.value:.{self.precision}g}"
+            if value.variance is not None:
+                text += f" ± {value.variance**0.5:.2g}"
+            self._value_text = f"{text} {unit_label(value.unit)}"
+        else:
+            self._value_text = str(value)
+        self._render()
+
+    def _set_header(self, text: str) -> None:
+        self._render()
+
+    def _render(self) -> None:
+        age = self.header.split("· ")[-1] if self.header else "no data yet"
+        self._div.text = (
+            '<div style="font-family:sans-serif">'
+            f'<div style="font-size:90%;color:#555">{html.escape(self.key)}</div>'
+            f'<div style="font-size:170%;font-weight:bold">'
+            f"{html.escape(self._value_text)}</div>"
+            f'<div style="font-size:80%;color:#777">{html.escape(age)}</div></div>'
+        )
