@@ -1,0 +1,67 @@
+"""The seam between where data comes from and the DataService: messages and sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import scipp as sc
+
+TIME_DIM = "time"
+"""Name of the 0-D coord that carries a value's timestamp (and the stacking dim)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One value of one key, as it arrived.
+
+    Parameters
+    ----------
+    key:
+        Name of the stream, e.g. ``'monitor/m1'``; for Kafka the source name.
+    value:
+        The frame; scipp values carry ``timestamp`` as a 0-D ``time`` coord.
+    timestamp:
+        When the value was measured, in ns since the Unix epoch.
+    """
+
+    key: str
+    value: Any
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """What a source tells the operator about itself, for the status line."""
+
+    connected: bool
+    description: str
+
+
+@runtime_checkable
+class MessageSource(Protocol):
+    """Anything that hands out the messages that have arrived since the last call."""
+
+    def get_messages(self) -> list[Message]:
+        """The messages that have arrived, oldest first; never blocks."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads; idempotent."""
+        ...
+
+    @property
+    def status(self) -> SourceStatus:
+        """Whether the source reaches its data, in words for the operator."""
+        ...
+
+
+def time_coord(timestamp_ns: int) -> sc.Variable:
+    """The 0-D ``time`` coord (datetime64, unit ns) for a timestamp."""
+    return sc.datetime(int(timestamp_ns), unit="ns")
+
+
+def stamped(value: sc.DataArray, timestamp_ns: int) -> sc.DataArray:
+    """``value`` with its timestamp as 0-D ``time`` coord (in place; returned)."""
+    value.coords[TIME_DIM] = time_coord(timestamp_ns)
+    return value

@@ -1,0 +1,216 @@
+"""Tests of app/orchestrator.py against the real DataService."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import pytest
+
+from app.data import DataService, LatestValueExtractor, WindowExtractor
+from app.orchestrator import INVALID_KEY, Orchestrator
+from app.sources.message import Message, SourceStatus
+from app.sources.simulated import SimulatedInstrument
+
+
+class ListSource:
+    """A source that hands out the batches it was given, one per call."""
+
+    def __init__(self, *batches: list[Message]) -> None:
+        self._batches = list(batches)
+        self.calls = 0
+
+    def get_messages(self) -> list[Message]:
+        self.calls += 1
+        return self._batches.pop(0) if self._batches else []
+
+    def close(self) -> None:
+        self._batches.clear()
+
+    @property
+    def status(self) -> SourceStatus:
+        return SourceStatus(connected=True, description="list")
+
+
+class RecordingSubscriber:
+    def __init__(self, extractors: dict[str, Any]) -> None:
+        self._extractors = extractors
+        self.triggers: list[dict[str, Any]] = []
+
+    @property
+    def keys(self) -> set[str]:
+        return set(self._extractors)
+
+    @property
+    def extractors(self) -> dict[str, Any]:
+        return self._extractors
+
+    def trigger(self, store: dict[str, Any]) -> None:
+        self.triggers.append(dict(store))
+
+
+def msg(key: Any, value: Any, timestamp: int = 0) -> Message:
+    return Message(key=key, value=value, timestamp=timestamp)
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met before the deadline")
+        time.sleep(0.005)
+
+
+def test_batch_reaches_window_subscriber_in_one_trigger_with_every_value() -> None:
+    ds = DataService()
+    window = RecordingSubscriber({"k": WindowExtractor(10)})
+    latest = RecordingSubscriber({"k": LatestValueExtractor()})
+    ds.register_subscriber(window)
+    ds.register_subscriber(latest)
+    orchestrator = Orchestrator(
+        ListSource([msg("k", 20), msg("k", 30), msg("k", 40)]), ds
+    )
+
+    assert orchestrator.update() == 3
+
+    assert window.triggers == [{"k": [20, 30, 40]}]
+    assert latest.triggers == [{"k": 40}]
+    assert ds["k"] == 40
+
+
+def test_batch_with_bad_message_still_applies_the_others() -> None:
+    ds = DataService()
+    window = RecordingSubscriber({"k": WindowExtractor(10)})
+    ds.register_subscriber(window)
+    batch = [msg("k", 1), msg("", 2), msg(None, 3), msg("k", 4)]
+    orchestrator = Orchestrator(ListSource(batch), ds)
+
+    assert orchestrator.update() == 2
+
+    assert window.triggers == [{"k": [1, 4]}]
+    stats = orchestrator.stats
+    assert stats.applied == 2
+    assert dict(stats.rejected) == {INVALID_KEY: 2}
+    assert stats.batches == 1
+    assert stats.last_batch_size == 4
+
+
+class RefusingSink:
+    """A sink that refuses negative values, as any DataSink may refuse a value."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[Any]] = {}
+        self.transactions = 0
+
+    def transaction(self) -> AbstractContextManager[None]:
+        self.transactions += 1
+        return nullcontext()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if value < 0:
+            raise ValueError(f"key {key!r}: negative value {value}")
+        self.values.setdefault(key, []).append(value)
+
+
+def test_value_the_sink_raises_on_is_counted_by_exception_type() -> None:
+    sink = RefusingSink()
+    orchestrator = Orchestrator(
+        ListSource([msg("a", 1), msg("a", -1), msg("b", 2)]), sink
+    )
+
+    assert orchestrator.update() == 2
+
+    assert sink.values == {"a": [1], "b": [2]}
+    assert dict(orchestrator.stats.rejected) == {"ValueError": 1}
+    assert sink.transactions == 1
+
+
+def test_cap_splits_backlog_over_updates_in_order() -> None:
+    ds = DataService()
+    window = RecordingSubscriber({"k": WindowExtractor(100)})
+    ds.register_subscriber(window)
+    source = ListSource([msg("k", i) for i in range(7)], [msg("k", 7)])
+    orchestrator = Orchestrator(source, ds, max_messages_per_update=3)
+
+    applied = [orchestrator.update() for _ in range(4)]
+
+    assert applied == [3, 3, 1, 1]
+    assert [t["k"][-1] for t in window.triggers] == [2, 5, 6, 7]
+    assert window.triggers[-1]["k"] == list(range(8))
+    # The source is only asked again once the backlog is applied.
+    assert source.calls == 2
+    assert orchestrator.stats.batches == 4
+    assert orchestrator.stats.last_batch_size == 1
+
+
+def test_update_without_messages_opens_no_transaction() -> None:
+    sink = RefusingSink()
+    orchestrator = Orchestrator(ListSource(), sink)
+
+    assert orchestrator.update() == 0
+
+    assert sink.transactions == 0
+    assert orchestrator.stats.batches == 0
+
+
+def test_stats_is_a_snapshot() -> None:
+    orchestrator = Orchestrator(ListSource([msg("k", 1)], [msg("", 2)]), DataService())
+    before = orchestrator.stats
+
+    orchestrator.update()
+    orchestrator.update()
+
+    assert before.applied == 0
+    assert dict(before.rejected) == {}
+    assert orchestrator.stats.applied == 1
+    with pytest.raises(TypeError):
+        orchestrator.stats.rejected[INVALID_KEY] = 0  # type: ignore[index]
+
+
+def test_cap_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_messages_per_update"):
+        Orchestrator(ListSource(), DataService(), max_messages_per_update=0)
+
+
+def test_background_thread_applies_simulated_instrument() -> None:
+    ds = DataService()
+    source = SimulatedInstrument(seed=1, rate_hz=50.0, streams=["log/motor_x"])
+    orchestrator = Orchestrator(source, ds)
+
+    orchestrator.start(period_s=0.01)
+    orchestrator.start(period_s=0.01)  # idempotent
+    try:
+        wait_until(lambda: orchestrator.stats.applied >= 3)
+        assert orchestrator.running
+    finally:
+        orchestrator.stop()
+    orchestrator.stop()  # idempotent
+
+    assert not orchestrator.running
+    assert "log/motor_x" in ds
+    assert ds["log/motor_x"].unit == "mm"
+
+
+class FailingOnceSource(ListSource):
+    def get_messages(self) -> list[Message]:
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionError("source hiccup")
+        return [msg("k", self.calls)]
+
+
+def test_background_thread_survives_a_failing_source() -> None:
+    ds = DataService()
+    orchestrator = Orchestrator(FailingOnceSource(), ds)
+
+    orchestrator.start(period_s=0.005)
+    try:
+        wait_until(lambda: orchestrator.stats.applied >= 1)
+    finally:
+        orchestrator.stop()
+
+    assert "k" in ds
+    assert not any(t.name == "orchestrator" for t in threading.enumerate())
