@@ -60,8 +60,8 @@ class ImagePlotter(Plotter):
 
     def _show(self, value: sc.DataArray) -> None:
         y_dim, x_dim = value.dims
-        x_coord = value.coords[x_dim] if x_dim in value.coords else None
-        y_coord = value.coords[y_dim] if y_dim in value.coords else None
+        x_coord = value.coords.get(x_dim, None)
+        y_coord = value.coords.get(y_dim, None)
         x0, dw = extent(x_coord, value.sizes[x_dim])
         y0, dh = extent(y_coord, value.sizes[y_dim])
         image = plottable(value.values, log=self.log_color)

@@ -37,7 +37,7 @@ class LinePlotter(Plotter):
 
     def _show(self, value: sc.DataArray) -> None:
         (dim,) = value.dims
-        coord = value.coords[dim] if dim in value.coords else None
+        coord = value.coords.get(dim, None)
         length = value.sizes[dim]
         x = (
             centers(coord, length)

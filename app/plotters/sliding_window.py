@@ -154,7 +154,9 @@ class SlidingWindowPlotter(Plotter):
     # Drawing -----------------------------------------------------------------
     def _show(self, value: Any) -> None:
         if not isinstance(value, sc.DataArray) or TIME_DIM not in value.coords:
-            logger.error("key %r: a window needs a DataArray with a time coord", self.key)
+            logger.error(
+                "key %r: a window needs a DataArray with a time coord", self.key
+            )
             return
         if value.ndim != self.frame_ndim + 1:
             logger.error(
@@ -185,7 +187,9 @@ class SlidingWindowPlotter(Plotter):
             self._shown = update.frames.sizes[TIME_DIM]
         else:
             self.source.stream(columns, rollover=self.window_size)
-            self._shown = min(self.window_size, self._shown + update.frames.sizes[TIME_DIM])
+            self._shown = min(
+                self.window_size, self._shown + update.frames.sizes[TIME_DIM]
+            )
         self._last_time_ns = int(frame_times_ns(value)[-1])
         self._label(value)
 
@@ -193,7 +197,7 @@ class SlidingWindowPlotter(Plotter):
         if self.frame_ndim == 0:
             return (window.unit,)
         dim = window.dims[1]
-        coord = window.coords[dim] if dim in window.coords else None
+        coord = window.coords.get(dim, None)
         return (window.unit, dim, extent(coord, window.sizes[dim]))
 
     def _columns(self, frames: sc.DataArray, *, reset: bool) -> dict[str, Any]:
@@ -203,7 +207,7 @@ class SlidingWindowPlotter(Plotter):
         previous_ms = None if reset else self._last_time_ns / 1e6
         starts, heights = _row_spans(times_ms, previous_ms)
         dim = frames.dims[1]
-        coord = frames.coords[dim] if dim in frames.coords else None
+        coord = frames.coords.get(dim, None)
         x0, dw = extent(coord, frames.sizes[dim])
         rows = frames.values.astype(np.float32)
         return {
@@ -223,7 +227,7 @@ class SlidingWindowPlotter(Plotter):
         low, high = color_range(window.values, log=False)
         self._mapper.update(low=low, high=high)
         dim = window.dims[1]
-        coord = window.coords[dim] if dim in window.coords else None
+        coord = window.coords.get(dim, None)
         label = axis_label(dim, coord.unit if coord is not None else None)
         if self._fig.xaxis[0].axis_label != label:
             self._fig.xaxis[0].axis_label = label

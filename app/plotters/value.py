@@ -22,7 +22,7 @@ class ValuePanel(Plotter):
 
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key, **params)
-        self._value_text = "–"
+        self._value_text = "no data yet"
 
     def _build(self) -> LayoutDOM:
         self._div = Div(width=self.width, height=self.height, name=f"value:{self.key}")

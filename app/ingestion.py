@@ -1,0 +1,136 @@
+"""The one ingestion of a server process: source -> Orchestrator -> DataService.
+
+``panel serve`` runs ``app/dashboard.py`` once per browser session, but this
+module is imported once per process, so what it holds is shared by every
+session and outlives them (ARCHITECTURE.md, point 9).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from app.data import DataService
+from app.orchestrator import Orchestrator
+from app.sources import MessageSource, SimulatedInstrument, SourceStatus
+
+from .options import DashboardOptions
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestionSnapshot:
+    """Counters for the status line, read at one moment."""
+
+    at_ns: int
+    applied: int
+    rejected: int
+    source: SourceStatus
+    memory_bytes: int
+    subscribers: int
+    sessions: int
+
+
+def make_source(options: DashboardOptions) -> MessageSource:
+    """Return the message source the options ask for."""
+    if options.source == "kafka":
+        # Imported here: the kafka extra is optional for a simulated dashboard.
+        from app.sources.kafka import KafkaSource
+
+        return KafkaSource(options.bootstrap_servers, list(options.topics))
+    streams = [key for key in options.keys if key in SimulatedInstrument().keys]
+    return SimulatedInstrument(
+        rate_hz=options.simulated_rate_hz, streams=streams or None
+    )
+
+
+class Ingestion:
+    """A DataService fed by an Orchestrator thread, and the sessions that watch it.
+
+    Parameters
+    ----------
+    source:
+        Where messages come from.
+    ingest_period_s:
+        Seconds between two drains of the source.
+    data_service:
+        The store to fill; a fresh one by default.
+    """
+
+    def __init__(
+        self,
+        source: MessageSource,
+        *,
+        ingest_period_s: float,
+        data_service: DataService | None = None,
+    ) -> None:
+        self.data_service = data_service if data_service is not None else DataService()
+        self.source = source
+        self.orchestrator = Orchestrator(source, self.data_service)
+        self._ingest_period_s = ingest_period_s
+        self._sessions = 0
+        self._sessions_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the ingestion thread (idempotent)."""
+        self.orchestrator.start(self._ingest_period_s)
+
+    def stop(self) -> None:
+        """Stop the ingestion thread and close the source."""
+        self.orchestrator.stop()
+        self.source.close()
+
+    def session_opened(self) -> None:
+        """Count a browser session that connected."""
+        with self._sessions_lock:
+            self._sessions += 1
+
+    def session_closed(self) -> None:
+        """Count a browser session that went away."""
+        with self._sessions_lock:
+            self._sessions -= 1
+
+    @property
+    def sessions(self) -> int:
+        """Browser sessions connected now."""
+        return self._sessions
+
+    def snapshot(self) -> IngestionSnapshot:
+        """Read the counters the status line shows."""
+        stats = self.orchestrator.stats
+        return IngestionSnapshot(
+            at_ns=time.monotonic_ns(),
+            applied=stats.applied,
+            rejected=sum(stats.rejected.values()),
+            source=self.source.status,
+            memory_bytes=self.data_service.memory_bytes(),
+            subscribers=self.data_service.subscriber_count,
+            sessions=self._sessions,
+        )
+
+
+_process_ingestion: Ingestion | None = None
+_process_lock = threading.Lock()
+
+
+def process_ingestion(options: DashboardOptions) -> Ingestion:
+    """Return this process's running ingestion, starting it on the first call.
+
+    Later calls return the same object whatever their options: the first
+    session (or ``panel serve --warm``) decides what the process ingests.
+    """
+    global _process_ingestion
+    with _process_lock:
+        if _process_ingestion is None:
+            ingestion = Ingestion(
+                make_source(options), ingest_period_s=options.ingest_period_s
+            )
+            ingestion.start()
+            atexit.register(ingestion.stop)
+            logger.info("ingestion started: %s", ingestion.source.status.description)
+            _process_ingestion = ingestion
+        return _process_ingestion

@@ -1,0 +1,133 @@
+"""Start ``panel serve app/dashboard.py`` on a free loopback port, stop it by PID.
+
+For tests and benchmarks, which need the real server in its own process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+DASHBOARD = REPO / "app" / "dashboard.py"
+APP_PATH = "/dashboard"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A running ``panel serve`` process."""
+
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def url(self) -> str:
+        """Address of the dashboard page."""
+        return f"http://127.0.0.1:{self.port}{APP_PATH}"
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def get(self, timeout_s: float = 30.0) -> int:
+        """GET the page once (no websocket follows) and return the HTTP status."""
+        with urllib.request.urlopen(self.url, timeout=timeout_s) as response:
+            response.read()
+            return response.status
+
+
+def _wait_until_listening(server: LocalServer, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"panel serve exited early:\n{server.log()}")
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)  # polling interval, bounded by the deadline
+    raise TimeoutError(f"panel serve did not listen in time:\n{server.log()}")
+
+
+@contextmanager
+def serve_dashboard(
+    app_args: Sequence[str] = (),
+    *,
+    serve_args: Sequence[str] = (),
+    startup_timeout_s: float = 90.0,
+) -> Iterator[LocalServer]:
+    """Run the dashboard in its own ``panel serve`` process while in the block.
+
+    Parameters
+    ----------
+    app_args:
+        Dashboard options, passed after ``--args``.
+    serve_args:
+        Extra ``panel serve`` options, e.g. session lifetimes.
+    startup_timeout_s:
+        How long to wait for the port to accept connections.
+    """
+    port = free_port()
+    panel = Path(sys.executable).with_name("panel")
+    command = [
+        str(panel),
+        "serve",
+        str(DASHBOARD),
+        "--address",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--allow-websocket-origin",
+        f"127.0.0.1:{port}",
+        "--warm",
+        *serve_args,
+    ]
+    if app_args:
+        command += ["--args", *app_args]
+    log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
+        prefix="panel-serve-", suffix=".log", delete=False
+    )
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, env=os.environ
+    )
+    server = LocalServer(process=process, port=port, log_path=Path(log_file.name))
+    try:
+        _wait_until_listening(server, time.monotonic() + startup_timeout_s)
+        yield server
+    finally:
+        _stop(process)
+        log_file.close()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)

@@ -1,0 +1,165 @@
+"""Dashboard options, from ``panel serve ... --args`` or environment variables.
+
+A command-line argument wins over its environment variable, which wins over the
+default. Port and address belong to ``panel serve`` itself (see the Makefile).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "DASHBOARD_"
+
+
+@dataclass(frozen=True)
+class DashboardOptions:
+    """What one server process ingests and how its sessions draw.
+
+    Parameters
+    ----------
+    source:
+        ``simulated`` (the default) or ``kafka``.
+    bootstrap_servers:
+        Kafka brokers, ``host:port[,host:port]``.
+    topics:
+        Kafka topics to consume.
+    frame_period_s:
+        How often each browser session draws what changed.
+    window_size:
+        Frames shown by sliding windows until the operator changes it.
+    renderer:
+        Bokeh output backend, ``canvas`` or ``webgl``.
+    keys:
+        Keys to plot; empty means every key that arrives.
+    simulated_rate_hz:
+        Ticks per second of the simulated instrument.
+    ingest_period_s:
+        How often the ingestion loop drains the source.
+    """
+
+    source: str = "simulated"
+    bootstrap_servers: str = "localhost:9092"
+    topics: tuple[str, ...] = ("dashboard",)
+    frame_period_s: float = 0.2
+    window_size: int = 100
+    renderer: str = "canvas"
+    keys: tuple[str, ...] = ()
+    simulated_rate_hz: float = 5.0
+    ingest_period_s: float = 0.05
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _positive(kind: type) -> type:
+    def parse(text: str) -> float | int:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    defaults = DashboardOptions()
+    parser = argparse.ArgumentParser(
+        prog="panel serve app/dashboard.py --args",
+        description="Live-data dashboard of a neutron-scattering instrument.",
+    )
+
+    def option(flag: str, env: str, default: object, **kwargs: Any) -> None:
+        name = ENV_PREFIX + env
+        help_text = kwargs.pop("help")
+        if name in environ:
+            # Parsed like the argument, so a bad variable fails as loudly.
+            default = kwargs.get("type", str)(environ[name])
+            choices = kwargs.get("choices")
+            if choices is not None and default not in choices:
+                parser.error(f"{name}={environ[name]!r}: choose from {choices}")
+        parser.add_argument(
+            flag, default=default, help=f"{help_text} (env {name})", **kwargs
+        )
+
+    option(
+        "--source",
+        "SOURCE",
+        defaults.source,
+        choices=["simulated", "kafka"],
+        help="where data comes from",
+    )
+    option(
+        "--bootstrap-servers",
+        "BOOTSTRAP_SERVERS",
+        defaults.bootstrap_servers,
+        help="Kafka brokers",
+    )
+    option(
+        "--topics",
+        "TOPICS",
+        defaults.topics,
+        type=_csv,
+        help="Kafka topics, comma-separated",
+    )
+    option(
+        "--frame-period",
+        "FRAME_PERIOD",
+        defaults.frame_period_s,
+        type=_positive(float),
+        help="seconds between two frames drawn by a browser session",
+    )
+    option(
+        "--window-size",
+        "WINDOW_SIZE",
+        defaults.window_size,
+        type=_positive(int),
+        help="initial frames shown by sliding windows",
+    )
+    option(
+        "--renderer",
+        "RENDERER",
+        defaults.renderer,
+        choices=["canvas", "webgl"],
+        help="Bokeh output backend",
+    )
+    option(
+        "--keys", "KEYS", defaults.keys, type=_csv, help="keys to plot, comma-separated"
+    )
+    option(
+        "--simulated-rate",
+        "SIMULATED_RATE",
+        defaults.simulated_rate_hz,
+        type=_positive(float),
+        help="ticks per second of the simulated instrument",
+    )
+    option(
+        "--ingest-period",
+        "INGEST_PERIOD",
+        defaults.ingest_period_s,
+        type=_positive(float),
+        help="seconds between two drains of the source",
+    )
+    return parser
+
+
+def parse_options(
+    argv: Sequence[str], environ: Mapping[str, str] | None = None
+) -> DashboardOptions:
+    """Return the options given by ``argv`` and ``environ`` (``DASHBOARD_*``)."""
+    args = _parser(environ or {}).parse_args(list(argv))
+    return DashboardOptions(
+        source=args.source,
+        bootstrap_servers=args.bootstrap_servers,
+        topics=tuple(args.topics),
+        frame_period_s=args.frame_period,
+        window_size=args.window_size,
+        renderer=args.renderer,
+        keys=tuple(args.keys),
+        simulated_rate_hz=args.simulated_rate,
+        ingest_period_s=args.ingest_period,
+    )
