@@ -1,0 +1,42 @@
+import numpy as np
+from bokeh.models import LinearColorMapper, LogColorMapper
+from plotter_frames import T0_NS, image
+
+from app.data import DataService
+from app.plotters import ImagePlotter
+
+
+def test_image_shows_latest_frame_with_extent_and_colorbar_unit(
+    data_service: DataService,
+) -> None:
+    plotter = ImagePlotter("detector/panel_0")
+    plotter.subscribe(data_service)
+    data_service["detector/panel_0"] = image(0)
+    data_service["detector/panel_0"] = image(1, unit="counts/s")
+    plotter.draw(now_ns=T0_NS)
+
+    data = plotter.source.data
+    np.testing.assert_allclose(data["image"][0], image(1).values)
+    # x holds centres 0..3 (widened by half a pixel), y holds edges -3..3.
+    assert (data["x"][0], data["dw"][0]) == (-0.5, 4.0)
+    assert (data["y"][0], data["dh"][0]) == (-3.0, 6.0)
+    (color_bar,) = [r for r in plotter.root.right if hasattr(r, "color_mapper")]
+    assert color_bar.title == "counts/s"
+    assert (color_bar.color_mapper.low, color_bar.color_mapper.high) == (1.0, 12.0)
+    assert plotter.root.xaxis[0].axis_label == "x [mm]"
+
+
+def test_log_color_switches_mapper_and_hides_non_positive_pixels(
+    data_service: DataService,
+) -> None:
+    plotter = ImagePlotter("detector/panel_0")
+    plotter.subscribe(data_service)
+    data_service["detector/panel_0"] = image(0)
+    plotter.draw(now_ns=T0_NS)
+    assert isinstance(plotter._mapper, LinearColorMapper)
+
+    plotter.log_color = True
+
+    assert isinstance(plotter._mapper, LogColorMapper)
+    assert np.isnan(plotter.source.data["image"][0][0, 0])
+    assert plotter._mapper.low == 1.0

@@ -1,0 +1,187 @@
+import numpy as np
+import pytest
+import scipp as sc
+from bokeh.document import Document
+from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
+from plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum
+
+from app.data import DataService
+from app.plotters import SlidingWindowPlotter, window_update
+
+
+def window_of(*indices: int) -> sc.DataArray:
+    """A window as the DataService stacks it: a 1-D time coord, even for one frame."""
+    frames = [scalar(i) for i in indices]
+    window = sc.concat([frame.drop_coords("time") for frame in frames], "time")
+    window.coords["time"] = sc.concat(
+        [frame.coords["time"] for frame in frames], "time"
+    )
+    return window
+
+
+def feed(data_service: DataService, key: str, indices, make=scalar) -> None:
+    for index in indices:
+        data_service[key] = make(index)
+
+
+class TestWindowUpdate:
+    def test_first_window_is_shown_whole(self) -> None:
+        update = window_update(
+            window_of(0, 1), last_time_ns=None, shown=0, window_size=5
+        )
+        assert update.reset
+        assert update.frames.sizes["time"] == 2
+
+    def test_only_frames_newer_than_the_last_drawn_are_new(self) -> None:
+        update = window_update(
+            window_of(1, 2, 3, 4),
+            last_time_ns=T0_NS + 2 * PERIOD_NS,
+            shown=3,
+            window_size=4,
+        )
+        assert not update.reset
+        assert list(update.frames.values) == [3.0, 4.0]
+
+    def test_nothing_new_gives_none(self) -> None:
+        update = window_update(
+            window_of(0, 1), last_time_ns=T0_NS + PERIOD_NS, shown=2, window_size=5
+        )
+        assert update is None
+
+    def test_window_shorter_than_shown_plus_new_means_history_restarted(
+        self,
+    ) -> None:
+        update = window_update(
+            window_of(7), last_time_ns=T0_NS + 6 * PERIOD_NS, shown=5, window_size=5
+        )
+        assert update.reset
+        assert list(update.frames.values) == [7.0]
+
+    def test_time_going_backwards_resets(self) -> None:
+        update = window_update(
+            window_of(0, 1), last_time_ns=T0_NS + 9 * PERIOD_NS, shown=2, window_size=5
+        )
+        assert update.reset
+
+
+def test_time_series_streams_only_new_points(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=4)
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    feed(data_service, "log/t", range(3))
+    plotter.draw()
+    document_events.clear()
+
+    with data_service.transaction():
+        feed(data_service, "log/t", [3, 4])
+    plotter.draw()
+
+    (streamed,) = document_events.of_kind(ColumnsStreamedEvent)
+    assert list(streamed.data["value"]) == [3.0, 4.0]
+    assert streamed.rollover == 4
+    assert document_events.of_kind(ColumnDataChangedEvent) == []
+
+
+@pytest.mark.parametrize("window_size", [1, 3, 10])
+def test_window_holds_exactly_n_points_once_n_arrived_and_never_more(
+    data_service: DataService, window_size: int
+) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=window_size)
+    document = Document()
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    # Draws after one, two and three updates, as frames would see them.
+    for index in range(3 * window_size):
+        with data_service.transaction():
+            feed(data_service, "log/t", range(2 * index, 2 * index + 2))
+        plotter.draw()
+        expected = min(window_size, 2 * index + 2)
+        values = list(plotter.source.data["value"])
+        assert len(values) == expected
+        assert values == [
+            float(v) for v in range(2 * index + 2 - expected, 2 * index + 2)
+        ]
+    assert plotter.shown == window_size
+
+
+def test_restarted_history_replaces_the_shown_window(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=5)
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    feed(data_service, "log/t", range(5))
+    plotter.draw()
+    document_events.clear()
+
+    # Another unit does not fit the buffer: the key's history starts anew.
+    data_service["log/t"] = scalar(5, unit="mK")
+    plotter.draw()
+
+    assert list(plotter.source.data["value"]) == [5.0]
+    assert plotter.root.yaxis[0].axis_label == "value [mK]"
+    assert document_events.of_kind(ColumnsStreamedEvent) == []
+
+
+def test_changing_window_size_re_registers_and_grows_the_buffer(
+    data_service: DataService,
+) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=3)
+    plotter.subscribe(data_service)
+    feed(data_service, "log/t", range(6))
+    plotter.draw()
+    count = data_service.subscriber_count
+
+    plotter.window_size = 10
+    plotter.draw()
+    assert data_service.buffer_stats()["log/t"].max_size == 10
+    assert data_service.subscriber_count == count
+    assert list(plotter.source.data["value"]) == [3.0, 4.0, 5.0]
+
+    feed(data_service, "log/t", range(6, 16))
+    plotter.draw()
+    assert list(plotter.source.data["value"]) == [float(v) for v in range(6, 16)]
+
+    plotter.window_size = 2
+    plotter.draw()
+    assert list(plotter.source.data["value"]) == [14.0, 15.0]
+
+
+def test_waterfall_streams_one_image_row_per_new_spectrum(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=3, frame_ndim=1)
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    feed(data_service, "monitor/m1", range(2), make=spectrum)
+    plotter.draw()
+    document_events.clear()
+
+    with data_service.transaction():
+        feed(data_service, "monitor/m1", [2, 3], make=spectrum)
+    plotter.draw()
+
+    (streamed,) = document_events.of_kind(ColumnsStreamedEvent)
+    assert [row.shape for row in streamed.data["image"]] == [(1, 8), (1, 8)]
+    np.testing.assert_allclose(streamed.data["image"][1][0], spectrum(3).values)
+    # Each row spans from the frame before it to its own time, in ms.
+    np.testing.assert_allclose(streamed.data["dh"], [PERIOD_NS / 1e6] * 2)
+    np.testing.assert_allclose(streamed.data["y"][0], (T0_NS + PERIOD_NS) / 1e6)
+    assert len(plotter.source.data["image"]) == 3
+    assert (plotter.source.data["x"][0], plotter.source.data["dw"][0]) == (0.0, 80.0)
+    assert plotter._color_bar.title == "counts"
+
+
+def test_time_series_plots_against_time_in_epoch_ms(
+    data_service: DataService,
+) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=3)
+    plotter.subscribe(data_service)
+    feed(data_service, "log/t", range(2))
+    plotter.draw()
+    np.testing.assert_allclose(
+        plotter.source.data["time"], [T0_NS / 1e6, (T0_NS + PERIOD_NS) / 1e6]
+    )
+    assert plotter.root.yaxis[0].axis_label == "value [K]"
