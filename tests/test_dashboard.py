@@ -1,0 +1,63 @@
+"""The real ``app/dashboard.py``: built into a Bokeh document, and served."""
+
+import time
+
+from bokeh.models import ColumnDataSource, Div
+from panel.io.application import build_single_handler_application
+from panel.io.document import _cleanup_doc
+from panel.io.session import generate_session
+
+from app.ingestion import process_ingestion
+from app.local_server import DASHBOARD, serve_dashboard
+from app.options import parse_options
+from app.session import DashboardSession
+
+ARGV = ["--frame-period", "0.1", "--simulated-rate", "20"]
+ALL_KEYS = {
+    "detector/panel_0",
+    "monitor/m1",
+    "monitor/m2",
+    "log/sample_temperature",
+    "log/motor_x",
+    "log/proton_current",
+}
+
+
+def wait_for_keys(deadline_s: float = 30.0) -> None:
+    data_service = process_ingestion(parse_options(ARGV)).data_service
+    deadline = time.monotonic() + deadline_s
+    while not set(data_service) >= ALL_KEYS:
+        assert time.monotonic() < deadline, f"keys so far: {set(data_service)}"
+        time.sleep(0.05)  # polling interval, bounded by the deadline
+
+
+def test_app_builds_into_a_bokeh_document_without_a_browser() -> None:
+    wait_for_keys()
+    application = build_single_handler_application(str(DASHBOARD), ARGV)
+    # A server session without a server or browser, as `panel serve --warm` makes.
+    document = generate_session(application).document
+
+    names = {model.name for model in document.select({"type": ColumnDataSource})}
+    assert {
+        "image:detector/panel_0",
+        "line:monitor/m1",
+        "window:monitor/m2",
+        "window:log/motor_x",
+    } <= names
+    (status,) = document.select({"type": Div, "name": "status"})
+    assert status.text == "starting"
+    assert len(list(document.select({"type": Div, "name": "value:log/motor_x"}))) == 1
+    closers = [
+        callback
+        for callback in document.session_destroyed_callbacks
+        if getattr(callback, "__func__", None) is DashboardSession.close
+    ]
+    assert len(closers) == 1
+    _cleanup_doc(document)
+
+
+def test_panel_serve_answers_http_200_on_a_free_port() -> None:
+    with serve_dashboard(ARGV) as server:
+        assert server.get() == 200
+        assert server.process.poll() is None
+    assert server.process.poll() is not None

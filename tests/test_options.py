@@ -1,0 +1,39 @@
+import pytest
+
+from app.options import DashboardOptions, parse_options
+
+
+def test_defaults_serve_the_simulated_instrument() -> None:
+    assert parse_options([], {}) == DashboardOptions()
+    assert DashboardOptions().source == "simulated"
+    assert DashboardOptions().renderer == "canvas"
+
+
+def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
+    environ = {
+        "DASHBOARD_SOURCE": "kafka",
+        "DASHBOARD_TOPICS": "a, b",
+        "DASHBOARD_WINDOW_SIZE": "7",
+        "DASHBOARD_FRAME_PERIOD": "0.5",
+    }
+    options = parse_options(["--frame-period", "0.1", "--keys", "log/x"], environ)
+    assert options.source == "kafka"
+    assert options.topics == ("a", "b")
+    assert options.window_size == 7
+    assert options.frame_period_s == 0.1
+    assert options.keys == ("log/x",)
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ"),
+    [
+        (["--source", "file"], {}),
+        ([], {"DASHBOARD_SOURCE": "file"}),
+        (["--frame-period", "0"], {}),
+        (["--window-size", "-3"], {}),
+        (["--renderer", "svg"], {}),
+    ],
+)
+def test_invalid_options_are_refused(argv: list[str], environ: dict) -> None:
+    with pytest.raises(SystemExit):
+        parse_options(argv, environ)
