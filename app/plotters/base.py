@@ -168,6 +168,10 @@ class Plotter(param.Parameterized):
         """Wrap the pane with this plot's controls; none by default."""
         return pane
 
+    def _extent_label(self) -> str:
+        """What part of the history is shown, if not just the latest value."""
+        return ""
+
     def _time_of(self, value: Any) -> int | None:
         return newest_time_ns(value) if isinstance(value, sc.DataArray) else None
 
@@ -201,6 +205,8 @@ class Plotter(param.Parameterized):
         parts = [self.key]
         if self._last_value is not None:
             parts.append(f"[{unit_label(self._unit)}]")
+        if self._extent_label():
+            parts.append(f"· {self._extent_label()}")
         if self._newest_ns is None:
             parts.append("· no data yet")
         else:

@@ -133,7 +133,11 @@ class SlidingWindowPlotter(Plotter):
             self._color_bar = ColorBar(color_mapper=self._mapper, title="")
             self._fig.add_layout(self._color_bar, "right")
             self._fig.yaxis[0].axis_label = "time"
+            self._fig.xaxis[0].ticker.desired_num_ticks = 4
         return self._fig
+
+    def _extent_label(self) -> str:
+        return f"last {self.window_size}"
 
     def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
         size = pn.widgets.IntInput.from_param(

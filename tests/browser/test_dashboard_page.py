@@ -1,0 +1,160 @@
+"""The dashboard in headless chromium: plots render, data flows, windows hold n."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import DashboardPage
+from playwright.sync_api import Page
+
+from app.local_server import LocalServer, serve_dashboard
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+WINDOW = "window:log/sample_temperature"
+SOURCES = {
+    "image:detector/panel_0": "image",
+    "line:monitor/m1": "y",
+    "line:monitor/m2": "y",
+    "window:monitor/m1": "image",
+    "window:monitor/m2": "image",
+    WINDOW: "value",
+    "window:log/motor_x": "value",
+    "window:log/proton_current": "value",
+}
+
+
+@pytest.fixture(scope="module")
+def full_layout() -> Iterator[LocalServer]:
+    with serve_dashboard(
+        ["--frame-period", "0.1", "--simulated-rate", "10", "--window-size", "50"]
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def one_window() -> Iterator[LocalServer]:
+    with serve_dashboard(
+        [
+            "--frame-period",
+            "0.1",
+            "--simulated-rate",
+            "10",
+            "--window-size",
+            "5",
+            "--keys",
+            "log/sample_temperature",
+        ]
+    ) as server:
+        yield server
+
+
+def test_every_plot_renders_with_data(
+    full_layout: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(full_layout.url)
+    for source, column in SOURCES.items():
+        dashboard.wait_for(
+            "(doc, [s, c]) => { const m = doc.get_model_by_name(s);"
+            " return m && m.data[c].length > 0; }",
+            [source, column],
+        )
+    browser_page.locator(".bk-Canvas").nth(len(SOURCES) - 1).wait_for()
+    assert browser_page.locator(".bk-Canvas").count() == len(SOURCES)
+    for key in ("log/sample_temperature", "log/motor_x", "log/proton_current"):
+        text = dashboard.evaluate(
+            "(doc, k) => doc.get_model_by_name('value:' + k).text", key
+        )
+        assert "age" in text
+    dashboard.wait_for(
+        "(doc) => doc.get_model_by_name('status').text.includes('msg/s ')"
+    )
+    assert "simulated instrument" in dashboard.status()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    browser_page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_image_and_line_data_change_between_two_reads(
+    full_layout: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(full_layout.url)
+    dashboard.wait_for_rows("line:monitor/m1", "y", 200)
+    dashboard.wait_for_rows("image:detector/panel_0", "image", 1)
+    first_line = dashboard.column("line:monitor/m1", "y")
+    first_image = dashboard.evaluate(
+        "(doc) => Array.from(doc.get_model_by_name('image:detector/panel_0')"
+        ".data.image[0].slice(0, 4096))"
+    )
+    dashboard.wait_for(
+        "(doc, old) => { const y = doc.get_model_by_name('line:monitor/m1').data.y;"
+        " return y.some((v, i) => v !== old[i]); }",
+        first_line,
+    )
+    dashboard.wait_for(
+        "(doc, old) => { const im = doc.get_model_by_name('image:detector/panel_0')"
+        ".data.image[0]; return old.some((v, i) => v !== im[i]); }",
+        first_image,
+    )
+
+
+def test_sliding_window_holds_exactly_n_points_and_never_more(
+    one_window: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(one_window.url)
+    dashboard.wait_for_rows(WINDOW, "time", 5)
+    # Record the largest length the browser's source ever has, update by update.
+    dashboard.evaluate(
+        "(doc) => { const s = doc.get_model_by_name('window:log/sample_temperature');"
+        " window.windowUpdates = 0; window.windowMax = s.data.time.length;"
+        " const seen = () => { window.windowUpdates += 1;"
+        " window.windowMax = Math.max(window.windowMax, s.data.time.length); };"
+        " s.streaming.connect(seen); s.change.connect(seen); }"
+    )
+    newest = dashboard.column(WINDOW, "time")[-1]
+    dashboard.wait_for("() => window.windowUpdates >= 10")
+    times = dashboard.column(WINDOW, "time")
+    assert dashboard.evaluate("() => window.windowMax") == 5
+    assert len(times) == 5
+    assert times[-1] > newest
+    assert times == sorted(times)
+
+
+def test_changing_n_in_the_ui_takes_effect(
+    one_window: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(one_window.url)
+    dashboard.wait_for_rows(WINDOW, "time", 5)
+    size = browser_page.locator("input").first
+    size.fill("3")
+    size.press("Enter")
+    dashboard.wait_for_rows(WINDOW, "time", 3)
+    size.fill("12")
+    size.press("Enter")
+    # The buffer grows to 12 and fills with new frames.
+    dashboard.wait_for_rows(WINDOW, "time", 12)
+
+
+def test_log_toggles_switch_the_scales(
+    full_layout: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(full_layout.url)
+    dashboard.wait_for_rows("line:monitor/m1", "y", 200)
+    # A toggle builds a new figure; BokehJS keeps the old models, so look for any.
+    scales_of = (
+        "(doc, key) => Array.from(doc._all_models.values()).filter("
+        "m => m.y_scale && m.title && m.title.text.startsWith(key + ' ['))"
+        ".map(m => m.y_scale.type)"
+    )
+    assert "LogScale" not in dashboard.evaluate(scales_of, "monitor/m1")
+    checkboxes = browser_page.locator("input[type=checkbox]")
+    # The image comes first in the row of latest-value plots, then the lines.
+    checkboxes.nth(1).check()
+    dashboard.wait_for(
+        f"(doc, key) => ({scales_of})(doc, key).includes('LogScale')", "monitor/m1"
+    )
+    checkboxes.nth(0).check()
+    dashboard.wait_for(
+        "(doc) => { for (const m of doc._all_models.values()) {"
+        " if (m.type === 'LogColorMapper') return true; } return false; }"
+    )
