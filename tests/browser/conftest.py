@@ -50,13 +50,19 @@ class DashboardPage:
 
     def open(self, url: str) -> DashboardPage:
         self.page.goto(url)
-        self.page.wait_for_function("() => window.Bokeh && Bokeh.documents.length")
+        self.wait_until_connected()
         return self
+
+    def wait_until_connected(self) -> None:
+        self.page.wait_for_function(
+            "() => window.Bokeh && Bokeh.documents.length", polling=50
+        )
 
     def wait_for(self, predicate: str, arg: Any = None) -> Any:
         """Poll a JS predicate ``(doc, arg) => ...`` until it is truthy; return it."""
+        # Interval polling: requestAnimationFrame stops in background tabs.
         handle = self.page.wait_for_function(
-            f"(arg) => ({predicate})(Bokeh.documents[0], arg)", arg=arg
+            f"(arg) => ({predicate})(Bokeh.documents[0], arg)", arg=arg, polling=50
         )
         return handle.json_value()
 
@@ -77,6 +83,13 @@ class DashboardPage:
             "(doc, [s, c, n]) => { const m = doc.get_model_by_name(s);"
             " return m && m.data[c] && m.data[c].length === n; }",
             [source, column, rows],
+        )
+
+    def wait_for_data(self, source: str, column: str) -> None:
+        self.wait_for(
+            "(doc, [s, c]) => { const m = doc.get_model_by_name(s);"
+            " return m && m.data[c] && m.data[c].length > 0; }",
+            [source, column],
         )
 
     def status(self) -> str:

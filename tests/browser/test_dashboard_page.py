@@ -55,11 +55,7 @@ def test_every_plot_renders_with_data(
 ) -> None:
     dashboard = DashboardPage(browser_page).open(full_layout.url)
     for source, column in SOURCES.items():
-        dashboard.wait_for(
-            "(doc, [s, c]) => { const m = doc.get_model_by_name(s);"
-            " return m && m.data[c].length > 0; }",
-            [source, column],
-        )
+        dashboard.wait_for_data(source, column)
     browser_page.locator(".bk-Canvas").nth(len(SOURCES) - 1).wait_for()
     assert browser_page.locator(".bk-Canvas").count() == len(SOURCES)
     for key in ("log/sample_temperature", "log/motor_x", "log/proton_current"):
