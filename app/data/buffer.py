@@ -29,6 +29,10 @@ class BufferInterface(Protocol[T]):
         """Storage of `capacity` empty slots laid out for frames like `template`."""
         ...
 
+    def allocate_like(self, storage: Any, capacity: int) -> Any:
+        """Storage of `capacity` empty slots laid out like `storage`."""
+        ...
+
     def check(self, storage: Any, frame: T) -> str | None:
         """Why `frame` does not fit `storage`, or None if it fits."""
         ...
@@ -259,7 +263,7 @@ class Buffer(Generic[T]):
         # tail moves to new memory rather than being shifted in place.
         keep = min(self._end - self._start, self._max_size - 1)
         capacity = min(self.max_capacity, max(2 * self._capacity, keep + 1))
-        storage = self._impl.allocate(frame, capacity)
+        storage = self._impl.allocate_like(self._storage, capacity)
         self._impl.copy_frames(self._storage, self._end - keep, self._end, storage, 0)
         self._impl.write(storage, keep, frame)
         self._storage, self._capacity, self._start, self._end = (

@@ -31,6 +31,9 @@ class ListBuffer:
     def allocate(self, template: Any, capacity: int) -> list[Any]:
         return []
 
+    def allocate_like(self, storage: list[Any], capacity: int) -> list[Any]:
+        return []
+
     def check(self, storage: list[Any], frame: Any) -> str | None:
         return None
 
