@@ -399,3 +399,19 @@ def test_concurrent_transactions_lose_nothing_and_are_never_seen_half_done():
         for key, window in store.items():
             delivered.setdefault(key, []).append(window[-1])
     assert all(values == list(range(rounds)) for values in delivered.values())
+
+
+def test_full_history_keeps_the_newest_frames_through_a_million_updates():
+    service = DataService()
+    subscriber = Recorder({"log/current": FullHistoryExtractor()})
+    service.register_subscriber(subscriber)
+    frames = [sc.scalar(float(i), unit="uA") for i in range(1000)]
+    for batch in range(100):
+        with service.transaction():
+            for i in range(10_000):
+                service["log/current"] = frames[i % 1000]
+        assert service.buffer_stats()["log/current"].capacity <= 25_000
+        assert len(subscriber.stores) == batch + 1
+    history = subscriber.stores[-1]["log/current"]
+    assert history.sizes == {"time": DEFAULT_MAX_SIZE}
+    np.testing.assert_array_equal(history.values, np.tile(np.arange(1000.0), 10))
