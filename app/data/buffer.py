@@ -18,7 +18,9 @@ class BufferInterface(Protocol[T]):
 
     A storage object holds `capacity` slots. Slots are written once; the `Buffer`
     never writes into a slot that a view handed out may cover, so what
-    `get_view` and `get_frame` return is never changed by later appends.
+    `get_view` and `get_frame` return is never changed by later appends. A slot
+    counts only once its write returned, so a write that fails leaves the buffer
+    as it was.
     """
 
     def accepts(self, frame: T) -> str | None:
@@ -29,12 +31,16 @@ class BufferInterface(Protocol[T]):
         """Storage of `capacity` empty slots laid out for frames like `template`."""
         ...
 
-    def check(self, storage: Any, frame: T) -> str | None:
-        """Why `frame` does not fit `storage`, or None if it fits."""
+    def allocate_like(self, storage: Any, capacity: int) -> Any:
+        """Storage of `capacity` empty slots laid out like `storage`."""
         ...
 
     def write(self, storage: Any, index: int, frame: T) -> None:
-        """Copy `frame` into slot `index`; `frame` passed `check`."""
+        """Copy `frame` into slot `index`.
+
+        Raises `FrameMismatchError` if `frame` does not fit the storage's layout;
+        slot `index` may then hold anything (the `Buffer` never shows it).
+        """
         ...
 
     def copy_frames(
@@ -187,9 +193,6 @@ class Buffer(Generic[T]):
                 1,
             )
             return
-        reason = self._impl.check(self._storage, frame)
-        if reason is not None:
-            raise FrameMismatchError(reason)
         if self._end == self._capacity:
             self._append_to_fresh_storage(frame)
             return
@@ -259,7 +262,7 @@ class Buffer(Generic[T]):
         # tail moves to new memory rather than being shifted in place.
         keep = min(self._end - self._start, self._max_size - 1)
         capacity = min(self.max_capacity, max(2 * self._capacity, keep + 1))
-        storage = self._impl.allocate(frame, capacity)
+        storage = self._impl.allocate_like(self._storage, capacity)
         self._impl.copy_frames(self._storage, self._end - keep, self._end, storage, 0)
         self._impl.write(storage, keep, frame)
         self._storage, self._capacity, self._start, self._end = (
