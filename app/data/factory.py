@@ -1,0 +1,74 @@
+"""BufferFactory: picks the storage for a key from the type of its first value."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import scipp as sc
+
+from .buffer import Buffer, BufferInterface
+from .list_buffer import ListBuffer
+from .scipp_buffers import DataArrayBuffer, VariableBuffer
+
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+
+class BufferFactory:
+    """Creates buffers whose storage suits the value's type.
+
+    Dispatch follows the type's MRO, so subclasses of a registered type get its
+    storage. A value the chosen storage cannot stack (one that already has a
+    `concat_dim` dimension, say) and any unregistered type get a `ListBuffer`,
+    which keeps frames as objects.
+    """
+
+    def __init__(
+        self,
+        concat_dim: str = "time",
+        initial_capacity: int = 100,
+        overallocation_factor: float = 2.5,
+    ) -> None:
+        self._concat_dim = concat_dim
+        self._initial_capacity = initial_capacity
+        self._overallocation_factor = overallocation_factor
+        self._buffer_impls: dict[type, Callable[[], BufferInterface[Any]]] = {
+            sc.DataArray: lambda: DataArrayBuffer(concat_dim=self._concat_dim),
+            sc.Variable: lambda: VariableBuffer(concat_dim=self._concat_dim),
+        }
+
+    @property
+    def concat_dim(self) -> str:
+        return self._concat_dim
+
+    def register_buffer_impl(
+        self, data_type: type, impl_factory: Callable[[], BufferInterface[Any]]
+    ) -> None:
+        """Use the storage made by `impl_factory` for values of `data_type`."""
+        self._buffer_impls[data_type] = impl_factory
+
+    def create_buffer(self, template: T, max_size: int) -> Buffer[T]:
+        """A buffer keeping `max_size` frames like `template` (nothing appended yet)."""
+        return Buffer(
+            max_size=max_size,
+            buffer_impl=self._impl_for(template),
+            initial_capacity=self._initial_capacity,
+            overallocation_factor=self._overallocation_factor,
+            concat_dim=self._concat_dim,
+        )
+
+    def _impl_for(self, template: Any) -> BufferInterface[Any]:
+        for data_type in type(template).__mro__:
+            make_impl = self._buffer_impls.get(data_type)
+            if make_impl is None:
+                continue
+            impl = make_impl()
+            reason = impl.accepts(template)
+            if reason is None:
+                return impl
+            logger.debug("keeping %s frames as objects: %s", data_type.__name__, reason)
+            break
+        return ListBuffer()

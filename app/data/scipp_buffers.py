@@ -1,0 +1,324 @@
+"""Storage for scipp frames: DataArrays and Variables stacked along `concat_dim`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipp as sc
+
+# dtypes whose `.values` is a writable numpy view, so frames are copied with numpy.
+_NUMERIC = (
+    sc.DType.float64,
+    sc.DType.float32,
+    sc.DType.int64,
+    sc.DType.int32,
+    sc.DType.bool,
+    sc.DType.datetime64,
+)
+
+
+@dataclass(frozen=True)
+class VariableLayout:
+    """What every frame of a stack shares: dims, shape, dtype, unit, variances."""
+
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    dtype: Any
+    unit: Any
+    has_variances: bool
+
+    @classmethod
+    def of(cls, frame: sc.Variable | sc.DataArray) -> VariableLayout:
+        return cls(
+            dims=frame.dims,
+            shape=frame.shape,
+            dtype=frame.dtype,
+            unit=frame.unit,
+            has_variances=frame.variances is not None,
+        )
+
+    def mismatch(self, frame: sc.Variable | sc.DataArray) -> str | None:
+        """Why `frame` is laid out differently, or None."""
+        if frame.dims != self.dims:
+            return f"expected dims {self.dims}, got {frame.dims}"
+        if frame.shape != self.shape:
+            return f"expected shape {self.shape}, got {frame.shape}"
+        if frame.dtype != self.dtype:
+            return f"expected dtype {self.dtype}, got {frame.dtype}"
+        if frame.unit != self.unit:
+            return f"expected unit {self.unit}, got {frame.unit}"
+        if (frame.variances is None) == self.has_variances:
+            expected = "with" if self.has_variances else "without"
+            return f"expected values {expected} variances"
+        return None
+
+    def empty_stack(self, concat_dim: str, capacity: int) -> sc.Variable:
+        return sc.empty(
+            dims=(concat_dim, *self.dims),
+            shape=(capacity, *self.shape),
+            dtype=self.dtype,
+            unit=self.unit,
+            with_variances=self.has_variances,
+        )
+
+
+def _unstackable(frame: Any, concat_dim: str, kind: type) -> str | None:
+    if not isinstance(frame, kind):
+        return f"expected a {kind.__name__}, got {type(frame).__name__}"
+    if concat_dim in frame.dims:
+        return f"value already has the stacking dimension {concat_dim!r}"
+    if frame.dtype not in _NUMERIC:
+        return f"dtype {frame.dtype} cannot be stacked"
+    return None
+
+
+@dataclass
+class VariableStack:
+    """Slots of a `VariableBuffer`: one Variable and numpy views on it."""
+
+    layout: VariableLayout
+    variable: sc.Variable
+    values: np.ndarray
+    variances: np.ndarray | None
+
+
+class VariableBuffer:
+    """Stacks `sc.Variable` frames along `concat_dim`."""
+
+    def __init__(self, concat_dim: str = "time") -> None:
+        self._concat_dim = concat_dim
+
+    def accepts(self, frame: sc.Variable) -> str | None:
+        return _unstackable(frame, self._concat_dim, sc.Variable)
+
+    def allocate(self, template: sc.Variable, capacity: int) -> VariableStack:
+        return self._allocate(VariableLayout.of(template), capacity)
+
+    def allocate_like(self, storage: VariableStack, capacity: int) -> VariableStack:
+        return self._allocate(storage.layout, capacity)
+
+    def _allocate(self, layout: VariableLayout, capacity: int) -> VariableStack:
+        variable = layout.empty_stack(self._concat_dim, capacity)
+        return VariableStack(layout, variable, variable.values, variable.variances)
+
+    def check(self, storage: VariableStack, frame: sc.Variable) -> str | None:
+        if not isinstance(frame, sc.Variable):
+            return f"expected a Variable, got {type(frame).__name__}"
+        return storage.layout.mismatch(frame)
+
+    def write(self, storage: VariableStack, index: int, frame: sc.Variable) -> None:
+        storage.values[index] = frame.values
+        if storage.variances is not None:
+            storage.variances[index] = frame.variances
+
+    def copy_frames(
+        self,
+        source: VariableStack,
+        start: int,
+        end: int,
+        target: VariableStack,
+        target_start: int,
+    ) -> None:
+        stop = target_start + end - start
+        target.values[target_start:stop] = source.values[start:end]
+        if target.variances is not None:
+            target.variances[target_start:stop] = source.variances[start:end]
+
+    def get_view(self, storage: VariableStack, start: int, end: int) -> sc.Variable:
+        return storage.variable[self._concat_dim, start:end]
+
+    def get_frame(self, storage: VariableStack, index: int) -> sc.Variable:
+        return storage.variable[self._concat_dim, index]
+
+    def nbytes(self, storage: VariableStack) -> int:
+        return storage.variable.underlying_size()
+
+    def frame_nbytes(self, frame: sc.Variable) -> int:
+        return frame.underlying_size()
+
+
+@dataclass(frozen=True)
+class DataArrayLayout:
+    """What every frame of a DataArray stack shares.
+
+    Coords not depending on the concat dim are stored once (`shared_coords`); a
+    frame whose shared coords differ does not fit. A 0-D coord named like the
+    concat dim (the frame's timestamp) is stacked into a 1-D coord. Masks are
+    stacked, since they may change from frame to frame.
+    """
+
+    data: VariableLayout
+    shared_coords: dict[str, sc.Variable]
+    # (dtype, unit, aligned) of the frames' timestamp, None if they have none.
+    time: tuple[Any, Any, bool] | None
+    masks: dict[str, tuple[tuple[str, ...], tuple[int, ...]]]
+
+    @property
+    def coord_count(self) -> int:
+        return len(self.shared_coords) + (self.time is not None)
+
+
+@dataclass
+class DataArrayStack:
+    """Slots of a `DataArrayBuffer`: one DataArray and numpy views on it."""
+
+    layout: DataArrayLayout
+    array: sc.DataArray
+    values: np.ndarray
+    variances: np.ndarray | None
+    times: np.ndarray | None
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class DataArrayBuffer:
+    """Stacks `sc.DataArray` frames along `concat_dim`, keeping coords and masks."""
+
+    def __init__(self, concat_dim: str = "time") -> None:
+        self._concat_dim = concat_dim
+
+    def accepts(self, frame: sc.DataArray) -> str | None:
+        reason = _unstackable(frame, self._concat_dim, sc.DataArray)
+        if reason is not None:
+            return reason
+        coords = frame.coords
+        if self._concat_dim in coords:
+            time = coords[self._concat_dim]
+            if time.ndim != 0 or time.dtype not in _NUMERIC:
+                return f"coord {self._concat_dim!r} must be a 0-D number or datetime"
+        return None
+
+    def allocate(self, template: sc.DataArray, capacity: int) -> DataArrayStack:
+        shared_coords = {}
+        time = None
+        # Iterating scipp's coords costs ~20 us, so the layout is derived once.
+        for name, coord in template.coords.items():
+            if name == self._concat_dim:
+                time = (coord.dtype, coord.unit, coord.aligned)
+            else:
+                shared_coords[name] = coord.copy()
+        sizes = template.sizes
+        masks = {
+            name: (mask.dims, tuple(sizes[dim] for dim in mask.dims))
+            for name, mask in template.masks.items()
+        }
+        layout = DataArrayLayout(
+            VariableLayout.of(template), shared_coords, time, masks
+        )
+        return self._allocate(layout, capacity)
+
+    def allocate_like(self, storage: DataArrayStack, capacity: int) -> DataArrayStack:
+        return self._allocate(storage.layout, capacity)
+
+    def _allocate(self, layout: DataArrayLayout, capacity: int) -> DataArrayStack:
+        dim = self._concat_dim
+        array = sc.DataArray(layout.data.empty_stack(dim, capacity))
+        coords = array.coords
+        for name, coord in layout.shared_coords.items():
+            coords[name] = coord
+        times = None
+        if layout.time is not None:
+            dtype, unit, aligned = layout.time
+            coords[dim] = sc.empty(sizes={dim: capacity}, dtype=dtype, unit=unit)
+            coords.set_aligned(dim, aligned)
+            times = coords[dim].values
+        masks = {}
+        for name, (dims, shape) in layout.masks.items():
+            array.masks[name] = sc.zeros(
+                dims=(dim, *dims), shape=(capacity, *shape), dtype=bool
+            )
+            masks[name] = array.masks[name].values
+        data = array.data
+        return DataArrayStack(layout, array, data.values, data.variances, times, masks)
+
+    def check(self, storage: DataArrayStack, frame: sc.DataArray) -> str | None:
+        if not isinstance(frame, sc.DataArray):
+            return f"expected a DataArray, got {type(frame).__name__}"
+        layout = storage.layout
+        reason = layout.data.mismatch(frame)
+        if reason is not None:
+            return reason
+        # len() and lookups by name, never iteration (see `allocate`).
+        coords = frame.coords
+        if len(coords) != layout.coord_count:
+            return self._coords_mismatch(layout, frame)
+        for name, shared in layout.shared_coords.items():
+            if name not in coords:
+                return self._coords_mismatch(layout, frame)
+            if not sc.identical(coords[name], shared):
+                return f"coord {name!r} differs from the buffered frames'"
+        if layout.time is not None:
+            if self._concat_dim not in coords:
+                return self._coords_mismatch(layout, frame)
+            time = coords[self._concat_dim]
+            if time.ndim or (time.dtype, time.unit, time.aligned) != layout.time:
+                got = (time.dims, time.dtype, time.unit, time.aligned)
+                return (
+                    f"coord {self._concat_dim!r}: expected 0-D (dtype, unit, aligned) "
+                    f"{layout.time}, got (dims, dtype, unit, aligned) {got}"
+                )
+        masks = frame.masks
+        if len(masks) != len(layout.masks):
+            return self._masks_mismatch(layout, frame)
+        for name, (dims, _) in layout.masks.items():
+            if name not in masks:
+                return self._masks_mismatch(layout, frame)
+            if masks[name].dims != dims:
+                return f"mask {name!r}: expected dims {dims}, got {masks[name].dims}"
+        return None
+
+    def _coords_mismatch(self, layout: DataArrayLayout, frame: sc.DataArray) -> str:
+        expected = [*layout.shared_coords, *([self._concat_dim] if layout.time else [])]
+        return f"expected coords {sorted(expected)}, got {sorted(frame.coords.keys())}"
+
+    def _masks_mismatch(self, layout: DataArrayLayout, frame: sc.DataArray) -> str:
+        return (
+            f"expected masks {sorted(layout.masks)}, got {sorted(frame.masks.keys())}"
+        )
+
+    def write(self, storage: DataArrayStack, index: int, frame: sc.DataArray) -> None:
+        storage.values[index] = frame.values
+        if storage.variances is not None:
+            storage.variances[index] = frame.variances
+        if storage.times is not None:
+            storage.times[index] = frame.coords[self._concat_dim].value
+        if storage.masks:
+            masks = frame.masks
+            for name, mask_values in storage.masks.items():
+                mask_values[index] = masks[name].values
+
+    def copy_frames(
+        self,
+        source: DataArrayStack,
+        start: int,
+        end: int,
+        target: DataArrayStack,
+        target_start: int,
+    ) -> None:
+        stop = target_start + end - start
+        target.values[target_start:stop] = source.values[start:end]
+        if target.variances is not None:
+            target.variances[target_start:stop] = source.variances[start:end]
+        if target.times is not None:
+            target.times[target_start:stop] = source.times[start:end]
+        for name, mask_values in target.masks.items():
+            mask_values[target_start:stop] = source.masks[name][start:end]
+
+    def get_view(self, storage: DataArrayStack, start: int, end: int) -> sc.DataArray:
+        return storage.array[self._concat_dim, start:end]
+
+    def get_frame(self, storage: DataArrayStack, index: int) -> sc.DataArray:
+        frame = storage.array[self._concat_dim, index]
+        if storage.times is not None:
+            # Slicing turns the timestamp into an unaligned coord; restore the
+            # alignment the frame arrived with so the frame round-trips exactly.
+            frame = frame.copy(deep=False)
+            frame.coords.set_aligned(self._concat_dim, storage.layout.time[2])
+        return frame
+
+    def nbytes(self, storage: DataArrayStack) -> int:
+        return storage.array.underlying_size()
+
+    def frame_nbytes(self, frame: sc.DataArray) -> int:
+        return frame.underlying_size()
