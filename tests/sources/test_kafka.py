@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.data import DataService, WindowExtractor
 from app.orchestrator import Orchestrator
 from app.sources.kafka import KafkaSource
 from app.sources.message import MessageSource
+from app.sources.mock_cluster import MockKafkaCluster
 
 pytestmark = pytest.mark.kafka
 
@@ -152,3 +154,106 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
         "unknown schema 'a fl'": 1,
     }
     assert source.status.connected
+
+
+def test_full_queue_drops_the_oldest_and_counts(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "monitor/m1"
+    for i in range(20):
+        produce(producer, DATA_TOPIC, key, spectrum(key, i))
+    assert producer.flush(10) == 0
+    source = make_source(max_queued=5)
+
+    poll_until(lambda: source.stats.consumed == 20)
+
+    timestamps = [message.timestamp for message in source.get_messages()]
+    assert timestamps == [T0 + i for i in range(15, 20)]
+    assert source.stats.dropped == 15
+    assert source.stats.queued == 0
+
+
+def test_consumer_survives_the_broker_going_away_and_coming_back(
+    cluster: MockKafkaCluster,
+    make_source: Callable[..., KafkaSource],
+    producer: Any,
+) -> None:
+    key = "monitor/m1"
+    source = make_source()
+    received: list[int] = []
+
+    def receive(count: int) -> Callable[[], bool]:
+        def done() -> bool:
+            received.extend(m.timestamp - T0 for m in source.get_messages())
+            return len(received) >= count
+
+        return done
+
+    produce(producer, DATA_TOPIC, key, spectrum(key, 0))
+    poll_until(receive(1))
+    assert source.status.connected
+
+    # The broker closes every connection and refuses new ones on its port.
+    cluster.set_broker_down()
+    poll_until(lambda: not source.status.connected)
+    assert source.status.description.endswith("broker unreachable")
+    consumer_threads = [t for t in threading.enumerate() if t.name == "kafka-consumer"]
+    assert consumer_threads
+    assert all(t.is_alive() for t in consumer_threads)
+
+    cluster.set_broker_up()
+    for i in range(1, 4):
+        produce(producer, DATA_TOPIC, key, spectrum(key, i))
+    poll_until(receive(4))
+    poll_until(lambda: source.status.connected)
+
+    assert received == [0, 1, 2, 3]
+    assert source.status.description.endswith("connected")
+
+
+def test_unreachable_broker_at_start_is_reported_then_recovered(
+    cluster: MockKafkaCluster,
+    make_source: Callable[..., KafkaSource],
+    producer: Any,
+) -> None:
+    cluster.set_broker_down()
+    source = make_source()
+
+    poll_until(lambda: source.status.description.endswith("broker unreachable"))
+    assert not source.status.connected
+    assert source.get_messages() == []
+
+    cluster.set_broker_up()
+    produce(producer, DATA_TOPIC, "monitor/m1", spectrum("monitor/m1", 7))
+    poll_until(lambda: source.stats.queued == 1)
+    assert source.status.connected
+    assert [m.timestamp for m in source.get_messages()] == [T0 + 7]
+
+
+def test_close_stops_the_consumer_thread_and_is_idempotent(
+    cluster: MockKafkaCluster, make_source: Callable[..., KafkaSource]
+) -> None:
+    before = {t.ident for t in threading.enumerate()}
+    source = make_source()
+    started = [
+        t
+        for t in threading.enumerate()
+        if t.name == "kafka-consumer" and t.ident not in before
+    ]
+    assert len(started) == 1
+
+    cluster.set_broker_down()  # closing must not wait for an absent broker
+    source.close()
+    source.close()
+
+    assert not started[0].is_alive()
+    assert not source.status.connected
+    assert source.status.description.endswith("closed")
+    assert source.get_messages() == []
+
+
+def test_constructor_rejects_bad_arguments(cluster: MockKafkaCluster) -> None:
+    with pytest.raises(ValueError, match="max_queued"):
+        KafkaSource(cluster.bootstrap_servers, [DATA_TOPIC], max_queued=0)
+    with pytest.raises(ValueError, match="topics"):
+        KafkaSource(cluster.bootstrap_servers, DATA_TOPIC)
