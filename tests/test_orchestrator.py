@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pytest
+import scipp as sc
 
 from app.data import DataService, LatestValueExtractor, WindowExtractor
 from app.orchestrator import INVALID_KEY, Orchestrator
@@ -214,3 +215,25 @@ def test_background_thread_survives_a_failing_source() -> None:
 
     assert "k" in ds
     assert not any(t.name == "orchestrator" for t in threading.enumerate())
+
+
+def test_simulated_ticks_stack_into_a_window_with_their_times() -> None:
+    ds = DataService()
+    window = RecordingSubscriber({"monitor/m1": WindowExtractor(3)})
+    ds.register_subscriber(window)
+    instrument = SimulatedInstrument(seed=3, streams=["monitor/m1"])
+    t0 = 1_700_000_000_000_000_000
+    ticks = [instrument.tick(t0 + i * 200_000_000) for i in range(3)]
+    orchestrator = Orchestrator(ListSource([m for tick in ticks for m in tick]), ds)
+
+    orchestrator.update()
+
+    (store,) = window.triggers
+    stacked = store["monitor/m1"]
+    assert stacked.dims == ("time", "tof")
+    assert stacked.unit == "counts"
+    assert stacked.coords["tof"].unit == "us"
+    expected_times = [t0 + i * 200_000_000 for i in range(3)]
+    assert list(stacked.coords["time"].values.astype("int64")) == expected_times
+    for i, tick in enumerate(ticks):
+        assert sc.identical(stacked["time", i].data, tick[0].value.data)

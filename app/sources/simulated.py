@@ -30,6 +30,13 @@ ALL_STREAMS: tuple[str, ...] = (
     PROTON_CURRENT,
 )
 
+LOG_UNITS: dict[str, str] = {
+    SAMPLE_TEMPERATURE: "K",
+    MOTOR_X: "mm",
+    PROTON_CURRENT: "uA",
+}
+"""Units of the 0-D logs, for transports that do not carry them (f144)."""
+
 DETECTOR_PIXELS = 128
 PIXEL_PITCH_MM = 2.0
 TOF_BINS = 200
@@ -193,17 +200,21 @@ class SimulatedInstrument:
 
     def _sample_temperature(self, elapsed_s: float) -> sc.DataArray:
         drift = 295.0 + 5.0 * math.sin(2 * math.pi * elapsed_s / 300.0)
-        return sc.DataArray(sc.scalar(drift + self._rng.normal(0.0, 0.05), unit="K"))
+        return sc.DataArray(
+            sc.scalar(
+                drift + self._rng.normal(0.0, 0.05), unit=LOG_UNITS[SAMPLE_TEMPERATURE]
+            )
+        )
 
     def _motor_position(self, elapsed_s: float) -> sc.DataArray:
         # A motor scanning back and forth over 0..100 mm in 40 s.
         phase = (elapsed_s / 20.0) % 2.0
         position = 100.0 * (phase if phase <= 1.0 else 2.0 - phase)
-        return sc.DataArray(sc.scalar(round(position, 3), unit="mm"))
+        return sc.DataArray(sc.scalar(round(position, 3), unit=LOG_UNITS[MOTOR_X]))
 
     def _proton_current(self, elapsed_s: float) -> sc.DataArray:
         # A beam trip of 5 s every two minutes, so plots show the beam going away.
         beam_on = (elapsed_s % 120.0) < 115.0
         noise = self._rng.normal(0.0, 20.0)
         current = 2000.0 + noise if beam_on else abs(noise) / 100.0
-        return sc.DataArray(sc.scalar(current, unit="uA"))
+        return sc.DataArray(sc.scalar(current, unit=LOG_UNITS[PROTON_CURRENT]))

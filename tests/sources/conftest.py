@@ -1,0 +1,61 @@
+"""Fixtures for the Kafka tests: a mock cluster, producers and sources that clean up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import confluent_kafka
+import pytest
+
+from app.sources.kafka import KafkaSource
+from app.sources.mock_cluster import MockKafkaCluster
+
+DATA_TOPIC = "data"
+LOG_TOPIC = "logs"
+PARTITIONS = 4
+
+
+def poll_until(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    """Return once `condition()` holds; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout_s} s")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def cluster() -> Iterator[MockKafkaCluster]:
+    with MockKafkaCluster() as mock:
+        # Several partitions, as the mock's default and real topics have.
+        mock.create_topic(DATA_TOPIC, partitions=PARTITIONS)
+        mock.create_topic(LOG_TOPIC, partitions=PARTITIONS)
+        yield mock
+
+
+@pytest.fixture
+def producer(cluster: MockKafkaCluster) -> Iterator[Any]:
+    producer = confluent_kafka.Producer(
+        {"bootstrap.servers": cluster.bootstrap_servers, "linger.ms": 0}
+    )
+    yield producer
+    producer.flush(5)
+
+
+@pytest.fixture
+def make_source(cluster: MockKafkaCluster) -> Iterator[Callable[..., KafkaSource]]:
+    sources: list[KafkaSource] = []
+
+    def make(**kwargs: Any) -> KafkaSource:
+        kwargs.setdefault("topics", [DATA_TOPIC, LOG_TOPIC])
+        config = {"auto.offset.reset": "earliest", "statistics.interval.ms": 200}
+        config.update(kwargs.pop("config", {}))
+        source = KafkaSource(cluster.bootstrap_servers, config=config, **kwargs)
+        sources.append(source)
+        return source
+
+    yield make
+    for source in sources:
+        source.close()
