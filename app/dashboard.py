@@ -7,14 +7,9 @@ at server start with ``--warm``); each run only builds one session's view.
 import os
 import sys
 
-import panel as pn
-
 from app.ingestion import process_ingestion
 from app.options import parse_options
-from app.session import DashboardSession
+from app.session import open_session
 
 options = parse_options(sys.argv[1:], os.environ)
-session = DashboardSession(process_ingestion(options), options)
-pn.state.onload(session.start)
-pn.state.on_session_destroyed(session.close)
-session.view.servable(title="Live data")
+open_session(process_ingestion(options), options).view.servable(title="Live data")

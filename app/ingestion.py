@@ -130,7 +130,16 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
                 make_source(options), ingest_period_s=options.ingest_period_s
             )
             ingestion.start()
-            atexit.register(ingestion.stop)
+            atexit.register(stop_process_ingestion)
             logger.info("ingestion started: %s", ingestion.source.status.description)
             _process_ingestion = ingestion
         return _process_ingestion
+
+
+def stop_process_ingestion() -> None:
+    """Stop this process's ingestion, if started; the next call starts a new one."""
+    global _process_ingestion
+    with _process_lock:
+        ingestion, _process_ingestion = _process_ingestion, None
+    if ingestion is not None:
+        ingestion.stop()

@@ -42,7 +42,8 @@ class DashboardOptions:
 
     source: str = "simulated"
     bootstrap_servers: str = "localhost:9092"
-    topics: tuple[str, ...] = ("dashboard",)
+    # The topics `python -m app.sources.produce` writes to by default.
+    topics: tuple[str, ...] = ("livedata_data", "livedata_logs")
     frame_period_s: float = 0.2
     window_size: int = 100
     renderer: str = "canvas"

@@ -102,3 +102,15 @@ class DashboardSession:
                 self.grid.add(plotter)
                 if self._started:
                     plotter.subscribe(data_service, replay=True)
+
+
+def open_session(ingestion: Ingestion, options: DashboardOptions) -> DashboardSession:
+    """Build the session of the current Bokeh document and hook it to its lifetime.
+
+    Drawing starts when the browser reports the document ready (its websocket
+    is connected), and everything stops when Bokeh destroys the session.
+    """
+    session = DashboardSession(ingestion, options)
+    pn.state.onload(session.start)
+    pn.state.on_session_destroyed(session.close)
+    return session

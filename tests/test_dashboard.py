@@ -1,13 +1,15 @@
 """The real ``app/dashboard.py``: built into a Bokeh document, and served."""
 
 import time
+from collections.abc import Iterator
 
+import pytest
 from bokeh.models import ColumnDataSource, Div
 from panel.io.application import build_single_handler_application
 from panel.io.document import _cleanup_doc
 from panel.io.session import generate_session
 
-from app.ingestion import process_ingestion
+from app.ingestion import process_ingestion, stop_process_ingestion
 from app.local_server import DASHBOARD, serve_dashboard
 from app.options import parse_options
 from app.session import DashboardSession
@@ -23,6 +25,13 @@ ALL_KEYS = {
 }
 
 
+@pytest.fixture
+def in_process_ingestion() -> Iterator[None]:
+    """The ingestion the script starts in this process, stopped after the test."""
+    yield
+    stop_process_ingestion()
+
+
 def wait_for_keys(deadline_s: float = 30.0) -> None:
     data_service = process_ingestion(parse_options(ARGV)).data_service
     deadline = time.monotonic() + deadline_s
@@ -31,6 +40,7 @@ def wait_for_keys(deadline_s: float = 30.0) -> None:
         time.sleep(0.05)  # polling interval, bounded by the deadline
 
 
+@pytest.mark.usefixtures("in_process_ingestion")
 def test_app_builds_into_a_bokeh_document_without_a_browser() -> None:
     wait_for_keys()
     application = build_single_handler_application(str(DASHBOARD), ARGV)
