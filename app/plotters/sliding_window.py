@@ -4,6 +4,10 @@
 waterfall, one image row per frame. Each update sends the browser only the
 frames newer than the last one drawn (``ColumnDataSource.stream`` with
 ``rollover=n``), never the whole window again.
+
+The waterfall's rows are streamed into a source that is not drawn; a small
+browser-side callback stacks them into the one image that is drawn. Drawing
+each row as an image of its own cost BokehJS a canvas per row and frame.
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ import numpy as np
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import ColorBar, ColumnDataSource, LayoutDOM, LinearColorMapper
+from bokeh.models import (
+    ColorBar,
+    ColumnDataSource,
+    CustomJS,
+    LayoutDOM,
+    LinearColorMapper,
+)
 
 from app.data import DEFAULT_MAX_SIZE, UpdateExtractor, WindowExtractor
 
@@ -26,6 +36,30 @@ from .columns import TIME_DIM, axis_label, color_range, epoch_ms, extent, unit_l
 logger = logging.getLogger(__name__)
 
 FALLBACK_ROW_MS = 200.0
+
+STACK_ROWS_JS = """
+const rows = source.data.row;
+const n = rows.length;
+if (n === 0) {
+  target.data = {image: [], x: [], y: [], dw: [], dh: []};
+  return;
+}
+const bins = rows[0].length;
+// Rows arrive as BokehJS ndarrays; their class builds the stacked (n, bins) one.
+const image = new rows[0].constructor(n * bins, [n, bins]);
+for (let i = 0; i < n; i++) {
+  image.set(rows[i], i * bins);
+}
+const start = source.data.start;
+const end = source.data.time;
+target.data = {
+  image: [image],
+  x: [source.data.x0[n - 1]],
+  y: [start[0]],
+  dw: [source.data.dw[n - 1]],
+  dh: [end[n - 1] - start[0]],
+};
+"""
 
 
 @dataclass(frozen=True)
@@ -101,7 +135,7 @@ class SlidingWindowPlotter(Plotter):
         if self.frame_ndim == 0:
             columns = {"time": [], "value": []}
         else:
-            columns = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
+            columns = {"row": [], "start": [], "time": [], "x0": [], "dw": []}
         self.source = ColumnDataSource(data=columns, name=f"window:{key}")
 
     def make_extractor(self) -> UpdateExtractor:
@@ -119,17 +153,27 @@ class SlidingWindowPlotter(Plotter):
             self._fig.line("time", "value", source=self.source, line_width=1.5)
             self._fig.xaxis[0].axis_label = "time"
         else:
-            self._fig = self._figure(y_axis_type="datetime")
+            # Holding the row source in tags puts it in the document undrawn.
+            self._fig = self._figure(y_axis_type="datetime", tags=[self.source])
             self._mapper = LinearColorMapper(palette="Viridis256")
+            image = ColumnDataSource(
+                data={"image": [], "x": [], "y": [], "dw": [], "dh": []},
+                name=f"waterfall:{self.key}",
+            )
             self._fig.image(
                 image="image",
                 x="x",
                 y="y",
                 dw="dw",
                 dh="dh",
-                source=self.source,
+                source=image,
                 color_mapper=self._mapper,
             )
+            stack = CustomJS(
+                args={"source": self.source, "target": image}, code=STACK_ROWS_JS
+            )
+            self.source.js_on_change("streaming", stack)
+            self.source.js_on_change("data", stack)
             self._color_bar = ColorBar(color_mapper=self._mapper, title="")
             self._fig.add_layout(self._color_bar, "right")
             self._fig.yaxis[0].axis_label = "time"
@@ -209,17 +253,17 @@ class SlidingWindowPlotter(Plotter):
         if self.frame_ndim == 0:
             return {"time": times_ms, "value": frames.values.astype(np.float64)}
         previous_ms = None if reset else self._last_time_ns / 1e6
-        starts, heights = _row_spans(times_ms, previous_ms)
+        starts = _row_starts(times_ms, previous_ms)
         dim = frames.dims[1]
         coord = frames.coords.get(dim, None)
         x0, dw = extent(coord, frames.sizes[dim])
         rows = frames.values.astype(np.float32)
         return {
-            "image": [row[np.newaxis, :] for row in rows],
-            "x": np.full(len(rows), x0),
-            "y": starts,
+            "row": list(rows),
+            "start": starts,
+            "time": times_ms,
+            "x0": np.full(len(rows), x0),
             "dw": np.full(len(rows), dw),
-            "dh": heights,
         }
 
     def _label(self, window: sc.DataArray) -> None:
@@ -242,13 +286,10 @@ class SlidingWindowPlotter(Plotter):
         self._fig.title.text = text
 
 
-def _row_spans(
-    times_ms: np.ndarray, previous_ms: float | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return start and height of each waterfall row: from the frame before to it."""
+def _row_starts(times_ms: np.ndarray, previous_ms: float | None) -> np.ndarray:
+    """Return where each waterfall row starts: at the frame before it."""
     if previous_ms is None:
         gaps = np.diff(times_ms)
         typical = float(np.median(gaps)) if gaps.size else FALLBACK_ROW_MS
         previous_ms = times_ms[0] - typical
-    starts = np.concatenate([[previous_ms], times_ms[:-1]])
-    return starts, times_ms - starts
+    return np.concatenate([[previous_ms], times_ms[:-1]])

@@ -7,10 +7,17 @@ from typing import Any
 
 import param
 import scipp as sc
-from bokeh.models import Div, LayoutDOM
+from bokeh.models import Div, InlineStyleSheet, LayoutDOM
 
 from .base import Plotter
 from .columns import unit_label
+
+# Styles live in a stylesheet sent once, so each frame only sends the short text.
+STYLE = InlineStyleSheet(
+    css=".key{font:90% sans-serif;color:#555}"
+    ".value{font:bold 170% sans-serif}"
+    ".age{font:80% sans-serif;color:#777}"
+)
 
 
 class ValuePanel(Plotter):
@@ -25,7 +32,12 @@ class ValuePanel(Plotter):
         self._value_text = "no data yet"
 
     def _build(self) -> LayoutDOM:
-        self._div = Div(width=self.width, height=self.height, name=f"value:{self.key}")
+        self._div = Div(
+            width=self.width,
+            height=self.height,
+            name=f"value:{self.key}",
+            stylesheets=[STYLE],
+        )
         self._render()
         return self._div
 
@@ -46,9 +58,7 @@ class ValuePanel(Plotter):
     def _render(self) -> None:
         age = self.header.split("· ")[-1] if self.header else "no data yet"
         self._div.text = (
-            '<div style="font-family:sans-serif">'
-            f'<div style="font-size:90%;color:#555">{html.escape(self.key)}</div>'
-            f'<div style="font-size:170%;font-weight:bold">'
-            f"{html.escape(self._value_text)}</div>"
-            f'<div style="font-size:80%;color:#777">{html.escape(age)}</div></div>'
+            f'<div class="key">{html.escape(self.key)}</div>'
+            f'<div class="value">{html.escape(self._value_text)}</div>'
+            f'<div class="age">{html.escape(age)}</div>'
         )

@@ -164,14 +164,32 @@ def test_waterfall_streams_one_image_row_per_new_spectrum(
     plotter.draw()
 
     (streamed,) = document_events.of_kind(ColumnsStreamedEvent)
-    assert [row.shape for row in streamed.data["image"]] == [(1, 8), (1, 8)]
-    np.testing.assert_allclose(streamed.data["image"][1][0], spectrum(3).values)
+    assert [row.shape for row in streamed.data["row"]] == [(8,), (8,)]
+    np.testing.assert_allclose(streamed.data["row"][1], spectrum(3).values)
     # Each row spans from the frame before it to its own time, in ms.
-    np.testing.assert_allclose(streamed.data["dh"], [PERIOD_NS / 1e6] * 2)
-    np.testing.assert_allclose(streamed.data["y"][0], (T0_NS + PERIOD_NS) / 1e6)
-    assert len(plotter.source.data["image"]) == 3
-    assert (plotter.source.data["x"][0], plotter.source.data["dw"][0]) == (0.0, 80.0)
+    np.testing.assert_allclose(
+        streamed.data["start"], [(T0_NS + i * PERIOD_NS) / 1e6 for i in (1, 2)]
+    )
+    np.testing.assert_allclose(
+        streamed.data["time"], [(T0_NS + i * PERIOD_NS) / 1e6 for i in (2, 3)]
+    )
+    assert len(plotter.source.data["row"]) == 3
+    assert (plotter.source.data["x0"][0], plotter.source.data["dw"][0]) == (0.0, 80.0)
     assert plotter._color_bar.title == "counts"
+
+
+def test_waterfall_rows_are_in_the_document_without_being_drawn(
+    document: Document,
+) -> None:
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=3, frame_ndim=1)
+    document.add_root(plotter.root)
+    assert document.get_model_by_name("window:monitor/m1") is plotter.source
+    (drawn,) = [r.data_source for r in plotter.root.renderers]
+    assert drawn.name == "waterfall:monitor/m1"
+    assert set(plotter.source.js_property_callbacks) == {
+        "streaming",
+        "change:data",
+    }
 
 
 def test_time_series_plots_against_time_in_epoch_ms(

@@ -1,0 +1,321 @@
+"""Benchmark: the dashboard in headless chromium, against the targets of issue 4.
+
+Prints medians and 95th percentiles of
+- latency from a value entering the DataService to it being in the browser's
+  Bokeh document (one scalar key with its plots, in-process server);
+- bytes per sliding-window update of one scalar, windows of 100 and 10,000;
+- server CPU of ``panel serve`` with the default layout, 1 and 5 sessions, and
+  websocket messages per frame (all plot updates of a frame in one batch);
+- server CPU over the 30 s after a GET that never opens a websocket.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import panel as pn
+import scipp as sc
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from app.ingestion import Ingestion
+from app.local_server import free_port, serve_dashboard
+from app.options import DashboardOptions
+from app.session import open_session
+from app.sources import SimulatedInstrument
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_PERIOD_S = DashboardOptions().frame_period_s
+PROBE = "log/probe"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_percent(pid: int, seconds: float, page: Page | None = None) -> float:
+    """Share of one core a process used over the next ``seconds``.
+
+    With a ``page``, the wait happens in Playwright so it keeps delivering
+    websocket frames to the meters meanwhile.
+    """
+    start_cpu, start = cpu_seconds(pid), time.monotonic()
+    if page is None:
+        time.sleep(seconds)  # the measurement window itself
+    else:
+        page.wait_for_timeout(seconds * 1000)
+    return 100 * (cpu_seconds(pid) - start_cpu) / (time.monotonic() - start)
+
+
+@dataclass
+class WebsocketMessages:
+    """Bokeh protocol messages a page receives, with their size in bytes.
+
+    A message is a header frame (JSON with ``msgtype``), metadata, content and
+    any binary buffers; frames are summed until the next header.
+    """
+
+    messages: list[tuple[float, str, int]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self, page: Page) -> None:
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload: str | bytes) -> None:
+        size = len(payload.encode() if isinstance(payload, str) else payload)
+        msgtype = None
+        if (
+            isinstance(payload, str)
+            and payload.startswith("{")
+            and "msgtype" in payload
+        ):
+            try:
+                msgtype = json.loads(payload).get("msgtype")
+            except ValueError:
+                msgtype = None
+        with self._lock:
+            if msgtype is not None:
+                self.messages.append((time.monotonic(), msgtype, size))
+            elif self.messages:
+                at, kind, total = self.messages[-1]
+                self.messages[-1] = (at, kind, total + size)
+
+    def patches_since(self, since: float) -> list[int]:
+        with self._lock:
+            return [
+                s
+                for at, kind, s in self.messages
+                if kind == "PATCH-DOC" and at >= since
+            ]
+
+
+def wait_for_data(page: Page, source: str, column: str) -> None:
+    page.wait_for_function(
+        "([s, c]) => window.Bokeh && Bokeh.documents.length &&"
+        " Bokeh.documents[0].get_model_by_name(s) &&"
+        " Bokeh.documents[0].get_model_by_name(s).data[c].length > 0",
+        arg=[source, column],
+        polling=50,
+        timeout=60_000,
+    )
+
+
+# Latency ---------------------------------------------------------------------
+@contextmanager
+def in_process_server(ingestion: Ingestion, options: DashboardOptions) -> Iterator[str]:
+    port = free_port()
+    server = pn.serve(
+        {"dashboard": lambda: open_session(ingestion, options).view},
+        port=port,
+        address="127.0.0.1",
+        websocket_origin=[f"127.0.0.1:{port}"],
+        show=False,
+        threaded=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/dashboard"
+    finally:
+        server.stop()
+
+
+def probe_value(index: int) -> sc.DataArray:
+    value = sc.DataArray(sc.scalar(float(index), unit="K"))
+    value.coords["time"] = sc.datetime(time.time_ns(), unit="ns")
+    return value
+
+
+def latency_ms(
+    browser: Browser, *, updates: int, rate_hz: float, with_instrument: bool
+) -> list[float]:
+    """Per value: time from entering the DataService to being in the browser."""
+    instrument = SimulatedInstrument(rate_hz=5.0)
+    ingestion = Ingestion(instrument, ingest_period_s=0.05)
+    ingestion.data_service[PROBE] = probe_value(-1)
+    keys = () if with_instrument else (PROBE,)
+    if with_instrument:
+        ingestion.start()
+    options = DashboardOptions(keys=keys)
+    entered: dict[int, float] = {}
+    try:
+        with in_process_server(ingestion, options) as url:
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.goto(url)
+            wait_for_data(page, f"window:{PROBE}", "value")
+            page.evaluate(
+                "(name) => { const s = Bokeh.documents[0].get_model_by_name(name);"
+                " window.arrivals = []; const seen = () => { const v = s.data.value;"
+                " window.arrivals.push([v[v.length - 1],"
+                " performance.timeOrigin + performance.now()]); };"
+                " s.streaming.connect(seen); s.change.connect(seen); }",
+                f"window:{PROBE}",
+            )
+            # Random gaps (mean 1/rate) so values arrive at every phase of the
+            # frame clock, as a real source's do, not locked to it.
+            gaps = np.random.default_rng(0).uniform(0.5, 1.5, updates) / rate_hz
+            next_at = time.monotonic()
+            for index in range(updates):
+                value = probe_value(index)
+                entered[index] = time.time() * 1000
+                ingestion.data_service[PROBE] = value
+                next_at += gaps[index]
+                time.sleep(max(0.0, next_at - time.monotonic()))
+            page.wait_for_function(
+                "(last) => window.arrivals.some(([v]) => v >= last)",
+                arg=updates - 1,
+                polling=50,
+            )
+            arrivals = page.evaluate("() => window.arrivals")
+            page.close()
+    finally:
+        ingestion.stop()
+    latencies = []
+    for index, entered_ms in entered.items():
+        arrived = min(at for value, at in arrivals if value >= index)
+        latencies.append(arrived - entered_ms)
+    return latencies
+
+
+def bench_latency(browser: Browser) -> None:
+    median_target = DEFAULT_PERIOD_S * 1000 / 2 + 30
+    p95_target = DEFAULT_PERIOD_S * 1000 + 100
+    print(
+        f"Latency DataService -> browser document, frame period "
+        f"{DEFAULT_PERIOD_S * 1000:.0f} ms, 150 values at 5 Hz on average "
+        f"(targets: median <= {median_target:.0f} ms, p95 <= {p95_target:.0f} ms)"
+    )
+    for label, with_instrument in (
+        ("one scalar key (value panel + window)", False),
+        ("probe among the full default layout", True),
+    ):
+        values = latency_ms(
+            browser, updates=150, rate_hz=5.0, with_instrument=with_instrument
+        )
+        median, p95 = statistics.median(values), percentile(values, 95)
+        ok = median <= median_target and p95 <= p95_target
+        print(
+            f"  {label:40s} median {median:6.1f} ms  p95 {p95:6.1f} ms  "
+            f"max {max(values):6.1f} ms  {verdict(ok)}"
+        )
+
+
+# Bytes per window update -----------------------------------------------------
+def bench_bytes(browser: Browser) -> None:
+    print(
+        "Bytes per sliding-window update, one scalar at 5 Hz, whole websocket "
+        "message per frame (window stream + value panel + header; the status "
+        "line joins one frame a second) (target: <= 1 KB, same for 100 and 10,000)"
+    )
+    for window in (100, 10_000):
+        with serve_dashboard(
+            ["--keys", "log/sample_temperature", "--window-size", str(window)]
+        ) as server:
+            page = browser.new_page()
+            meter = WebsocketMessages()
+            meter.attach(page)
+            page.goto(server.url)
+            wait_for_data(page, "window:log/sample_temperature", "value")
+            # Waiting in Playwright (not time.sleep) lets it deliver frames.
+            page.wait_for_timeout(2000)  # the initial document and first frames
+            since = time.monotonic()
+            page.wait_for_timeout(20_000)  # the measurement window
+            sizes = meter.patches_since(since)
+            page.close()
+        median, p95 = statistics.median(sizes), percentile(sizes, 95)
+        print(
+            f"  window {window:6d}: {len(sizes)} messages, median {median:5.0f} B, "
+            f"p95 {p95:5.0f} B, max {max(sizes):5.0f} B  {verdict(p95 <= 1024)}"
+        )
+
+
+# Server CPU --------------------------------------------------------------------
+def bench_cpu(browser: Browser) -> None:
+    print(
+        "Server CPU, default layout (11 plots), default frame period, "
+        "simulated instrument at 5 Hz (targets: 1 session < 15%, 5 sessions < 40%)"
+    )
+    with serve_dashboard([]) as server:
+        time.sleep(3)  # let ingestion settle after start
+        print(f"  no session (ingestion only): {cpu_percent(server.pid, 15):5.1f}%")
+        pages = []
+        meter = WebsocketMessages()
+        for count, target in ((1, 15.0), (5, 40.0)):
+            while len(pages) < count:
+                page = browser.new_page(viewport={"width": 1400, "height": 1200})
+                if not pages:
+                    meter.attach(page)
+                page.goto(server.url)
+                wait_for_data(page, "image:detector/panel_0", "image")
+                pages.append(page)
+            pages[0].wait_for_timeout(3000)  # sessions settle after first frames
+            since = time.monotonic()
+            percent = cpu_percent(server.pid, 20, page=pages[0])
+            per_frame = len(meter.patches_since(since)) / (20 / DEFAULT_PERIOD_S)
+            print(
+                f"  {count} session(s): {percent:5.1f}% of a core  "
+                f"{verdict(percent < target)}; the first page got "
+                f"{per_frame:.2f} PATCH-DOC messages per frame"
+            )
+        for page in pages:
+            page.close()
+
+
+def bench_get_without_websocket() -> None:
+    print(
+        "Server CPU over the 30 s after a GET that never opens a websocket "
+        "(target: < 5%)"
+    )
+    with serve_dashboard([]) as server:
+        time.sleep(3)  # let ingestion settle after start
+        idle = cpu_percent(server.pid, 10)
+        assert server.get() == 200
+        after = cpu_percent(server.pid, 30)
+    print(
+        f"  idle before: {idle:4.1f}%, after the GET: {after:4.1f}%  "
+        f"{verdict(after < 5)}"
+    )
+
+
+def main() -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        bench_latency(browser)
+        bench_bytes(browser)
+        bench_cpu(browser)
+        browser.close()
+    bench_get_without_websocket()
+
+
+if __name__ == "__main__":
+    main()
