@@ -2,8 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-HOST ?= 127.0.0.1
-PORT ?= 5006
+HOST ?= $(or $(DASHBOARD_ADDRESS),127.0.0.1)
+PORT ?= $(or $(DASHBOARD_PORT),5006)
 ARGS ?=
 
 .PHONY: install run test lint format bench clean
@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# --warm runs the app once at start: the ingestion runs before any browser opens.
 run: install
 	$(VENV)/bin/panel serve app/dashboard.py --address $(HOST) --port $(PORT) \
-		--allow-websocket-origin $(HOST):$(PORT) $(if $(ARGS),--args $(ARGS))
+		--allow-websocket-origin $(HOST):$(PORT) --warm $(if $(ARGS),--args $(ARGS))
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -13,8 +13,8 @@ from .base import Plotter
 from .columns import unit_label
 
 # Styles live in a stylesheet sent once, so each frame only sends the short text.
-STYLE = InlineStyleSheet(
-    css=".key{font:90% sans-serif;color:#555}"
+STYLE_CSS = (
+    ".key{font:90% sans-serif;color:#555}"
     ".value{font:bold 170% sans-serif}"
     ".age{font:80% sans-serif;color:#777}"
 )
@@ -36,7 +36,8 @@ class ValuePanel(Plotter):
             width=self.width,
             height=self.height,
             name=f"value:{self.key}",
-            stylesheets=[STYLE],
+            # A Bokeh model belongs to one document: one stylesheet per panel.
+            stylesheets=[InlineStyleSheet(css=STYLE_CSS)],
         )
         self._render()
         return self._div
