@@ -1,0 +1,70 @@
+"""The served dashboard fed from Kafka (librdkafka's mock cluster on loopback)."""
+
+import threading
+from collections.abc import Iterator
+
+import confluent_kafka
+import pytest
+from conftest import DashboardPage
+from playwright.sync_api import Page
+
+from app.local_server import serve_dashboard
+from app.sources import SimulatedInstrument
+from app.sources.mock_cluster import MockKafkaCluster
+from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
+
+pytestmark = [pytest.mark.browser, pytest.mark.kafka]
+
+
+@pytest.fixture
+def cluster() -> Iterator[MockKafkaCluster]:
+    with MockKafkaCluster() as cluster:
+        for topic in (DATA_TOPIC, LOG_TOPIC):
+            cluster.create_topic(topic, partitions=1)
+        yield cluster
+
+
+@pytest.fixture
+def instrument_publishing(cluster: MockKafkaCluster) -> Iterator[None]:
+    """The simulated instrument publishing to the cluster at 10 Hz meanwhile."""
+    producer = confluent_kafka.Producer(
+        {"bootstrap.servers": cluster.bootstrap_servers}
+    )
+    instrument = SimulatedInstrument(seed=2, rate_hz=10.0)
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(0.05):
+            publish(producer, instrument.get_messages())
+
+    thread = threading.Thread(target=run, name="test-producer")
+    thread.start()
+    yield
+    stop.set()
+    thread.join()
+    producer.flush(5)
+
+
+@pytest.mark.usefixtures("instrument_publishing")
+def test_dashboard_shows_data_arriving_from_kafka(
+    cluster: MockKafkaCluster, browser_page: Page
+) -> None:
+    with serve_dashboard(
+        [
+            "--source",
+            "kafka",
+            "--bootstrap-servers",
+            cluster.bootstrap_servers,
+            "--frame-period",
+            "0.1",
+        ]
+    ) as server:
+        dashboard = DashboardPage(browser_page).open(server.url)
+        dashboard.wait_for_data("image:detector/panel_0", "image")
+        dashboard.wait_for_data("window:log/sample_temperature", "value")
+        dashboard.wait_for(
+            "(doc) => doc.get_model_by_name('status').text.includes('msg/s ')"
+        )
+        status = dashboard.status()
+        assert "kafka" in status
+        assert "(connected)" in status
