@@ -18,7 +18,9 @@ class BufferInterface(Protocol[T]):
 
     A storage object holds `capacity` slots. Slots are written once; the `Buffer`
     never writes into a slot that a view handed out may cover, so what
-    `get_view` and `get_frame` return is never changed by later appends.
+    `get_view` and `get_frame` return is never changed by later appends. A slot
+    counts only once its write returned, so a write that fails leaves the buffer
+    as it was.
     """
 
     def accepts(self, frame: T) -> str | None:
@@ -33,12 +35,12 @@ class BufferInterface(Protocol[T]):
         """Storage of `capacity` empty slots laid out like `storage`."""
         ...
 
-    def check(self, storage: Any, frame: T) -> str | None:
-        """Why `frame` does not fit `storage`, or None if it fits."""
-        ...
-
     def write(self, storage: Any, index: int, frame: T) -> None:
-        """Copy `frame` into slot `index`; `frame` passed `check`."""
+        """Copy `frame` into slot `index`.
+
+        Raises `FrameMismatchError` if `frame` does not fit the storage's layout;
+        slot `index` may then hold anything (the `Buffer` never shows it).
+        """
         ...
 
     def copy_frames(
@@ -191,9 +193,6 @@ class Buffer(Generic[T]):
                 1,
             )
             return
-        reason = self._impl.check(self._storage, frame)
-        if reason is not None:
-            raise FrameMismatchError(reason)
         if self._end == self._capacity:
             self._append_to_fresh_storage(frame)
             return

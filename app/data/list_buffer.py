@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import scipp as sc
 
+from .buffer import FrameMismatchError
+
 
 def object_nbytes(value: Any) -> int:
     """Bytes held by one value, counting array memory where it is known."""
@@ -18,26 +20,37 @@ def object_nbytes(value: Any) -> int:
     return sys.getsizeof(value)
 
 
+class ObjectSlots(list):
+    """Frames kept as objects, all of the type `kind`."""
+
+    def __init__(self, kind: type) -> None:
+        super().__init__()
+        self.kind = kind
+
+
 class ListBuffer:
     """Keeps each frame as the object it is; a window is a list of frames.
 
     One frame per slot whatever the frame is (a list stays one frame), so
-    ``ds[k] = v; ds[k]`` returns `v` itself.
+    ``ds[k] = v; ds[k]`` returns `v` itself. A frame of another type than the
+    first does not fit, so a key whose values become stackable again gets a
+    stacking buffer anew.
     """
 
     def accepts(self, frame: Any) -> str | None:
         return None
 
-    def allocate(self, template: Any, capacity: int) -> list[Any]:
-        return []
+    def allocate(self, template: Any, capacity: int) -> ObjectSlots:
+        return ObjectSlots(type(template))
 
-    def allocate_like(self, storage: list[Any], capacity: int) -> list[Any]:
-        return []
+    def allocate_like(self, storage: ObjectSlots, capacity: int) -> ObjectSlots:
+        return ObjectSlots(storage.kind)
 
-    def check(self, storage: list[Any], frame: Any) -> str | None:
-        return None
-
-    def write(self, storage: list[Any], index: int, frame: Any) -> None:
+    def write(self, storage: ObjectSlots, index: int, frame: Any) -> None:
+        if type(frame) is not storage.kind:
+            raise FrameMismatchError(
+                f"expected a {storage.kind.__name__}, got {type(frame).__name__}"
+            )
         # Slots past the end may remain from a rolled-back `Buffer.extend`.
         if index == len(storage):
             storage.append(frame)
