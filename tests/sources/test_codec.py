@@ -155,6 +155,13 @@ def test_corrupted_da00_body_is_malformed() -> None:
         Decoder().decode(bytes(payload))
 
 
+def test_truncated_f144_is_malformed() -> None:
+    payload = serialise_f144("log/motor_x", 1.5, T)
+    with pytest.raises(MalformedPayloadError) as info:
+        Decoder().decode(payload[:12])
+    assert info.value.reason == "malformed f144"
+
+
 def test_da00_without_signal_is_malformed_and_named() -> None:
     payload = serialise_da00(
         source_name="monitor/m1",

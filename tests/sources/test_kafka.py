@@ -25,8 +25,6 @@ pytestmark = pytest.mark.kafka
 
 T0 = 1_700_000_000_000_000_000
 TOF_EDGES = np.linspace(0.0, 70_000.0, 6)
-
-
 ERRORS = 0.5 * np.arange(1, 6)  # their squares are exact in binary
 
 
