@@ -228,7 +228,9 @@ def _to_da00_variable(key: str, name: str, variable: sc.Variable) -> Variable:
 
 
 def encode_da00(key: str, value: sc.DataArray, timestamp_ns: int) -> bytes:
-    """A da00 payload of `value`; its 0-D ``time`` coord becomes the timestamp.
+    """A da00 payload of `value` at `timestamp_ns`.
+
+    A 0-D ``time`` coord is left out: the payload's timestamp carries it.
 
     Raises
     ------
