@@ -12,7 +12,7 @@ import pytest
 import scipp as sc
 
 from app.data import DataService, LatestValueExtractor, WindowExtractor
-from app.orchestrator import INVALID_KEY, Orchestrator
+from app.orchestrator import INVALID_KEY, NOT_A_MESSAGE, Orchestrator
 from app.sources.message import Message, SourceStatus
 from app.sources.simulated import SimulatedInstrument
 
@@ -97,6 +97,17 @@ def test_batch_with_bad_message_still_applies_the_others() -> None:
     assert dict(stats.rejected) == {INVALID_KEY: 2}
     assert stats.batches == 1
     assert stats.last_batch_size == 4
+
+
+def test_something_else_than_a_message_is_rejected() -> None:
+    ds = DataService()
+    batch: list[Any] = [("k", 1), msg("k", 2)]
+    orchestrator = Orchestrator(ListSource(batch), ds)
+
+    assert orchestrator.update() == 1
+
+    assert dict(orchestrator.stats.rejected) == {NOT_A_MESSAGE: 1}
+    assert ds["k"] == 2
 
 
 class RefusingSink:

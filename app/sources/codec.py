@@ -6,12 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import scipp as sc
-from streaming_data_types.dataarray_da00 import (
-    Variable,
-    deserialise_da00,
-    serialise_da00,
+from streaming_data_types.dataarray_da00 import Variable, serialise_da00
+from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
+    da00_DataArray,
 )
+from streaming_data_types.fbschemas.dataarray_da00.da00_dtype import da00_dtype
 from streaming_data_types.logdata_f144 import deserialise_f144, serialise_f144
+from streaming_data_types.utils import check_schema_identifier
 
 from .message import TIME_DIM, Message, stamped
 
@@ -21,6 +22,22 @@ SIGNAL = "signal"
 ERRORS = "errors"
 F144_ARRAY_DIM = "index"
 """Dim of a 1-D f144 value (the schema names none)."""
+
+_DA00_DTYPES = {
+    getattr(da00_dtype, name): np.dtype(name)
+    for name in (
+        "int8",
+        "uint8",
+        "int16",
+        "uint16",
+        "int32",
+        "uint32",
+        "int64",
+        "uint64",
+        "float32",
+        "float64",
+    )
+}
 
 # The ASCII spellings scipp parses back, for consumers that are not scipp.
 _ASCII_UNITS = {"µ": "u", "Å": "angstrom"}
@@ -92,38 +109,29 @@ class Decoder:
 
     def _decode_da00(self, payload: bytes) -> Message:
         try:
-            parsed = deserialise_da00(payload)
+            key, timestamp, variables = _read_da00(payload)
         except Exception as error:  # garbage makes FlatBuffers raise anything
             raise MalformedPayloadError(DA00, f"does not parse ({error!r})") from error
-        key = parsed.source_name
-        variables = {variable.name: variable for variable in parsed.data}
         if SIGNAL not in variables:
             raise MalformedPayloadError(
                 DA00, f"key {key!r}: no variable {SIGNAL!r}, got {list(variables)}"
             )
         try:
-            signal = variables.pop(SIGNAL)
-            data = _to_scipp(signal)
-            errors = variables.pop(ERRORS, None)
-            if errors is not None:
-                stddevs = _to_scipp(errors)
+            data = variables.pop(SIGNAL)
+            stddevs = variables.pop(ERRORS, None)
+            if stddevs is not None:
                 if stddevs.dims != data.dims or stddevs.shape != data.shape:
                     raise ValueError(
                         f"errors have dims {stddevs.dims} shape {stddevs.shape}, "
                         f"signal has {data.dims} shape {data.shape}"
                     )
-                data.variances = np.square(stddevs.values, dtype=np.float64)
-            value = sc.DataArray(
-                data,
-                coords={name: _to_scipp(var) for name, var in variables.items()},
-            )
+                if data.dtype not in (sc.DType.float64, sc.DType.float32):
+                    data = data.astype("float64")
+                data.variances = np.square(stddevs.values, dtype=data.values.dtype)
+            value = sc.DataArray(data, coords=variables)
         except (ValueError, TypeError, sc.DimensionError, sc.UnitError) as error:
             raise MalformedPayloadError(DA00, f"key {key!r}: {error}") from error
-        return Message(
-            key=key,
-            value=stamped(value, parsed.timestamp_ns),
-            timestamp=parsed.timestamp_ns,
-        )
+        return Message(key=key, value=stamped(value, timestamp), timestamp=timestamp)
 
     def _decode_f144(self, payload: bytes) -> Message:
         try:
@@ -146,22 +154,57 @@ class Decoder:
         )
 
 
-def _to_scipp(variable: Variable) -> sc.Variable:
-    unit = variable.unit
-    if isinstance(variable.data, np.ndarray):
-        # Copy: the array is a view into the Kafka message's bytes.
-        values = variable.data.copy()
-        if values.ndim != len(variable.axes):
-            raise ValueError(
-                f"variable {variable.name!r} has axes {variable.axes} "
-                f"but {values.ndim} dims"
-            )
-        return sc.array(dims=list(variable.axes), values=values, unit=unit)
-    if variable.axes:
-        raise ValueError(
-            f"variable {variable.name!r}: axes {variable.axes} on a scalar"
+def _read_da00(payload: bytes) -> tuple[str, int, dict[str, sc.Variable]]:
+    """Source name, timestamp and variables of a da00 payload.
+
+    Reads the schema's generated tables directly: `deserialise_da00` goes
+    through its own `Variable` class and rebuilds a dtype table per variable,
+    which made decoding the largest cost of the Kafka path (see bench_kafka).
+    """
+    check_schema_identifier(payload, DA00.encode())
+    root = da00_DataArray.GetRootAs(payload, 0)
+    variables = {}
+    for j in range(root.DataLength()):
+        fb_variable = root.Data(j)
+        name = fb_variable.Name().decode()
+        unit = fb_variable.Unit()
+        variables[name] = _variable(
+            name,
+            dims=[
+                fb_variable.Axes(i).decode() for i in range(fb_variable.AxesLength())
+            ],
+            shape=fb_variable.ShapeAsNumpy(),
+            dtype=fb_variable.DataType(),
+            raw=fb_variable.DataAsNumpy(),
+            unit=None if unit is None else unit.decode(),
         )
-    return sc.scalar(variable.data, unit=unit)
+    return root.SourceName().decode(), root.Timestamp(), variables
+
+
+def _variable(
+    name: str,
+    *,
+    dims: list[str],
+    shape: np.ndarray | int,
+    dtype: int,
+    raw: np.ndarray | int,
+    unit: str | None,
+) -> sc.Variable:
+    if isinstance(raw, int):  # FlatBuffers' answer for an absent vector
+        raw = np.empty(0, dtype=np.uint8)
+    if dtype == da00_dtype.c_string:
+        if dims:
+            raise ValueError(f"variable {name!r}: a string with axes {dims}")
+        return sc.scalar(raw.tobytes().decode(), unit=None)
+    if dtype not in _DA00_DTYPES:
+        raise ValueError(f"variable {name!r}: unknown da00 dtype {dtype}")
+    values = raw.view(_DA00_DTYPES[dtype])
+    if not dims:
+        if values.size != 1:
+            raise ValueError(f"variable {name!r}: {values.size} values, no axes")
+        return sc.scalar(values[0], unit=unit)
+    # scipp copies, so the value does not keep the Kafka message's memory.
+    return sc.array(dims=dims, values=values.reshape(shape), unit=unit)
 
 
 def _unit_string(unit: sc.Unit | None) -> str | None:
@@ -185,7 +228,9 @@ def _to_da00_variable(key: str, name: str, variable: sc.Variable) -> Variable:
 
 
 def encode_da00(key: str, value: sc.DataArray, timestamp_ns: int) -> bytes:
-    """A da00 payload of `value`; its 0-D ``time`` coord becomes the timestamp.
+    """A da00 payload of `value` at `timestamp_ns`.
+
+    A 0-D ``time`` coord is left out: the payload's timestamp carries it.
 
     Raises
     ------

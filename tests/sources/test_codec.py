@@ -155,6 +155,13 @@ def test_corrupted_da00_body_is_malformed() -> None:
         Decoder().decode(bytes(payload))
 
 
+def test_truncated_f144_is_malformed() -> None:
+    payload = serialise_f144("log/motor_x", 1.5, T)
+    with pytest.raises(MalformedPayloadError) as info:
+        Decoder().decode(payload[:12])
+    assert info.value.reason == "malformed f144"
+
+
 def test_da00_without_signal_is_malformed_and_named() -> None:
     payload = serialise_da00(
         source_name="monitor/m1",
@@ -212,3 +219,33 @@ def test_encode_da00_refuses_masks() -> None:
 def test_encode_f144_refuses_2d() -> None:
     with pytest.raises(ValueError, match="'k'"):
         encode_f144("k", sc.ones(dims=["x", "y"], shape=[2, 2]), T)
+
+
+def test_da00_int_signal_with_errors_becomes_float_with_variances() -> None:
+    payload = serialise_da00(
+        source_name="monitor/m1",
+        timestamp_ns=T,
+        data=[
+            Variable(name="signal", data=np.array([1, 4]), axes=["tof"]),
+            Variable(name="errors", data=np.array([1.0, 2.0]), axes=["tof"]),
+        ],
+    )
+    data = Decoder().decode(payload).value.data
+    assert data.dtype == sc.DType.float64
+    np.testing.assert_array_equal(data.values, [1.0, 4.0])
+    np.testing.assert_array_equal(data.variances, [1.0, 4.0])
+
+
+def test_da00_scalar_and_string_variables_become_0d_coords() -> None:
+    payload = serialise_da00(
+        source_name="monitor/m1",
+        timestamp_ns=T,
+        data=[
+            Variable(name="signal", data=np.ones(2), axes=["tof"], unit="counts"),
+            Variable(name="wavelength", data=2.5, unit="angstrom"),
+            Variable(name="label", data="upstream"),
+        ],
+    )
+    coords = Decoder().decode(payload).value.coords
+    assert sc.identical(coords["wavelength"], sc.scalar(2.5, unit="angstrom"))
+    assert coords["label"].value == "upstream"

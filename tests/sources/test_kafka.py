@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 import scipp as sc
-from conftest import DATA_TOPIC, LOG_TOPIC, poll_until
 from streaming_data_types.dataarray_da00 import Variable, serialise_da00
 from streaming_data_types.eventdata_ev44 import serialise_ev44
 from streaming_data_types.logdata_f144 import serialise_f144
@@ -20,12 +19,12 @@ from app.sources.kafka import KafkaSource
 from app.sources.message import MessageSource
 from app.sources.mock_cluster import MockKafkaCluster
 
+from .kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
+
 pytestmark = pytest.mark.kafka
 
 T0 = 1_700_000_000_000_000_000
 TOF_EDGES = np.linspace(0.0, 70_000.0, 6)
-
-
 ERRORS = 0.5 * np.arange(1, 6)  # their squares are exact in binary
 
 

@@ -9,12 +9,13 @@ from collections.abc import Callable
 
 import pytest
 import scipp as sc
-from conftest import poll_until
 
 from app.sources.kafka import KafkaSource
 from app.sources.mock_cluster import MockKafkaCluster
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, encode, parse_args
 from app.sources.simulated import ALL_STREAMS, LOG_UNITS, SimulatedInstrument
+
+from .kafka_support import poll_until
 
 pytestmark = pytest.mark.kafka
 
