@@ -4,7 +4,7 @@ import pytest
 
 from app.ingestion import Ingestion
 from app.options import DashboardOptions
-from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter
+from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
 from app.session import DashboardSession
 from app.sources import SimulatedInstrument
 
@@ -92,3 +92,11 @@ def test_keys_arriving_later_get_plots_in_running_sessions(
         assert len(session.plotters[0].source.data["y"]) == 200
     finally:
         session.close(None)
+
+
+def test_renderer_option_reaches_every_figure(ingestion: Ingestion) -> None:
+    ingestion.orchestrator.update()
+    session = DashboardSession(ingestion, DashboardOptions(renderer="webgl"))
+    figures = [p.root for p in session.plotters if not isinstance(p, ValuePanel)]
+    assert len(figures) == 8
+    assert {figure.output_backend for figure in figures} == {"webgl"}

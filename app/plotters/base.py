@@ -66,6 +66,7 @@ class Plotter(param.Parameterized):
         self._unit: sc.Unit | None = None
         self._last_value: Any = None
         self._header = ""
+        self._age_text = "no data yet"
         self._data_service: DataService | None = None
         self._root: LayoutDOM | None = None
         self._pane: pn.pane.Bokeh | None = None
@@ -154,6 +155,11 @@ class Plotter(param.Parameterized):
         """The header text currently shown: key, unit and age."""
         return self._header
 
+    @property
+    def age_text(self) -> str:
+        """How old the newest data is, as shown in the header."""
+        return self._age_text
+
     # Hooks -------------------------------------------------------------------
     def _build(self) -> LayoutDOM:
         raise NotImplementedError
@@ -207,10 +213,9 @@ class Plotter(param.Parameterized):
             parts.append(f"[{unit_label(self._unit)}]")
         if self._extent_label():
             parts.append(f"· {self._extent_label()}")
-        if self._newest_ns is None:
-            parts.append("· no data yet")
-        else:
-            parts.append(f"· {format_age(max(0, now_ns - self._newest_ns) / 1e9)}")
+        if self._newest_ns is not None:
+            self._age_text = format_age(max(0, now_ns - self._newest_ns) / 1e9)
+        parts.append(f"· {self._age_text}")
         text = " ".join(parts)
         if text != self._header:
             self._header = text

@@ -57,9 +57,8 @@ class ValuePanel(Plotter):
         self._render()
 
     def _render(self) -> None:
-        age = self.header.split("· ")[-1] if self.header else "no data yet"
         self._div.text = (
             f'<div class="key">{html.escape(self.key)}</div>'
             f'<div class="value">{html.escape(self._value_text)}</div>'
-            f'<div class="age">{html.escape(age)}</div>'
+            f'<div class="age">{html.escape(self.age_text)}</div>'
         )
