@@ -41,7 +41,11 @@ def make_source(options: DashboardOptions) -> MessageSource:
         # Imported here: the kafka extra is optional for a simulated dashboard.
         from app.sources.kafka import KafkaSource
 
-        return KafkaSource(options.bootstrap_servers, list(options.topics))
+        return KafkaSource(
+            options.bootstrap_servers,
+            list(options.topics),
+            log_units=dict(options.log_units),
+        )
     streams = [key for key in options.keys if key in SimulatedInstrument().keys]
     return SimulatedInstrument(
         rate_hz=options.simulated_rate_hz, streams=streams or None

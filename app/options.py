@@ -26,6 +26,8 @@ class DashboardOptions:
         Kafka brokers, ``host:port[,host:port]``.
     topics:
         Kafka topics to consume.
+    log_units:
+        Units of f144 log sources, which carry none (key, unit) pairs.
     frame_period_s:
         How often each browser session draws what changed.
     window_size:
@@ -44,6 +46,7 @@ class DashboardOptions:
     bootstrap_servers: str = "localhost:9092"
     # The topics `python -m app.sources.produce` writes to by default.
     topics: tuple[str, ...] = ("livedata_data", "livedata_logs")
+    log_units: tuple[tuple[str, str], ...] = ()
     frame_period_s: float = 0.2
     window_size: int = 100
     renderer: str = "canvas"
@@ -54,6 +57,16 @@ class DashboardOptions:
 
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _units(text: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in _csv(text):
+        key, sep, unit = item.partition("=")
+        if not sep or not key or not unit:
+            raise argparse.ArgumentTypeError(f"expected KEY=UNIT, got {item!r}")
+        pairs.append((key.strip(), unit.strip()))
+    return tuple(pairs)
 
 
 def _positive(kind: type) -> type:
@@ -108,6 +121,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="Kafka topics, comma-separated",
     )
     option(
+        "--log-units",
+        "LOG_UNITS",
+        defaults.log_units,
+        type=_units,
+        help="units of f144 logs, KEY=UNIT comma-separated",
+    )
+    option(
         "--frame-period",
         "FRAME_PERIOD",
         defaults.frame_period_s,
@@ -157,6 +177,7 @@ def parse_options(
         source=args.source,
         bootstrap_servers=args.bootstrap_servers,
         topics=tuple(args.topics),
+        log_units=tuple(args.log_units),
         frame_period_s=args.frame_period,
         window_size=args.window_size,
         renderer=args.renderer,

@@ -32,8 +32,14 @@ def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
         (["--frame-period", "0"], {}),
         (["--window-size", "-3"], {}),
         (["--renderer", "svg"], {}),
+        (["--log-units", "log/t"], {}),
     ],
 )
 def test_invalid_options_are_refused(argv: list[str], environ: dict) -> None:
     with pytest.raises(SystemExit):
         parse_options(argv, environ)
+
+
+def test_log_units_are_key_unit_pairs() -> None:
+    options = parse_options(["--log-units", "log/t=K, log/x=mm"])
+    assert dict(options.log_units) == {"log/t": "K", "log/x": "mm"}

@@ -12,6 +12,7 @@ from app.local_server import serve_dashboard
 from app.sources import SimulatedInstrument
 from app.sources.mock_cluster import MockKafkaCluster
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
+from app.sources.simulated import LOG_UNITS
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
 
@@ -57,6 +58,8 @@ def test_dashboard_shows_data_arriving_from_kafka(
             cluster.bootstrap_servers,
             "--frame-period",
             "0.1",
+            "--log-units",
+            ",".join(f"{key}={unit}" for key, unit in LOG_UNITS.items()),
         ]
     ) as server:
         dashboard = DashboardPage(browser_page).open(server.url)
@@ -68,3 +71,7 @@ def test_dashboard_shows_data_arriving_from_kafka(
         status = dashboard.status()
         assert "kafka" in status
         assert "(connected)" in status
+        dashboard.wait_for(
+            "(doc) => doc.get_model_by_name('value:log/sample_temperature')"
+            ".text.includes(' K<')"
+        )
