@@ -4,10 +4,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DashboardPage
 from playwright.sync_api import Page
 
 from app.local_server import LocalServer, serve_dashboard
+
+from .dashboard_page import DashboardPage
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 
 import confluent_kafka
 import pytest
-from conftest import DashboardPage
 from playwright.sync_api import Page
 
 from app.local_server import serve_dashboard
@@ -13,6 +12,8 @@ from app.sources import SimulatedInstrument
 from app.sources.mock_cluster import MockKafkaCluster
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.sources.simulated import LOG_UNITS
+
+from .dashboard_page import DashboardPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
 

@@ -4,10 +4,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from conftest import DashboardPage
 from playwright.sync_api import Browser
 
 from app.local_server import LocalServer, serve_dashboard
+
+from .dashboard_page import DashboardPage
 
 pytestmark = pytest.mark.browser
 

@@ -3,11 +3,12 @@ import logging
 import pytest
 import scipp as sc
 from bokeh.document import Document
-from plotter_frames import PERIOD_NS, T0_NS, spectrum
 
 from app.data import DataService
 from app.plotters import LinePlotter
 from app.plotters.base import format_age
+
+from .plotter_frames import PERIOD_NS, T0_NS, spectrum
 
 
 def test_trigger_records_data_without_touching_the_document(

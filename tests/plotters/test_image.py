@@ -1,9 +1,10 @@
 import numpy as np
 from bokeh.models import LinearColorMapper, LogColorMapper
-from plotter_frames import T0_NS, image
 
 from app.data import DataService
 from app.plotters import ImagePlotter
+
+from .plotter_frames import T0_NS, image
 
 
 def test_image_shows_latest_frame_with_extent_and_colorbar_unit(

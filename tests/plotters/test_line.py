@@ -2,10 +2,11 @@ import numpy as np
 import panel as pn
 import scipp as sc
 from bokeh.models import LogScale
-from plotter_frames import T0_NS, spectrum
 
 from app.data import DataService
 from app.plotters import LinePlotter
+
+from .plotter_frames import T0_NS, spectrum
 
 
 def test_line_shows_latest_spectrum_against_bin_centres_with_units(

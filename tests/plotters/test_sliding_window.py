@@ -3,10 +3,11 @@ import pytest
 import scipp as sc
 from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
-from plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum
 
 from app.data import DataService
 from app.plotters import SlidingWindowPlotter, window_update
+
+from .plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum
 
 
 def window_of(*indices: int) -> sc.DataArray:

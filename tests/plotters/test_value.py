@@ -1,8 +1,9 @@
 import scipp as sc
-from plotter_frames import T0_NS, scalar
 
 from app.data import DataService
 from app.plotters import ValuePanel
+
+from .plotter_frames import T0_NS, scalar
 
 
 def test_value_panel_shows_value_unit_and_age(data_service: DataService) -> None:
