@@ -7,7 +7,7 @@ default. Port and address belong to ``panel serve`` itself (see the Makefile).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,7 @@ def _units(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _positive(kind: type) -> type:
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
     def parse(text: str) -> float | int:
         value = kind(text)
         if value <= 0:

@@ -9,12 +9,14 @@ from .ingestion import IngestionSnapshot
 
 def format_bytes(count: int) -> str:
     """Return a byte count for people: ``512 B``, ``1.5 MB``."""
-    size = float(count)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
+    if count < 1000:
+        return f"{count} B"
+    size, unit = count / 1000, "kB"
+    for larger in ("MB", "GB"):
+        if size < 1000:
+            break
+        size, unit = size / 1000, larger
+    return f"{size:.1f} {unit}"
 
 
 def format_status(snapshot: IngestionSnapshot, rate_per_s: float | None) -> str:
