@@ -4,6 +4,7 @@ The ingestion is started once per process (on the first run of this script,
 at server start with ``--warm``); each run only builds one session's view.
 """
 
+import logging
 import os
 import sys
 
@@ -11,5 +12,7 @@ from app.ingestion import process_ingestion
 from app.options import parse_options
 from app.session import open_session
 
+# panel serve configures the root handler; let the app's own INFO through it.
+logging.getLogger("app").setLevel(logging.INFO)
 options = parse_options(sys.argv[1:], os.environ)
 open_session(process_ingestion(options), options).view.servable(title="Live data")

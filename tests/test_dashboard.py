@@ -71,3 +71,10 @@ def test_panel_serve_answers_http_200_on_a_free_port() -> None:
         assert server.get() == 200
         assert server.process.poll() is None
     assert server.process.poll() is not None
+
+
+def test_ingestion_starts_with_the_server_before_any_browser() -> None:
+    with serve_dashboard(ARGV) as server:
+        # Listening means --warm has run the app once: the ingestion is up.
+        assert "ingestion started: simulated instrument, 20.0 Hz" in server.log()
+        assert "WebSocket connection opened" not in server.log()
