@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from app.data import DataService
 from app.orchestrator import Orchestrator
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
+from app.sources.simulated import ALL_STREAMS
 
 from .options import DashboardOptions
 
@@ -46,7 +47,7 @@ def make_source(options: DashboardOptions) -> MessageSource:
             list(options.topics),
             log_units=dict(options.log_units),
         )
-    streams = [key for key in options.keys if key in SimulatedInstrument().keys]
+    streams = [key for key in options.keys if key in ALL_STREAMS]
     return SimulatedInstrument(
         rate_hz=options.simulated_rate_hz, streams=streams or None
     )
