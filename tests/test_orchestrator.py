@@ -218,14 +218,19 @@ def test_background_thread_survives_a_failing_source() -> None:
     ds = DataService()
     orchestrator = Orchestrator(FailingOnceSource(), ds)
 
+    before = set(threading.enumerate())
     orchestrator.start(period_s=0.005)
+    started = [
+        t for t in set(threading.enumerate()) - before if t.name == "orchestrator"
+    ]
     try:
         wait_until(lambda: orchestrator.stats.applied >= 1)
     finally:
         orchestrator.stop()
 
     assert "k" in ds
-    assert not any(t.name == "orchestrator" for t in threading.enumerate())
+    assert len(started) == 1
+    assert not started[0].is_alive()
 
 
 def test_simulated_ticks_stack_into_a_window_with_their_times() -> None:
