@@ -25,24 +25,13 @@ import panel as pn
 import scipp as sc
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from app.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.ingestion import Ingestion
 from app.local_server import free_port, serve_dashboard
 from app.options import DashboardOptions
 from app.session import open_session
 from app.sources import SimulatedInstrument
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEFAULT_PERIOD_S = DashboardOptions().frame_period_s
 PROBE = "log/probe"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -308,7 +297,7 @@ def bench_get_without_websocket() -> None:
 def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
         )
         bench_latency(browser)
         bench_bytes(browser)

@@ -99,6 +99,19 @@ def _unstackable(frame: Any, concat_dim: str, kind: type) -> str | None:
     return None
 
 
+def _copy_data(
+    source: VariableStack | DataArrayStack,
+    start: int,
+    end: int,
+    target: VariableStack | DataArrayStack,
+    target_start: int,
+) -> None:
+    stop = target_start + end - start
+    target.values[target_start:stop] = source.values[start:end]
+    if target.variances is not None:
+        target.variances[target_start:stop] = source.variances[start:end]
+
+
 @dataclass
 class VariableStack:
     """Slots of a `VariableBuffer`: one Variable and numpy views on it."""
@@ -144,10 +157,7 @@ class VariableBuffer:
         target: VariableStack,
         target_start: int,
     ) -> None:
-        stop = target_start + end - start
-        target.values[target_start:stop] = source.values[start:end]
-        if target.variances is not None:
-            target.variances[target_start:stop] = source.variances[start:end]
+        _copy_data(source, start, end, target, target_start)
 
     def get_view(self, storage: VariableStack, start: int, end: int) -> sc.Variable:
         return storage.variable[self._concat_dim, start:end]
@@ -330,10 +340,8 @@ class DataArrayBuffer:
         target: DataArrayStack,
         target_start: int,
     ) -> None:
+        _copy_data(source, start, end, target, target_start)
         stop = target_start + end - start
-        target.values[target_start:stop] = source.values[start:end]
-        if target.variances is not None:
-            target.variances[target_start:stop] = source.variances[start:end]
         if target.times is not None:
             target.times[target_start:stop] = source.times[start:end]
         for name, mask_values in target.masks.items():

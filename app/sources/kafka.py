@@ -135,12 +135,15 @@ class KafkaSource:
 
     @property
     def status(self) -> SourceStatus:
-        """Whether a broker is reachable, for the status line."""
+        """Whether a broker is reachable, and what was lost, for the status line."""
         with self._lock:
-            return SourceStatus(
-                connected=self._connected,
-                description=f"kafka {self._bootstrap_servers}: {self._state}",
-            )
+            description = f"kafka {self._bootstrap_servers}: {self._state}"
+            skipped = sum(self._skipped.values())
+            if skipped:
+                description += f", {skipped} undecodable skipped"
+            if self._dropped:
+                description += f", {self._dropped} dropped behind"
+            return SourceStatus(connected=self._connected, description=description)
 
     @property
     def stats(self) -> KafkaSourceStats:

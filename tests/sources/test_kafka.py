@@ -153,6 +153,7 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
         "unknown schema 'a fl'": 1,
     }
     assert source.status.connected
+    assert source.status.description.endswith("connected, 3 undecodable skipped")
 
 
 def test_full_queue_drops_the_oldest_and_counts(
@@ -170,6 +171,7 @@ def test_full_queue_drops_the_oldest_and_counts(
     assert timestamps == [T0 + i for i in range(15, 20)]
     assert source.stats.dropped == 15
     assert source.stats.queued == 0
+    assert source.status.description.endswith(", 15 dropped behind")
 
 
 def test_consumer_survives_the_broker_going_away_and_coming_back(
