@@ -199,9 +199,12 @@ class Plotter(param.Parameterized):
         self._header = ""
         if self._last_value is not None:
             self._show(self._last_value)
+        # The model is complete before it enters the document: a change made
+        # right after the swap can be lost, and the header is only re-sent when
+        # its text changes.
+        self._refresh_header(time.time_ns())
         if self._pane is not None:
             self._pane.object = self._root
-        self._refresh_header(time.time_ns())
 
     def _ensure_root(self) -> None:
         if self._root is None:

@@ -66,8 +66,9 @@ def test_dashboard_shows_data_arriving_from_kafka(
         dashboard = DashboardPage(browser_page).open(server.url)
         dashboard.wait_for_data("image:detector/panel_0", "image")
         dashboard.wait_for_data("window:log/sample_temperature", "value")
+        # The status line is refreshed once a second: wait for a measured rate.
         dashboard.wait_for(
-            "(doc) => doc.get_model_by_name('status').text.includes('msg/s ')"
+            "(doc) => /[0-9] msg\\/s /.test(doc.get_model_by_name('status').text)"
         )
         status = dashboard.status()
         assert "kafka" in status
