@@ -14,10 +14,10 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipp as sc
+from recorder import Recorder
 
 from app.data import (
     DataService,
@@ -92,18 +92,6 @@ SCENARIOS = [
     Scenario("image128_latest", image_frames, LatestValueExtractor(), 2_000),
     Scenario("image128_w100", image_frames, WindowExtractor(100), 1_000, 150.0),
 ]
-
-
-class Recorder:
-    """A subscriber that keeps what it is handed, as a plotter would."""
-
-    def __init__(self, key: str, extractor: UpdateExtractor) -> None:
-        self.keys = {key}
-        self.extractors = {key: extractor}
-        self.received: Any = None
-
-    def trigger(self, store: dict[str, Any]) -> None:
-        self.received = store
 
 
 def time_blocks(

@@ -11,10 +11,10 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import scipp as sc
+from recorder import Recorder
 
 from app.data import DataService, WindowExtractor
 from app.orchestrator import Orchestrator
@@ -76,27 +76,10 @@ class BatchSource:
         return SourceStatus(connected=True, description="benchmark batches")
 
 
-class WindowSubscriber:
-    def __init__(self, key: str) -> None:
-        self._key = key
-        self.triggers = 0
-
-    @property
-    def keys(self) -> set[str]:
-        return {self._key}
-
-    @property
-    def extractors(self) -> dict[str, WindowExtractor]:
-        return {self._key: WindowExtractor(WINDOW)}
-
-    def trigger(self, store: dict[str, Any]) -> None:
-        self.triggers += 1
-
-
 def messages_per_second(prepared: list[list[Message]], keys: list[str]) -> float:
     """Apply all batches to a fresh service, return the median batch rate."""
     ds = DataService()
-    subscribers = [WindowSubscriber(key) for key in keys]
+    subscribers = [Recorder(key, WindowExtractor(WINDOW)) for key in keys]
     for subscriber in subscribers:
         ds.register_subscriber(subscriber)
     orchestrator = Orchestrator(BatchSource(prepared), ds)

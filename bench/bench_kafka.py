@@ -19,10 +19,10 @@ import statistics
 import time
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
-from typing import Any
 
 import confluent_kafka
 import numpy as np
+from recorder import Recorder
 from streaming_data_types.dataarray_da00 import Variable, serialise_da00
 
 from app.data import DataService, WindowExtractor
@@ -92,22 +92,6 @@ def broker_and_producer(control: Connection, consumed: Synchronized) -> None:
         producer.flush(30)
 
 
-class WindowSubscriber:
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    @property
-    def keys(self) -> set[str]:
-        return {self._key}
-
-    @property
-    def extractors(self) -> dict[str, WindowExtractor]:
-        return {self._key: WindowExtractor(WINDOW)}
-
-    def trigger(self, store: dict[str, Any]) -> None:
-        pass
-
-
 def end_to_end(
     bootstrap: str, topic: str, control: Connection, consumed: Synchronized
 ) -> dict[str, float]:
@@ -117,7 +101,7 @@ def end_to_end(
     control.recv()
     ds = DataService()
     for key in KEYS:
-        ds.register_subscriber(WindowSubscriber(key))
+        ds.register_subscriber(Recorder(key, WindowExtractor(WINDOW)))
     # The mock answers an empty fetch only after fetch.wait.max.ms (500 ms by
     # default), even when data arrives meanwhile; a real broker answers at once.
     config = {"auto.offset.reset": "earliest", "fetch.wait.max.ms": 5}

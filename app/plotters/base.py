@@ -16,7 +16,7 @@ from typing import Any
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import LayoutDOM
+from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, LayoutDOM
 from bokeh.plotting import figure
 
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
@@ -37,6 +37,29 @@ def format_age(seconds: float) -> str:
     if seconds < 7200:
         return f"age {int(seconds // 60)} min"
     return f"age {seconds / 3600:.1f} h"
+
+
+def image_source(name: str) -> ColumnDataSource:
+    """An empty source for one Bokeh image: the array and where it lies."""
+    return ColumnDataSource(
+        data={"image": [], "x": [], "y": [], "dw": [], "dh": []}, name=name
+    )
+
+
+def add_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> ColorBar:
+    """Draw `source` (see `image_source`) on `fig`, with a colour bar on the right."""
+    fig.image(
+        image="image",
+        x="x",
+        y="y",
+        dw="dw",
+        dh="dh",
+        source=source,
+        color_mapper=mapper,
+    )
+    color_bar = ColorBar(color_mapper=mapper, title="")
+    fig.add_layout(color_bar, "right")
+    return color_bar
 
 
 class Plotter(param.Parameterized):

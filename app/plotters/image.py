@@ -9,14 +9,12 @@ import panel as pn
 import param
 import scipp as sc
 from bokeh.models import (
-    ColorBar,
-    ColumnDataSource,
     LayoutDOM,
     LinearColorMapper,
     LogColorMapper,
 )
 
-from .base import Plotter
+from .base import Plotter, add_image, image_source
 from .columns import axis_label, color_range, extent, plottable, unit_label
 
 
@@ -28,26 +26,13 @@ class ImagePlotter(Plotter):
 
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key, **params)
-        self.source = ColumnDataSource(
-            data={"image": [], "x": [], "y": [], "dw": [], "dh": []},
-            name=f"image:{key}",
-        )
+        self.source = image_source(f"image:{key}")
 
     def _build(self) -> LayoutDOM:
         mapper_type = LogColorMapper if self.log_color else LinearColorMapper
         self._mapper = mapper_type(palette=self.palette, nan_color="rgba(0,0,0,0)")
         self._fig = self._figure(match_aspect=True)
-        self._fig.image(
-            image="image",
-            x="x",
-            y="y",
-            dw="dw",
-            dh="dh",
-            source=self.source,
-            color_mapper=self._mapper,
-        )
-        self._color_bar = ColorBar(color_mapper=self._mapper, title="")
-        self._fig.add_layout(self._color_bar, "right")
+        self._color_bar = add_image(self._fig, self.source, self._mapper)
         return self._fig
 
     @param.depends("log_color", watch=True)

@@ -21,7 +21,6 @@ import panel as pn
 import param
 import scipp as sc
 from bokeh.models import (
-    ColorBar,
     ColumnDataSource,
     CustomJS,
     LayoutDOM,
@@ -30,7 +29,7 @@ from bokeh.models import (
 
 from app.data import DEFAULT_MAX_SIZE, UpdateExtractor, WindowExtractor
 
-from .base import Plotter
+from .base import Plotter, add_image, image_source
 from .columns import TIME_DIM, axis_label, color_range, epoch_ms, extent, unit_label
 
 logger = logging.getLogger(__name__)
@@ -156,26 +155,13 @@ class SlidingWindowPlotter(Plotter):
             # Holding the row source in tags puts it in the document undrawn.
             self._fig = self._figure(y_axis_type="datetime", tags=[self.source])
             self._mapper = LinearColorMapper(palette="Viridis256")
-            image = ColumnDataSource(
-                data={"image": [], "x": [], "y": [], "dw": [], "dh": []},
-                name=f"waterfall:{self.key}",
-            )
-            self._fig.image(
-                image="image",
-                x="x",
-                y="y",
-                dw="dw",
-                dh="dh",
-                source=image,
-                color_mapper=self._mapper,
-            )
+            image = image_source(f"waterfall:{self.key}")
+            self._color_bar = add_image(self._fig, image, self._mapper)
             stack = CustomJS(
                 args={"source": self.source, "target": image}, code=STACK_ROWS_JS
             )
             self.source.js_on_change("streaming", stack)
             self.source.js_on_change("data", stack)
-            self._color_bar = ColorBar(color_mapper=self._mapper, title="")
-            self._fig.add_layout(self._color_bar, "right")
             self._fig.yaxis[0].axis_label = "time"
             self._fig.xaxis[0].ticker.desired_num_ticks = 4
         return self._fig
