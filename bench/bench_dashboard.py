@@ -25,12 +25,12 @@ import panel as pn
 import scipp as sc
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from app.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.ingestion import Ingestion
-from app.local_server import free_port, serve_dashboard
 from app.options import DashboardOptions
 from app.session import open_session
 from app.sources import SimulatedInstrument
+from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
+from app.testing.local_server import free_port, serve_dashboard
 
 DEFAULT_PERIOD_S = DashboardOptions().frame_period_s
 PROBE = "log/probe"

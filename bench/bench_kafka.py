@@ -29,7 +29,7 @@ from app.data import DataService, WindowExtractor
 from app.orchestrator import Orchestrator
 from app.sources.codec import Decoder
 from app.sources.kafka import KafkaSource
-from app.sources.mock_cluster import MockKafkaCluster
+from app.testing.mock_cluster import MockKafkaCluster
 
 MESSAGES = 10_000
 BINS = 1_000

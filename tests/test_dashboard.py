@@ -10,9 +10,9 @@ from panel.io.document import _cleanup_doc
 from panel.io.session import generate_session
 
 from app.ingestion import process_ingestion, stop_process_ingestion
-from app.local_server import DASHBOARD, serve_dashboard
 from app.options import parse_options
 from app.session import DashboardSession
+from app.testing.local_server import DASHBOARD, serve_dashboard
 
 ARGV = ["--frame-period", "0.1", "--simulated-rate", "20"]
 ALL_KEYS = {

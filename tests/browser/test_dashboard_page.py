@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from app.local_server import LocalServer, serve_dashboard
+from app.testing.local_server import LocalServer, serve_dashboard
 
 from .dashboard_page import DashboardPage
 

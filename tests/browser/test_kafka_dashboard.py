@@ -7,11 +7,11 @@ import confluent_kafka
 import pytest
 from playwright.sync_api import Page
 
-from app.local_server import serve_dashboard
 from app.sources import SimulatedInstrument
-from app.sources.mock_cluster import MockKafkaCluster
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.sources.simulated import LOG_UNITS
+from app.testing.local_server import serve_dashboard
+from app.testing.mock_cluster import MockKafkaCluster
 
 from .dashboard_page import DashboardPage
 

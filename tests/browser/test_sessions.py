@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from app.local_server import LocalServer, serve_dashboard
+from app.testing.local_server import LocalServer, serve_dashboard
 
 from .dashboard_page import DashboardPage
 

@@ -9,7 +9,7 @@ import confluent_kafka
 import pytest
 
 from app.sources.kafka import KafkaSource
-from app.sources.mock_cluster import MockKafkaCluster
+from app.testing.mock_cluster import MockKafkaCluster
 
 from .kafka_support import DATA_TOPIC, LOG_TOPIC, PARTITIONS
 

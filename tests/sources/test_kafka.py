@@ -17,7 +17,7 @@ from app.data import DataService, WindowExtractor
 from app.orchestrator import Orchestrator
 from app.sources.kafka import KafkaSource
 from app.sources.message import MessageSource
-from app.sources.mock_cluster import MockKafkaCluster
+from app.testing.mock_cluster import MockKafkaCluster
 
 from .kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
 

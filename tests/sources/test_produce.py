@@ -11,9 +11,9 @@ import pytest
 import scipp as sc
 
 from app.sources.kafka import KafkaSource
-from app.sources.mock_cluster import MockKafkaCluster
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, encode, parse_args
 from app.sources.simulated import ALL_STREAMS, LOG_UNITS, SimulatedInstrument
+from app.testing.mock_cluster import MockKafkaCluster
 
 from .kafka_support import poll_until
 

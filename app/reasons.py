@@ -1,0 +1,22 @@
+"""Why a record was not applied: the small, fixed vocabulary of skip reasons.
+
+Counters and status lines use these words only, so 10,000 different broken
+payloads make one counter, not 10,000; the details go to the (throttled) log.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """The reasons a record or message is skipped, counted under their value."""
+
+    UNKNOWN_SCHEMA = "unknown schema"
+    MALFORMED_DA00 = "malformed da00"
+    MALFORMED_F144 = "malformed f144"
+    UNSUPPORTED_DTYPE = "unsupported dtype"
+    INVALID_KEY = "invalid key"
+    NOT_A_MESSAGE = "not a message"
+    FAILED_TO_DECODE = "failed to decode"
+    FAILED_TO_APPLY = "failed to apply"
