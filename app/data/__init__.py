@@ -12,7 +12,7 @@ from .extractors import (
 from .factory import BufferFactory
 from .list_buffer import ListBuffer
 from .scipp_buffers import DataArrayBuffer, VariableBuffer
-from .service import BufferStats, DataService, SubscriberProtocol
+from .service import BufferStats, DataService, KeyInfo, SubscriberProtocol
 
 __all__ = [
     "DEFAULT_MAX_SIZE",
@@ -24,6 +24,7 @@ __all__ = [
     "DataService",
     "FrameMismatchError",
     "FullHistoryExtractor",
+    "KeyInfo",
     "LatestValueExtractor",
     "ListBuffer",
     "Retention",

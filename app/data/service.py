@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .buffer import Buffer, FrameMismatchError
@@ -50,6 +51,50 @@ class BufferStats:
     capacity: int
     nbytes: int
     restarts: int
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What a key's current history holds, for choosing and labelling its plots.
+
+    Parameters
+    ----------
+    kind:
+        ``type(value).__name__`` of the history's first value.
+    ndim:
+        Dimensions of a frame (None for a value without ``ndim``).
+    dims, shape:
+        Of a frame; empty for a value without them.
+    unit:
+        ``str`` of the frame's unit, or None.
+    dtype:
+        ``str`` of the frame's dtype, or None.
+    restarts:
+        How often the key's history restarted because a value no longer fit.
+    """
+
+    kind: str
+    ndim: int | None
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    unit: str | None
+    dtype: str | None
+    restarts: int
+
+    @classmethod
+    def of(cls, value: Any, restarts: int) -> KeyInfo:
+        """Describe a key whose history starts with `value`."""
+        unit = getattr(value, "unit", None)
+        dtype = getattr(value, "dtype", None)
+        return cls(
+            kind=type(value).__name__,
+            ndim=getattr(value, "ndim", None),
+            dims=tuple(getattr(value, "dims", ())),
+            shape=tuple(getattr(value, "shape", ())),
+            unit=None if unit is None else str(unit),
+            dtype=None if dtype is None else str(dtype),
+            restarts=restarts,
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +158,10 @@ class DataService(MutableMapping[K, V]):
         self._pending: dict[K, None] = {}
         self._restarts: Counter[K] = Counter()
         self._failed_triggers = 0
+        # Replaced, never mutated, so readers need no lock (see `catalog`).
+        self._catalog: Mapping[K, KeyInfo] = MappingProxyType({})
+        # Changes since the last publication: one copy per transaction, not per key.
+        self._catalog_changes: dict[K, KeyInfo | None] = {}
 
     def __getitem__(self, key: K) -> V:
         with self._lock:
@@ -128,6 +177,7 @@ class DataService(MutableMapping[K, V]):
     def __delitem__(self, key: K) -> None:
         with self._lock:
             del self._buffers[key]
+            self._publish(key, None)
             self._pending[key] = None
             if self._transaction_depth == 0:
                 self._notify()
@@ -228,6 +278,15 @@ class DataService(MutableMapping[K, V]):
                 for key, buffer in self._buffers.items()
             }
 
+    def catalog(self) -> Mapping[K, KeyInfo]:
+        """Every key with what its history holds; never waits on a transaction.
+
+        A snapshot: it changes only when a key appears, restarts or is deleted,
+        and a new snapshot replaces it whole, so sessions on the event loop can
+        list keys while ingestion applies a batch.
+        """
+        return self._catalog
+
     def memory_bytes(self) -> int:
         """Bytes held by all buffers."""
         with self._lock:
@@ -257,6 +316,7 @@ class DataService(MutableMapping[K, V]):
             )
             self._append_new(key, buffer, value)
             self._buffers[key] = buffer
+            self._publish(key, KeyInfo.of(value, self._restarts[key]))
             return
         try:
             buffer.append(value)
@@ -268,6 +328,7 @@ class DataService(MutableMapping[K, V]):
         self._append_new(key, buffer, value)
         self._buffers[key] = buffer
         self._restarts[key] += 1
+        self._publish(key, KeyInfo.of(value, self._restarts[key]))
         logger.warning(
             "key %r: %s; starting a new history (dropped %d frames)",
             key,
@@ -284,7 +345,25 @@ class DataService(MutableMapping[K, V]):
                 f"key {key!r}: cannot store a {type(value).__name__}: {error}"
             ) from error
 
+    def _publish(self, key: K, info: KeyInfo | None) -> None:
+        self._catalog_changes[key] = info
+        if self._transaction_depth == 0:
+            self._flush_catalog()
+
+    def _flush_catalog(self) -> None:
+        if not self._catalog_changes:
+            return
+        catalog = dict(self._catalog)
+        for key, info in self._catalog_changes.items():
+            if info is None:
+                catalog.pop(key, None)
+            else:
+                catalog[key] = info
+        self._catalog_changes = {}
+        self._catalog = MappingProxyType(catalog)
+
     def _notify(self) -> None:
+        self._flush_catalog()
         if not self._pending:
             return
         updated, self._pending = self._pending, {}

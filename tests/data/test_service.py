@@ -415,3 +415,20 @@ def test_full_history_keeps_the_newest_frames_through_a_million_updates():
     history = subscriber.stores[-1]["log/current"]
     assert history.sizes == {"time": DEFAULT_MAX_SIZE}
     np.testing.assert_array_equal(history.values, np.tile(np.arange(1000.0), 10))
+
+
+def test_catalog_describes_each_key_and_changes_when_a_history_restarts():
+    ds = DataService()
+    ds.register_subscriber(Recorder({"temperature": WindowExtractor(3)}))
+    with ds.transaction():
+        ds["temperature"] = sc.scalar(1.0, unit="K")
+        assert "temperature" not in ds.catalog()
+    info = ds.catalog()["temperature"]
+    assert (info.ndim, info.dims, info.unit, info.restarts) == (0, (), "K", 0)
+    before = ds.catalog()
+    ds["temperature"] = sc.array(dims=["tof"], values=[1.0, 2.0, 3.0], unit="K")
+    info = ds.catalog()["temperature"]
+    assert (info.ndim, info.dims, info.shape, info.restarts) == (1, ("tof",), (3,), 1)
+    assert before["temperature"].ndim == 0, "a published catalog never changes"
+    del ds["temperature"]
+    assert "temperature" not in ds.catalog()
