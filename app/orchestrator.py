@@ -6,18 +6,25 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from .reasons import Reason
 from .sources.message import Message, MessageSource
+from .throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
 
-INVALID_KEY = "invalid key"
-NOT_A_MESSAGE = "not a message"
+INVALID_KEY = Reason.INVALID_KEY
+NOT_A_MESSAGE = Reason.NOT_A_MESSAGE
+FAILED_TO_APPLY = Reason.FAILED_TO_APPLY
+
+MAX_BATCH_SECONDS = 0.01
+"""Longest a batch holds the DataService lock while applying (notifications
+excluded): browser sessions on the event loop wait at most about this long."""
 
 
 class DataSink(Protocol):
@@ -37,7 +44,7 @@ class OrchestratorStats:
     applied:
         Messages written to the data service since the start.
     rejected:
-        Messages that could not be applied, per reason.
+        Messages that could not be applied, per `Reason`.
     batches:
         Non-empty batches applied (one transaction each).
     last_batch_size:
@@ -63,8 +70,14 @@ class Orchestrator:
     data_service:
         Where they go; subscribers are notified once per batch.
     max_messages_per_update:
-        Cap on one batch, so a backlog cannot hold the data-service lock for long;
-        the rest is applied by the next calls, in order.
+        Cap on the messages of one batch.
+    max_batch_seconds:
+        Cap on the time one batch spends applying messages (at least one is
+        applied). With the count cap it keeps a backlog from holding the
+        data-service lock for long; the rest is applied by the next calls, in
+        order.
+    clock:
+        Seconds for timing batches; replaceable in tests.
     """
 
     def __init__(
@@ -73,15 +86,24 @@ class Orchestrator:
         data_service: DataSink,
         *,
         max_messages_per_update: int = 10_000,
+        max_batch_seconds: float = MAX_BATCH_SECONDS,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if max_messages_per_update < 1:
             raise ValueError(
                 "max_messages_per_update must be at least 1, "
                 f"got {max_messages_per_update}"
             )
+        if max_batch_seconds <= 0:
+            raise ValueError(
+                f"max_batch_seconds must be positive, got {max_batch_seconds}"
+            )
         self._source = source
         self._data_service = data_service
         self._max_messages = max_messages_per_update
+        self._max_batch_seconds = max_batch_seconds
+        self._clock = clock
+        self._log = ThrottledLog(logger)
         # Only refilled when empty, so the source's own bound (e.g. Kafka's
         # drop-oldest queue) stays the bound on what waits here.
         self._pending: deque[Message] = deque()
@@ -93,18 +115,14 @@ class Orchestrator:
         self._last_batch_seconds = 0.0
         self._thread: threading.Thread | None = None
         self._stop_requested = threading.Event()
+        # Replaced whole after each batch: readers on the event loop never wait
+        # for a batch to finish.
+        self._stats = OrchestratorStats()
 
     @property
     def stats(self) -> OrchestratorStats:
-        """A snapshot of the counters."""
-        with self._update_lock:
-            return OrchestratorStats(
-                applied=self._applied,
-                rejected=MappingProxyType(dict(self._rejected)),
-                batches=self._batches,
-                last_batch_size=self._last_batch_size,
-                last_batch_seconds=self._last_batch_seconds,
-            )
+        """A snapshot of the counters as of the last batch; never blocks."""
+        return self._stats
 
     @property
     def pending(self) -> int:
@@ -112,7 +130,10 @@ class Orchestrator:
         return len(self._pending)
 
     def update(self) -> int:
-        """Apply up to `max_messages_per_update` messages in one transaction.
+        """Apply the next batch of pending messages in one transaction.
+
+        A batch ends after `max_messages_per_update` messages or once applying
+        has taken `max_batch_seconds`, whichever comes first.
 
         Returns
         -------
@@ -124,18 +145,28 @@ class Orchestrator:
                 self._pending.extend(self._source.get_messages())
             if not self._pending:
                 return 0
-            count = min(len(self._pending), self._max_messages)
-            batch = [self._pending.popleft() for _ in range(count)]
-            started = time.perf_counter()
-            applied = 0
+            started = self._clock()
+            deadline = started + self._max_batch_seconds
+            pending = self._pending
+            applied = count = 0
             with self._data_service.transaction():
-                for message in batch:
-                    if self._apply(message):
+                while pending and count < self._max_messages:
+                    count += 1
+                    if self._apply(pending.popleft()):
                         applied += 1
+                    if self._clock() >= deadline:
+                        break
             self._applied += applied
             self._batches += 1
             self._last_batch_size = count
-            self._last_batch_seconds = time.perf_counter() - started
+            self._last_batch_seconds = self._clock() - started
+            self._stats = OrchestratorStats(
+                applied=self._applied,
+                rejected=MappingProxyType(dict(self._rejected)),
+                batches=self._batches,
+                last_batch_size=self._last_batch_size,
+                last_batch_seconds=self._last_batch_seconds,
+            )
             return applied
 
     def _apply(self, message: Message) -> bool:
@@ -149,14 +180,16 @@ class Orchestrator:
             self._data_service[message.key] = message.value
         except Exception as error:  # one bad value must not cost the batch
             self._reject(
-                type(error).__name__, f"key {message.key!r}: {error}", exc_info=True
+                FAILED_TO_APPLY, f"key {message.key!r}: {error!r}", exc_info=True
             )
             return False
         return True
 
-    def _reject(self, reason: str, detail: str, *, exc_info: bool = False) -> None:
+    def _reject(self, reason: Reason, detail: str, *, exc_info: bool = False) -> None:
         self._rejected[reason] += 1
-        logger.warning("rejected message (%s): %s", reason, detail, exc_info=exc_info)
+        self._log.warning(
+            reason, "rejected message (%s): %s", reason, detail, exc_info=exc_info
+        )
 
     def start(self, period_s: float) -> None:
         """Call `update` every `period_s` on a background thread; idempotent."""
@@ -187,5 +220,9 @@ class Orchestrator:
             try:
                 self.update()
             except Exception:  # the ingestion outlives a bad source or sink
-                logger.exception("orchestrator update failed; retrying")
+                self._log.error(
+                    "update failed",
+                    "orchestrator update failed; retrying",
+                    exc_info=True,
+                )
             self._stop_requested.wait(period_s)

@@ -12,7 +12,8 @@ import pytest
 import scipp as sc
 
 from app.data import DataService, LatestValueExtractor, WindowExtractor
-from app.orchestrator import INVALID_KEY, NOT_A_MESSAGE, Orchestrator
+from app.orchestrator import FAILED_TO_APPLY, INVALID_KEY, NOT_A_MESSAGE, Orchestrator
+from app.reasons import Reason
 from app.sources.message import Message, SourceStatus
 from app.sources.simulated import SimulatedInstrument
 
@@ -127,7 +128,7 @@ class RefusingSink:
         self.values.setdefault(key, []).append(value)
 
 
-def test_value_the_sink_raises_on_is_counted_by_exception_type() -> None:
+def test_value_the_sink_raises_on_is_counted_as_failed_to_apply() -> None:
     sink = RefusingSink()
     orchestrator = Orchestrator(
         ListSource([msg("a", 1), msg("a", -1), msg("b", 2)]), sink
@@ -136,7 +137,7 @@ def test_value_the_sink_raises_on_is_counted_by_exception_type() -> None:
     assert orchestrator.update() == 2
 
     assert sink.values == {"a": [1], "b": [2]}
-    assert dict(orchestrator.stats.rejected) == {"ValueError": 1}
+    assert dict(orchestrator.stats.rejected) == {FAILED_TO_APPLY: 1}
     assert sink.transactions == 1
 
 
@@ -156,6 +157,59 @@ def test_cap_splits_backlog_over_updates_in_order() -> None:
     assert source.calls == 2
     assert orchestrator.stats.batches == 4
     assert orchestrator.stats.last_batch_size == 1
+
+
+class TickingSink(RefusingSink):
+    """A sink on which applying one message takes `cost_s` of a fake clock."""
+
+    def __init__(self, cost_s: float) -> None:
+        super().__init__()
+        self.now = 0.0
+        self.cost_s = cost_s
+
+    def clock(self) -> float:
+        return self.now
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.now += self.cost_s
+        super().__setitem__(key, value)
+
+
+def test_a_batch_ends_once_applying_took_its_time_budget_and_order_is_kept() -> None:
+    sink = TickingSink(cost_s=0.003)
+    source = ListSource([msg("k", i) for i in range(10)])
+    orchestrator = Orchestrator(source, sink, max_batch_seconds=0.01, clock=sink.clock)
+
+    applied = [orchestrator.update() for _ in range(4)]
+
+    # 0.003 s each: the fourth message passes 0.01 s and ends the batch.
+    assert applied == [4, 4, 2, 0]
+    assert sink.values == {"k": list(range(10))}
+    assert sink.transactions == 3
+
+
+def test_stats_are_read_without_waiting_for_a_running_batch() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    class BlockingSink(RefusingSink):
+        def __setitem__(self, key: str, value: Any) -> None:
+            started.set()
+            release.wait(5)
+            super().__setitem__(key, value)
+
+    orchestrator = Orchestrator(ListSource([msg("k", 1)]), BlockingSink())
+    worker = threading.Thread(target=orchestrator.update)
+    worker.start()
+    try:
+        assert started.wait(5)
+        reader = threading.Thread(target=lambda: orchestrator.stats)
+        reader.start()
+        reader.join(1.0)
+        assert not reader.is_alive(), "reading stats waited for the batch"
+    finally:
+        release.set()
+        worker.join()
+    assert orchestrator.stats.applied == 1
 
 
 def test_update_without_messages_opens_no_transaction() -> None:
@@ -212,6 +266,38 @@ class FailingOnceSource(ListSource):
         if self.calls == 1:
             raise ConnectionError("source hiccup")
         return [msg("k", self.calls)]
+
+
+class AlwaysFailingSource(ListSource):
+    def get_messages(self) -> list[Message]:
+        self.calls += 1
+        raise ConnectionError("source down")
+
+
+def test_a_source_that_keeps_failing_is_logged_at_a_bounded_rate(caplog) -> None:
+    source = AlwaysFailingSource()
+    orchestrator = Orchestrator(source, DataService())
+    with caplog.at_level("ERROR", logger="app.orchestrator"):
+        orchestrator.start(period_s=0.001)
+        try:
+            wait_until(lambda: source.calls >= 50)
+        finally:
+            orchestrator.stop()
+    failures = [r for r in caplog.records if "update failed" in r.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None
+
+
+def test_rejections_are_counted_under_a_fixed_reason_and_logged_once(caplog) -> None:
+    sink = RefusingSink()
+    batch = [msg("a", -i) for i in range(1, 1001)] + [
+        msg(f"bad{i}", -1) for i in range(3)
+    ]
+    orchestrator = Orchestrator(ListSource(batch), sink, max_batch_seconds=60)
+    with caplog.at_level("WARNING", logger="app.orchestrator"):
+        orchestrator.update()
+    assert dict(orchestrator.stats.rejected) == {Reason.FAILED_TO_APPLY: 1003}
+    assert len(caplog.records) == 1
 
 
 def test_background_thread_survives_a_failing_source() -> None:
