@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .limits import MAX_WINDOW_SIZE
+
 ENV_PREFIX = "DASHBOARD_"
 
 
@@ -54,6 +56,21 @@ class DashboardOptions:
     simulated_rate_hz: float = 5.0
     ingest_period_s: float = 0.05
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
+            raise ValueError(_window_size_error(self.window_size))
+
+
+def _window_size_error(size: object) -> str:
+    return f"window size must be between 1 and {MAX_WINDOW_SIZE} frames, got {size}"
+
+
+def _window_size(text: str) -> int:
+    size = int(text)
+    if not 1 <= size <= MAX_WINDOW_SIZE:
+        raise argparse.ArgumentTypeError(_window_size_error(size))
+    return size
+
 
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -92,7 +109,10 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help_text = kwargs.pop("help")
         if name in environ:
             # Parsed like the argument, so a bad variable fails as loudly.
-            default = kwargs.get("type", str)(environ[name])
+            try:
+                default = kwargs.get("type", str)(environ[name])
+            except (ValueError, argparse.ArgumentTypeError) as error:
+                parser.error(f"{name}={environ[name]!r}: {error}")
             choices = kwargs.get("choices")
             if choices is not None and default not in choices:
                 parser.error(f"{name}={environ[name]!r}: choose from {choices}")
@@ -138,7 +158,7 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--window-size",
         "WINDOW_SIZE",
         defaults.window_size,
-        type=_positive(int),
+        type=_window_size,
         help="initial frames shown by sliding windows",
     )
     option(

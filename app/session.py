@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 
 import panel as pn
 from bokeh.document import Document
+from bokeh.models import Div
+
+from app.data import KeyInfo
 
 from .ingestion import Ingestion
-from .layout import DashboardGrid, plotters_for
+from .layout import DashboardGrid, plot_kind, plotters_for
+from .limits import MAX_AUTO_PLOTS
 from .options import DashboardOptions
 from .plotters import Plotter
 from .status import StatusLine
@@ -18,6 +24,14 @@ logger = logging.getLogger(__name__)
 
 STATUS_PERIOD_NS = 1_000_000_000
 """The status line changes once a second, not every frame: fewer bytes sent."""
+
+
+@dataclass
+class _ShownKey:
+    """The plots a session shows for one key, and the kind they were made for."""
+
+    kind: str | None
+    plotters: list[Plotter]
 
 
 class DashboardSession:
@@ -31,25 +45,27 @@ class DashboardSession:
     def __init__(self, ingestion: Ingestion, options: DashboardOptions) -> None:
         self._ingestion = ingestion
         self._options = options
-        self._plotters: list[Plotter] = []
-        self._keys_shown: set[str] = set()
+        self._shown: dict[Hashable, _ShownKey] = {}
+        self._catalog_seen: Mapping[Hashable, KeyInfo] | None = None
         self._document: Document | None = None
         self._callback: pn.io.PeriodicCallback | None = None
         self._started = False
         self._status_due_ns = 0
         self.status = StatusLine()
+        self.hidden_keys = Div(text="", name="hidden-keys", width=900)
         self.grid = DashboardGrid()
         self.view = pn.Column(
             pn.pane.Markdown("## Live data", margin=(0, 10)),
             pn.pane.Bokeh(self.status.div),
+            pn.pane.Bokeh(self.hidden_keys),
             self.grid.view,
         )
-        self._add_new_keys()
+        self._sync_keys()
 
     @property
     def plotters(self) -> tuple[Plotter, ...]:
-        """The plots of this session, in the order they were added."""
-        return tuple(self._plotters)
+        """The plots of this session, key by key in the order keys were added."""
+        return tuple(p for shown in self._shown.values() for p in shown.plotters)
 
     def start(self) -> None:
         """Subscribe the plots and start drawing frames (the browser connected)."""
@@ -57,8 +73,8 @@ class DashboardSession:
             return
         self._started = True
         self._document = pn.state.curdoc
-        for plotter in self._plotters:
-            plotter.subscribe(self._ingestion.data_service, replay=True)
+        for plotter in self.plotters:
+            self._subscribe(plotter)
         self._ingestion.session_opened()
         self._callback = pn.state.add_periodic_callback(
             self.draw_frame, period=round(self._options.frame_period_s * 1000)
@@ -69,12 +85,15 @@ class DashboardSession:
         """Draw what changed since the last frame, all in one batch of events."""
         now_ns = time.time_ns()
         with pn.io.hold(self._document):
-            self._add_new_keys()
+            self._sync_keys()
             if now_ns >= self._status_due_ns:
                 self._status_due_ns = now_ns + STATUS_PERIOD_NS
                 self.status.update(self._ingestion.snapshot())
-            for plotter in self._plotters:
-                plotter.draw(now_ns)
+            for plotter in self.plotters:
+                try:
+                    plotter.draw(now_ns)
+                except Exception:  # one plot must not cost the others their frame
+                    logger.exception("key %r: frame failed", plotter.key)
 
     def close(self, session_context: object) -> None:
         """Stop drawing and unregister every plot (the session was destroyed).
@@ -84,24 +103,74 @@ class DashboardSession:
         if self._callback is not None:
             self._callback.stop()
             self._callback = None
-        for plotter in self._plotters:
+        for plotter in self.plotters:
             plotter.unsubscribe()
         if self._started:
             self._started = False
             self._ingestion.session_closed()
 
-    def _add_new_keys(self) -> None:
-        data_service = self._ingestion.data_service
-        wanted = self._options.keys or tuple(data_service)
+    def _sync_keys(self) -> None:
+        """Add plots for new keys and replace those of keys that changed kind."""
+        catalog = self._ingestion.data_service.catalog()
+        if catalog is self._catalog_seen:
+            return
+        self._catalog_seen = catalog
+        wanted = self._options.keys or catalog.keys()
+        plots = len(self.plotters)
+        hidden = 0
         for key in wanted:
-            if key in self._keys_shown or key not in data_service:
+            info = catalog.get(key)
+            if info is None:
                 continue
-            self._keys_shown.add(key)
-            for plotter in plotters_for(key, data_service[key], self._options):
-                self._plotters.append(plotter)
-                self.grid.add(plotter)
-                if self._started:
-                    plotter.subscribe(data_service, replay=True)
+            kind = plot_kind(info)
+            shown = self._shown.get(key)
+            if shown is not None:
+                if shown.kind != kind:
+                    plots += self._replace(key, shown, kind)
+                continue
+            plotters = plotters_for(key, kind, self._options)
+            if plots + len(plotters) > MAX_AUTO_PLOTS:
+                hidden += 1
+                continue
+            if kind is None:
+                logger.info("key %r: no plot for a %s", key, info.kind)
+            self._shown[key] = _ShownKey(kind, plotters)
+            plots += len(plotters)
+            for plotter in plotters:
+                self._add(plotter)
+        self._show_hidden(hidden)
+
+    def _replace(self, key: Hashable, shown: _ShownKey, kind: str | None) -> int:
+        logger.info("key %r: now a %s, was a %s; new plots", key, kind, shown.kind)
+        for plotter in shown.plotters:
+            plotter.unsubscribe()
+            self.grid.remove(plotter)
+        removed = len(shown.plotters)
+        shown.kind, shown.plotters = kind, plotters_for(key, kind, self._options)
+        for plotter in shown.plotters:
+            self._add(plotter)
+        return len(shown.plotters) - removed
+
+    def _add(self, plotter: Plotter) -> None:
+        self.grid.add(plotter)
+        if self._started:
+            self._subscribe(plotter)
+
+    def _subscribe(self, plotter: Plotter) -> None:
+        try:
+            plotter.subscribe(self._ingestion.data_service, replay=True)
+        except Exception:  # one key the service cannot serve must not stop the rest
+            logger.exception("key %r: cannot subscribe its plot", plotter.key)
+
+    def _show_hidden(self, hidden: int) -> None:
+        text = (
+            ""
+            if hidden == 0
+            else f"{hidden} more keys not shown: the automatic layout shows at "
+            f"most {MAX_AUTO_PLOTS} plots"
+        )
+        if text != self.hidden_keys.text:
+            self.hidden_keys.text = text
 
 
 def open_session(ingestion: Ingestion, options: DashboardOptions) -> DashboardSession:

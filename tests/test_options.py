@@ -1,5 +1,6 @@
 import pytest
 
+from app.limits import MAX_WINDOW_SIZE
 from app.options import DashboardOptions, parse_options
 
 
@@ -31,6 +32,8 @@ def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
         ([], {"DASHBOARD_SOURCE": "file"}),
         (["--frame-period", "0"], {}),
         (["--window-size", "-3"], {}),
+        (["--window-size", "20000"], {}),
+        ([], {"DASHBOARD_WINDOW_SIZE": "20000"}),
         (["--renderer", "svg"], {}),
         (["--log-units", "log/t"], {}),
     ],
@@ -38,6 +41,23 @@ def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
 def test_invalid_options_are_refused(argv: list[str], environ: dict) -> None:
     with pytest.raises(SystemExit):
         parse_options(argv, environ)
+
+
+def test_window_size_beyond_the_plots_bound_is_refused_at_start_up(capsys) -> None:
+    with pytest.raises(SystemExit):
+        parse_options(["--window-size", str(MAX_WINDOW_SIZE + 1)])
+    assert f"between 1 and {MAX_WINDOW_SIZE} frames" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="window size"):
+        DashboardOptions(window_size=MAX_WINDOW_SIZE + 1)
+    assert parse_options(["--window-size", str(MAX_WINDOW_SIZE)]).window_size == (
+        MAX_WINDOW_SIZE
+    )
+
+
+def test_the_window_widget_and_plot_share_the_options_bound() -> None:
+    from app.plotters import SlidingWindowPlotter
+
+    assert SlidingWindowPlotter.param.window_size.bounds == (1, MAX_WINDOW_SIZE)
 
 
 def test_log_units_are_key_unit_pairs() -> None:

@@ -1,11 +1,13 @@
 import itertools
 
 import pytest
+import scipp as sc
 
 from app.ingestion import Ingestion
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
-from app.session import DashboardSession
+from app.limits import MAX_AUTO_PLOTS
+from app.session import DashboardSession, _ShownKey
 from app.sources import SimulatedInstrument
 
 T0_NS = 1_790_000_000_000_000_000
@@ -100,3 +102,142 @@ def test_renderer_option_reaches_every_figure(ingestion: Ingestion) -> None:
     figures = [p.root for p in session.plotters if not isinstance(p, ValuePanel)]
     assert len(figures) == 8
     assert {figure.output_backend for figure in figures} == {"webgl"}
+
+
+def scalar_log(value: float, t_ns: int = T0_NS) -> sc.DataArray:
+    return sc.DataArray(
+        sc.scalar(value, unit="K"), coords={"time": sc.datetime(t_ns, unit="ns")}
+    )
+
+
+def spectrum(values: list[float], t_ns: int = T0_NS) -> sc.DataArray:
+    return sc.DataArray(
+        sc.array(dims=["tof"], values=values, unit="counts"),
+        coords={"time": sc.datetime(t_ns, unit="ns")},
+    )
+
+
+def image(t_ns: int = T0_NS) -> sc.DataArray:
+    return sc.DataArray(
+        sc.ones(dims=["y", "x"], shape=[4, 5], unit="counts"),
+        coords={"time": sc.datetime(t_ns, unit="ns")},
+    )
+
+
+@pytest.fixture
+def quiet_ingestion() -> Ingestion:
+    """An ingestion whose data service the test fills by hand."""
+    return Ingestion(SimulatedInstrument(seed=1, streams=[]), ingest_period_s=1.0)
+
+
+def kinds(session: DashboardSession, key: object) -> list[str]:
+    return [type(p).__name__ for p in session.plotters if p.key == key]
+
+
+def test_a_key_that_changes_kind_gets_the_plots_of_its_new_kind_in_every_session(
+    quiet_ingestion: Ingestion, caplog
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["log/t"] = scalar_log(1.0)
+    sessions = [DashboardSession(quiet_ingestion, DashboardOptions()) for _ in range(2)]
+    for session in sessions:
+        session.start()
+    try:
+        for session in sessions:
+            session.draw_frame()
+            assert kinds(session, "log/t") == ["ValuePanel", "SlidingWindowPlotter"]
+        with caplog.at_level("ERROR"):
+            ds["log/t"] = spectrum([1.0, 2.0, 3.0], T0_NS + 1)
+            for session in sessions:
+                session.draw_frame()
+                session.draw_frame()
+        assert not [r for r in caplog.records if r.levelname == "ERROR"]
+        for session in sessions:
+            assert kinds(session, "log/t") == ["LinePlotter", "SlidingWindowPlotter"]
+            line = session.plotters[0]
+            assert list(line.source.data["y"]) == [1.0, 2.0, 3.0]
+            assert all("1 K" not in p.header for p in session.plotters)
+        ds["log/t"] = image(T0_NS + 2)
+        for session in sessions:
+            session.draw_frame()
+            assert kinds(session, "log/t") == ["ImagePlotter"]
+        assert ds.subscriber_count == 2
+    finally:
+        for session in sessions:
+            session.close(None)
+    assert ds.subscriber_count == 0
+
+
+def test_a_plot_that_cannot_draw_says_why_and_logs_once_not_every_frame(
+    quiet_ingestion: Ingestion, caplog
+) -> None:
+    from app.plotters import ValuePanel as Panel
+
+    ds = quiet_ingestion.data_service
+    panel = Panel("log/t")
+    panel.subscribe(ds)
+    with caplog.at_level("ERROR"):
+        for i in range(5):
+            ds["log/t"] = spectrum([1.0, float(i)], T0_NS + i)
+            panel.draw(T0_NS + i)
+    assert len([r for r in caplog.records if r.levelname == "ERROR"]) == 1
+    assert panel.failure is not None
+    assert "cannot draw" in panel.root.text
+    assert "age < 1 s" not in panel.root.text
+
+
+class BrokenPlotter(ValuePanel):
+    def draw(self, now_ns: int | None = None) -> bool:
+        raise RuntimeError("broken")
+
+
+def test_one_failing_plot_does_not_cost_the_others_their_frame(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["log/a"] = scalar_log(1.0)
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    session.start()
+    try:
+        # Drawn first: the plots after it must still get their frame.
+        broken = _ShownKey("value", [BrokenPlotter("log/a")])
+        session._shown = {"broken": broken, **session._shown}
+        ds["log/a"] = scalar_log(2.0, T0_NS + 1)
+        session.draw_frame()
+        (panel,) = [p for p in session.plotters if type(p) is ValuePanel]
+        assert "2 K" in panel.root.text
+    finally:
+        session.close(None)
+
+
+def test_the_automatic_layout_stops_at_its_cap_and_says_how_many_keys_are_left_out(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    with ds.transaction():
+        for i in range(60):
+            ds[f"log/{i:02d}"] = scalar_log(float(i))
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    assert len(session.plotters) == MAX_AUTO_PLOTS
+    shown = MAX_AUTO_PLOTS // 2
+    assert {p.key for p in session.plotters} == {f"log/{i:02d}" for i in range(shown)}
+    assert f"{60 - shown} more keys not shown" in session.hidden_keys.text
+
+
+def test_keys_the_layout_cannot_plot_do_not_stop_the_session(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["events"] = sc.data.binned_x(100, 10)
+    ds["note"] = "beam off"
+    ds[("log", 7)] = scalar_log(3.0)
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    session.start()
+    try:
+        session.draw_frame()
+        assert {p.key for p in session.plotters} == {("log", 7)}
+        (panel,) = [p for p in session.plotters if type(p) is ValuePanel]
+        assert "3 K" in panel.root.text
+        assert "(&#x27;log&#x27;, 7)" in panel.root.text
+    finally:
+        session.close(None)

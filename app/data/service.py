@@ -71,6 +71,8 @@ class KeyInfo:
         ``str`` of the frame's dtype, or None.
     restarts:
         How often the key's history restarted because a value no longer fit.
+    binned:
+        Whether a frame is binned (event) data: ``dtype`` then names its bins'.
     """
 
     kind: str
@@ -80,6 +82,7 @@ class KeyInfo:
     unit: str | None
     dtype: str | None
     restarts: int
+    binned: bool = False
 
     @classmethod
     def of(cls, value: Any, restarts: int) -> KeyInfo:
@@ -94,6 +97,7 @@ class KeyInfo:
             unit=None if unit is None else str(unit),
             dtype=None if dtype is None else str(dtype),
             restarts=restarts,
+            binned=getattr(value, "bins", None) is not None,
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Hashable
 from typing import Any
 
 import panel as pn
@@ -70,7 +71,9 @@ class Plotter(param.Parameterized):
     the header (key, unit and age of the newest data).
     """
 
-    key = param.String(default="", constant=True, doc="DataService key shown.")
+    key = param.Parameter(
+        default="", constant=True, doc="DataService key shown (any hashable)."
+    )
     renderer = param.Selector(
         default="canvas",
         objects=["canvas", "webgl"],
@@ -79,9 +82,10 @@ class Plotter(param.Parameterized):
     width = param.Integer(default=440, bounds=(150, None))
     height = param.Integer(default=300, bounds=(100, None))
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: Hashable, **params: Any) -> None:
         super().__init__(key=key, **params)
         self._lock = threading.Lock()
+        self._failure: str | None = None
         self._pending: Any = None
         self._has_pending = False
         self._received_ns: int | None = None
@@ -151,12 +155,16 @@ class Plotter(param.Parameterized):
             self._pending, self._has_pending = None, False
         self._ensure_root()
         if has_value:
-            self._newest_ns = self._time_of(value) or received_ns
-            self._last_value = value
             try:
                 self._show(value)
-            except Exception:
-                logger.exception("key %r: cannot draw %s", self.key, type(value))
+            except Exception as error:
+                self._failed(value, error)
+            else:
+                self._newest_ns = self._time_of(value) or received_ns
+                self._last_value = value
+                if self._failure is not None:
+                    logger.info("key %r: drawing again", self.key)
+                    self._failure = None
         self._refresh_header(time.time_ns() if now_ns is None else now_ns)
         return has_value
 
@@ -166,6 +174,16 @@ class Plotter(param.Parameterized):
         if self._pane is None:
             self._pane = pn.pane.Bokeh(self._root)
         return self._layout(self._pane)
+
+    @property
+    def label(self) -> str:
+        """The key as people read it, for titles and names."""
+        return str(self.key)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the latest data could not be drawn, or None."""
+        return self._failure
 
     @property
     def root(self) -> LayoutDOM:
@@ -201,6 +219,14 @@ class Plotter(param.Parameterized):
         """What part of the history is shown, if not just the latest value."""
         return ""
 
+    def _failed(self, value: Any, error: Exception) -> None:
+        failure = f"cannot draw {type(value).__name__}: {error}"
+        # Logged once per state, not once per frame: a key that keeps sending
+        # what this plot cannot show must not flood the log.
+        if failure != self._failure:
+            logger.error("key %r: %s", self.key, failure, exc_info=error)
+        self._failure = failure
+
     def _time_of(self, value: Any) -> int | None:
         return newest_time_ns(value) if isinstance(value, sc.DataArray) else None
 
@@ -212,7 +238,7 @@ class Plotter(param.Parameterized):
             output_backend=self.renderer,
             tools=TOOLS,
             toolbar_location="right",
-            title=self.key,
+            title=self.label,
             **kwargs,
         )
 
@@ -234,7 +260,7 @@ class Plotter(param.Parameterized):
             self._root = self._build()
 
     def _refresh_header(self, now_ns: int) -> None:
-        parts = [self.key]
+        parts = [self.label]
         if self._last_value is not None:
             parts.append(f"[{unit_label(self._unit)}]")
         if self._extent_label():
@@ -242,6 +268,8 @@ class Plotter(param.Parameterized):
         if self._newest_ns is not None:
             self._age_text = format_age(max(0, now_ns - self._newest_ns) / 1e9)
         parts.append(f"· {self._age_text}")
+        if self._failure is not None:
+            parts.append(f"· {self._failure}")
         text = " ".join(parts)
         if text != self._header:
             self._header = text

@@ -27,7 +27,8 @@ from bokeh.models import (
     LinearColorMapper,
 )
 
-from app.data import DEFAULT_MAX_SIZE, UpdateExtractor, WindowExtractor
+from app.data import UpdateExtractor, WindowExtractor
+from app.limits import MAX_WINDOW_SIZE
 
 from .base import Plotter, add_image, image_source
 from .columns import TIME_DIM, axis_label, color_range, epoch_ms, extent, unit_label
@@ -121,7 +122,7 @@ class SlidingWindowPlotter(Plotter):
     """
 
     window_size = param.Integer(
-        default=100, bounds=(1, DEFAULT_MAX_SIZE), doc="Frames shown (n)."
+        default=100, bounds=(1, MAX_WINDOW_SIZE), doc="Frames shown (n)."
     )
     frame_ndim = param.Selector(default=0, objects=[0, 1], constant=True)
 
@@ -155,7 +156,7 @@ class SlidingWindowPlotter(Plotter):
             # Holding the row source in tags puts it in the document undrawn.
             self._fig = self._figure(y_axis_type="datetime", tags=[self.source])
             self._mapper = LinearColorMapper(palette="Viridis256")
-            image = image_source(f"waterfall:{self.key}")
+            image = image_source(f"waterfall:{self.label}")
             self._color_bar = add_image(self._fig, image, self._mapper)
             stack = CustomJS(
                 args={"source": self.source, "target": image}, code=STACK_ROWS_JS
@@ -188,18 +189,11 @@ class SlidingWindowPlotter(Plotter):
     # Drawing -----------------------------------------------------------------
     def _show(self, value: Any) -> None:
         if not isinstance(value, sc.DataArray) or TIME_DIM not in value.coords:
-            logger.error(
-                "key %r: a window needs a DataArray with a time coord", self.key
-            )
-            return
+            raise TypeError("a window needs a DataArray with a time coord")
         if value.ndim != self.frame_ndim + 1:
-            logger.error(
-                "key %r: expected %d-D frames, got dims %s",
-                self.key,
-                self.frame_ndim,
-                value.dims,
+            raise ValueError(
+                f"expected {self.frame_ndim}-D frames, got window dims {value.dims}"
             )
-            return
         with self._lock:
             force_reset, self._needs_reset = self._needs_reset, False
         structure = self._structure_of(value)

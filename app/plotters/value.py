@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Hashable
 from typing import Any
 
 import param
@@ -27,7 +28,7 @@ class ValuePanel(Plotter):
     width = param.Integer(default=260, bounds=(150, None))
     height = param.Integer(default=90, bounds=(60, None))
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: Hashable, **params: Any) -> None:
         super().__init__(key, **params)
         self._value_text = "no data yet"
 
@@ -35,7 +36,7 @@ class ValuePanel(Plotter):
         self._div = Div(
             width=self.width,
             height=self.height,
-            name=f"value:{self.key}",
+            name=f"value:{self.label}",
             # A Bokeh model belongs to one document: one stylesheet per panel.
             stylesheets=[InlineStyleSheet(css=STYLE_CSS)],
         )
@@ -43,6 +44,8 @@ class ValuePanel(Plotter):
         return self._div
 
     def _show(self, value: Any) -> None:
+        if getattr(value, "ndim", 0) != 0:
+            raise ValueError(f"a value panel shows 0-D values, got {value.ndim}-D")
         if isinstance(value, sc.DataArray | sc.Variable):
             self._unit = value.unit
             text = f"{value.value:.{self.precision}g}"
@@ -58,7 +61,12 @@ class ValuePanel(Plotter):
 
     def _render(self) -> None:
         self._div.text = (
-            f'<div class="key">{html.escape(self.key)}</div>'
+            f'<div class="key">{html.escape(self.label)}</div>'
             f'<div class="value">{html.escape(self._value_text)}</div>'
-            f'<div class="age">{html.escape(self.age_text)}</div>'
+            f'<div class="age">{html.escape(self._status_text())}</div>'
         )
+
+    def _status_text(self) -> str:
+        if self.failure is not None:
+            return self.failure
+        return self.age_text
