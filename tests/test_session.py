@@ -4,9 +4,9 @@ import pytest
 import scipp as sc
 
 from app.ingestion import Ingestion
+from app.limits import MAX_AUTO_PLOTS
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
-from app.limits import MAX_AUTO_PLOTS
 from app.session import DashboardSession, _ShownKey
 from app.sources import SimulatedInstrument
 
