@@ -25,6 +25,8 @@ FAILED_TO_APPLY = Reason.FAILED_TO_APPLY
 MAX_BATCH_SECONDS = 0.01
 """Longest a batch holds the DataService lock while applying (notifications
 excluded): browser sessions on the event loop wait at most about this long."""
+BACKLOG_PAUSE_S = 0.001
+"""Pause between two batches of a backlog."""
 
 
 class DataSink(Protocol):
@@ -225,4 +227,8 @@ class Orchestrator:
                     "orchestrator update failed; retrying",
                     exc_info=True,
                 )
-            self._stop_requested.wait(period_s)
+            # A backlog is applied batch after batch, with a pause short enough
+            # not to slow the drain but long enough for a thread waiting on the
+            # data service (a session on the event loop) to take its turn: locks
+            # are not fair, and the next batch would otherwise win again.
+            self._stop_requested.wait(BACKLOG_PAUSE_S if self._pending else period_s)
