@@ -6,7 +6,7 @@ HOST ?= $(or $(DASHBOARD_ADDRESS),127.0.0.1)
 PORT ?= $(or $(DASHBOARD_PORT),5006)
 ARGS ?=
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench screenshot clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -30,6 +30,11 @@ format: install
 
 test: lint
 	$(PY) -m pytest
+
+# Refreshes the README's picture from the browser test that renders every plot.
+screenshot: install
+	DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(PY) -m pytest -q \
+		tests/browser/test_dashboard_page.py -k every_plot_renders
 
 bench: install
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
