@@ -39,6 +39,10 @@ def plot_kind(info: KeyInfo) -> str | None:
     return {0: VALUE, 1: SPECTRUM, 2: IMAGE}.get(info.ndim)
 
 
+PLOTS_PER_KIND = {VALUE: 2, SPECTRUM: 2, IMAGE: 1, None: 0}
+"""How many plots `plotters_for` makes for each kind (counted before building)."""
+
+
 def plotters_for(
     key: Hashable, kind: str | None, options: DashboardOptions
 ) -> list[Plotter]:

@@ -14,7 +14,7 @@ from bokeh.models import Div
 from app.data import KeyInfo
 
 from .ingestion import Ingestion
-from .layout import DashboardGrid, plot_kind, plotters_for
+from .layout import PLOTS_PER_KIND, DashboardGrid, plot_kind, plotters_for
 from .limits import MAX_AUTO_PLOTS
 from .options import DashboardOptions
 from .plotters import Plotter
@@ -128,10 +128,10 @@ class DashboardSession:
                 if shown.kind != kind:
                     plots += self._replace(key, shown, kind)
                 continue
-            plotters = plotters_for(key, kind, self._options)
-            if plots + len(plotters) > MAX_AUTO_PLOTS:
+            if plots + PLOTS_PER_KIND[kind] > MAX_AUTO_PLOTS:
                 hidden += 1
                 continue
+            plotters = plotters_for(key, kind, self._options)
             if kind is None:
                 logger.info("key %r: no plot for a %s", key, info.kind)
             self._shown[key] = _ShownKey(kind, plotters)
