@@ -13,6 +13,7 @@ from bokeh.models import Div
 
 from app.data import KeyInfo
 
+from .frame_clock import FrameClock
 from .ingestion import Ingestion
 from .layout import PLOTS_PER_KIND, DashboardGrid, plot_kind, plotters_for
 from .limits import MAX_AUTO_PLOTS
@@ -48,7 +49,7 @@ class DashboardSession:
         self._shown: dict[Hashable, _ShownKey] = {}
         self._catalog_seen: Mapping[Hashable, KeyInfo] | None = None
         self._document: Document | None = None
-        self._callback: pn.io.PeriodicCallback | None = None
+        self._clock = FrameClock(self.draw_frame, options.frame_period_s)
         self._started = False
         self._status_due_ns = 0
         self.status = StatusLine()
@@ -76,9 +77,7 @@ class DashboardSession:
         for plotter in self.plotters:
             self._subscribe(plotter)
         self._ingestion.session_opened()
-        self._callback = pn.state.add_periodic_callback(
-            self.draw_frame, period=round(self._options.frame_period_s * 1000)
-        )
+        self._clock.start(self._document)
         self.draw_frame()
 
     def draw_frame(self) -> None:
@@ -100,11 +99,9 @@ class DashboardSession:
 
         ``session_context`` is Bokeh's, unused; the name is what Bokeh checks.
         """
-        if self._callback is not None:
-            self._callback.stop()
-            self._callback = None
         for plotter in self.plotters:
             plotter.unsubscribe()
+        self._clock.stop()
         if self._started:
             self._started = False
             self._ingestion.session_closed()
@@ -152,6 +149,7 @@ class DashboardSession:
         return len(shown.plotters) - removed
 
     def _add(self, plotter: Plotter) -> None:
+        plotter.on_data = self._clock.request
         self.grid.add(plotter)
         if self._started:
             self._subscribe(plotter)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import panel as pn
@@ -86,6 +86,8 @@ class Plotter(param.Parameterized):
         super().__init__(key=key, **params)
         self._lock = threading.Lock()
         self._failure: str | None = None
+        # Set by the session: wakes its frame when data arrives (any thread).
+        self.on_data: Callable[[], None] | None = None
         self._pending: Any = None
         self._has_pending = False
         self._received_ns: int | None = None
@@ -121,6 +123,8 @@ class Plotter(param.Parameterized):
             self._pending = store[self.key]
             self._has_pending = True
             self._received_ns = time.time_ns()
+        if self.on_data is not None:
+            self.on_data()
 
     # Subscription ------------------------------------------------------------
     def subscribe(self, data_service: DataService, *, replay: bool = True) -> None:
