@@ -42,7 +42,6 @@ _INT8 = struct.Struct("<b")
 _INT64 = struct.Struct("<q")
 _UINT8 = struct.Struct("<B")
 _BYTES = np.dtype(np.uint8)
-_SHAPE = np.dtype("<i8")
 
 _WIRE_NAMES = (
     "int8",
@@ -254,7 +253,8 @@ class Decoder:
             raise
         except Exception as error:
             raise MalformedPayloadError(F144, f"key {key!r}: {error}") from error
-        return _message(key, sc.DataArray(data), timestamp)
+        value = sc.DataArray(data, coords={TIME_DIM: _time_coord(timestamp)})
+        return Message(key=key, value=value, timestamp=timestamp)
 
 
 def _key(schema: str, source_name: str | None) -> str:
@@ -263,9 +263,8 @@ def _key(schema: str, source_name: str | None) -> str:
     return source_name
 
 
-def _message(key: str, value: sc.DataArray, timestamp: int) -> Message:
-    value.coords[TIME_DIM] = sc.datetime(timestamp, unit=_NS)
-    return Message(key=key, value=value, timestamp=timestamp)
+def _time_coord(timestamp: int) -> sc.Variable:
+    return sc.datetime(timestamp, unit=_NS)
 
 
 def _decode_da00(payload: bytes) -> Message:
@@ -273,15 +272,15 @@ def _decode_da00(payload: bytes) -> Message:
     key = _key(DA00, root.string(_DA00_SOURCE_NAME))
     timestamp = root.scalar(_DA00_TIMESTAMP, _INT64)
     try:
-        value = _data_array(key, root.tables(_DA00_DATA))
+        value = _data_array(key, root.tables(_DA00_DATA), _time_coord(timestamp))
     except DecodeError:
         raise
     except Exception as error:
         raise MalformedPayloadError(DA00, f"key {key!r}: {error}") from error
-    return _message(key, value, timestamp)
+    return Message(key=key, value=value, timestamp=timestamp)
 
 
-def _data_array(key: str, tables: list[Table]) -> sc.DataArray:
+def _data_array(key: str, tables: list[Table], time: sc.Variable) -> sc.DataArray:
     fields = {}
     for table in tables:
         name = table.string(_VARIABLE_NAME)
@@ -314,6 +313,8 @@ def _data_array(key: str, tables: list[Table]) -> sc.DataArray:
             coords[name] = _variable(
                 DA00, key, name, coord_dims, coord_values, coord_unit
             )
+    # The payload's timestamp wins over a variable of the same name.
+    coords[TIME_DIM] = time
     return sc.DataArray(data, coords=coords)
 
 
@@ -323,21 +324,20 @@ def _read_variable(
     """Dims, values (a view of the payload, or a str) and unit of a variable."""
     dims = tuple(table.strings(_VARIABLE_AXES))
     code = table.scalar(_VARIABLE_DATA_TYPE, _INT8)
-    raw = table.array(_VARIABLE_DATA, _BYTES)
     if code == da00_dtype.c_string:
         if dims:
             raise ValueError(f"variable {name!r}: a string with axes {dims}")
-        return dims, str(raw.tobytes(), "utf-8"), None
+        return dims, str(table.bytes_as(_VARIABLE_DATA, _BYTES), "utf-8"), None
     if code not in _DA00_DTYPES:
         raise ValueError(f"variable {name!r}: unknown da00 dtype {code}")
-    values = raw.view(_DA00_DTYPES[code])
+    values = table.bytes_as(_VARIABLE_DATA, _DA00_DTYPES[code])
     unit = _unit(table.string(_VARIABLE_UNIT))
     if not dims:
         # The schema's shape of a scalar is that of its bytes: not read.
         if values.size != 1:
             raise ValueError(f"variable {name!r}: {values.size} values, no axes")
         return dims, values.reshape(()), unit
-    shape = tuple(table.array(_VARIABLE_SHAPE, _SHAPE).tolist())
+    shape = table.numbers(_VARIABLE_SHAPE, "q")
     if len(shape) != len(dims) or min(shape) < 0 or math.prod(shape) != values.size:
         raise ValueError(
             f"variable {name!r}: {values.size} values do not fill "
@@ -380,9 +380,7 @@ def _variable(
     np.copyto(variable.values, values, casting="unsafe")
     if stddevs is not None:
         variances = variable.variances
-        # Errors beyond sqrt(max) of the dtype give inf variances: no warning.
-        with np.errstate(over="ignore"):
-            np.square(stddevs, out=variances, dtype=variances.dtype)
+        np.square(stddevs, out=variances, dtype=variances.dtype)
     return variable
 
 

@@ -15,6 +15,7 @@ offset and start with their length.
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 
 import numpy as np
 
@@ -22,6 +23,11 @@ _U16 = struct.Struct("<H")
 _I32 = struct.Struct("<i")
 _U32 = struct.Struct("<I")
 _UOFFSET_SIZE = 4
+
+
+@lru_cache(maxsize=64)
+def _layout(length: int, code: str) -> struct.Struct:
+    return struct.Struct(f"<{length}{code}")
 
 
 class FlatBufferError(ValueError):
@@ -90,6 +96,26 @@ class Table:
         start, length = self._vector_at(at, dtype.itemsize)
         return np.frombuffer(self._buffer, dtype=dtype, count=length, offset=start)
 
+    def bytes_as(self, field: int, dtype: np.dtype) -> np.ndarray:
+        """A vector of bytes that holds numbers of `dtype`, as a view (see `array`)."""
+        at = self._field(field)
+        if at == 0:
+            return np.empty(0, dtype=dtype)
+        start, length = self._vector_at(at, 1)
+        if length % dtype.itemsize:
+            raise FlatBufferError(f"{length} bytes are no whole number of {dtype}")
+        count = length // dtype.itemsize
+        return np.frombuffer(self._buffer, dtype=dtype, count=count, offset=start)
+
+    def numbers(self, field: int, code: str) -> tuple:
+        """A (short) vector of numbers as a tuple; `code` is its `struct` format
+        character, e.g. ``'q'`` (empty if absent)."""
+        at = self._field(field)
+        if at == 0:
+            return ()
+        start, length = self._vector_at(at, struct.calcsize("<" + code))
+        return _layout(length, code).unpack_from(self._buffer, start)
+
     def table(self, field: int) -> Table | None:
         """A table field; None if absent."""
         at = self._field(field)
@@ -116,7 +142,8 @@ class Table:
         if at == 0:
             return []
         start, length = self._vector_at(at, _UOFFSET_SIZE)
-        return [self._indirect(start + _UOFFSET_SIZE * i) for i in range(length)]
+        offsets = _layout(length, "I").unpack_from(self._buffer, start)
+        return [start + _UOFFSET_SIZE * i + offset for i, offset in enumerate(offsets)]
 
     def _indirect(self, at: int) -> int:
         return at + _U32.unpack_from(self._buffer, at)[0]
