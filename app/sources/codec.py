@@ -65,7 +65,6 @@ _F144_ARRAYS = {
 _INT64_MAX = np.iinfo(np.int64).max
 _FLOAT64_EXACT_INT = 2**53
 """Integers up to this magnitude are exact in float64."""
-_FLOATS = (sc.DType.float32, sc.DType.float64)
 
 
 def _dtype_table(
@@ -136,15 +135,16 @@ class UnknownSchemaError(DecodeError):
         self.schema_id = schema_id
 
 
+_MALFORMED = {DA00: Reason.MALFORMED_DA00, F144: Reason.MALFORMED_F144}
+
+
 class MalformedPayloadError(DecodeError):
     """A payload of a known schema whose content does not parse or fit."""
 
     def __init__(self, schema_id: str, detail: str) -> None:
         super().__init__(f"malformed {schema_id}: {detail}")
         self.schema_id = schema_id
-        self.reason = (
-            Reason.MALFORMED_F144 if schema_id == F144 else (Reason.MALFORMED_DA00)
-        )
+        self.reason = _MALFORMED[schema_id]
 
 
 class UnsupportedDtypeError(DecodeError):
