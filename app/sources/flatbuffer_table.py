@@ -4,7 +4,8 @@ The generated Python accessors of the schemas cost about a microsecond per field
 (several generic lookups each), which made them most of the decode time. This
 reader does the same lookups with one `struct` call each and hands vectors out
 as numpy views of the payload (no copy). Every position is checked against the
-payload, so garbage raises `FlatBufferError` instead of reading elsewhere.
+payload, so garbage raises (`FlatBufferError`, or `struct.error` for a read past
+the end) instead of reading elsewhere.
 
 Layout (https://flatbuffers.dev/internals/): a table starts with a signed
 offset back to its vtable; the vtable lists, per field, the field's offset in
@@ -67,7 +68,9 @@ class Table:
         """The root table of a payload."""
         return cls(buffer, _U32.unpack_from(buffer, 0)[0])
 
-    def scalar(self, field: int, layout: struct.Struct, default: int | float = 0):
+    def scalar(
+        self, field: int, layout: struct.Struct, default: int | float = 0
+    ) -> int | float:
         """A scalar field (`layout` one value, e.g. ``struct.Struct('<q')``)."""
         at = self._field(field)
         return default if at == 0 else layout.unpack_from(self._buffer, at)[0]
