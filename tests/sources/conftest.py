@@ -38,7 +38,7 @@ def make_source(cluster: MockKafkaCluster) -> Iterator[Callable[..., KafkaSource
 
     def make(**kwargs: Any) -> KafkaSource:
         kwargs.setdefault("topics", [DATA_TOPIC, LOG_TOPIC])
-        config = {"auto.offset.reset": "earliest", "statistics.interval.ms": 200}
+        config: dict[str, Any] = {"statistics.interval.ms": 200}
         config.update(kwargs.pop("config", {}))
         source = KafkaSource(cluster.bootstrap_servers, config=config, **kwargs)
         sources.append(source)
