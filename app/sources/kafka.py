@@ -21,6 +21,7 @@ from app.throttled_log import ThrottledLog
 
 from .codec import DecodeError, Decoder
 from .kafka_errors import ClassifiedError, ErrorKind, classify
+from .kafka_health import KafkaHealth
 from .librdkafka_log import ThrottledLibrdkafkaLog
 from .lookback import DEFAULT_LOOKBACK_RECORDS, DEFAULT_LOOKBACK_S, LookBack
 from .message import Message, SourceStatus
@@ -174,12 +175,7 @@ class KafkaSource:
         self._skipped: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
         self._decode_seconds = 0.0
-        # What the status line says, from the most to the least severe.
-        self._fatal: str | None = None
-        self._refused: str | None = None
-        self._reachable: bool | None = None
-        self._topic_problems: dict[str, str] = {}
-        self._closed_state = False
+        self._health = KafkaHealth()
         self._said = ""
         # Consumer thread only (callbacks run inside `consume`).
         self._next_offsets: dict[tuple[str, int], int] = {}
@@ -217,7 +213,7 @@ class KafkaSource:
     def status(self) -> SourceStatus:
         """Whether data can arrive, and what was lost, for the status line."""
         with self._lock:
-            connected, state = self._state()
+            connected, state = self._health.state()
             description = f"kafka {self._bootstrap_servers}: {state}"
             skipped = sum(self._skipped.values())
             if skipped:
@@ -256,7 +252,7 @@ class KafkaSource:
         self._closed.set()
         self._thread.join()
         with self._lock:
-            self._closed_state = True
+            self._health.closed()
             self._say()
 
     def _run(self) -> None:
@@ -327,11 +323,7 @@ class KafkaSource:
             self._errors.update(error.name() for error, _ in errors)
             self._enqueue(decoded)
             if topics:
-                # A record came from a broker: it is reachable and we may read.
-                self._reachable = True
-                self._refused = None
-                for topic in topics:
-                    self._topic_problems.pop(topic, None)
+                self._health.records_arrived(topics)
             for error, topic in errors:
                 self._note(classify(error, topic))
             self._say()
@@ -393,8 +385,7 @@ class KafkaSource:
         else:
             consumer.assign(partitions)
         with self._lock:
-            for partition in partitions:
-                self._topic_problems.pop(partition.topic, None)
+            self._health.assigned(partition.topic for partition in partitions)
             self._say()
 
     def _set_start_offsets(
@@ -437,15 +428,8 @@ class KafkaSource:
 
     def _note(self, classified: ClassifiedError) -> None:
         """Record what an error means for the status; call with the lock held."""
+        self._health.error(classified)
         kind = classified.kind
-        if kind is ErrorKind.FATAL:
-            self._fatal = classified.description
-        elif kind is ErrorKind.AUTHENTICATION:
-            self._refused = classified.description
-        elif kind is ErrorKind.UNREACHABLE:
-            self._reachable = False
-        elif kind is ErrorKind.TOPIC and classified.topic is not None:
-            self._topic_problems[classified.topic] = classified.description
         level = logging.INFO if kind is ErrorKind.TRANSIENT else logging.WARNING
         self._log.log(level, kind, "kafka client: %s", classified.description)
 
@@ -453,31 +437,12 @@ class KafkaSource:
         brokers = json.loads(stats_json).get("brokers", {})
         reachable = any(broker.get("state") == "UP" for broker in brokers.values())
         with self._lock:
-            self._reachable = reachable
-            if reachable:
-                # A broker let us in: credentials and certificates are fine.
-                self._refused = None
+            self._health.brokers_seen(reachable)
             self._say()
-
-    def _state(self) -> tuple[bool, str]:
-        """Whether data can arrive, and the words for it; call with the lock held."""
-        if self._closed_state:
-            return False, "closed"
-        if self._fatal is not None:
-            return False, self._fatal
-        if self._refused is not None:
-            return False, self._refused
-        if self._reachable is False:
-            return False, "broker unreachable"
-        if self._topic_problems:
-            return False, ", ".join(sorted(self._topic_problems.values()))
-        if self._reachable:
-            return True, "connected"
-        return False, "connecting"
 
     def _say(self) -> None:
         """Log the state when it changes; call with the lock held."""
-        connected, state = self._state()
+        connected, state = self._health.state()
         if state != self._said:
             self._said = state
             log = logger.info if connected else logger.warning

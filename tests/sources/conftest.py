@@ -26,7 +26,8 @@ def cluster() -> Iterator[MockKafkaCluster]:
 @pytest.fixture
 def producer(cluster: MockKafkaCluster) -> Iterator[Any]:
     producer = confluent_kafka.Producer(
-        {"bootstrap.servers": cluster.bootstrap_servers, "linger.ms": 0}
+        # Quiet: it may outlive the cluster and retry until collected.
+        {"bootstrap.servers": cluster.bootstrap_servers, "linger.ms": 0, "log_level": 2}
     )
     yield producer
     producer.flush(5)
