@@ -176,7 +176,7 @@ class KafkaSource:
         self._errors: Counter[str] = Counter()
         self._decode_seconds = 0.0
         self._health = KafkaHealth()
-        self._said = ""
+        self._said = self._health.state()[1]
         # Consumer thread only (callbacks run inside `consume`).
         self._next_offsets: dict[tuple[str, int], int] = {}
         self._replays: dict[tuple[str, int], _Replay] = {}
@@ -445,5 +445,5 @@ class KafkaSource:
         connected, state = self._health.state()
         if state != self._said:
             self._said = state
-            log = logger.info if connected else logger.warning
+            log = logger.info if connected or self._closed.is_set() else logger.warning
             log("kafka %s: %s", self._bootstrap_servers, state)
