@@ -46,6 +46,7 @@ def make_source(options: DashboardOptions) -> MessageSource:
             options.bootstrap_servers,
             list(options.topics),
             log_units=dict(options.log_units),
+            lookback_s=options.lookback_s,
         )
     streams = [key for key in options.keys if key in ALL_STREAMS]
     return SimulatedInstrument(
