@@ -198,7 +198,7 @@ class BufferSnapshot(Generic[T]):
         view = self._buffer._impl.get_view(self._storage, self._start, self._end)
         if isinstance(view, list):
             return [frame for frame, keep in zip(view, inside, strict=True) if keep]
-        return view[self._buffer.concat_dim, inside_variable(inside, view)].copy()
+        return view[inside_variable(inside, view)].copy()
 
 
 def inside_variable(inside: np.ndarray, view: Any) -> Any:

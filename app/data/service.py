@@ -325,12 +325,16 @@ class DataService(MutableMapping[K, V]):
             self._subscriber_count += 1
             if subscription.keys is None:
                 self._callables[subscription] = None
-            for key in subscription.keys or ():
-                self._by_key.setdefault(key, {})[subscription] = None
-                self._retention[key] = self._retention.get(key, Retention()).union(
-                    subscription.extractors[key].retention()
-                )
             try:
+                wanted = {
+                    key: subscription.extractors[key].retention()
+                    for key in subscription.keys or ()
+                }
+                for key, retention in wanted.items():
+                    self._by_key.setdefault(key, {})[subscription] = None
+                    self._retention[key] = self._retention.get(key, Retention()).union(
+                        retention
+                    )
                 for key in subscription.keys or ():
                     if key in self._buffers:
                         self._grow(key)
@@ -366,8 +370,9 @@ class DataService(MutableMapping[K, V]):
             self._by_subscriber.pop(id(subscription.subscriber), None)
         self._callables.pop(subscription, None)
         for key in subscription.keys or ():
-            by_key = self._by_key[key]
-            del by_key[subscription]
+            by_key = self._by_key.get(key, {})
+            if by_key.pop(subscription, False) is False:
+                continue
             self._retention[key] = self._union_of(key, by_key)
             if not by_key:
                 del self._by_key[key]
