@@ -434,10 +434,24 @@ class Buffer(Generic[T]):
         if self._reference_mode or self._storage is None:
             return 0
         frames = max(1, frames)
+        before = self._nbytes
+        if frames == 1 and self._span_ns is None:
+            # Back to reference mode: the latest frame alone, no storage.
+            latest = self.get_latest()
+            if hasattr(latest, "underlying_size"):
+                # A view would keep the whole storage alive.
+                latest = latest.copy()
+            self._storage, self._capacity, self._start, self._end = None, 0, 0, 0
+            self._arrival, self._max_size = None, 1
+            self._latest, self._has_latest = latest, True
+            self._layout = self._impl.allocate(latest, 0)
+            self._nbytes = self._impl.frame_nbytes(latest)
+            if self._memory is not None:
+                self._memory.changed(self, self._nbytes - before)
+            return before - self._nbytes
         keep = min(frames, self._end - self._start)
         if keep == self._capacity:
             return 0
-        before = self._nbytes
         storage = self._impl.allocate_like(self._storage, keep)
         self._impl.copy_frames(self._storage, self._end - keep, self._end, storage, 0)
         arrival = self._arrival_times(storage, keep)
@@ -534,7 +548,8 @@ class Buffer(Generic[T]):
                 low = middle
             else:
                 high = middle - 1
-        self._truncated = True
+        if low < min(capacity, self._max_size):
+            self._truncated = True
         return low
 
     def _start_storage(self, frame: T) -> None:

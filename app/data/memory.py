@@ -66,11 +66,11 @@ class MemoryBudget:
         self._release(self.held + nbytes - self.max_bytes, exclude=buffer)
         if self.held + nbytes <= self.max_bytes:
             return True
-        key = self._keys.get(id(buffer))
+        key = self._keys.get(id(buffer), "(a new history)")
         if not buffer.truncated:
             logger.warning(
                 "key %r: memory budget of %d bytes reached (%d held); refused %d more "
-                "bytes, the key keeps fewer frames than its subscribers asked for",
+                "bytes, so the key may keep fewer frames than asked (window truncated)",
                 key,
                 self.max_bytes,
                 self.held,
