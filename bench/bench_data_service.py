@@ -3,7 +3,8 @@
 Prints, per scenario, the median of 5 blocks of updates on a warmed-up service
 (each block long enough to include the copies that keep a full buffer bounded),
 beside the same scenario through the design note's straightforward
-implementation (`note_baseline.py`) in the same run, and the ratio (target >= 4). Also prints the bytes held per key against the bound of
+implementation (`note_baseline.py`) in the same run, and the ratio (target >= 4).
+Also prints the bytes held per key against the bound of
 ``ceil(max_size * overallocation_factor)`` frames.
 """
 
