@@ -2,7 +2,7 @@
 
 ``panel serve`` runs ``app/dashboard.py`` once per browser session, but this
 module is imported once per process, so what it holds is shared by every
-session and outlives them (ARCHITECTURE.md, point 9).
+session and outlives them (docs/decisions/006-one-ingestion-per-process.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``trigger`` runs on the ingestion thread while the DataService lock is held, so
 it only keeps the newest extracted value. ``draw`` runs in the browser
 session's own periodic callback, the only place that touches the session's
-Bokeh document (ARCHITECTURE.md, point 8).
+Bokeh document (docs/design.md, "Threads").
 """
 
 from __future__ import annotations
