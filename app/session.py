@@ -13,7 +13,7 @@ from bokeh.models import Div
 
 from app.data import KeyInfo
 
-from .frame_clock import FrameClock
+from .frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from .ingestion import Ingestion
 from .layout import PLOTS_PER_KIND, DashboardGrid, plot_kind, plotters_for
 from .limits import MAX_AUTO_PLOTS
@@ -54,12 +54,15 @@ class DashboardSession:
         self._status_due_ns = 0
         self.status = StatusLine()
         self.hidden_keys = Div(text="", name="hidden-keys", width=900)
+        self.frames_note = Div(text="", name="frames-note", width=900)
         self.grid = DashboardGrid()
         self.view = pn.Column(
             pn.pane.Markdown("## Live data", margin=(0, 10)),
             pn.pane.Bokeh(self.status.div),
+            pn.pane.Bokeh(self.frames_note),
             pn.pane.Bokeh(self.hidden_keys),
             self.grid.view,
+            pn.pane.Bokeh(self._clock.view),
         )
         self._sync_keys()
 
@@ -88,11 +91,13 @@ class DashboardSession:
             if now_ns >= self._status_due_ns:
                 self._status_due_ns = now_ns + STATUS_PERIOD_NS
                 self.status.update(self._ingestion.snapshot())
+                self._show_frames(self._clock.stats)
             for plotter in self.plotters:
                 try:
                     plotter.draw(now_ns)
                 except Exception:  # one plot must not cost the others their frame
                     logger.exception("key %r: frame failed", plotter.key)
+            self._clock.stamp()
 
     def close(self, session_context: object) -> None:
         """Stop drawing and unregister every plot (the session was destroyed).
@@ -159,6 +164,18 @@ class DashboardSession:
             plotter.subscribe(self._ingestion.data_service, replay=True)
         except Exception:  # one key the service cannot serve must not stop the rest
             logger.exception("key %r: cannot subscribe its plot", plotter.key)
+
+    def _show_frames(self, frames: FrameStats) -> None:
+        text = ""
+        if frames.behind_s >= BEHIND_NOTICE_S:
+            text = (
+                f"This browser has been behind for {frames.behind_s / 60:.0f} min: "
+                f"it shows the newest data but skipped {frames.skipped} frames"
+            )
+        elif frames.skipped:
+            text = f"{frames.skipped} frames skipped while this browser caught up"
+        if text != self.frames_note.text:
+            self.frames_note.text = text
 
     def _show_hidden(self, hidden: int) -> None:
         text = (
