@@ -103,6 +103,8 @@ def serve_dashboard(
         str(port),
         "--allow-websocket-origin",
         f"127.0.0.1:{port}",
+        "--setup",
+        str(REPO / "app" / "process_start.py"),
         "--warm",
         *serve_args,
     ]
