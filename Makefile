@@ -8,7 +8,7 @@ ARGS ?=
 # Server processes, each with its own ingestion (panel serve --num-procs).
 WORKERS ?= $(or $(DASHBOARD_WORKERS),1)
 
-.PHONY: install run test lint format bench screenshot clean
+.PHONY: install run test lint format bench soak screenshot clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -41,7 +41,11 @@ screenshot: install
 		tests/browser/test_dashboard_page.py -k every_plot_renders
 
 bench: install
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@cd bench && for script in bench_*.py; do echo "== $$script"; ../$(PY) $$script || exit 1; done
+
+# Half an hour of two tabs at 20 Hz; SOAK_MINUTES=5 for a shorter one.
+soak: install
+	cd bench && ../$(PY) soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
