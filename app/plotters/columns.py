@@ -62,16 +62,3 @@ def plottable(values: np.ndarray, *, log: bool) -> np.ndarray:
     if log:
         return np.where(values > 0, values, np.nan)
     return values
-
-
-def color_range(values: np.ndarray, *, log: bool) -> tuple[float, float]:
-    """Return ``(low, high)`` for a colour mapper, ignoring NaN and, if log, <= 0."""
-    finite = values[np.isfinite(values)]
-    if log:
-        finite = finite[finite > 0]
-    if finite.size == 0:
-        return (1.0, 10.0) if log else (0.0, 1.0)
-    low, high = float(finite.min()), float(finite.max())
-    if low == high:
-        high = low * 10 if log else low + 1.0
-    return low, high

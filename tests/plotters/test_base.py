@@ -52,9 +52,9 @@ def test_header_shows_key_unit_and_age_of_newest_data(
     assert plotter.header == "monitor/m1 · no data yet"
 
     data_service["monitor/m1"] = spectrum(0, unit="counts")
-    plotter.draw(now_ns=T0_NS + 5_500_000_000)
+    plotter.draw(now_ns=T0_NS + 4_500_000_000)
 
-    assert plotter.header == "monitor/m1 [counts] · age 5 s"
+    assert plotter.header == "monitor/m1 [counts] · age 4 s"
     assert plotter.root.title.text == plotter.header
 
 
