@@ -94,10 +94,15 @@ class AutoRange:
         if self._range is None:
             self._range, self._recent, self._since_ns = self._padded(data), data, now_ns
             return self.range
-        low, high = self._range
-        if data[0] < low or data[1] > high:
-            self._range = self._padded(_union(self._range, data))
         self._recent = _union(self._recent, data)
+        low, high = self._range
+        # Only the side the data left moves, by the margin of the recent data.
+        wanted = self._padded(self._recent)
+        if data[0] < low:
+            low = wanted[0]
+        if data[1] > high:
+            high = wanted[1]
+        self._range = low, high
         if now_ns - self._since_ns >= SHRINK_AFTER_NS:
             recent_span = self._recent[1] - self._recent[0]
             if recent_span < SHRINK_BELOW * (self._range[1] - self._range[0]):
