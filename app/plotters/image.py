@@ -41,7 +41,9 @@ class ImagePlotter(FigurePlotter):
             True: LogColorMapper(palette=self.palette, nan_color=transparent),
         }
         self._mapper = self._mappers[self.log_color]
-        self._fig = self._figure(match_aspect=True)
+        # Tags hold both mappers in the document from the start: a toggle only
+        # points the image at the other one.
+        self._fig = self._figure(match_aspect=True, tags=list(self._mappers.values()))
         self._fig.name = f"figure:image:{self.label}"
         self._color_bar = add_image(self._fig, self.source, self._mapper)
         (self._image,) = self._fig.renderers

@@ -195,6 +195,9 @@ class SlidingWindowPlotter(FigurePlotter):
             self._fig = self._figure(y_axis_type="datetime", tags=[self.source])
             self._mapper = LinearColorMapper(palette="Viridis256")
             image = image_source(f"waterfall:{self.label}")
+            # Stacked in the browser: sending it back would cost the server a
+            # decode of the whole window per frame.
+            image.syncable = False
             self._color_bar = add_image(self._fig, image, self._mapper)
             stack = CustomJS(
                 args={"source": self.source, "target": image}, code=STACK_ROWS_JS
