@@ -2,7 +2,7 @@
 
 ``panel serve`` runs ``app/dashboard.py`` once per browser session, but this
 module is imported once per process, so what it holds is shared by every
-session and outlives them (ARCHITECTURE.md, point 9).
+session and outlives them (docs/decisions/006-one-ingestion-per-process.md).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def make_source(options: DashboardOptions) -> MessageSource:
             options.bootstrap_servers,
             list(options.topics),
             log_units=dict(options.log_units),
+            lookback_s=options.lookback_s,
         )
     streams = [key for key in options.keys if key in ALL_STREAMS]
     return SimulatedInstrument(

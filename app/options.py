@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.sources.lookback import DEFAULT_LOOKBACK_S
+
 from .limits import MAX_WINDOW_SIZE
 
 ENV_PREFIX = "DASHBOARD_"
@@ -42,6 +44,9 @@ class DashboardOptions:
         Ticks per second of the simulated instrument.
     ingest_period_s:
         How often the ingestion loop drains the source.
+    lookback_s:
+        Seconds of Kafka history a new dashboard reads at start (at most
+        1,000 records per partition); 0 reads only what arrives afterwards.
     """
 
     source: str = "simulated"
@@ -55,6 +60,7 @@ class DashboardOptions:
     keys: tuple[str, ...] = ()
     simulated_rate_hz: float = 5.0
     ingest_period_s: float = 0.05
+    lookback_s: float = DEFAULT_LOOKBACK_S
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
@@ -95,6 +101,13 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
 
 
 def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -185,6 +198,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         type=_positive(float),
         help="seconds between two drains of the source",
     )
+    option(
+        "--lookback",
+        "LOOKBACK",
+        defaults.lookback_s,
+        type=_non_negative,
+        help="seconds of Kafka history read at start, 0 for live only",
+    )
     return parser
 
 
@@ -204,4 +224,5 @@ def parse_options(
         keys=tuple(args.keys),
         simulated_rate_hz=args.simulated_rate,
         ingest_period_s=args.ingest_period,
+        lookback_s=args.lookback,
     )

@@ -13,6 +13,7 @@ from bokeh.models import Div
 
 from app.data import KeyInfo
 
+from .frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from .ingestion import Ingestion
 from .layout import PLOTS_PER_KIND, DashboardGrid, plot_kind, plotters_for
 from .limits import MAX_AUTO_PLOTS
@@ -48,17 +49,20 @@ class DashboardSession:
         self._shown: dict[Hashable, _ShownKey] = {}
         self._catalog_seen: Mapping[Hashable, KeyInfo] | None = None
         self._document: Document | None = None
-        self._callback: pn.io.PeriodicCallback | None = None
+        self._clock = FrameClock(self.draw_frame, options.frame_period_s)
         self._started = False
         self._status_due_ns = 0
         self.status = StatusLine()
         self.hidden_keys = Div(text="", name="hidden-keys", width=900)
+        self.frames_note = Div(text="", name="frames-note", width=900)
         self.grid = DashboardGrid()
         self.view = pn.Column(
             pn.pane.Markdown("## Live data", margin=(0, 10)),
             pn.pane.Bokeh(self.status.div),
+            pn.pane.Bokeh(self.frames_note),
             pn.pane.Bokeh(self.hidden_keys),
             self.grid.view,
+            pn.pane.Bokeh(self._clock.view),
         )
         self._sync_keys()
 
@@ -76,9 +80,7 @@ class DashboardSession:
         for plotter in self.plotters:
             self._subscribe(plotter)
         self._ingestion.session_opened()
-        self._callback = pn.state.add_periodic_callback(
-            self.draw_frame, period=round(self._options.frame_period_s * 1000)
-        )
+        self._clock.start(self._document)
         self.draw_frame()
 
     def draw_frame(self) -> None:
@@ -89,22 +91,22 @@ class DashboardSession:
             if now_ns >= self._status_due_ns:
                 self._status_due_ns = now_ns + STATUS_PERIOD_NS
                 self.status.update(self._ingestion.snapshot())
+                self._show_frames(self._clock.stats)
             for plotter in self.plotters:
                 try:
                     plotter.draw(now_ns)
                 except Exception:  # one plot must not cost the others their frame
                     logger.exception("key %r: frame failed", plotter.key)
+            self._clock.stamp()
 
     def close(self, session_context: object) -> None:
         """Stop drawing and unregister every plot (the session was destroyed).
 
         ``session_context`` is Bokeh's, unused; the name is what Bokeh checks.
         """
-        if self._callback is not None:
-            self._callback.stop()
-            self._callback = None
         for plotter in self.plotters:
             plotter.unsubscribe()
+        self._clock.stop()
         if self._started:
             self._started = False
             self._ingestion.session_closed()
@@ -152,6 +154,7 @@ class DashboardSession:
         return len(shown.plotters) - removed
 
     def _add(self, plotter: Plotter) -> None:
+        plotter.on_data = self._clock.request
         self.grid.add(plotter)
         if self._started:
             self._subscribe(plotter)
@@ -161,6 +164,18 @@ class DashboardSession:
             plotter.subscribe(self._ingestion.data_service, replay=True)
         except Exception:  # one key the service cannot serve must not stop the rest
             logger.exception("key %r: cannot subscribe its plot", plotter.key)
+
+    def _show_frames(self, frames: FrameStats) -> None:
+        text = ""
+        if frames.behind_s >= BEHIND_NOTICE_S:
+            text = (
+                f"This browser has been behind for {frames.behind_s / 60:.0f} min: "
+                f"it shows the newest data but skipped {frames.skipped} frames"
+            )
+        elif frames.skipped:
+            text = f"{frames.skipped} frames skipped while this browser caught up"
+        if text != self.frames_note.text:
+            self.frames_note.text = text
 
     def _show_hidden(self, hidden: int) -> None:
         text = (

@@ -63,3 +63,19 @@ def test_the_window_widget_and_plot_share_the_options_bound() -> None:
 def test_log_units_are_key_unit_pairs() -> None:
     options = parse_options(["--log-units", "log/t=K, log/x=mm"])
     assert dict(options.log_units) == {"log/t": "K", "log/x": "mm"}
+
+
+def test_lookback_defaults_to_an_hour_and_comes_from_argument_or_environment() -> None:
+    assert parse_options([], {}).lookback_s == 3600.0
+    assert parse_options([], {"DASHBOARD_LOOKBACK": "0"}).lookback_s == 0.0
+    options = parse_options(["--lookback", "600"], {"DASHBOARD_LOOKBACK": "0"})
+    assert options.lookback_s == 600.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ"),
+    [(["--lookback", "-1"], {}), ([], {"DASHBOARD_LOOKBACK": "soon"})],
+)
+def test_invalid_lookback_is_refused(argv: list[str], environ: dict) -> None:
+    with pytest.raises((SystemExit, ValueError)):
+        parse_options(argv, environ)

@@ -241,3 +241,34 @@ def test_keys_the_layout_cannot_plot_do_not_stop_the_session(
         assert "(&#x27;log&#x27;, 7)" in panel.root.text
     finally:
         session.close(None)
+
+
+def test_a_frame_never_waits_for_a_batch_that_holds_the_data_service(
+    quiet_ingestion: Ingestion,
+) -> None:
+    import threading
+
+    ds = quiet_ingestion.data_service
+    ds["log/a"] = scalar_log(1.0)
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    session.start()
+    inside, release = threading.Event(), threading.Event()
+
+    def long_batch() -> None:
+        with ds.transaction():
+            ds["log/b"] = scalar_log(2.0)
+            inside.set()
+            release.wait(10)
+
+    ingestion_thread = threading.Thread(target=long_batch)
+    ingestion_thread.start()
+    try:
+        assert inside.wait(5)
+        frame = threading.Thread(target=session.draw_frame)
+        frame.start()
+        frame.join(2.0)
+        assert not frame.is_alive(), "the frame waited for the batch"
+    finally:
+        release.set()
+        ingestion_thread.join()
+        session.close(None)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from typing import Any, Generic, Protocol, TypeVar
+
+import numpy as np
 
 T = TypeVar("T")
 
@@ -35,6 +38,10 @@ class BufferInterface(Protocol[T]):
         """Storage of `capacity` empty slots laid out like `storage`."""
         ...
 
+    def check(self, storage: Any, frame: T) -> None:
+        """Raise `FrameMismatchError` unless `frame` fits `storage`'s layout."""
+        ...
+
     def write(self, storage: Any, index: int, frame: T) -> None:
         """Copy `frame` into slot `index`.
 
@@ -57,6 +64,10 @@ class BufferInterface(Protocol[T]):
         """Slot `index`, equal to the frame written there."""
         ...
 
+    def times(self, storage: Any) -> np.ndarray | None:
+        """Each slot's frame time in ns since the epoch, or None if frames have none."""
+        ...
+
     def nbytes(self, storage: Any) -> int:
         """Bytes held by `storage`, all slots included."""
         ...
@@ -66,14 +77,150 @@ class BufferInterface(Protocol[T]):
         ...
 
 
-class Buffer(Generic[T]):
-    """The newest `max_size` frames of one key.
+class MemoryGrant(Protocol):
+    """What a buffer asks before it allocates (the service's memory budget)."""
 
-    With ``max_size == 1`` the buffer keeps a reference to the latest frame and
-    allocates nothing. Otherwise frames are copied into preallocated storage of at
-    most ``ceil(max_size * overallocation_factor)`` slots. When the storage is
-    full, the kept frames are copied into fresh storage instead of being shifted in
+    def request(self, buffer: Buffer[Any], nbytes: int) -> bool:
+        """Whether `buffer` may hold `nbytes` more than it holds now."""
+        ...
+
+    def changed(self, buffer: Buffer[Any], delta: int) -> None:
+        """`buffer` now holds `delta` bytes more (or fewer) than before."""
+        ...
+
+
+class BufferSnapshot(Generic[T]):
+    """A buffer's frames as they were when it was taken; later appends change nothing.
+
+    Reads the same way as a `Buffer` (`get_latest`, `get_window`, `get_all`,
+    `get_since`, `times`), so an extractor reads either. Cheap: slots are written
+    once, so a snapshot is the storage reference and two indices.
+    """
+
+    __slots__ = (
+        "_appended",
+        "_arrival",
+        "_buffer",
+        "_end",
+        "_latest",
+        "_present",
+        "_reference",
+        "_start",
+        "_storage",
+    )
+
+    def __init__(self, buffer: Buffer[T]) -> None:
+        self._buffer = buffer
+        self._storage = buffer._storage
+        self._start = buffer._start
+        self._end = buffer._end
+        self._latest = buffer._latest
+        self._present = buffer._has_latest
+        self._reference = buffer._reference_mode
+        self._arrival = buffer._arrival
+        self._appended = buffer._appended
+
+    def __len__(self) -> int:
+        if self._reference:
+            return int(self._present)
+        return self._end - self._start
+
+    @property
+    def max_size(self) -> int:
+        return self._buffer.max_size
+
+    @property
+    def truncated(self) -> bool:
+        return self._buffer.truncated
+
+    @property
+    def appended(self) -> int:
+        """Frames appended to this history up to the snapshot; the newest is
+        number ``appended - 1``."""
+        return self._appended
+
+    @property
+    def scratch(self) -> dict[Any, Any]:
+        """State an extractor keeps between extractions of this history."""
+        return self._buffer.scratch
+
+    def get_numbered(self, first: int, end: int) -> Any | None:
+        """Frames number ``[first, end)`` stacked, or None unless all are held."""
+        held = len(self)
+        if first < self._appended - held or end > self._appended or first >= end:
+            return None
+        if self._reference:
+            return self.get_window(1)
+        stop = self._end - (self._appended - end)
+        return self._buffer._impl.get_view(self._storage, stop - (end - first), stop)
+
+    def get_latest(self) -> T | None:
+        if self._reference:
+            return self._latest
+        if self._end == self._start:
+            return None
+        return self._buffer._impl.get_frame(self._storage, self._end - 1)
+
+    def get_window(self, size: int) -> Any | None:
+        if size < 1:
+            raise ValueError(f"window size must be at least 1, got {size}")
+        if self._reference:
+            return self._buffer._stack_one(self._latest, self._present)
+        if self._end == self._start:
+            return None
+        start = max(self._start, self._end - size)
+        return self._buffer._impl.get_view(self._storage, start, self._end)
+
+    def get_all(self) -> Any | None:
+        return self.get_window(max(1, len(self)))
+
+    def times(self) -> np.ndarray:
+        """Time of each frame held (oldest first), ns since the epoch."""
+        return self._buffer._times_of(
+            self._storage, self._start, self._end, self._arrival
+        )
+
+    def get_since(self, cutoff_ns: int) -> Any | None:
+        """The frames whose time is at least `cutoff_ns`, in arrival order."""
+        if self._reference:
+            return self.get_window(1)
+        if self._end == self._start:
+            return None
+        inside = self.times() >= cutoff_ns
+        first = int(np.argmax(inside))
+        if not inside[first]:
+            first = len(inside) - 1  # none inside: the newest frame alone
+        if inside[first:].all():
+            return self._buffer._impl.get_view(
+                self._storage, self._start + first, self._end
+            )
+        # Out of order: a copy of exactly the frames inside, never changed later.
+        view = self._buffer._impl.get_view(self._storage, self._start, self._end)
+        if isinstance(view, list):
+            return [frame for frame, keep in zip(view, inside, strict=True) if keep]
+        return view[inside_variable(inside, view)].copy()
+
+
+def inside_variable(inside: np.ndarray, view: Any) -> Any:
+    """A boolean scipp index selecting `inside` along the stack's first dim."""
+    import scipp as sc
+
+    return sc.array(dims=[view.dims[0]], values=inside)
+
+
+class Buffer(Generic[T]):
+    """The newest `max_size` frames of one key, and those within `span_ns`.
+
+    With ``max_size == 1`` and no span the buffer keeps a reference to the
+    latest frame (a frame laid out differently still starts a new history).
+    Otherwise frames are copied into preallocated storage of at most
+    ``ceil(max_size * overallocation_factor)`` slots. When the storage is full,
+    the kept frames are copied into fresh storage instead of being shifted in
     place, so views handed out stay valid and unchanged.
+
+    A span keeps every frame whose time (its `time` coord, else its arrival
+    time) lies within `span_ns` of the newest; `max_size` then grows to the
+    frames that span holds, up to `max_span_frames`.
 
     Parameters
     ----------
@@ -87,7 +234,13 @@ class Buffer(Generic[T]):
         Slots per kept frame at most; trades memory for fewer copies.
     concat_dim:
         Dimension along which frames are stacked.
+    span_ns:
+        Also keep the frames within this many ns of the newest frame's time.
+    memory:
+        Asked before storage grows; told when the bytes held change.
     """
+
+    max_span_frames = 1_000_000
 
     def __init__(
         self,
@@ -96,6 +249,8 @@ class Buffer(Generic[T]):
         initial_capacity: int = 100,
         overallocation_factor: float = 2.5,
         concat_dim: str = "time",
+        span_ns: int | None = None,
+        memory: MemoryGrant | None = None,
     ) -> None:
         if max_size < 1:
             raise ValueError(f"max_size must be at least 1, got {max_size}")
@@ -112,30 +267,48 @@ class Buffer(Generic[T]):
         self._overallocation_factor = overallocation_factor
         self._concat_dim = concat_dim
         self._max_size = max_size
+        self._span_ns = span_ns
+        self._memory = memory
         self._storage: Any = None
         self._capacity = 0
         self._start = 0
         self._end = 0
-        # Reference mode (max_size == 1): the latest frame itself.
+        self._arrival: np.ndarray | None = None
+        self._newest_ns: int | None = None
+        self._nbytes = 0
+        self._truncated = False
+        self._appended = 0
+        self.scratch: dict[Any, Any] = {}
+        # Reference mode: the latest frame itself, checked against `_layout`.
         self._latest: T | None = None
         self._has_latest = False
+        self._layout: Any = None
+
+    @property
+    def _reference_mode(self) -> bool:
+        return self._max_size == 1 and self._span_ns is None
 
     @property
     def max_size(self) -> int:
-        """Number of frames kept."""
+        """Number of frames kept (grown to what the span holds)."""
         return self._max_size
+
+    @property
+    def span_ns(self) -> int | None:
+        """Frames within this many ns of the newest are kept, if set."""
+        return self._span_ns
 
     @property
     def max_capacity(self) -> int:
         """Slots the storage may ever allocate."""
-        if self._max_size == 1:
+        if self._reference_mode:
             return 1
         return math.ceil(self._max_size * self._overallocation_factor)
 
     @property
     def capacity(self) -> int:
         """Slots allocated now."""
-        if self._max_size == 1:
+        if self._reference_mode:
             return int(self._has_latest)
         return self._capacity
 
@@ -154,15 +327,22 @@ class Buffer(Generic[T]):
     @property
     def nbytes(self) -> int:
         """Bytes held, allocated slots included."""
-        if self._max_size == 1:
-            return self._impl.frame_nbytes(self._latest) if self._has_latest else 0
-        return 0 if self._storage is None else self._impl.nbytes(self._storage)
+        return self._nbytes
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the memory budget made this buffer keep fewer frames than asked."""
+        return self._truncated
 
     def __len__(self) -> int:
         """Number of frames held."""
-        if self._max_size == 1:
+        if self._reference_mode:
             return int(self._has_latest)
         return self._end - self._start
+
+    def snapshot(self) -> BufferSnapshot[T]:
+        """The frames held now, unchanged by later appends."""
+        return BufferSnapshot(self)
 
     def append(self, frame: T) -> None:
         """Append one frame, dropping the oldest beyond `max_size`.
@@ -172,34 +352,24 @@ class Buffer(Generic[T]):
         FrameMismatchError
             If `frame` does not fit; the buffer is then unchanged.
         """
-        if self._max_size == 1:
-            reason = self._impl.accepts(frame)
-            if reason is not None:
-                raise FrameMismatchError(reason)
-            self._latest = frame
-            self._has_latest = True
-            return
-        if self._storage is None:
-            reason = self._impl.accepts(frame)
-            if reason is not None:
-                raise FrameMismatchError(reason)
-            capacity = min(self._initial_capacity, self.max_capacity)
-            storage = self._impl.allocate(frame, capacity)
-            self._impl.write(storage, 0, frame)
-            self._storage, self._capacity, self._start, self._end = (
-                storage,
-                capacity,
-                0,
-                1,
-            )
-            return
+        if self._reference_mode:
+            self._set_latest(frame)
+        elif self._storage is None:
+            self._start_storage(frame)
+        else:
+            self._append_stacked(frame)
+        self._appended += 1
+
+    def _append_stacked(self, frame: T) -> None:
         if self._end == self._capacity:
             self._append_to_fresh_storage(frame)
-            return
-        self._impl.write(self._storage, self._end, frame)
-        self._end += 1
-        if self._end - self._start > self._max_size:
-            self._start += 1
+        else:
+            self._impl.write(self._storage, self._end, frame)
+            if self._arrival is not None:
+                self._arrival[self._end] = time.time_ns()
+            self._end += 1
+        self._drop_oldest()
+        self._account()
 
     def extend(self, frames: Iterable[T]) -> None:
         """Append several frames in order, all or none.
@@ -219,58 +389,249 @@ class Buffer(Generic[T]):
 
     def set_max_size(self, new_max_size: int) -> None:
         """Grow to keep `new_max_size` frames; a smaller size is ignored."""
-        if new_max_size <= self._max_size:
+        self.set_retention(new_max_size, self._span_ns)
+
+    def set_retention(self, frames: int, span_ns: int | None) -> None:
+        """Grow to keep `frames` frames and those within `span_ns`; never shrinks.
+
+        All or nothing: if the held frame cannot be moved into stacked storage,
+        this raises and the buffer is unchanged.
+        """
+        new_span = span_ns
+        if self._span_ns is not None:
+            new_span = self._span_ns if span_ns is None else max(span_ns, self._span_ns)
+        if frames <= self._max_size and new_span == self._span_ns:
             return
-        if self._max_size == 1:
-            latest, has_latest = self._latest, self._has_latest
-            self._latest, self._has_latest = None, False
-            self._max_size = new_max_size
-            if has_latest:
-                self.append(latest)
+        was_reference = self._reference_mode
+        saved = (self._state(), self._max_size, self._span_ns, self._layout)
+        self._max_size = max(frames, self._max_size)
+        self._span_ns = new_span
+        if self._storage is not None:
+            self._arrival = self._arrival_times(
+                self._storage, self._capacity, reuse=True
+            )
+            self._account()
+        if not was_reference or self._reference_mode:
             return
-        self._max_size = new_max_size
+        latest, has_latest = self._latest, self._has_latest
+        self._latest, self._has_latest, self._layout = None, False, None
+        if not has_latest:
+            return
+        try:
+            self._start_storage(latest)
+        except BaseException:
+            state, self._max_size, self._span_ns, self._layout = saved
+            self._restore(state)
+            raise
+
+    def shrink_to(self, frames: int) -> int:
+        """Keep at most `frames` frames in storage of just that many slots.
+
+        For the memory budget: the kept frames move to fresh storage (views
+        handed out stay valid) and `max_size` becomes `frames`. Returns the
+        bytes released.
+        """
+        if self._reference_mode or self._storage is None:
+            return 0
+        frames = max(1, frames)
+        before = self._nbytes
+        if frames == 1 and self._span_ns is None:
+            # Back to reference mode: the latest frame alone, no storage.
+            latest = self.get_latest()
+            if hasattr(latest, "underlying_size"):
+                # A view would keep the whole storage alive.
+                latest = latest.copy()
+            self._storage, self._capacity, self._start, self._end = None, 0, 0, 0
+            self._arrival, self._max_size = None, 1
+            self._latest, self._has_latest = latest, True
+            self._layout = self._impl.allocate(latest, 0)
+            self._nbytes = self._impl.frame_nbytes(latest)
+            if self._memory is not None:
+                self._memory.changed(self, self._nbytes - before)
+            return before - self._nbytes
+        keep = min(frames, self._end - self._start)
+        if keep == self._capacity:
+            return 0
+        storage = self._impl.allocate_like(self._storage, keep)
+        self._impl.copy_frames(self._storage, self._end - keep, self._end, storage, 0)
+        arrival = self._arrival_times(storage, keep)
+        if arrival is not None:
+            arrival[:] = self._arrival[self._end - keep : self._end]
+        self._storage, self._capacity, self._start, self._end = storage, keep, 0, keep
+        self._arrival = arrival
+        self._max_size = min(self._max_size, frames)
+        self._account(tell=False)
+        released = before - self._nbytes
+        if self._memory is not None:
+            self._memory.changed(self, -released)
+        return released
+
+    def mark_truncated(self) -> None:
+        """Say that the memory budget keeps this buffer below what is asked."""
+        self._truncated = True
 
     def get_latest(self) -> T | None:
         """The latest frame, or None if empty."""
-        if self._max_size == 1:
-            return self._latest
-        if self._end == self._start:
-            return None
-        return self._impl.get_frame(self._storage, self._end - 1)
+        return self.snapshot().get_latest()
 
     def get_window(self, size: int) -> Any | None:
         """The last `size` frames (fewer if fewer are held), stacked; None if empty."""
-        if size < 1:
-            raise ValueError(f"window size must be at least 1, got {size}")
-        if self._max_size == 1:
-            if not self._has_latest:
-                return None
-            storage = self._impl.allocate(self._latest, 1)
-            self._impl.write(storage, 0, self._latest)
-            return self._impl.get_view(storage, 0, 1)
-        if self._end == self._start:
-            return None
-        start = max(self._start, self._end - size)
-        return self._impl.get_view(self._storage, start, self._end)
+        return self.snapshot().get_window(size)
 
     def get_all(self) -> Any | None:
         """Every frame held, stacked; None if empty."""
-        return self.get_window(self._max_size)
+        return self.snapshot().get_all()
+
+    def times(self) -> np.ndarray:
+        """Time of each frame held (oldest first), ns since the epoch."""
+        return self.snapshot().times()
+
+    # Internals ---------------------------------------------------------------
+    def _stack_one(self, frame: T, present: bool) -> Any | None:
+        if not present:
+            return None
+        storage = self._impl.allocate(frame, 1)
+        self._impl.write(storage, 0, frame)
+        return self._impl.get_view(storage, 0, 1)
+
+    def _set_latest(self, frame: T) -> None:
+        if self._layout is None or not self._has_latest:
+            reason = self._impl.accepts(frame)
+            if reason is not None:
+                raise FrameMismatchError(reason)
+            layout = self._impl.allocate(frame, 0)
+        else:
+            self._impl.check(self._layout, frame)
+            layout = self._layout
+        self._latest, self._has_latest, self._layout = frame, True, layout
+        before = self._nbytes
+        self._nbytes = self._impl.frame_nbytes(frame)
+        if self._memory is not None and self._nbytes != before:
+            self._memory.changed(self, self._nbytes - before)
+
+    def _times_of(
+        self, storage: Any, start: int, end: int, arrival: np.ndarray | None
+    ) -> np.ndarray:
+        times = self._impl.times(storage)
+        if times is None:
+            times = arrival
+        if times is None:
+            # Frames without a time, and no span asked: they count as arriving now.
+            return np.full(end - start, time.time_ns(), dtype=np.int64)
+        return times[start:end]
+
+    def _arrival_times(
+        self, storage: Any, capacity: int, reuse: bool = False
+    ) -> np.ndarray | None:
+        """Slots for arrival times, needed only by a span over frames without time.
+
+        Frames held before the span was asked for count as arriving now.
+        """
+        if self._span_ns is None or self._impl.times(storage) is not None:
+            return None
+        if reuse and self._arrival is not None:
+            return self._arrival
+        return np.full(capacity, time.time_ns(), dtype=np.int64)
+
+    def _grant(self, capacity: int, slot_nbytes: int) -> int:
+        """Slots the memory budget lets this buffer allocate, at most `capacity`."""
+        if self._memory is None:
+            return capacity
+        extra = capacity * slot_nbytes - self._nbytes
+        if extra <= 0 or self._memory.request(self, extra):
+            return capacity
+        # The budget keeps only what fits; at least one frame is always held.
+        low, high = 1, capacity - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._memory.request(self, middle * slot_nbytes - self._nbytes):
+                low = middle
+            else:
+                high = middle - 1
+        if low < min(capacity, self._max_size):
+            self._truncated = True
+        return low
+
+    def _start_storage(self, frame: T) -> None:
+        reason = self._impl.accepts(frame)
+        if reason is not None:
+            raise FrameMismatchError(reason)
+        capacity = min(self._initial_capacity, self.max_capacity)
+        capacity = self._grant(capacity, self._impl.frame_nbytes(frame) + 8)
+        storage = self._impl.allocate(frame, capacity)
+        self._impl.write(storage, 0, frame)
+        arrival = self._arrival_times(storage, capacity)
+        self._storage, self._capacity, self._start, self._end = storage, capacity, 0, 1
+        self._arrival = arrival
+        self._account()
+
+    def _span_keep(self, newest_ns: int) -> int:
+        """How many of the held frames lie within the span of `newest_ns`."""
+        times = self._times_of(self._storage, self._start, self._end, self._arrival)
+        cutoff = newest_ns - self._span_ns
+        outside = np.flatnonzero(times < cutoff)
+        # Frames after the last one outside are kept; earlier stragglers go.
+        return len(times) if not len(outside) else len(times) - int(outside[-1]) - 1
 
     def _append_to_fresh_storage(self, frame: T) -> None:
         # Views handed out may cover any slot of the current storage, so the kept
         # tail moves to new memory rather than being shifted in place.
-        keep = min(self._end - self._start, self._max_size - 1)
+        held = self._end - self._start
+        keep = min(held, self._max_size - 1)
+        if self._span_ns is not None and self._newest_ns is not None:
+            within = min(self._span_keep(self._newest_ns), self.max_span_frames - 1)
+            if within > keep:
+                keep = within
+                self._max_size = within + 1
         capacity = min(self.max_capacity, max(2 * self._capacity, keep + 1))
+        slot_nbytes = max(1, self._nbytes // max(1, self._capacity))
+        granted = self._grant(capacity, slot_nbytes)
+        if granted < capacity:
+            keep = min(keep, granted - 1)
+            capacity = granted
         storage = self._impl.allocate_like(self._storage, capacity)
         self._impl.copy_frames(self._storage, self._end - keep, self._end, storage, 0)
         self._impl.write(storage, keep, frame)
+        arrival = self._arrival_times(storage, capacity)
+        if arrival is not None:
+            if self._arrival is not None:
+                arrival[:keep] = self._arrival[self._end - keep : self._end]
+            arrival[keep] = time.time_ns()
         self._storage, self._capacity, self._start, self._end = (
             storage,
             capacity,
             0,
             keep + 1,
         )
+        self._arrival = arrival
+
+    def _drop_oldest(self) -> None:
+        held = self._end - self._start
+        if self._span_ns is None:
+            if held > self._max_size:
+                self._start = self._end - self._max_size
+            return
+        times = self._times_of(self._storage, self._start, self._end, self._arrival)
+        newest = int(times[-1])
+        if self._newest_ns is None or newest > self._newest_ns:
+            self._newest_ns = newest
+        if held <= self._max_size:
+            return
+        cutoff = self._newest_ns - self._span_ns
+        # Oldest first, as long as both the frame count and the span allow it.
+        drop = 0
+        limit = held - self._max_size
+        while drop < limit and times[drop] < cutoff:
+            drop += 1
+        self._start += drop
+
+    def _account(self, tell: bool = True) -> None:
+        nbytes = self._impl.nbytes(self._storage)
+        if self._arrival is not None:
+            nbytes += self._arrival.nbytes
+        delta, self._nbytes = nbytes - self._nbytes, nbytes
+        if tell and delta and self._memory is not None:
+            self._memory.changed(self, delta)
 
     def _state(self) -> tuple[Any, ...]:
         return (
@@ -278,16 +639,29 @@ class Buffer(Generic[T]):
             self._capacity,
             self._start,
             self._end,
+            self._arrival,
+            self._newest_ns,
+            self._nbytes,
             self._latest,
             self._has_latest,
+            self._layout,
+            self._appended,
         )
 
     def _restore(self, state: tuple[Any, ...]) -> None:
+        nbytes = self._nbytes
         (
             self._storage,
             self._capacity,
             self._start,
             self._end,
+            self._arrival,
+            self._newest_ns,
+            self._nbytes,
             self._latest,
             self._has_latest,
+            self._layout,
+            self._appended,
         ) = state
+        if self._memory is not None and nbytes != self._nbytes:
+            self._memory.changed(self, self._nbytes - nbytes)

@@ -6,41 +6,61 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .buffer import Buffer
+    from .buffer import BufferSnapshot
 
 DEFAULT_MAX_SIZE = 10_000
 """Frames a buffer keeps for a `FullHistoryExtractor`."""
+
+NS_PER_S = 1_000_000_000
 
 
 @dataclass(frozen=True)
 class Retention:
     """What a subscriber needs a key's buffer to keep.
 
-    Today a number of frames. A retention by time span (the last 60 s) would add a
-    field here and a rule in `union`; the service only ever combines retentions.
+    `frames`: at least this many of the newest frames; `seconds`: also every
+    frame within this many seconds of the newest frame's time. The buffer
+    keeps enough for both.
     """
 
     frames: int = 1
+    seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.frames < 1:
             raise ValueError(f"a buffer keeps at least one frame, got {self.frames}")
+        if self.seconds is not None and not self.seconds > 0:
+            raise ValueError(f"a time span must be positive, got {self.seconds}")
+
+    @property
+    def span_ns(self) -> int | None:
+        """`seconds` in ns, or None."""
+        return None if self.seconds is None else round(self.seconds * NS_PER_S)
 
     def union(self, other: Retention) -> Retention:
         """The retention that satisfies both."""
-        return Retention(frames=max(self.frames, other.frames))
+        spans = [s for s in (self.seconds, other.seconds) if s is not None]
+        return Retention(
+            frames=max(self.frames, other.frames),
+            seconds=max(spans) if spans else None,
+        )
 
 
 @runtime_checkable
 class UpdateExtractor(Protocol):
-    """Reads what a subscriber wants from a buffer and says what it needs kept."""
+    """Reads what a subscriber wants from a buffer and says what it needs kept.
+
+    `extract` is called only on a buffer that holds at least one frame, and
+    reads a `BufferSnapshot` (or a `Buffer`: both read the same way).
+    Whatever it returns, None included, is handed to the subscriber.
+    """
 
     def retention(self) -> Retention:
         """What the buffer must keep for `extract` to be complete."""
         ...
 
-    def extract(self, buffer: Buffer[Any]) -> Any | None:
-        """The data handed to the subscriber, or None if the buffer is empty."""
+    def extract(self, buffer: BufferSnapshot[Any]) -> Any:
+        """The data handed to the subscriber."""
         ...
 
 
@@ -51,7 +71,7 @@ class LatestValueExtractor(UpdateExtractor):
     def retention(self) -> Retention:
         return Retention(frames=1)
 
-    def extract(self, buffer: Buffer[Any]) -> Any | None:
+    def extract(self, buffer: BufferSnapshot[Any]) -> Any:
         return buffer.get_latest()
 
 
@@ -72,8 +92,36 @@ class WindowExtractor(UpdateExtractor):
     def retention(self) -> Retention:
         return Retention(frames=self.size)
 
-    def extract(self, buffer: Buffer[Any]) -> Any | None:
+    def extract(self, buffer: BufferSnapshot[Any]) -> Any:
         return buffer.get_window(self.size)
+
+
+@dataclass(frozen=True)
+class TimeWindowExtractor(UpdateExtractor):
+    """The frames whose time lies within `seconds` of the newest frame's time.
+
+    A frame's time is its 0-D `time` coord (datetime64, or a number in a time
+    unit; ns when it has none); a frame without one counts at its arrival. The
+    window is ``t >= t_newest - seconds`` (equal times are in), where
+    ``t_newest`` is the largest time held, so a frame arriving out of order is
+    in exactly when its time is; frames stay in arrival order. Stacked like
+    `WindowExtractor`: a view when the frames inside are the newest ones, a
+    copy when a late frame splits them.
+    """
+
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if not self.seconds > 0:
+            raise ValueError(f"a time window must be positive, got {self.seconds}")
+
+    def retention(self) -> Retention:
+        return Retention(seconds=self.seconds)
+
+    def extract(self, buffer: BufferSnapshot[Any]) -> Any:
+        times = buffer.times()
+        newest = int(times.max())
+        return buffer.get_since(newest - round(self.seconds * NS_PER_S))
 
 
 @dataclass(frozen=True)
@@ -83,5 +131,5 @@ class FullHistoryExtractor(UpdateExtractor):
     def retention(self) -> Retention:
         return Retention(frames=DEFAULT_MAX_SIZE)
 
-    def extract(self, buffer: Buffer[Any]) -> Any | None:
+    def extract(self, buffer: BufferSnapshot[Any]) -> Any:
         return buffer.get_all()

@@ -26,6 +26,8 @@ class ObjectSlots(list):
     def __init__(self, kind: type) -> None:
         super().__init__()
         self.kind = kind
+        # Kept up to date by `ListBuffer`, so reading it costs nothing.
+        self.nbytes = sys.getsizeof(self)
 
 
 class ListBuffer:
@@ -46,16 +48,21 @@ class ListBuffer:
     def allocate_like(self, storage: ObjectSlots, capacity: int) -> ObjectSlots:
         return ObjectSlots(storage.kind)
 
-    def write(self, storage: ObjectSlots, index: int, frame: Any) -> None:
+    def check(self, storage: ObjectSlots, frame: Any) -> None:
         if type(frame) is not storage.kind:
             raise FrameMismatchError(
                 f"expected a {storage.kind.__name__}, got {type(frame).__name__}"
             )
+
+    def write(self, storage: ObjectSlots, index: int, frame: Any) -> None:
+        self.check(storage, frame)
         # Slots past the end may remain from a rolled-back `Buffer.extend`.
         if index == len(storage):
             storage.append(frame)
         else:
+            storage.nbytes -= object_nbytes(storage[index])
             storage[index] = frame
+        storage.nbytes += object_nbytes(frame)
 
     def copy_frames(
         self,
@@ -65,7 +72,9 @@ class ListBuffer:
         target: list[Any],
         target_start: int,
     ) -> None:
-        target[target_start : target_start + end - start] = source[start:end]
+        frames = source[start:end]
+        target[target_start : target_start + end - start] = frames
+        target.nbytes += sum(object_nbytes(frame) for frame in frames)
 
     def get_view(self, storage: list[Any], start: int, end: int) -> list[Any]:
         return storage[start:end]
@@ -73,8 +82,11 @@ class ListBuffer:
     def get_frame(self, storage: list[Any], index: int) -> Any:
         return storage[index]
 
-    def nbytes(self, storage: list[Any]) -> int:
-        return sys.getsizeof(storage) + sum(object_nbytes(frame) for frame in storage)
+    def times(self, storage: ObjectSlots) -> None:
+        return None
+
+    def nbytes(self, storage: ObjectSlots) -> int:
+        return storage.nbytes
 
     def frame_nbytes(self, frame: Any) -> int:
         return object_nbytes(frame)

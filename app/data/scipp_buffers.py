@@ -92,6 +92,8 @@ class VariableLayout:
 def _unstackable(frame: Any, concat_dim: str, kind: type) -> str | None:
     if not isinstance(frame, kind):
         return f"expected a {kind.__name__}, got {type(frame).__name__}"
+    if frame.bins is not None:
+        return "binned data cannot be stacked"
     if concat_dim in frame.dims:
         return f"value already has the stacking dimension {concat_dim!r}"
     if frame.dtype not in _NUMERIC:
@@ -120,6 +122,7 @@ class VariableStack:
     variable: sc.Variable
     values: np.ndarray
     variances: np.ndarray | None
+    nbytes: int = 0
 
 
 class VariableBuffer:
@@ -139,12 +142,26 @@ class VariableBuffer:
 
     def _allocate(self, layout: VariableLayout, capacity: int) -> VariableStack:
         variable = layout.empty_stack(self._concat_dim, capacity)
-        return VariableStack(layout, variable, variable.values, variable.variances)
+        return VariableStack(
+            layout,
+            variable,
+            variable.values,
+            variable.variances,
+            variable.underlying_size(),
+        )
 
-    def write(self, storage: VariableStack, index: int, frame: sc.Variable) -> None:
+    def check(self, storage: VariableStack, frame: sc.Variable) -> None:
+        self._read(storage, frame)
+
+    def _read(
+        self, storage: VariableStack, frame: sc.Variable
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         if not isinstance(frame, sc.Variable):
             raise FrameMismatchError(f"expected a Variable, got {type(frame).__name__}")
-        values, variances = storage.layout.read(frame)
+        return storage.layout.read(frame)
+
+    def write(self, storage: VariableStack, index: int, frame: sc.Variable) -> None:
+        values, variances = self._read(storage, frame)
         storage.values[index] = values
         if variances is not None:
             storage.variances[index] = variances
@@ -165,11 +182,37 @@ class VariableBuffer:
     def get_frame(self, storage: VariableStack, index: int) -> sc.Variable:
         return storage.variable[self._concat_dim, index]
 
+    def times(self, storage: VariableStack) -> np.ndarray | None:
+        return None
+
     def nbytes(self, storage: VariableStack) -> int:
-        return storage.variable.underlying_size()
+        return storage.nbytes
 
     def frame_nbytes(self, frame: sc.Variable) -> int:
         return frame.underlying_size()
+
+
+def _as_ns(
+    times: np.ndarray | None, coord: sc.Variable | None, convert: bool = False
+) -> np.ndarray | None:
+    """`times` as int64 ns since the epoch: a view if stored in ns, else a copy.
+
+    Without `convert`, None unless a view is possible. Times in a unit that is
+    not a time (or no unit) count as ns.
+    """
+    if times is None or coord is None:
+        return None
+    unit = coord.unit
+    if unit in (None, sc.units.ns, sc.units.one) and times.dtype.kind in "iM":
+        return times.view(np.int64)
+    if not convert:
+        return None
+    try:
+        factor = sc.scalar(1.0, unit=unit).to(unit="ns").value
+    except sc.UnitError:
+        factor = 1.0
+    values = times.view(np.int64) if times.dtype.kind == "M" else times
+    return (values * factor).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -204,6 +247,9 @@ class DataArrayStack:
     times: np.ndarray | None
     time_coord: sc.Variable | None
     masks: dict[str, np.ndarray] = field(default_factory=dict)
+    nbytes: int = 0
+    # The frames' times in ns since the epoch (a view when stored in ns).
+    times_ns: np.ndarray | None = None
 
 
 class DataArrayBuffer:
@@ -266,10 +312,32 @@ class DataArrayBuffer:
             masks[name] = array.masks[name].values
         data = array.data
         return DataArrayStack(
-            layout, array, data.values, data.variances, times, time_coord, masks
+            layout,
+            array,
+            data.values,
+            data.variances,
+            times,
+            time_coord,
+            masks,
+            array.underlying_size(),
+            _as_ns(times, time_coord),
         )
 
+    def check(self, storage: DataArrayStack, frame: sc.DataArray) -> None:
+        self._read(storage, frame)
+
     def write(self, storage: DataArrayStack, index: int, frame: sc.DataArray) -> None:
+        values, variances, time, mask_values = self._read(storage, frame)
+        storage.values[index] = values
+        if variances is not None:
+            storage.variances[index] = variances
+        if time is not None:
+            # scipp's own assignment: reading a datetime's `.value` costs 3 us.
+            storage.time_coord[self._concat_dim, index] = time
+        for stacked_mask, mask in mask_values:
+            stacked_mask[index] = mask
+
+    def _read(self, storage: DataArrayStack, frame: sc.DataArray) -> tuple[Any, ...]:
         # Everything is read and checked before anything is written, so a
         # mismatch leaves the slot untouched (the Buffer would not show it anyway).
         if not isinstance(frame, sc.DataArray):
@@ -314,14 +382,7 @@ class DataArrayBuffer:
                         f"mask {name!r}: expected dims {dims}, got {mask.dims}"
                     )
                 mask_values.append((storage.masks[name], mask.values))
-        storage.values[index] = values
-        if variances is not None:
-            storage.variances[index] = variances
-        if time is not None:
-            # scipp's own assignment: reading a datetime's `.value` costs 3 us.
-            storage.time_coord[self._concat_dim, index] = time
-        for stacked_mask, mask in mask_values:
-            stacked_mask[index] = mask
+        return values, variances, time, mask_values
 
     def _coords_mismatch(self, layout: DataArrayLayout, frame: sc.DataArray) -> str:
         expected = [*layout.shared_coords, *([self._concat_dim] if layout.time else [])]
@@ -359,8 +420,15 @@ class DataArrayBuffer:
             frame.coords.set_aligned(self._concat_dim, storage.layout.time[2])
         return frame
 
+    def times(self, storage: DataArrayStack) -> np.ndarray | None:
+        if storage.times is None:
+            return None
+        if storage.times_ns is not None:
+            return storage.times_ns
+        return _as_ns(storage.times, storage.time_coord, convert=True)
+
     def nbytes(self, storage: DataArrayStack) -> int:
-        return storage.array.underlying_size()
+        return storage.nbytes
 
     def frame_nbytes(self, frame: sc.DataArray) -> int:
         return frame.underlying_size()

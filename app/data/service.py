@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import Counter
@@ -11,9 +12,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from .buffer import Buffer, FrameMismatchError
+from .buffer import Buffer, BufferSnapshot
 from .extractors import LatestValueExtractor, Retention, UpdateExtractor
 from .factory import BufferFactory
+from .list_buffer import ListBuffer
+from .memory import DEFAULT_MAX_BYTES, MemoryBudget
+from .store import Extraction, LazyStore
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -37,20 +41,34 @@ class SubscriberProtocol(Protocol[K]):
         """How to see each key's buffer; keys not listed get the latest value."""
         ...
 
-    def trigger(self, store: dict[K, Any]) -> None:
-        """Receive the extracted data of the keys updated by one transaction."""
+    def trigger(self, store: Mapping[K, Any]) -> None:
+        """Receive the keys updated by one transaction (a `LazyStore`)."""
         ...
 
 
 @dataclass(frozen=True)
 class BufferStats:
-    """What one key's buffer holds, for monitoring memory."""
+    """What one key's buffer holds, for monitoring memory.
+
+    `truncated`: the memory budget keeps fewer frames than the key's
+    subscribers asked for.
+    """
 
     frames: int
     max_size: int
     capacity: int
     nbytes: int
     restarts: int
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    """The service's memory budget and what its buffers hold together."""
+
+    max_bytes: int
+    held_bytes: int
+    truncated_keys: int
 
 
 @dataclass(frozen=True)
@@ -109,17 +127,20 @@ class _Subscription:
     # None for a legacy callable, which gets the names of the updated keys.
     keys: frozenset[Any] | None
     extractors: Mapping[Any, UpdateExtractor]
+    order: int = 0
 
     @classmethod
-    def of(cls, subscriber: Any) -> _Subscription:
+    def of(cls, subscriber: Any, order: int) -> _Subscription:
         if not (hasattr(subscriber, "keys") and hasattr(subscriber, "trigger")):
             if not callable(subscriber):
                 raise TypeError(
                     "a subscriber needs `keys` and `trigger`, or must be callable; "
                     f"got {type(subscriber).__name__}"
                 )
-            return cls(subscriber=subscriber, keys=None, extractors={})
-        keys = frozenset(subscriber.keys)
+            return cls(subscriber=subscriber, keys=None, extractors={}, order=order)
+        keys = list(subscriber.keys)
+        for key in keys:
+            _check_hashable(key)
         declared = getattr(subscriber, "extractors", None) or {}
         extractors = {}
         for key in keys:
@@ -130,34 +151,76 @@ class _Subscription:
                     f"got {type(extractor).__name__}"
                 )
             extractors[key] = extractor
-        return cls(subscriber=subscriber, keys=keys, extractors=extractors)
+        return cls(
+            subscriber=subscriber,
+            keys=frozenset(keys),
+            extractors=extractors,
+            order=order,
+        )
+
+
+def _check_hashable(key: Any) -> None:
+    try:
+        hash(key)
+    except TypeError:
+        raise TypeError(
+            f"key {key!r}: a key must be hashable, got a {type(key).__name__}"
+        ) from None
+
+
+MAX_NOTIFICATION_ROUNDS = 100
+"""Rounds of writes from inside notifications before the rest waits."""
 
 
 class DataService(MutableMapping[K, V]):
     """Dict-like store of keyed values; the storage is one `Buffer` per key.
 
     ``ds[key] = value`` appends one frame to the key's buffer and ``ds[key]``
-    returns the latest. Each buffer keeps as many frames as the most demanding
-    subscriber of its key needs (see `UpdateExtractor.retention`). Subscribers
-    are notified once per outermost `transaction`, each with what its
-    extractors take from the buffers of its updated keys, so no intermediate
-    update is lost to a subscriber that wants a window.
+    returns the latest (None is a value like any other). Each buffer keeps what
+    the subscribers of its key need (see `UpdateExtractor.retention`), and all
+    buffers together stay within `max_bytes` (see `MemoryBudget`).
+
+    Subscribers are notified once per outermost `transaction`, each with a
+    `LazyStore` of its updated keys: a value is extracted when first read,
+    once per transaction for all subscribers with an equal extractor, and is
+    what extracting at notification time would have given. A key deleted
+    (``del ds[key]``) or cleared (`clear_history`) is in the store's
+    `cleared` instead. A subscriber that writes while being notified starts a
+    further round once every subscriber has been notified of this one, so the
+    newest value always comes last.
 
     Safe to use from several threads: one re-entrant lock is held through each
-    transaction and its notifications.
+    transaction and its notifications. `catalog`, `memory_bytes`,
+    `memory_stats`, `subscriber_count` and `buffer_stats` never take it;
+    `register_subscriber` and `unregister_subscriber` wait for a running
+    transaction to finish.
 
     Parameters
     ----------
     buffer_factory:
         Makes each key's buffer; a default `BufferFactory()` if not given.
+    max_bytes:
+        Bytes all buffers may hold together (default 1 GiB).
     """
 
-    def __init__(self, buffer_factory: BufferFactory | None = None) -> None:
+    def __init__(
+        self,
+        buffer_factory: BufferFactory | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
         self._buffer_factory = buffer_factory or BufferFactory()
         self._buffers: dict[K, Buffer[V]] = {}
-        self._subscriptions: list[_Subscription] = []
+        self._memory = MemoryBudget(max_bytes, self._needed_frames)
+        # Subscriptions by key, each in registration order; callables apart.
+        self._by_key: dict[K, dict[_Subscription, None]] = {}
+        self._callables: dict[_Subscription, None] = {}
+        self._by_subscriber: dict[int, list[_Subscription]] = {}
+        self._retention: dict[K, Retention] = {}
+        self._order = itertools.count()
+        self._subscriber_count = 0
         self._lock = threading.RLock()
         self._transaction_depth = 0
+        self._notifying = False
         # A dict keeps the order in which keys were first updated.
         self._pending: dict[K, None] = {}
         self._restarts: Counter[K] = Counter()
@@ -167,34 +230,59 @@ class DataService(MutableMapping[K, V]):
         # Changes since the last publication: one copy per transaction, not per key.
         self._catalog_changes: dict[K, KeyInfo | None] = {}
 
+    # The mapping -------------------------------------------------------------
     def __getitem__(self, key: K) -> V:
         with self._lock:
-            return self._buffers[key].get_latest()
+            buffer = self._buffers.get(key)
+            if buffer is None or len(buffer) == 0:
+                raise KeyError(key)
+            return buffer.get_latest()
 
     def __setitem__(self, key: K, value: V) -> None:
+        _check_hashable(key)
         with self._lock:
             self._append(key, value)
             self._pending[key] = None
-            if self._transaction_depth == 0:
-                self._notify()
+            self._notify_unless_in_transaction()
 
     def __delitem__(self, key: K) -> None:
         with self._lock:
-            del self._buffers[key]
+            buffer = self._buffers.pop(key)
+            self._memory.forget(key)
             self._publish(key, None)
             self._pending[key] = None
-            if self._transaction_depth == 0:
-                self._notify()
+            self._notify_unless_in_transaction()
+            del buffer
+
+    def clear_history(self, key: K) -> None:
+        """Drop every frame of `key`, keeping its catalog entry and buffer sizes.
+
+        Until a new value arrives, `key in ds` is false and the key's
+        subscribers find it in their store's `cleared`.
+
+        Raises
+        ------
+        KeyError
+            If `key` was never set (or was deleted).
+        """
+        with self._lock:
+            old = self._buffers[key]
+            empty = self._new_buffer(key, old.get_latest())
+            empty.set_retention(old.max_size, old.span_ns)
+            self._replace(key, empty)
+            self._pending[key] = None
+            self._notify_unless_in_transaction()
 
     def __contains__(self, key: object) -> bool:
-        return key in self._buffers
+        buffer = self._buffers.get(key)
+        return buffer is not None and len(buffer) > 0
 
     def __iter__(self) -> Iterator[K]:
         with self._lock:
-            return iter(list(self._buffers))
+            return iter([k for k, b in self._buffers.items() if len(b)])
 
     def __len__(self) -> int:
-        return len(self._buffers)
+        return sum(1 for buffer in list(self._buffers.values()) if len(buffer))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -210,9 +298,9 @@ class DataService(MutableMapping[K, V]):
                 yield
             finally:
                 self._transaction_depth -= 1
-                if self._transaction_depth == 0:
-                    self._notify()
+                self._notify_unless_in_transaction()
 
+    # Subscriptions -----------------------------------------------------------
     def register_subscriber(
         self,
         subscriber: SubscriberProtocol[K] | Callable[[set[K]], None],
@@ -220,6 +308,11 @@ class DataService(MutableMapping[K, V]):
         replay: bool = False,
     ) -> None:
         """Notify `subscriber` of updates from now on; grow its keys' buffers.
+
+        All or nothing: if a buffer cannot grow, the key's latest value is
+        kept in a new history that can (counted as a restart) and the
+        subscriber is registered; anything else that fails leaves the
+        service as before. Waits for a running transaction.
 
         Parameters
         ----------
@@ -230,18 +323,38 @@ class DataService(MutableMapping[K, V]):
         replay:
             Trigger the subscriber at once with the data its keys already hold.
         """
-        subscription = _Subscription.of(subscriber)
         with self._lock:
-            self._subscriptions.append(subscription)
-            for key in subscription.keys or ():
-                if key in self._buffers:
-                    self._grow(key)
+            subscription = _Subscription.of(subscriber, next(self._order))
+            self._by_subscriber.setdefault(id(subscriber), []).append(subscription)
+            self._subscriber_count += 1
+            if subscription.keys is None:
+                self._callables[subscription] = None
+            try:
+                wanted = {
+                    key: subscription.extractors[key].retention()
+                    for key in subscription.keys or ()
+                }
+                for key, retention in wanted.items():
+                    self._by_key.setdefault(key, {})[subscription] = None
+                    self._retention[key] = self._retention.get(key, Retention()).union(
+                        retention
+                    )
+                for key in subscription.keys or ():
+                    if key in self._buffers:
+                        self._grow(key)
+            except BaseException:
+                self._by_subscriber[id(subscriber)].remove(subscription)
+                self._drop_subscription(subscription)
+                raise
             if replay:
-                present = {key: None for key in self._buffers}
-                self._deliver(subscription, present, cache={})
+                present = {key: None for key in self._buffers if key in self}
+                rounds = self._prepare(present)
+                self._deliver(subscription, present, rounds)
 
     def unregister_subscriber(self, subscriber: object) -> bool:
         """Stop notifying `subscriber`; buffers keep their size.
+
+        Waits for a running transaction.
 
         Returns
         -------
@@ -249,38 +362,58 @@ class DataService(MutableMapping[K, V]):
             Whether the subscriber was registered.
         """
         with self._lock:
-            for index, subscription in enumerate(self._subscriptions):
-                if subscription.subscriber is subscriber:
-                    del self._subscriptions[index]
-                    return True
-            return False
+            subscriptions = self._by_subscriber.get(id(subscriber))
+            if not subscriptions:
+                return False
+            self._drop_subscription(subscriptions.pop(0))
+            return True
+
+    def _drop_subscription(self, subscription: _Subscription) -> None:
+        """Remove `subscription` (already taken from `_by_subscriber`)."""
+        if not self._by_subscriber.get(id(subscription.subscriber)):
+            self._by_subscriber.pop(id(subscription.subscriber), None)
+        self._callables.pop(subscription, None)
+        for key in subscription.keys or ():
+            by_key = self._by_key.get(key, {})
+            if by_key.pop(subscription, False) is False:
+                continue
+            self._retention[key] = self._union_of(key, by_key)
+            if not by_key:
+                del self._by_key[key]
+        self._subscriber_count -= 1
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscriptions)
+        return self._subscriber_count
 
     @property
     def failed_triggers(self) -> int:
         """How often a subscriber raised while being notified."""
         return self._failed_triggers
 
+    # Monitoring, lock-free ---------------------------------------------------
     def buffer(self, key: K) -> Buffer[V]:
         """The buffer of `key` (read it under `transaction()` from other threads)."""
         return self._buffers[key]
 
     def buffer_stats(self) -> dict[K, BufferStats]:
-        """Per key: frames held, max size, allocated slots, bytes and restarts."""
-        with self._lock:
-            return {
-                key: BufferStats(
-                    frames=len(buffer),
-                    max_size=buffer.max_size,
-                    capacity=buffer.capacity,
-                    nbytes=buffer.nbytes,
-                    restarts=self._restarts[key],
-                )
-                for key, buffer in self._buffers.items()
-            }
+        """Per key: frames held, max size, allocated slots, bytes, restarts, truncated.
+
+        Never waits on a transaction: read while ingestion applies a batch, a
+        key's figures may be a few frames apart.
+        """
+        buffers = self._buffers.copy()
+        return {
+            key: BufferStats(
+                frames=len(buffer),
+                max_size=buffer.max_size,
+                capacity=buffer.capacity,
+                nbytes=buffer.nbytes,
+                restarts=self._restarts[key],
+                truncated=buffer.truncated,
+            )
+            for key, buffer in buffers.items()
+        }
 
     def catalog(self) -> Mapping[K, KeyInfo]:
         """Every key with what its history holds; never waits on a transaction.
@@ -292,53 +425,100 @@ class DataService(MutableMapping[K, V]):
         return self._catalog
 
     def memory_bytes(self) -> int:
-        """Bytes held by all buffers."""
-        with self._lock:
-            return sum(buffer.nbytes for buffer in self._buffers.values())
+        """Bytes held by all buffers; never waits on a transaction."""
+        return self._memory.held
 
-    def _required_retention(self, key: K) -> Retention:
+    def memory_stats(self) -> MemoryStats:
+        """The memory budget, bytes held and keys truncated; never waits."""
+        buffers = list(self._buffers.values())
+        return MemoryStats(
+            max_bytes=self._memory.max_bytes,
+            held_bytes=self._memory.held,
+            truncated_keys=sum(buffer.truncated for buffer in buffers),
+        )
+
+    # Sizing ------------------------------------------------------------------
+    @staticmethod
+    def _union_of(key: K, subscriptions: Mapping[_Subscription, None]) -> Retention:
         retention = Retention()
-        for subscription in self._subscriptions:
-            if subscription.keys is not None and key in subscription.keys:
-                retention = retention.union(subscription.extractors[key].retention())
+        for subscription in subscriptions:
+            retention = retention.union(subscription.extractors[key].retention())
         return retention
+
+    def _needed_frames(self, key: K, buffer: Buffer[V]) -> int:
+        retention = self._retention.get(key, Retention())
+        needed = retention.frames
+        if retention.span_ns is not None and len(buffer):
+            times = buffer.times()
+            needed = max(needed, int((times >= times.max() - retention.span_ns).sum()))
+        return needed
 
     def _grow(self, key: K) -> None:
         buffer = self._buffers[key]
-        frames = self._required_retention(key).frames
+        retention = self._retention.get(key, Retention())
         try:
-            buffer.set_max_size(frames)
-        except FrameMismatchError as error:
+            buffer.set_retention(retention.frames, retention.span_ns)
+        except Exception as error:
+            # Keep the value: it moves to a history of objects, which holds anything.
             latest = buffer.get_latest()
-            self._restart(key, buffer, latest, error)
+            fresh = self._new_buffer(key, latest, objects=True)
+            fresh.set_retention(buffer.max_size, buffer.span_ns)
+            fresh.append(latest)
+            self._restarts[key] += 1
+            self._replace(key, fresh)
+            logger.warning(
+                "key %r: %s; keeping its values as objects from now on", key, error
+            )
 
+    def _new_buffer(self, key: K, template: V, objects: bool = False) -> Buffer[V]:
+        retention = self._retention.get(key, Retention())
+        if objects:
+            buffer = Buffer(retention.frames, ListBuffer())
+        else:
+            buffer = self._buffer_factory.create_buffer(template, retention.frames)
+        buffer._memory = self._memory
+        if retention.span_ns is not None:
+            buffer.set_retention(retention.frames, retention.span_ns)
+        return buffer
+
+    # Appending ---------------------------------------------------------------
     def _append(self, key: K, value: V) -> None:
         buffer = self._buffers.get(key)
         if buffer is None:
-            buffer = self._buffer_factory.create_buffer(
-                value, self._required_retention(key).frames
-            )
+            buffer = self._new_buffer(key, value)
             self._append_new(key, buffer, value)
-            self._buffers[key] = buffer
-            self._publish(key, KeyInfo.of(value, self._restarts[key]))
+            self._replace(key, buffer)
+            return
+        if len(buffer) == 0:
+            # A cleared history: its sizes stay, its layout follows the value.
+            fresh = self._new_buffer(key, value)
+            fresh.set_retention(buffer.max_size, buffer.span_ns)
+            self._append_new(key, fresh, value)
+            self._replace(key, fresh)
             return
         try:
             buffer.append(value)
-        except FrameMismatchError as error:
+        except Exception as error:
             self._restart(key, buffer, value, error)
 
     def _restart(self, key: K, old: Buffer[V], value: V, error: Exception) -> None:
-        buffer = self._buffer_factory.create_buffer(value, old.max_size)
+        buffer = self._new_buffer(key, value)
+        buffer.set_retention(old.max_size, old.span_ns)
         self._append_new(key, buffer, value)
-        self._buffers[key] = buffer
         self._restarts[key] += 1
-        self._publish(key, KeyInfo.of(value, self._restarts[key]))
+        self._replace(key, buffer)
         logger.warning(
             "key %r: %s; starting a new history (dropped %d frames)",
             key,
             error,
             len(old),
         )
+
+    def _replace(self, key: K, buffer: Buffer[V]) -> None:
+        self._buffers[key] = buffer
+        self._memory.track(key, buffer)
+        if len(buffer):
+            self._publish(key, KeyInfo.of(buffer.get_latest(), self._restarts[key]))
 
     @staticmethod
     def _append_new(key: K, buffer: Buffer[V], value: V) -> None:
@@ -366,33 +546,62 @@ class DataService(MutableMapping[K, V]):
         self._catalog_changes = {}
         self._catalog = MappingProxyType(catalog)
 
-    def _notify(self) -> None:
-        self._flush_catalog()
-        if not self._pending:
+    # Notification ------------------------------------------------------------
+    def _notify_unless_in_transaction(self) -> None:
+        if self._transaction_depth or self._notifying:
             return
-        updated, self._pending = self._pending, {}
-        cache: dict[Any, Any] = {}
-        # A copy: a subscriber may (un)register others while being notified.
-        for subscription in list(self._subscriptions):
-            self._deliver(subscription, updated, cache)
+        self._flush_catalog()
+        self._notifying = True
+        try:
+            for _ in range(MAX_NOTIFICATION_ROUNDS):
+                if not self._pending:
+                    return
+                updated, self._pending = self._pending, {}
+                self._notify(updated)
+                self._flush_catalog()
+            logger.error(
+                "subscribers kept writing while notified (%d rounds); keys %s wait "
+                "for the next update",
+                MAX_NOTIFICATION_ROUNDS,
+                list(self._pending),
+            )
+        finally:
+            self._notifying = False
+
+    def _notify(self, updated: dict[K, None]) -> None:
+        round_ = self._prepare(updated)
+        if len(updated) == 1:
+            key = next(iter(updated))
+            touched: list[_Subscription] = list(self._by_key.get(key, ()))
+        else:
+            seen: dict[_Subscription, None] = {}
+            for key in updated:
+                seen.update(self._by_key.get(key, {}))
+            touched = sorted(seen, key=lambda s: s.order)
+        if self._callables:
+            touched = sorted([*touched, *self._callables], key=lambda s: s.order)
+        for subscription in touched:
+            self._deliver(subscription, updated, round_)
+
+    def _prepare(self, updated: dict[K, None]) -> _Round:
+        snapshots = {}
+        cleared = set()
+        for key in updated:
+            buffer = self._buffers.get(key)
+            if buffer is None or len(buffer) == 0:
+                cleared.add(key)
+            else:
+                snapshots[key] = buffer.snapshot()
+        return _Round(snapshots, frozenset(cleared))
 
     def _deliver(
-        self, subscription: _Subscription, updated: dict[K, None], cache: dict[Any, Any]
+        self, subscription: _Subscription, updated: dict[K, None], round_: _Round
     ) -> None:
         try:
             if subscription.keys is None:
                 subscription.subscriber(set(updated))
                 return
-            store = {}
-            for key in updated:
-                if key not in subscription.keys:
-                    continue
-                buffer = self._buffers.get(key)
-                if buffer is None:
-                    continue
-                data = self._extract(key, buffer, subscription.extractors[key], cache)
-                if data is not None:
-                    store[key] = data
+            store = round_.store_for(subscription, updated)
             if store:
                 subscription.subscriber.trigger(store)
         except Exception:
@@ -403,16 +612,56 @@ class DataService(MutableMapping[K, V]):
                 list(updated),
             )
 
-    @staticmethod
-    def _extract(
-        key: K, buffer: Buffer[V], extractor: UpdateExtractor, cache: dict[Any, Any]
-    ) -> Any:
-        # Subscribers sharing an extractor on a key share one extraction: what is
-        # handed out is never changed by later appends.
+
+class _Round:
+    """One notification round: a snapshot per updated key, extractions shared."""
+
+    __slots__ = ("_cleared", "_extractions", "_snapshots", "_stores")
+
+    def __init__(
+        self, snapshots: dict[Any, BufferSnapshot[Any]], cleared: frozenset[Any]
+    ) -> None:
+        self._snapshots = snapshots
+        self._cleared = cleared
+        self._extractions: dict[Any, Extraction] = {}
+        self._stores: dict[Any, LazyStore] = {}
+
+    def store_for(
+        self, subscription: _Subscription, updated: dict[Any, None]
+    ) -> LazyStore:
+        keys = subscription.keys
+        extractors = subscription.extractors
+        seen = [key for key in updated if key in keys]
         try:
-            return cache[key, extractor]
-        except KeyError:
-            data = cache[key, extractor] = extractor.extract(buffer)
-            return data
+            signature = tuple((key, extractors[key]) for key in seen)
+            store = self._stores.get(signature)
         except TypeError:
-            return extractor.extract(buffer)
+            signature, store = None, None
+        if store is not None:
+            return store
+        extractions = {}
+        cleared = []
+        for key in seen:
+            snapshot = self._snapshots.get(key)
+            if snapshot is None:
+                if key in self._cleared:
+                    cleared.append(key)
+                continue
+            extractions[key] = self._extraction(key, extractors[key], snapshot)
+        store = LazyStore(extractions, frozenset(cleared))
+        if signature is not None:
+            self._stores[signature] = store
+        return store
+
+    def _extraction(
+        self, key: Any, extractor: UpdateExtractor, snapshot: BufferSnapshot[Any]
+    ) -> Extraction:
+        try:
+            extraction = self._extractions.get((key, extractor))
+        except TypeError:
+            return Extraction(extractor, snapshot)
+        if extraction is None:
+            extraction = self._extractions[key, extractor] = Extraction(
+                extractor, snapshot
+            )
+        return extraction

@@ -3,7 +3,7 @@
 ``trigger`` runs on the ingestion thread while the DataService lock is held, so
 it only keeps the newest extracted value. ``draw`` runs in the browser
 session's own periodic callback, the only place that touches the session's
-Bokeh document (decision 006).
+Bokeh document (docs/design.md, "Threads").
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -110,8 +110,11 @@ class Plotter(param.Parameterized):
         super().__init__(key=key, **params)
         self._lock = threading.Lock()
         self._failure: str | None = None
+        # Set by the session: wakes its frame when data arrives (any thread).
+        self.on_data: Callable[[], None] | None = None
         self._pending: Any = None
         self._has_pending = False
+        self._cleared = False
         self._received_ns: int | None = None
         self._newest_ns: int | None = None
         self._arrivals: deque[int] = deque(maxlen=ARRIVALS_KEPT)
@@ -141,20 +144,39 @@ class Plotter(param.Parameterized):
         """Return the extractor; the latest value unless a subclass needs more."""
         return LatestValueExtractor()
 
-    def trigger(self, store: dict[str, Any]) -> None:
-        """Keep the newest extracted value; drawing waits for the session's frame."""
-        if self.key not in store:
+    def trigger(self, store: Mapping[Hashable, Any]) -> None:
+        """Keep the newest store holding this key; drawing waits for the frame.
+
+        The store's values are extracted when first read (lazily, in `draw`),
+        and a key whose history was cleared is in the store's ``cleared``.
+        """
+        cleared = self.key in getattr(store, "cleared", ())
+        if not cleared and self.key not in store:
             return
         with self._lock:
-            self._pending = store[self.key]
-            self._has_pending = True
+            self._pending = None if cleared else store
+            self._has_pending = not cleared
+            self._cleared = cleared
             self._received_ns = time.time_ns()
+        if self.on_data is not None:
+            self.on_data()
 
     # Subscription ------------------------------------------------------------
     def subscribe(self, data_service: DataService, *, replay: bool = True) -> None:
         """Register with ``data_service``; ``replay`` hands over current data now."""
         self._data_service = data_service
         data_service.register_subscriber(self, replay=replay)
+
+    def clear_history(self) -> None:
+        """Drop the key's history in the DataService; every plot of it shows no data."""
+        if self._data_service is None:
+            return
+        try:
+            self._data_service.clear_history(self.key)
+        except KeyError:
+            logger.info("key %r: no history to clear", self.key)
+        else:
+            logger.info("key %r: history cleared by the operator", self.key)
 
     def unsubscribe(self) -> None:
         """Unregister from the DataService this plot subscribed to, if any."""
@@ -182,12 +204,16 @@ class Plotter(param.Parameterized):
         """
         paused = self.paused
         with self._lock:
-            value, has_value = self._pending, self._has_pending
+            store, has_value = self._pending, self._has_pending
             received_ns = self._received_ns
+            cleared, self._cleared = self._cleared, False
             if not paused:
                 self._pending, self._has_pending = None, False
         self._now_ns = time.time_ns() if now_ns is None else now_ns
         self._ensure_root()
+        if cleared:
+            self._forget()
+        value = store[self.key] if has_value else None
         if has_value and paused:
             if received_ns != self._peeked_ns:
                 self._peeked_ns = received_ns
@@ -271,6 +297,10 @@ class Plotter(param.Parameterized):
         """Wrap the pane with this plot's controls; none by default."""
         return pane
 
+    def _clear_view(self) -> None:
+        """Show no data (the key's history was cleared)."""
+        raise NotImplementedError
+
     def _extent_label(self) -> str:
         """What part of the history is shown, if not just the latest value."""
         return ""
@@ -282,6 +312,14 @@ class Plotter(param.Parameterized):
         if failure != self._failure:
             logger.error("key %r: %s", self.key, failure, exc_info=error)
         self._failure = failure
+
+    def _forget(self) -> None:
+        self._clear_view()
+        self._last_value = None
+        self._newest_ns = None
+        self._failure = None
+        self._arrivals.clear()
+        self._age_text = "no data"
 
     def _note_newest(self, newest_ns: int | None) -> None:
         if newest_ns is None:

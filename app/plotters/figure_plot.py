@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from typing import Any
 
 import panel as pn
@@ -17,6 +18,7 @@ import param
 from bokeh.models import Range1d
 
 from .base import HeaderState, Plotter
+from .confirm import ConfirmedClick
 from .scale import AutoRange, Extent
 
 HEADER_COLOURS = {
@@ -26,6 +28,10 @@ HEADER_COLOURS = {
     HeaderState.FAILED: ("#9c0000", "#fdd8d8"),
 }
 """Title text and background per header state: seen at a glance across the room."""
+
+
+CLEAR = "clear"
+CONFIRM_CLEAR = "confirm clear?"
 
 
 def css_name(text: str) -> str:
@@ -55,6 +61,8 @@ class FigurePlotter(Plotter):
         self._value_axis: Range1d | None = None
         self._setting_axis = False
         self._held = False
+        self._confirm = ConfirmedClick()
+        self._clear_button: pn.widgets.Button | None = None
 
     @property
     def value_range(self) -> Extent:
@@ -133,6 +141,12 @@ class FigurePlotter(Plotter):
             self._held = False
         self._range_chosen = None
 
+    def _forget_range(self) -> None:
+        """Start the automatic range anew (the history was cleared)."""
+        self._auto.reset()
+        self._range_chosen = None
+        self._held = False
+
     def _shown_range(self) -> Extent | None:
         if self._value_axis is not None:
             return float(self._value_axis.start), float(self._value_axis.end)
@@ -149,6 +163,29 @@ class FigurePlotter(Plotter):
         self._range_chosen = None
         if self._root is not None:
             self._apply_range()
+
+    @param.depends("paused", watch=True)
+    def _on_pause(self) -> None:
+        # Resuming catches up at once, not at the next frame data would ask for.
+        if not self.paused and self.on_data is not None:
+            self.on_data()
+
+    def draw(self, now_ns: int | None = None) -> bool:
+        drawn = super().draw(now_ns)
+        button = self._clear_button
+        offer_expired = not self._confirm.armed(time.monotonic())
+        if button is not None and button.label != CLEAR and offer_expired:
+            button.label = CLEAR
+        return drawn
+
+    def _on_clear(self, event: Any) -> None:
+        # A second click within a few seconds confirms: one stray click never
+        # throws away a history that cannot come back.
+        if self._confirm.click(time.monotonic()):
+            self._clear_button.label = CLEAR
+            self.clear_history()
+        else:
+            self._clear_button.label = CONFIRM_CLEAR
 
     # Header and layout -------------------------------------------------------
     def _set_header(self, text: str, state: HeaderState) -> None:
@@ -174,8 +211,12 @@ class FigurePlotter(Plotter):
             width=90,
             css_classes=["high"],
         )
+        self._clear_button = clear = pn.widgets.Button(
+            label=CLEAR, width=110, css_classes=["clear"]
+        )
+        clear.on_click(self._on_clear)
         return pn.Column(
-            pn.Row(*self._controls(), pause),
+            pn.Row(*self._controls(), pause, clear),
             pn.Row(scale, low, high),
             pane,
             css_classes=[f"{self.kind}-{css_name(self.label)}"],

@@ -73,6 +73,10 @@ class ImagePlotter(FigurePlotter):
     def _controls(self) -> list[pn.viewable.Viewable]:
         return [pn.widgets.Checkbox.from_param(self.param.log_color, name="log color")]
 
+    def _clear_view(self) -> None:
+        self.source.data = {key: [] for key in self.source.data}
+        self._forget_range()
+
     def _show(self, value: sc.DataArray) -> None:
         y_dim, x_dim = value.dims
         x_coord = value.coords.get(x_dim, None)

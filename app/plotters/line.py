@@ -93,6 +93,10 @@ class LinePlotter(FigurePlotter):
     def _controls(self) -> list[pn.viewable.Viewable]:
         return [pn.widgets.Checkbox.from_param(self.param.log_y, name="log y")]
 
+    def _clear_view(self) -> None:
+        self.source.data = {"x": [], "y": []}
+        self._forget_range()
+
     def _show(self, value: sc.DataArray) -> None:
         (dim,) = value.dims
         coord = value.coords.get(dim, None)

@@ -236,6 +236,12 @@ class SlidingWindowPlotter(FigurePlotter):
             self.subscribe(data_service, replay=True)
 
     # Drawing -----------------------------------------------------------------
+    def _clear_view(self) -> None:
+        self.source.data = {key: [] for key in self.source.data}
+        self._last_time_ns, self._shown, self._structure = None, 0, None
+        self._lows, self._highs = np.empty(0), np.empty(0)
+        self._forget_range()
+
     def _show(self, value: Any) -> None:
         if not isinstance(value, sc.DataArray) or TIME_DIM not in value.coords:
             raise TypeError("a window needs a DataArray with a time coord")

@@ -60,6 +60,10 @@ class ValuePanel(Plotter):
             self._value_text = str(value)
         self._render()
 
+    def _clear_view(self) -> None:
+        self._value_text = "no data"
+        self._render()
+
     def _set_header(self, text: str, state: HeaderState) -> None:
         self._state = state
         self._render()

@@ -1,20 +1,29 @@
-"""The facility's FlatBuffers schemas (da00, f144) to and from scipp messages."""
+"""The facility's FlatBuffers schemas (da00, f144) to and from scipp messages.
+
+Decoding reads the payload's tables directly (`flatbuffer_table`) and copies
+each array once, from the payload into the scipp variable, converting to the
+scipp dtype that holds the wire dtype's values exactly
+(`docs/decisions/020-wire-dtypes-to-scipp.md`).
+"""
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 import scipp as sc
 from streaming_data_types.dataarray_da00 import Variable, serialise_da00
-from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
-    da00_DataArray,
-)
 from streaming_data_types.fbschemas.dataarray_da00.da00_dtype import da00_dtype
-from streaming_data_types.logdata_f144 import deserialise_f144, serialise_f144
-from streaming_data_types.utils import check_schema_identifier
+from streaming_data_types.fbschemas.logdata_f144.Value import Value
+from streaming_data_types.logdata_f144 import serialise_f144
 
-from .message import TIME_DIM, Message, stamped
+from app.reasons import Reason
+
+from .flatbuffer_table import Table
+from .message import TIME_DIM, Message
 
 DA00 = "da00"
 F144 = "f144"
@@ -23,58 +32,152 @@ ERRORS = "errors"
 F144_ARRAY_DIM = "index"
 """Dim of a 1-D f144 value (the schema names none)."""
 
-_DA00_DTYPES = {
-    getattr(da00_dtype, name): np.dtype(name)
-    for name in (
-        "int8",
-        "uint8",
-        "int16",
-        "uint16",
-        "int32",
-        "uint32",
-        "int64",
-        "uint64",
-        "float32",
-        "float64",
-    )
+# Fields by vtable offset (4 + 2 * index in the schema), as in the generated code.
+_DA00_SOURCE_NAME, _DA00_TIMESTAMP, _DA00_DATA = 4, 6, 8
+_VARIABLE_NAME, _VARIABLE_UNIT, _VARIABLE_DATA_TYPE = 4, 6, 12
+_VARIABLE_AXES, _VARIABLE_SHAPE, _VARIABLE_DATA = 14, 16, 18
+_F144_SOURCE_NAME, _F144_TIMESTAMP, _F144_VALUE_TYPE, _F144_VALUE = 4, 6, 8, 10
+_F144_VALUE_FIELD = 4
+_INT8 = struct.Struct("<b")
+_INT64 = struct.Struct("<q")
+_UINT8 = struct.Struct("<B")
+_BYTES = np.dtype(np.uint8)
+
+_WIRE_NAMES = (
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+    "float32",
+    "float64",
+)
+"""The numeric dtypes both schemas carry, in the order of both schemas' enums."""
+_DA00_DTYPES = {getattr(da00_dtype, name): np.dtype(name) for name in _WIRE_NAMES}
+_F144_SCALARS = {Value.Byte + i: np.dtype(name) for i, name in enumerate(_WIRE_NAMES)}
+_F144_ARRAYS = {
+    Value.ArrayByte + i: np.dtype(name) for i, name in enumerate(_WIRE_NAMES)
 }
+
+_INT64_MAX = np.iinfo(np.int64).max
+_FLOAT64_EXACT_INT = 2**53
+"""Integers up to this magnitude are exact in float64."""
+
+
+def _dtype_table(
+    wire_to_scipp: Mapping[str, tuple[sc.DType, int | None]],
+) -> dict[np.dtype, tuple[sc.DType, int | None]]:
+    return {np.dtype(name): target for name, target in wire_to_scipp.items()}
+
+
+_SCIPP_DTYPES = _dtype_table(
+    {
+        "int8": (sc.DType.int32, None),
+        "uint8": (sc.DType.int32, None),
+        "int16": (sc.DType.int32, None),
+        "uint16": (sc.DType.int32, None),
+        "int32": (sc.DType.int32, None),
+        "uint32": (sc.DType.int64, None),
+        "int64": (sc.DType.int64, None),
+        "uint64": (sc.DType.int64, _INT64_MAX),
+        "float32": (sc.DType.float32, None),
+        "float64": (sc.DType.float64, None),
+    }
+)
+"""Scipp dtype of each wire dtype, and the largest magnitude it holds exactly
+(None: every value of the wire dtype)."""
+_SCIPP_DTYPES_WITH_VARIANCES = _dtype_table(
+    {
+        "int8": (sc.DType.float64, None),
+        "uint8": (sc.DType.float64, None),
+        "int16": (sc.DType.float64, None),
+        "uint16": (sc.DType.float64, None),
+        "int32": (sc.DType.float64, None),
+        "uint32": (sc.DType.float64, None),
+        "int64": (sc.DType.float64, _FLOAT64_EXACT_INT),
+        "uint64": (sc.DType.float64, _FLOAT64_EXACT_INT),
+        "float32": (sc.DType.float32, None),
+        "float64": (sc.DType.float64, None),
+    }
+)
+"""The same for a signal with errors: variances need a float dtype."""
 
 # The ASCII spellings scipp parses back, for consumers that are not scipp.
 _ASCII_UNITS = {"µ": "u", "Å": "angstrom"}
 
 
 class DecodeError(ValueError):
-    """A payload that cannot become a message; `reason` is its counter name."""
+    """A payload that cannot become a message.
 
-    reason: str = "malformed"
+    `reason` is the counter it is counted under (one of the fixed `Reason`s);
+    the message says which key and what did not fit, for the log.
+    """
+
+    reason: Reason = Reason.FAILED_TO_DECODE
+
+
+class NotAMessageError(DecodeError):
+    """A record too short to carry a FlatBuffers schema id (or no bytes at all)."""
+
+    reason = Reason.NOT_A_MESSAGE
 
 
 class UnknownSchemaError(DecodeError):
     """A payload of a schema this dashboard does not read."""
 
+    reason = Reason.UNKNOWN_SCHEMA
+
     def __init__(self, schema_id: str) -> None:
         super().__init__(f"unknown schema {schema_id!r}")
         self.schema_id = schema_id
-        self.reason = f"unknown schema {schema_id!r}"
+
+
+_MALFORMED = {DA00: Reason.MALFORMED_DA00, F144: Reason.MALFORMED_F144}
 
 
 class MalformedPayloadError(DecodeError):
-    """A payload of a known schema whose content does not fit."""
+    """A payload of a known schema whose content does not parse or fit."""
 
     def __init__(self, schema_id: str, detail: str) -> None:
         super().__init__(f"malformed {schema_id}: {detail}")
         self.schema_id = schema_id
-        self.reason = f"malformed {schema_id}"
+        self.reason = _MALFORMED[schema_id]
+
+
+class UnsupportedDtypeError(DecodeError):
+    """Values that no scipp dtype holds exactly (e.g. uint64 beyond int64)."""
+
+    reason = Reason.UNSUPPORTED_DTYPE
+
+
+class InvalidKeyError(DecodeError):
+    """A payload without a source name to file its value under."""
+
+    reason = Reason.INVALID_KEY
 
 
 def schema_id(payload: bytes) -> str:
     """The 4-character FlatBuffers file identifier of a payload."""
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        raise NotAMessageError(f"a record of {type(payload).__name__}, not bytes")
     if len(payload) < 8:
-        raise MalformedPayloadError("payload", f"{len(payload)} bytes, too short")
+        raise NotAMessageError(f"{len(payload)} bytes, too short for a schema id")
     try:
-        return payload[4:8].decode("ascii")
+        return str(payload[4:8], "ascii")
     except UnicodeDecodeError:
         raise UnknownSchemaError(repr(bytes(payload[4:8]))) from None
+
+
+@lru_cache(maxsize=256)
+def _unit(text: str | None) -> sc.Unit | None:
+    """The parsed unit; parsing costs more than the rest of a small variable."""
+    return None if text is None else sc.Unit(text)
+
+
+_NS = sc.Unit("ns")
 
 
 class Decoder:
@@ -85,126 +188,200 @@ class Decoder:
     log_units:
         Units of f144 sources by source name; f144 carries no unit, so others
         are dimensionless.
+
+    Raises
+    ------
+    ValueError
+        If a unit of `log_units` is not one scipp knows.
     """
 
     def __init__(self, log_units: Mapping[str, str] | None = None) -> None:
-        self._log_units = dict(log_units or {})
+        self._log_units: dict[str, sc.Unit] = {}
+        for key, unit in (log_units or {}).items():
+            try:
+                self._log_units[key] = sc.Unit(unit)
+            except Exception as error:
+                raise ValueError(f"key {key!r}: unit {unit!r}: {error}") from error
+        self._dimensionless = sc.units.dimensionless
 
     def decode(self, payload: bytes) -> Message:
         """The message in `payload`.
 
         Raises
         ------
-        UnknownSchemaError
-            If the schema is neither da00 nor f144.
-        MalformedPayloadError
-            If the payload does not parse or its content does not fit.
+        DecodeError
+            Whatever goes wrong, as one of its subclasses; nothing else.
         """
         schema = schema_id(payload)
         if schema == DA00:
-            return self._decode_da00(payload)
-        if schema == F144:
-            return self._decode_f144(payload)
-        raise UnknownSchemaError(schema)
-
-    def _decode_da00(self, payload: bytes) -> Message:
+            read = _decode_da00
+        elif schema == F144:
+            read = self._decode_f144
+        else:
+            raise UnknownSchemaError(schema)
         try:
-            key, timestamp, variables = _read_da00(payload)
-        except Exception as error:  # garbage makes FlatBuffers raise anything
-            raise MalformedPayloadError(DA00, f"does not parse ({error!r})") from error
-        if SIGNAL not in variables:
+            return read(payload)
+        except DecodeError:
+            raise
+        except Exception as error:  # garbage makes the reader raise anything
             raise MalformedPayloadError(
-                DA00, f"key {key!r}: no variable {SIGNAL!r}, got {list(variables)}"
-            )
-        try:
-            data = variables.pop(SIGNAL)
-            stddevs = variables.pop(ERRORS, None)
-            if stddevs is not None:
-                if stddevs.dims != data.dims or stddevs.shape != data.shape:
-                    raise ValueError(
-                        f"errors have dims {stddevs.dims} shape {stddevs.shape}, "
-                        f"signal has {data.dims} shape {data.shape}"
-                    )
-                if data.dtype not in (sc.DType.float64, sc.DType.float32):
-                    data = data.astype("float64")
-                data.variances = np.square(stddevs.values, dtype=data.values.dtype)
-            value = sc.DataArray(data, coords=variables)
-        except (ValueError, TypeError, sc.DimensionError, sc.UnitError) as error:
-            raise MalformedPayloadError(DA00, f"key {key!r}: {error}") from error
-        return Message(key=key, value=stamped(value, timestamp), timestamp=timestamp)
+                schema, f"does not parse ({error!r})"
+            ) from error
 
     def _decode_f144(self, payload: bytes) -> Message:
+        root = Table.root(payload)
+        key = _key(F144, root.string(_F144_SOURCE_NAME))
+        timestamp = root.scalar(_F144_TIMESTAMP, _INT64)
+        value_type = root.scalar(_F144_VALUE_TYPE, _UINT8)
+        value = root.table(_F144_VALUE)
+        if value is None:
+            raise MalformedPayloadError(F144, f"key {key!r}: no value")
+        if value_type in _F144_ARRAYS:
+            dims: tuple[str, ...] = (F144_ARRAY_DIM,)
+            wire = value.array(_F144_VALUE_FIELD, _F144_ARRAYS[value_type])
+        elif value_type in _F144_SCALARS:
+            dims = ()
+            wire = value.number(_F144_VALUE_FIELD, _F144_SCALARS[value_type])
+        else:
+            raise MalformedPayloadError(
+                F144, f"key {key!r}: unknown value type {value_type}"
+            )
+        unit = self._log_units.get(key, self._dimensionless)
         try:
-            parsed = deserialise_f144(payload)
-        except Exception as error:  # garbage makes FlatBuffers raise anything
-            raise MalformedPayloadError(F144, f"does not parse ({error!r})") from error
-        key = parsed.source_name
-        unit = self._log_units.get(key, "dimensionless")
-        raw = np.asarray(parsed.value)
-        try:
-            if raw.ndim == 0:
-                data = sc.scalar(raw.item(), unit=unit)
-            else:
-                data = sc.array(dims=[F144_ARRAY_DIM], values=raw.copy(), unit=unit)
-        except (ValueError, TypeError, sc.UnitError) as error:
+            data = _variable(F144, key, "value", dims, wire, unit)
+        except DecodeError:
+            raise
+        except Exception as error:
             raise MalformedPayloadError(F144, f"key {key!r}: {error}") from error
-        timestamp = parsed.timestamp_unix_ns
-        return Message(
-            key=key, value=stamped(sc.DataArray(data), timestamp), timestamp=timestamp
+        value = sc.DataArray(data, coords={TIME_DIM: _time_coord(timestamp)})
+        return Message(key=key, value=value, timestamp=timestamp)
+
+
+def _key(schema: str, source_name: str | None) -> str:
+    if not source_name:
+        raise InvalidKeyError(f"{schema} payload without a source name")
+    return source_name
+
+
+def _time_coord(timestamp: int) -> sc.Variable:
+    return sc.datetime(timestamp, unit=_NS)
+
+
+def _decode_da00(payload: bytes) -> Message:
+    root = Table.root(payload)
+    key = _key(DA00, root.string(_DA00_SOURCE_NAME))
+    timestamp = root.scalar(_DA00_TIMESTAMP, _INT64)
+    try:
+        value = _data_array(key, root.tables(_DA00_DATA), _time_coord(timestamp))
+    except DecodeError:
+        raise
+    except Exception as error:
+        raise MalformedPayloadError(DA00, f"key {key!r}: {error}") from error
+    return Message(key=key, value=value, timestamp=timestamp)
+
+
+def _data_array(key: str, tables: list[Table], time: sc.Variable) -> sc.DataArray:
+    fields = {}
+    for table in tables:
+        name = table.string(_VARIABLE_NAME)
+        if name is None:
+            raise ValueError("a variable without a name")
+        fields[name] = table
+    signal = fields.pop(SIGNAL, None)
+    if signal is None:
+        raise MalformedPayloadError(
+            DA00, f"key {key!r}: no variable {SIGNAL!r}, got {list(fields)}"
         )
+    errors = fields.pop(ERRORS, None)
+    dims, values, unit = _read_variable(key, SIGNAL, signal)
+    if errors is None:
+        data = _variable(DA00, key, SIGNAL, dims, values, unit)
+    else:
+        error_dims, stddevs, _ = _read_variable(key, ERRORS, errors)
+        if error_dims != dims or stddevs.shape != values.shape:
+            raise ValueError(
+                f"errors have dims {error_dims} shape {stddevs.shape}, "
+                f"signal has {dims} shape {values.shape}"
+            )
+        data = _variable(DA00, key, SIGNAL, dims, values, unit, stddevs=stddevs)
+    coords = {}
+    for name, table in fields.items():
+        coord_dims, coord_values, coord_unit = _read_variable(key, name, table)
+        if isinstance(coord_values, str):
+            coords[name] = sc.scalar(coord_values, unit=None)
+        else:
+            coords[name] = _variable(
+                DA00, key, name, coord_dims, coord_values, coord_unit
+            )
+    # The payload's timestamp wins over a variable of the same name.
+    coords[TIME_DIM] = time
+    return sc.DataArray(data, coords=coords)
 
 
-def _read_da00(payload: bytes) -> tuple[str, int, dict[str, sc.Variable]]:
-    """Source name, timestamp and variables of a da00 payload.
-
-    Reads the schema's generated tables directly: `deserialise_da00` goes
-    through its own `Variable` class and rebuilds a dtype table per variable,
-    which made decoding the largest cost of the Kafka path (see bench_kafka).
-    """
-    check_schema_identifier(payload, DA00.encode())
-    root = da00_DataArray.GetRootAs(payload, 0)
-    variables = {}
-    for j in range(root.DataLength()):
-        fb_variable = root.Data(j)
-        name = fb_variable.Name().decode()
-        unit = fb_variable.Unit()
-        variables[name] = _variable(
-            name,
-            dims=[
-                fb_variable.Axes(i).decode() for i in range(fb_variable.AxesLength())
-            ],
-            shape=fb_variable.ShapeAsNumpy(),
-            dtype=fb_variable.DataType(),
-            raw=fb_variable.DataAsNumpy(),
-            unit=None if unit is None else unit.decode(),
+def _read_variable(
+    key: str, name: str, table: Table
+) -> tuple[tuple[str, ...], np.ndarray | str, sc.Unit | None]:
+    """Dims, values (a view of the payload, or a str) and unit of a variable."""
+    dims = tuple(table.strings(_VARIABLE_AXES))
+    code = table.scalar(_VARIABLE_DATA_TYPE, _INT8)
+    if code == da00_dtype.c_string:
+        if dims:
+            raise ValueError(f"variable {name!r}: a string with axes {dims}")
+        return dims, str(table.bytes_as(_VARIABLE_DATA, _BYTES), "utf-8"), None
+    if code not in _DA00_DTYPES:
+        raise ValueError(f"variable {name!r}: unknown da00 dtype {code}")
+    values = table.bytes_as(_VARIABLE_DATA, _DA00_DTYPES[code])
+    unit = _unit(table.string(_VARIABLE_UNIT))
+    if not dims:
+        # The schema's shape of a scalar is that of its bytes: not read.
+        if values.size != 1:
+            raise ValueError(f"variable {name!r}: {values.size} values, no axes")
+        return dims, values.reshape(()), unit
+    shape = table.numbers(_VARIABLE_SHAPE, "q")
+    if len(shape) != len(dims) or min(shape) < 0 or math.prod(shape) != values.size:
+        raise ValueError(
+            f"variable {name!r}: {values.size} values do not fill "
+            f"axes {dims} of shape {shape}"
         )
-    return root.SourceName().decode(), root.Timestamp(), variables
+    return dims, values.reshape(shape), unit
 
 
 def _variable(
+    schema: str,
+    key: str,
     name: str,
+    dims: tuple[str, ...],
+    values: np.ndarray | str,
+    unit: sc.Unit | None,
     *,
-    dims: list[str],
-    shape: np.ndarray | int,
-    dtype: int,
-    raw: np.ndarray | int,
-    unit: str | None,
+    stddevs: np.ndarray | str | None = None,
 ) -> sc.Variable:
-    if isinstance(raw, int):  # FlatBuffers' answer for an absent vector
-        raw = np.empty(0, dtype=np.uint8)
-    if dtype == da00_dtype.c_string:
-        if dims:
-            raise ValueError(f"variable {name!r}: a string with axes {dims}")
-        return sc.scalar(raw.tobytes().decode(), unit=None)
-    if dtype not in _DA00_DTYPES:
-        raise ValueError(f"variable {name!r}: unknown da00 dtype {dtype}")
-    values = raw.view(_DA00_DTYPES[dtype])
-    if not dims:
-        if values.size != 1:
-            raise ValueError(f"variable {name!r}: {values.size} values, no axes")
-        return sc.scalar(values[0], unit=unit)
-    # scipp copies, so the value does not keep the Kafka message's memory.
-    return sc.array(dims=dims, values=values.reshape(shape), unit=unit)
+    """A scipp variable holding `values` exactly: the only copy of the payload."""
+    if isinstance(values, str) or isinstance(stddevs, str):
+        raise ValueError(f"variable {name!r}: a string where numbers belong")
+    table = _SCIPP_DTYPES if stddevs is None else _SCIPP_DTYPES_WITH_VARIANCES
+    dtype, limit = table[values.dtype]
+    if limit is not None and values.size:
+        low, high = values.min(), values.max()
+        if high > limit or low < -limit:
+            raise UnsupportedDtypeError(
+                f"{schema} key {key!r}: variable {name!r} of {values.dtype} "
+                f"holds values from {low} to {high}, beyond ±{limit}: "
+                f"not exact in {dtype}"
+            )
+    variable = sc.empty(
+        dims=dims,
+        shape=values.shape,
+        dtype=dtype,
+        unit=unit,
+        with_variances=stddevs is not None,
+    )
+    # unsafe: the table picks a dtype that holds every value (checked above).
+    np.copyto(variable.values, values, casting="unsafe")
+    if stddevs is not None:
+        variances = variable.variances
+        np.square(stddevs, out=variances, dtype=variances.dtype)
+    return variable
 
 
 def _unit_string(unit: sc.Unit | None) -> str | None:

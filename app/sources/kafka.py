@@ -11,12 +11,19 @@ from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 import confluent_kafka
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, TopicPartition
+
+from app.reasons import Reason
+from app.throttled_log import ThrottledLog
 
 from .codec import DecodeError, Decoder
+from .kafka_errors import ClassifiedError, ErrorKind, classify
+from .kafka_health import KafkaHealth
+from .librdkafka_log import ThrottledLibrdkafkaLog
+from .lookback import DEFAULT_LOOKBACK_RECORDS, DEFAULT_LOOKBACK_S, LookBack
 from .message import Message, SourceStatus
 
 logger = logging.getLogger(__name__)
@@ -25,7 +32,24 @@ CONSUME_BATCH = 500
 """Most records taken from librdkafka per call."""
 CONSUME_TIMEOUT_S = 0.1
 """Longest wait for a record; also how fast `close` stops the thread."""
-_UNREACHABLE = frozenset({KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE})
+ERROR_BACKOFF_S = 1.0
+"""Pause of the consumer thread after an unexpected error, so it cannot spin."""
+OFFSETS_TIMEOUT_S = 5.0
+"""Longest wait for the broker's watermarks when a partition is assigned."""
+DEFAULT_MAX_QUEUED = 10_000
+"""Decoded messages kept while nobody drains."""
+DEFAULT_MAX_QUEUED_BYTES = 256 * 1024**2
+"""Payload bytes of the decoded messages kept while nobody drains (256 MiB)."""
+METADATA_REFRESH_MS = 10_000
+"""How often librdkafka re-reads topic metadata: how soon a new topic is read."""
+
+
+class PayloadDecoder(Protocol):
+    """Turns one record's payload into a message (`app.sources.codec.Decoder`)."""
+
+    def decode(self, payload: bytes) -> Message:
+        """The message in `payload`; raises `DecodeError` (or anything) if none."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -36,13 +60,17 @@ class KafkaSourceStats:
     ----------
     consumed:
         Records received from Kafka, decodable or not.
+    replayed:
+        Of those, records written before the source started (the look-back).
     queued:
         Decoded messages waiting for `get_messages`.
+    queued_bytes:
+        Their payload bytes.
     dropped:
         Decoded messages dropped, oldest first, because the queue was full.
     skipped:
-        Records not turned into messages, per reason (``"unknown schema 'ev44'"``,
-        ``"malformed da00"``).
+        Records not turned into messages, per reason (`app.reasons.Reason`
+        or the decoder's `DecodeError.reason`).
     errors:
         Errors the consumer reported instead of records, per name
         (``"UNKNOWN_TOPIC_OR_PART"`` while a topic does not exist yet).
@@ -52,11 +80,22 @@ class KafkaSourceStats:
     """
 
     consumed: int = 0
+    replayed: int = 0
     queued: int = 0
+    queued_bytes: int = 0
     dropped: int = 0
     skipped: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     errors: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     decode_seconds: float = 0.0
+
+
+@dataclass
+class _Replay:
+    """The look-back of one partition: records before `end` older than `cutoff_ms`
+    are not shown."""
+
+    end: int
+    cutoff_ms: int
 
 
 class KafkaSource:
@@ -64,7 +103,9 @@ class KafkaSource:
 
     A consumer thread decodes records into a bounded queue; `get_messages`
     drains it. Every dashboard process reads every partition in its own
-    consumer group and starts at the newest records: it shows the present.
+    consumer group, starting a bounded look-back before the newest record, so
+    every source that wrote recently shows its last value at once
+    (`docs/decisions/030-look-back-on-start.md`).
 
     Parameters
     ----------
@@ -77,11 +118,20 @@ class KafkaSource:
         split the partitions between them.
     max_queued:
         Decoded messages kept while nobody drains; beyond it the oldest go.
+    max_queued_bytes:
+        Payload bytes of the decoded messages kept while nobody drains; beyond
+        it the oldest go, but the newest message is always kept
+        (`docs/decisions/031-queue-bounded-by-bytes.md`).
+    lookback_s:
+        Seconds of history read at start (by Kafka timestamp); 0 = live only.
+    lookback_records:
+        Most records read at start per partition.
     config:
-        librdkafka settings that override the defaults (e.g.
-        ``{"auto.offset.reset": "earliest"}``).
+        librdkafka settings that override the defaults.
     log_units:
         Units of f144 sources by source name (f144 carries none).
+    decoder:
+        Turns payloads into messages; by default a `Decoder` with `log_units`.
     """
 
     def __init__(
@@ -90,44 +140,70 @@ class KafkaSource:
         topics: Sequence[str],
         *,
         group_id: str | None = None,
-        max_queued: int = 10_000,
+        max_queued: int = DEFAULT_MAX_QUEUED,
+        max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
+        lookback_s: float = DEFAULT_LOOKBACK_S,
+        lookback_records: int = DEFAULT_LOOKBACK_RECORDS,
         config: Mapping[str, Any] | None = None,
         log_units: Mapping[str, str] | None = None,
+        decoder: PayloadDecoder | None = None,
     ) -> None:
         if max_queued < 1:
             raise ValueError(f"max_queued must be at least 1, got {max_queued}")
+        if max_queued_bytes < 1:
+            raise ValueError(
+                f"max_queued_bytes must be at least 1, got {max_queued_bytes}"
+            )
         if isinstance(topics, str) or not topics:
             raise ValueError(
                 f"topics must be a non-empty list of names, got {topics!r}"
             )
+        self._lookback = LookBack(seconds=lookback_s, records=lookback_records)
         self._bootstrap_servers = bootstrap_servers
         self._topics = list(topics)
-        self._decoder = Decoder(log_units)
-        self._queue: deque[Message] = deque()
+        self._decoder: PayloadDecoder = (
+            decoder if decoder is not None else Decoder(log_units)
+        )
+        self._queue: deque[tuple[Message, int]] = deque()
+        self._queued_bytes = 0
         self._max_queued = max_queued
+        self._max_queued_bytes = max_queued_bytes
         self._lock = threading.Lock()
         self._consumed = 0
+        self._replayed = 0
         self._dropped = 0
         self._skipped: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
         self._decode_seconds = 0.0
-        self._connected = False
-        self._state = "connecting"
+        self._health = KafkaHealth()
+        self._said = self._health.state()[1]
+        # Consumer thread only (callbacks run inside `consume`).
+        self._next_offsets: dict[tuple[str, int], int] = {}
+        self._replays: dict[tuple[str, int], _Replay] = {}
+        self._log = ThrottledLog(logger)
         self._closed = threading.Event()
         settings: dict[str, Any] = {
             "bootstrap.servers": bootstrap_servers,
             "group.id": group_id or f"livedata-dashboard-{uuid.uuid4().hex[:12]}",
-            # No offsets to keep: a dashboard restarts at the present.
+            # No offsets to keep: a dashboard starts at its look-back.
             "enable.auto.commit": False,
+            # Only when a start offset has gone (retention): read the present.
             "auto.offset.reset": "latest",
             "statistics.interval.ms": 1000,
+            "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
             "error_cb": self._on_error,
             "stats_cb": self._on_stats,
-            "logger": logging.getLogger(f"{__name__}.librdkafka"),
+            "logger": ThrottledLibrdkafkaLog(
+                logging.getLogger(f"{__name__}.librdkafka")
+            ),
         }
         settings.update(config or {})
+        # Cooperative rebalancing hands on_assign only the added partitions.
+        self._incremental = "cooperative" in str(
+            settings.get("partition.assignment.strategy", "")
+        ) or (str(settings.get("group.protocol", "classic")) == "consumer")
         self._consumer = confluent_kafka.Consumer(settings)
-        self._consumer.subscribe(self._topics)
+        self._consumer.subscribe(self._topics, on_assign=self._on_assign)
         self._thread = threading.Thread(
             target=self._run, name="kafka-consumer", daemon=True
         )
@@ -135,15 +211,16 @@ class KafkaSource:
 
     @property
     def status(self) -> SourceStatus:
-        """Whether a broker is reachable, and what was lost, for the status line."""
+        """Whether data can arrive, and what was lost, for the status line."""
         with self._lock:
-            description = f"kafka {self._bootstrap_servers}: {self._state}"
+            connected, state = self._health.state()
+            description = f"kafka {self._bootstrap_servers}: {state}"
             skipped = sum(self._skipped.values())
             if skipped:
                 description += f", {skipped} undecodable skipped"
             if self._dropped:
                 description += f", {self._dropped} dropped behind"
-            return SourceStatus(connected=self._connected, description=description)
+            return SourceStatus(connected=connected, description=description)
 
     @property
     def stats(self) -> KafkaSourceStats:
@@ -151,7 +228,9 @@ class KafkaSource:
         with self._lock:
             return KafkaSourceStats(
                 consumed=self._consumed,
+                replayed=self._replayed,
                 queued=len(self._queue),
+                queued_bytes=self._queued_bytes,
                 dropped=self._dropped,
                 skipped=MappingProxyType(dict(self._skipped)),
                 errors=MappingProxyType(dict(self._errors)),
@@ -161,8 +240,9 @@ class KafkaSource:
     def get_messages(self) -> list[Message]:
         """The decoded messages that have arrived, oldest first; never blocks."""
         with self._lock:
-            messages = list(self._queue)
+            messages = [message for message, _ in self._queue]
             self._queue.clear()
+            self._queued_bytes = 0
         return messages
 
     def close(self) -> None:
@@ -172,17 +252,21 @@ class KafkaSource:
         self._closed.set()
         self._thread.join()
         with self._lock:
-            self._connected = False
-            self._state = "closed"
+            self._health.closed()
+            self._say()
 
     def _run(self) -> None:
         try:
             while not self._closed.is_set():
                 try:
                     self._consume_once()
-                except Exception:  # the consumer thread must outlive any record
-                    logger.exception("kafka consumer: unexpected error; continuing")
-                    self._closed.wait(CONSUME_TIMEOUT_S)
+                except Exception:  # the consumer thread must outlive anything
+                    self._log.error(
+                        "unexpected",
+                        "kafka consumer: unexpected error; continuing",
+                        exc_info=True,
+                    )
+                    self._closed.wait(ERROR_BACKOFF_S)
         finally:
             self._consumer.close()
 
@@ -194,71 +278,172 @@ class KafkaSource:
             records = self._consumer.consume(1, CONSUME_TIMEOUT_S)
         if not records:
             return
-        decoded: list[Message] = []
+        decoded: list[tuple[Message, int]] = []
         skipped: list[str] = []
-        errors: list[str] = []
+        errors: list[tuple[KafkaError, str | None]] = []
+        topics: set[str] = set()
+        replayed = 0
         started = time.thread_time()
         for record in records:
             error = record.error()
             if error is not None:
-                errors.append(error.name())
+                errors.append((error, record.topic()))
                 continue
+            topic, partition, offset = (
+                record.topic(),
+                record.partition(),
+                record.offset(),
+            )
+            topics.add(topic)
+            self._next_offsets[(topic, partition)] = offset + 1
+            replay = self._replays.get((topic, partition))
+            if replay is not None:
+                if offset + 1 >= replay.end:
+                    del self._replays[(topic, partition)]
+                kind, timestamp_ms = record.timestamp()
+                if kind != confluent_kafka.TIMESTAMP_NOT_AVAILABLE and (
+                    timestamp_ms < replay.cutoff_ms
+                ):
+                    continue  # before the look-back's time bound
+                replayed += 1
+            payload = record.value() or b""
             try:
-                decoded.append(self._decoder.decode(record.value() or b""))
-            except DecodeError as failure:
-                skipped.append(failure.reason)
-                logger.debug(
-                    "skipped record from %s [%d] @%d: %s",
-                    record.topic(),
-                    record.partition(),
-                    record.offset(),
-                    failure,
-                )
+                message = self._decoder.decode(payload)
+            except Exception as failure:  # one bad record costs one record
+                reason = self._skip(failure, topic, partition, offset)
+                skipped.append(reason)
+                continue
+            decoded.append((message, len(payload)))
         decode_seconds = time.thread_time() - started
         with self._lock:
             self._consumed += len(records) - len(errors)
+            self._replayed += replayed
             self._decode_seconds += decode_seconds
             self._skipped.update(skipped)
-            new_errors = set(errors) - set(self._errors)
-            self._errors.update(errors)
+            self._errors.update(error.name() for error, _ in errors)
             self._enqueue(decoded)
-            if len(records) > len(errors):
-                # A record came from a broker: it is reachable.
-                self._set_connected(True, "connected")
-        for reason, count in Counter(skipped).items():
-            logger.warning("skipped %d record(s): %s", count, reason)
-        for name in new_errors:
-            logger.warning("kafka consumer reports %s (logged once)", name)
+            if topics:
+                self._health.records_arrived(topics)
+            for error, topic in errors:
+                self._note(classify(error, topic))
+            self._say()
 
-    def _enqueue(self, decoded: list[Message]) -> None:
-        overflow = len(self._queue) + len(decoded) - self._max_queued
-        if overflow > 0:
-            # The present matters, not a growing lag: drop the oldest.
-            self._dropped += overflow
-            for _ in range(min(overflow, len(self._queue))):
-                self._queue.popleft()
-            decoded = decoded[max(0, len(decoded) - self._max_queued) :]
+    def _skip(self, failure: Exception, topic: str, partition: int, offset: int) -> str:
+        if isinstance(failure, DecodeError):
+            reason = str(failure.reason)
+            self._log.warning(
+                reason,
+                "skipped record from %s [%d] @%d (%s): %s",
+                topic,
+                partition,
+                offset,
+                reason,
+                failure,
+            )
+            return reason
+        reason = str(Reason.FAILED_TO_DECODE)
+        self._log.warning(
+            reason,
+            "skipped record from %s [%d] @%d (%s): %r",
+            topic,
+            partition,
+            offset,
+            reason,
+            failure,
+            exc_info=True,
+        )
+        return reason
+
+    def _enqueue(self, decoded: list[tuple[Message, int]]) -> None:
         self._queue.extend(decoded)
+        self._queued_bytes += sum(size for _, size in decoded)
+        # The present matters, not a growing lag: drop the oldest, but keep
+        # the newest message even if it alone exceeds the byte bound.
+        while len(self._queue) > 1 and (
+            len(self._queue) > self._max_queued
+            or self._queued_bytes > self._max_queued_bytes
+        ):
+            _, size = self._queue.popleft()
+            self._queued_bytes -= size
+            self._dropped += 1
 
-    def _set_connected(self, connected: bool, state: str) -> None:
-        if connected != self._connected:
-            log = logger.info if connected else logger.warning
-            log("kafka %s: %s", self._bootstrap_servers, state)
-        self._connected = connected
-        self._state = state
+    def _on_assign(
+        self, consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]
+    ) -> None:
+        for partition in partitions:
+            partition.offset = confluent_kafka.OFFSET_END
+        try:
+            self._set_start_offsets(consumer, partitions)
+        except Exception:  # an assignment must happen, even without history
+            self._log.warning(
+                "lookback",
+                "kafka: look-back unavailable, reading from the newest record",
+                exc_info=True,
+            )
+        if self._incremental:
+            consumer.incremental_assign(partitions)
+        else:
+            consumer.assign(partitions)
+        with self._lock:
+            self._health.assigned(partition.topic for partition in partitions)
+            self._say()
+
+    def _set_start_offsets(
+        self, consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]
+    ) -> None:
+        """Resume where this source stopped reading, else start at the look-back."""
+        fresh = []
+        for partition in partitions:
+            resume = self._next_offsets.get((partition.topic, partition.partition))
+            if resume is not None:
+                partition.offset = resume  # no gap, no duplicate after a rebalance
+            elif not self._lookback.live_only:
+                fresh.append(partition)
+        if not fresh:
+            return
+        cutoff_ms = self._lookback.cutoff_ms(round(time.time() * 1000))
+        recent = consumer.offsets_for_times(
+            [TopicPartition(p.topic, p.partition, cutoff_ms) for p in fresh],
+            OFFSETS_TIMEOUT_S,
+        )
+        for partition, first_recent in zip(fresh, recent, strict=True):
+            low, high = consumer.get_watermark_offsets(
+                partition, OFFSETS_TIMEOUT_S, cached=False
+            )
+            # -1: no record at or after the cutoff, or a broker that cannot
+            # say (librdkafka's mock): the time bound is then applied per record.
+            known = first_recent.offset if first_recent.offset >= 0 else None
+            start = self._lookback.start_offset(low, high, known)
+            partition.offset = start
+            if start < high:
+                self._replays[(partition.topic, partition.partition)] = _Replay(
+                    end=high, cutoff_ms=cutoff_ms
+                )
 
     def _on_error(self, error: KafkaError) -> None:
-        if error.code() in _UNREACHABLE:
-            with self._lock:
-                self._set_connected(False, "broker unreachable")
-        else:
-            logger.debug("kafka client error: %s", error.str())
+        classified = classify(error)
+        with self._lock:
+            self._note(classified)
+            self._say()
+
+    def _note(self, classified: ClassifiedError) -> None:
+        """Record what an error means for the status; call with the lock held."""
+        self._health.error(classified)
+        kind = classified.kind
+        level = logging.INFO if kind is ErrorKind.TRANSIENT else logging.WARNING
+        self._log.log(level, kind, "kafka client: %s", classified.description)
 
     def _on_stats(self, stats_json: str) -> None:
         brokers = json.loads(stats_json).get("brokers", {})
         reachable = any(broker.get("state") == "UP" for broker in brokers.values())
         with self._lock:
-            if reachable:
-                self._set_connected(True, "connected")
-            elif self._connected or self._state == "connecting":
-                self._set_connected(False, "broker unreachable")
+            self._health.brokers_seen(reachable)
+            self._say()
+
+    def _say(self) -> None:
+        """Log the state when it changes; call with the lock held."""
+        connected, state = self._health.state()
+        if state != self._said:
+            self._said = state
+            log = logger.info if connected or self._closed.is_set() else logger.warning
+            log("kafka %s: %s", self._bootstrap_servers, state)

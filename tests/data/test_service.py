@@ -309,7 +309,7 @@ def test_a_registered_storage_that_refuses_a_value_falls_back_to_objects():
     assert isinstance(service["k"], Unstackable)
 
 
-def test_delete_drops_the_history():
+def test_delete_drops_the_history_and_tells_the_subscribers():
     service = DataService()
     subscriber = Recorder({"k": WindowExtractor(5)})
     service.register_subscriber(subscriber)
@@ -319,7 +319,9 @@ def test_delete_drops_the_history():
     with pytest.raises(KeyError):
         service["k"]
     service["k"] = 2
-    assert subscriber.stores == [{"k": [1]}, {"k": [2]}]
+    assert subscriber.stores == [{"k": [1]}, {}, {"k": [2]}]
+    assert subscriber.stores[1].cleared == {"k"}
+    assert subscriber.stores[2].cleared == set()
 
 
 def test_mapping_interface():

@@ -58,7 +58,7 @@ class ReferenceModel:
         if key not in self.values:
             self.max_size[key] = self.required(key)
             self.values[key] = [value]
-        elif self.max_size[key] > 1 and not fits(self.values[key][-1], value):
+        elif not fits(self.values[key][-1], value):
             self.values[key] = [value]
         else:
             self.values[key] = [*self.values[key], value][-self.max_size[key] :]
@@ -89,12 +89,14 @@ class ReferenceModel:
             self.deliver(subscriber, updated)
 
     def deliver(self, subscriber, updated):
-        store = {}
+        store, cleared = {}, set()
         for key in updated:
             if key in subscriber.keys and key in self.values:
                 store[key] = self.extract(subscriber.extractors[key], self.values[key])
-        if store:
-            self.expected[id(subscriber)].append(store)
+            elif key in subscriber.keys:
+                cleared.add(key)
+        if store or cleared:
+            self.expected[id(subscriber)].append((store, cleared))
 
     @staticmethod
     def extract(extractor, values):
@@ -172,8 +174,9 @@ class ServiceMachine(RuleBasedStateMachine):
         for subscriber in self.model.subscribers:
             expected = self.model.expected[id(subscriber)]
             assert len(subscriber.stores) == len(expected)
-            for got, want in zip(subscriber.stores, expected, strict=True):
+            for got, (want, cleared) in zip(subscriber.stores, expected, strict=True):
                 assert got.keys() == want.keys()
+                assert got.cleared == cleared
                 for key in got:
                     assert self.same(got[key], want[key]), (key, got[key], want[key])
 

@@ -1,11 +1,12 @@
 import logging
 
+import panel as pn
 import pytest
 import scipp as sc
 from bokeh.document import Document
 
 from app.data import DataService
-from app.plotters import LinePlotter
+from app.plotters import LinePlotter, ValuePanel
 from app.plotters.base import HeaderState, format_age
 
 from .plotter_frames import PERIOD_NS, T0_NS, spectrum
@@ -196,3 +197,44 @@ def test_a_key_that_is_not_a_string_is_titled_by_its_str(
     plotter.draw(now_ns=T0_NS)
     assert plotter.header.startswith("('monitor', 1) [counts]")
     assert plotter.source.name == "line:('monitor', 1)"
+
+
+@pytest.mark.parametrize("make", [LinePlotter, ValuePanel])
+def test_clearing_the_history_shows_no_data_in_every_plot_of_the_key(
+    data_service: DataService, make
+) -> None:
+    plotter, other = make("monitor/m1"), LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    other.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    other.draw(now_ns=T0_NS)
+
+    plotter.clear_history()
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    other.draw(now_ns=T0_NS + PERIOD_NS)
+
+    assert "monitor/m1" not in data_service
+    assert "no data" in plotter.header
+    assert other.header == "monitor/m1 · no data"
+    assert list(other.source.data["y"]) == []
+    data_service["monitor/m1"] = spectrum(1)
+    other.draw(now_ns=T0_NS + PERIOD_NS)
+    assert list(other.source.data["y"]) == list(spectrum(1).values)
+
+
+def test_clear_button_clears_only_on_a_second_click(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    view = plotter.panel()
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    (clear,) = [b for b in view.select(pn.widgets.Button) if b.label == "clear"]
+
+    clear.clicks += 1
+    assert clear.label == "confirm clear?"
+    assert "monitor/m1" in data_service
+    clear.clicks += 1
+    assert clear.label == "clear"
+    assert "monitor/m1" not in data_service

@@ -26,7 +26,8 @@ def cluster() -> Iterator[MockKafkaCluster]:
 @pytest.fixture
 def producer(cluster: MockKafkaCluster) -> Iterator[Any]:
     producer = confluent_kafka.Producer(
-        {"bootstrap.servers": cluster.bootstrap_servers, "linger.ms": 0}
+        # Quiet: it may outlive the cluster and retry until collected.
+        {"bootstrap.servers": cluster.bootstrap_servers, "linger.ms": 0, "log_level": 2}
     )
     yield producer
     producer.flush(5)
@@ -38,7 +39,7 @@ def make_source(cluster: MockKafkaCluster) -> Iterator[Callable[..., KafkaSource
 
     def make(**kwargs: Any) -> KafkaSource:
         kwargs.setdefault("topics", [DATA_TOPIC, LOG_TOPIC])
-        config = {"auto.offset.reset": "earliest", "statistics.interval.ms": 200}
+        config: dict[str, Any] = {"statistics.interval.ms": 200}
         config.update(kwargs.pop("config", {}))
         source = KafkaSource(cluster.bootstrap_servers, config=config, **kwargs)
         sources.append(source)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +18,10 @@ from streaming_data_types.logdata_f144 import serialise_f144
 
 from app.data import DataService, WindowExtractor
 from app.orchestrator import Orchestrator
+from app.reasons import Reason
+from app.sources.codec import DecodeError, Decoder
 from app.sources.kafka import KafkaSource
-from app.sources.message import MessageSource
+from app.sources.message import Message, MessageSource
 from app.testing.mock_cluster import MockKafkaCluster
 
 from .kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
@@ -53,9 +58,38 @@ def expected_spectrum(i: int) -> sc.DataArray:
     )
 
 
-def produce(producer: Any, topic: str, key: str, payload: bytes) -> None:
+def produce(
+    producer: Any, topic: str, key: str, payload: bytes, timestamp_ms: int = 0
+) -> None:
     # Keyed by source name, as the facility's producers do: order holds per key.
-    producer.produce(topic, key=key.encode(), value=payload)
+    producer.produce(topic, key=key.encode(), value=payload, timestamp=timestamp_ms)
+
+
+def log_value(key: str, i: int) -> bytes:
+    """An f144 float log whose value and timestamp encode the sequence number."""
+    return serialise_f144(key, float(i), T0 + i)
+
+
+def decode_failure(payload: bytes) -> str:
+    """The reason the decoder gives for refusing `payload`."""
+    try:
+        Decoder().decode(payload)
+    except DecodeError as failure:
+        return str(failure.reason)
+    raise AssertionError("payload decodes")
+
+
+def receive_into(source: KafkaSource, received: list[Message]) -> Callable[..., bool]:
+    """A poll condition: drain `source` into `received` until it holds `count`."""
+
+    def has(count: int) -> Callable[[], bool]:
+        def done() -> bool:
+            received.extend(source.get_messages())
+            return len(received) >= count
+
+        return done
+
+    return has
 
 
 class WindowRecorder:
@@ -132,11 +166,14 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
     make_source: Callable[..., KafkaSource], producer: Any
 ) -> None:
     key = "monitor/m1"
-    truncated = spectrum(key, 1)[:40]
+    bad = [
+        spectrum(key, 1)[:40],
+        serialise_ev44(key, 0, [T0], [0], [1], [2]),
+        b"not a flatbuffer at all",
+    ]
     produce(producer, DATA_TOPIC, key, spectrum(key, 0))
-    produce(producer, DATA_TOPIC, key, truncated)
-    produce(producer, DATA_TOPIC, key, serialise_ev44(key, 0, [T0], [0], [1], [2]))
-    produce(producer, DATA_TOPIC, key, b"not a flatbuffer at all")
+    for payload in bad:
+        produce(producer, DATA_TOPIC, key, payload)
     produce(producer, DATA_TOPIC, key, spectrum(key, 2))
     assert producer.flush(10) == 0
     source = make_source()
@@ -147,11 +184,8 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
     assert len(values) == 2
     assert sc.identical(values[0], expected_spectrum(0))
     assert sc.identical(values[1], expected_spectrum(2))
-    assert dict(source.stats.skipped) == {
-        "malformed da00": 1,
-        "unknown schema 'ev44'": 1,
-        "unknown schema 'a fl'": 1,
-    }
+    # Counted under the decoder's own reason for each payload.
+    assert dict(source.stats.skipped) == Counter(decode_failure(p) for p in bad)
     assert source.status.connected
     assert source.status.description.endswith("connected, 3 undecodable skipped")
 
@@ -258,3 +292,285 @@ def test_constructor_rejects_bad_arguments(cluster: MockKafkaCluster) -> None:
         KafkaSource(cluster.bootstrap_servers, [DATA_TOPIC], max_queued=0)
     with pytest.raises(ValueError, match="topics"):
         KafkaSource(cluster.bootstrap_servers, DATA_TOPIC)
+
+
+class FailsOnMarkedKeys:
+    """The real decoder, raising a non-DecodeError for keys starting ``broken``."""
+
+    def __init__(self) -> None:
+        self._decoder = Decoder()
+
+    def decode(self, payload: bytes) -> Message:
+        message = self._decoder.decode(payload)
+        if message.key.startswith("broken"):
+            raise OverflowError(f"key {message.key!r}: value out of range")
+        return message
+
+
+def test_records_whose_decoding_raises_cost_one_record_each(
+    make_source: Callable[..., KafkaSource],
+    producer: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = "log/sample_temperature"
+    # One key, one partition: the whole lot arrives in one or few batches.
+    for i in range(400):
+        produce(producer, LOG_TOPIC, key, log_value(key, i))
+        if i % 10 == 0:
+            produce(producer, LOG_TOPIC, key, log_value("broken/" + key, i))
+    assert producer.flush(10) == 0
+    caplog.set_level(logging.INFO, logger="app.sources.kafka")
+    source = make_source(decoder=FailsOnMarkedKeys())
+
+    poll_until(lambda: source.stats.consumed == 440)
+
+    timestamps = [message.timestamp - T0 for message in source.get_messages()]
+    assert timestamps == list(range(400))
+    assert dict(source.stats.skipped) == {Reason.FAILED_TO_DECODE: 40}
+    assert source.status.description.endswith("connected, 40 undecodable skipped")
+    skip_lines = [r for r in caplog.records if "skipped record" in r.getMessage()]
+    # One line per reason per interval, naming where the record was.
+    assert len(skip_lines) == 1
+    assert f"{LOG_TOPIC} [" in skip_lines[0].getMessage()
+    assert "OverflowError" in skip_lines[0].getMessage()
+
+
+def test_f144_of_every_dtype_never_costs_the_good_records_around_it(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "log/motor_x"
+    odd = [
+        serialise_f144(key, np.arange(3, dtype=dtype), T0)
+        for dtype in ("int8", "uint8", "int16", "uint16", "uint32", "uint64")
+    ]
+    odd.append(serialise_f144(key, np.uint64(2**63), T0))
+    odd.append(b"garbage that is no flatbuffer")
+    for i in range(100):
+        produce(producer, LOG_TOPIC, "log/motor_y", log_value("log/motor_y", i))
+        if i < len(odd):
+            # Same key as the good ones: same partition, same batch.
+            produce(producer, LOG_TOPIC, "log/motor_y", odd[i])
+    assert producer.flush(10) == 0
+    source = make_source()
+
+    poll_until(lambda: source.stats.consumed == 100 + len(odd))
+
+    messages = source.get_messages()
+    good = [m.timestamp - T0 for m in messages if m.key == "log/motor_y"]
+    assert good == list(range(100))
+    # Whatever the decoder makes of the odd ones, each costs at most itself.
+    others = len(messages) - len(good)
+    assert others + sum(source.stats.skipped.values()) == len(odd)
+
+
+def test_new_source_shows_what_was_written_before_it_started(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    keys = [f"log/slow_{n}" for n in range(8)]  # spread over the partitions
+    for i in range(3):
+        for key in keys:
+            produce(producer, LOG_TOPIC, key, log_value(key, i))
+    assert producer.flush(10) == 0
+    source = make_source()
+    received: list[Message] = []
+
+    poll_until(receive_into(source, received)(3 * len(keys)))
+
+    last = {message.key: message.timestamp - T0 for message in received}
+    assert last == dict.fromkeys(keys, 2)
+    assert source.stats.replayed == 3 * len(keys)
+
+
+def test_lookback_reads_at_most_lookback_records_per_partition(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "log/sample_temperature"
+    for i in range(30):
+        produce(producer, LOG_TOPIC, key, log_value(key, i))
+    assert producer.flush(10) == 0
+    source = make_source(lookback_records=10)
+    received: list[Message] = []
+
+    poll_until(receive_into(source, received)(10))
+    produce(producer, LOG_TOPIC, key, log_value(key, 30))
+    poll_until(receive_into(source, received)(11))
+
+    assert [m.timestamp - T0 for m in received] == list(range(20, 31))
+    assert source.stats.consumed == 11
+
+
+def test_lookback_leaves_out_records_older_than_lookback_seconds(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "log/sample_temperature"
+    now_ms = round(time.time() * 1000)
+    for i in range(5):  # two hours ago
+        produce(producer, LOG_TOPIC, key, log_value(key, i), now_ms - 7_200_000)
+    for i in range(5, 8):  # a minute ago
+        produce(producer, LOG_TOPIC, key, log_value(key, i), now_ms - 60_000)
+    assert producer.flush(10) == 0
+    source = make_source(lookback_s=3600)
+    received: list[Message] = []
+
+    poll_until(receive_into(source, received)(3))
+    produce(producer, LOG_TOPIC, key, log_value(key, 8))
+    poll_until(receive_into(source, received)(4))
+
+    assert [m.timestamp - T0 for m in received] == [5, 6, 7, 8]
+    assert source.stats.replayed == 3
+
+
+def test_lookback_zero_reads_only_what_is_written_after_the_start(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "log/sample_temperature"
+    for i in range(5):
+        produce(producer, LOG_TOPIC, key, log_value(key, i))
+    assert producer.flush(10) == 0
+    source = make_source(lookback_s=0)
+    received: list[Message] = []
+    has = receive_into(source, received)
+
+    def live_value_arrived() -> bool:
+        # Until the partition is assigned, what is written is before the start.
+        produce(producer, LOG_TOPIC, key, log_value(key, 100))
+        producer.flush(1)
+        return has(1)()
+
+    poll_until(live_value_arrived)
+
+    assert {m.timestamp - T0 for m in received} == {100}
+    assert source.stats.replayed == 0
+
+
+def test_live_records_follow_the_lookback_without_gap_or_duplicate(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "monitor/m1"
+    for i in range(5):
+        produce(producer, DATA_TOPIC, key, spectrum(key, i))
+    assert producer.flush(10) == 0
+    source = make_source()
+    received: list[Message] = []
+
+    poll_until(receive_into(source, received)(5))
+    for i in range(5, 10):
+        produce(producer, DATA_TOPIC, key, spectrum(key, i))
+    poll_until(receive_into(source, received)(10))
+
+    assert [m.timestamp - T0 for m in received] == list(range(10))
+
+
+FAST_METADATA = {
+    # A topic that appears is seen within a second, and the mock then
+    # rebalances once the (short) session has timed out.
+    "topic.metadata.refresh.interval.ms": 300,
+    "session.timeout.ms": 1000,
+    "heartbeat.interval.ms": 100,
+    "max.poll.interval.ms": 1000,
+}
+
+
+def test_missing_topic_is_reported_and_reading_starts_when_it_appears(
+    cluster: MockKafkaCluster,
+    make_source: Callable[..., KafkaSource],
+    producer: Any,
+) -> None:
+    key = "monitor/m1"
+    produce(producer, DATA_TOPIC, key, spectrum(key, 0))
+    assert producer.flush(10) == 0
+    source = make_source(topics=[DATA_TOPIC, "late_logs"], config=FAST_METADATA)
+    received: list[Message] = []
+    has = receive_into(source, received)
+
+    poll_until(lambda: "topic 'late_logs' does not exist" in source.status.description)
+    assert not source.status.connected
+    poll_until(has(1))
+    assert not source.status.connected  # data flows, yet a topic is missing
+
+    cluster.create_topic("late_logs", partitions=2)
+    for i in range(1, 4):
+        produce(producer, DATA_TOPIC, key, spectrum(key, i))
+    produce(producer, "late_logs", "log/x", log_value("log/x", 7))
+    assert producer.flush(10) == 0
+    poll_until(has(5))
+    poll_until(lambda: source.status.connected)
+
+    # The rebalance resumed the old topic where it was: no record twice.
+    assert [m.timestamp - T0 for m in received if m.key == key] == [0, 1, 2, 3]
+    assert [m.timestamp - T0 for m in received if m.key == "log/x"] == [7]
+    assert source.status.description.endswith(": connected")
+
+
+def test_queue_bounded_by_bytes_drops_the_oldest_and_counts(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "monitor/m1"
+    size = len(spectrum(key, 0))
+    for i in range(20):
+        produce(producer, DATA_TOPIC, key, spectrum(key, i))
+    assert producer.flush(10) == 0
+    source = make_source(max_queued_bytes=5 * size + size // 2)
+
+    poll_until(lambda: source.stats.consumed == 20)
+
+    stats = source.stats
+    assert stats.queued == 5
+    assert stats.queued_bytes == 5 * size
+    timestamps = [message.timestamp for message in source.get_messages()]
+    assert timestamps == [T0 + i for i in range(15, 20)]
+    assert source.stats.dropped == 15
+    assert source.stats.queued_bytes == 0
+    assert source.status.description.endswith(", 15 dropped behind")
+
+
+def test_a_message_larger_than_the_byte_bound_is_still_delivered(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "monitor/m1"
+    for i in range(3):
+        produce(producer, DATA_TOPIC, key, spectrum(key, i))
+    assert producer.flush(10) == 0
+    source = make_source(max_queued_bytes=1)
+
+    poll_until(lambda: source.stats.consumed == 3)
+
+    assert [m.timestamp for m in source.get_messages()] == [T0 + 2]
+    assert source.stats.dropped == 2
+
+
+def test_broker_outage_logs_a_bounded_number_of_lines(
+    cluster: MockKafkaCluster,
+    make_source: Callable[..., KafkaSource],
+    producer: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = "monitor/m1"
+    source = make_source()
+    received: list[Message] = []
+    produce(producer, DATA_TOPIC, key, spectrum(key, 0))
+    poll_until(receive_into(source, received)(1))
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+
+    cluster.set_broker_down()
+    poll_until(lambda: not source.status.connected)
+    time.sleep(3.0)  # the outage itself: librdkafka retries every ~50 ms
+    cluster.set_broker_up()
+    produce(producer, DATA_TOPIC, key, spectrum(key, 1))
+    poll_until(receive_into(source, received)(2))
+
+    lines = [r for r in caplog.records if r.name.startswith("app.sources.kafka")]
+    # A few kinds of line (disconnected, connect failed, unreachable,
+    # reconnected), each at most once per interval; not one per retry.
+    assert len(lines) <= 12, [r.getMessage() for r in lines]
+    assert any("broker unreachable" in r.getMessage() for r in lines)
+
+
+def test_constructor_rejects_bad_byte_bound_and_lookback(
+    cluster: MockKafkaCluster,
+) -> None:
+    with pytest.raises(ValueError, match="max_queued_bytes"):
+        KafkaSource(cluster.bootstrap_servers, [DATA_TOPIC], max_queued_bytes=0)
+    with pytest.raises(ValueError, match="look-back seconds"):
+        KafkaSource(cluster.bootstrap_servers, [DATA_TOPIC], lookback_s=-1)

@@ -1,0 +1,87 @@
+"""LazyStore: what a subscriber is handed, each value extracted when first read."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Iterator, Mapping
+from typing import Any
+
+from .buffer import BufferSnapshot
+from .extractors import UpdateExtractor
+
+
+class Extraction:
+    """One extractor's view of one key at one notification, computed once.
+
+    Holds a `BufferSnapshot`, so reading it later (after more appends) gives
+    what extracting at notification time would have given.
+    """
+
+    __slots__ = ("_done", "_extractor", "_lock", "_snapshot", "_value")
+
+    def __init__(self, extractor: UpdateExtractor, snapshot: BufferSnapshot[Any]):
+        self._extractor = extractor
+        self._snapshot: BufferSnapshot[Any] | None = snapshot
+        self._value: Any = None
+        self._done = False
+        self._lock = threading.Lock()
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the memory budget kept fewer frames than the extractor asked."""
+        return self._snapshot is not None and self._snapshot.truncated
+
+    def value(self) -> Any:
+        if self._done:
+            return self._value
+        with self._lock:
+            if not self._done:
+                self._value = self._extractor.extract(self._snapshot)
+                self._done = True
+        return self._value
+
+
+class LazyStore(Mapping[Hashable, Any]):
+    """The keys updated by one transaction, each extracted on first access.
+
+    A read-only Mapping (``store[key]``, ``key in store``, iteration), shared by
+    every subscriber that sees the same keys through equal extractors, and
+    equal to the dict of its values. Keys whose history was deleted or
+    cleared and that hold no frame now are not keys of the store; they are in
+    `cleared`, so a plot can show "no data". `truncated` names the keys whose
+    buffer keeps fewer frames than asked, because of the memory budget.
+    """
+
+    __slots__ = ("_extractions", "cleared")
+
+    def __init__(
+        self,
+        extractions: dict[Hashable, Extraction],
+        cleared: frozenset[Hashable] = frozenset(),
+    ) -> None:
+        self._extractions = extractions
+        self.cleared = cleared
+
+    def __getitem__(self, key: Hashable) -> Any:
+        return self._extractions[key].value()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._extractions
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._extractions)
+
+    def __len__(self) -> int:
+        return len(self._extractions)
+
+    def __bool__(self) -> bool:
+        return bool(self._extractions) or bool(self.cleared)
+
+    @property
+    def truncated(self) -> frozenset[Hashable]:
+        """Keys whose window the memory budget truncated."""
+        return frozenset(k for k, e in self._extractions.items() if e.truncated)
+
+    def __repr__(self) -> str:
+        cleared = f", cleared={set(self.cleared)}" if self.cleared else ""
+        return f"LazyStore({dict(self)}{cleared})"

@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+import scipp as sc
+
+from app.data import AggregatingExtractor, Buffer, DataArrayBuffer
+
+from .frames import T0, spectrum, stacked
+
+
+def frame(i, *, unit="counts", variances=True):
+    rng = np.random.default_rng(i)
+    return sc.DataArray(
+        sc.array(
+            dims=["tof"],
+            values=rng.random(5) * 1e3,
+            variances=rng.random(5) if variances else None,
+            unit=unit,
+        ),
+        coords={
+            "tof": sc.arange("tof", 6.0, unit="us"),
+            "time": sc.scalar(np.datetime64(T0 + i * 1_000_000, "ns")),
+        },
+    )
+
+
+def filled(frames, max_size=1000):
+    buffer = Buffer(max_size, DataArrayBuffer())
+    for f in frames:
+        buffer.append(f)
+    return buffer
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "nansum", "nanmean"])
+def test_aggregation_equals_scipp_over_the_window(op):
+    frames = [frame(i) for i in range(30)]
+    if op.startswith("nan"):
+        frames[-2].values[1] = np.nan
+    buffer = filled(frames)
+    got = AggregatingExtractor(frames=10, op=op).extract(buffer.snapshot())
+    expected = getattr(sc, op)(stacked(frames[-10:]), "time")
+    assert sc.allclose(got.data, expected.data, equal_nan=True)
+    assert sc.identical(got.coords["tof"], frames[0].coords["tof"])
+    assert sc.identical(got.coords["start_time"], frames[-10].coords["time"])
+    assert sc.identical(got.coords["end_time"], frames[-1].coords["time"])
+
+
+def test_auto_sums_counts_and_averages_anything_else():
+    counts = filled([frame(i) for i in range(4)])
+    kelvin = filled([frame(i, unit="K") for i in range(4)])
+    auto = AggregatingExtractor(frames=4)
+    assert sc.allclose(
+        auto.extract(counts.snapshot()).data,
+        sc.sum(stacked([frame(i) for i in range(4)]), "time").data,
+    )
+    assert sc.allclose(
+        auto.extract(kelvin.snapshot()).data,
+        sc.mean(stacked([frame(i, unit="K") for i in range(4)]), "time").data,
+    )
+
+
+def test_a_time_span_aggregates_the_frames_of_the_last_seconds():
+    buffer = Buffer(1, DataArrayBuffer(), span_ns=2 * 5_000_000)
+    frames = [frame(i) for i in range(20)]  # 1 ms apart
+    for f in frames:
+        buffer.append(f)
+    got = AggregatingExtractor(seconds=0.005, op="sum").extract(buffer.snapshot())
+    assert sc.allclose(got.data, sc.sum(stacked(frames[-6:]), "time").data)
+
+
+def test_frames_with_masks_are_reduced_as_scipp_does():
+    frames = [spectrum(i) for i in range(8)]
+    got = AggregatingExtractor(frames=5, op="sum").extract(filled(frames).snapshot())
+    assert sc.allclose(got.data, sc.sum(stacked(frames[-5:]), "time").data)
+
+
+def test_incremental_sum_stays_exact_after_a_million_updates():
+    extractor = AggregatingExtractor(frames=100, op="sum", recompute_every=50_000)
+    buffer = Buffer(extractor.retention().frames, DataArrayBuffer())
+    rng = np.random.default_rng(0)
+    pool = [
+        sc.DataArray(
+            sc.array(dims=["x"], values=rng.random(3) * 10.0 ** rng.integers(-3, 6, 3)),
+            coords={"time": sc.scalar(np.datetime64(T0 + i, "ns"))},
+        )
+        for i in range(997)
+    ]
+    for i in range(1_000_000):
+        buffer.append(pool[i % 997])
+        if i % 10 == 0:
+            extractor.extract(buffer.snapshot())  # the running sum moves on
+    got = extractor.extract(buffer.snapshot())
+    expected = sc.sum(buffer.get_window(100), "time")
+    assert sc.allclose(
+        got.data, expected.data, rtol=sc.scalar(1e-12), atol=sc.scalar(1e-9)
+    )
+
+
+def test_exactly_one_of_frames_and_seconds():
+    with pytest.raises(ValueError, match="exactly one"):
+        AggregatingExtractor()
+    with pytest.raises(ValueError, match="exactly one"):
+        AggregatingExtractor(frames=3, seconds=1.0)
+    with pytest.raises(ValueError, match="op must be"):
+        AggregatingExtractor(frames=3, op="median")

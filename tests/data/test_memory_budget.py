@@ -1,0 +1,68 @@
+import numpy as np
+import scipp as sc
+
+from app.data import DataService, FullHistoryExtractor, WindowExtractor
+
+from .frames import T0
+
+MB = 1_000_000
+
+
+def image(i, size=128):
+    return sc.DataArray(
+        sc.array(
+            dims=["y", "x"], values=np.full((size, size), float(i)), unit="counts"
+        ),
+        coords={"time": sc.scalar(np.datetime64(T0 + i, "ns"))},
+    )
+
+
+class Recorder:
+    def __init__(self, key, extractor):
+        self.keys = {key}
+        self.extractors = {key: extractor}
+        self.stores = []
+
+    def trigger(self, store):
+        self.stores.append(store)
+
+
+def test_full_history_of_images_never_passes_the_budget(caplog):
+    budget = 20 * MB  # about 150 images of 128x128 float64
+    service = DataService(max_bytes=budget)
+    subscriber = Recorder("detector", FullHistoryExtractor())
+    service.register_subscriber(subscriber)
+    frames = [image(i) for i in range(50)]
+    for i in range(600):
+        service["detector"] = frames[i % 50]
+        assert service.memory_bytes() <= budget
+    stats = service.buffer_stats()["detector"]
+    assert stats.truncated
+    assert 100 <= stats.frames < 160
+    assert service.memory_stats().truncated_keys == 1
+    assert subscriber.stores[-1].truncated == {"detector"}
+    history = subscriber.stores[-1]["detector"]
+    assert history["time", -1].values[0, 0] == float(599 % 50)
+    assert "memory budget" in caplog.text
+    assert service.memory_bytes() == sum(
+        s.nbytes for s in service.buffer_stats().values()
+    )
+
+
+def test_histories_beyond_what_subscribers_need_give_memory_back_first():
+    service = DataService(max_bytes=20 * MB)
+    old = Recorder("old", FullHistoryExtractor())
+    service.register_subscriber(old)
+    for i in range(100):
+        service["old"] = image(i)
+    service.unregister_subscriber(old)  # its 100 frames are now surplus
+    held_before = service.buffer_stats()["old"].nbytes
+    service.register_subscriber(Recorder("new", WindowExtractor(100)))
+    for i in range(120):
+        service["new"] = image(i)
+        assert service.memory_bytes() <= 20 * MB
+    stats = service.buffer_stats()
+    assert not stats["new"].truncated
+    assert stats["new"].frames == 100
+    assert stats["old"].nbytes < held_before
+    assert stats["old"].frames >= 1
