@@ -165,3 +165,21 @@ def test_time_axis_ticks_in_the_browser_zone_and_names_it(
     )
     local = datetime.fromtimestamp(tick_ms / 1000, tz=UTC).astimezone(ZoneInfo(ZONE))
     assert ticks[0] == local.strftime("%H:%M:%S")
+
+
+def test_clear_asks_for_confirmation_then_the_history_starts_anew(
+    dashboard: DashboardPage,
+) -> None:
+    card = dashboard.card("window", "log/sample_temperature")
+    clear = card.locator(".clear button")
+    before = dashboard.column(SERIES, "time")
+    clear.click()
+    expect(clear).to_have_text("confirm clear?")
+    clear.click()
+    expect(clear).to_have_text("clear")
+    # No frame from before the clear comes back: the window fills anew.
+    dashboard.wait_for(
+        "(doc, [name, t]) => { const s = doc.get_model_by_name(name);"
+        " return s.data.time.length > 0 && s.data.time.every(v => v > t); }",
+        [SERIES, before[-1]],
+    )
