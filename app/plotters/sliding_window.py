@@ -33,7 +33,7 @@ from app.data import UpdateExtractor, WindowExtractor
 from app.limits import MAX_WINDOW_SIZE
 
 from .base import add_image, image_source
-from .columns import TIME_DIM, axis_label, epoch_ms, extent, unit_label
+from .columns import TIME_DIM, axis_label, epoch_ms, extent, times_ns, unit_label
 from .figure_plot import FigurePlotter
 from .local_time import local_time_axis, local_time_hover, row_time_hover
 from .scale import Extent
@@ -77,8 +77,7 @@ class WindowUpdate:
 
 def frame_times_ns(window: sc.DataArray) -> np.ndarray:
     """Return the window's 1-D ``time`` coord as int64 ns since the epoch."""
-    times = window.coords[TIME_DIM].to(unit="ns").values
-    return np.asarray(times).astype("datetime64[ns]").astype(np.int64)
+    return times_ns(window.coords[TIME_DIM])
 
 
 def window_update(
