@@ -252,7 +252,7 @@ class Plotter(param.Parameterized):
 
     @property
     def root(self) -> LayoutDOM:
-        """The Bokeh model drawn into; rebuilt when a display option changes."""
+        """The Bokeh model drawn into, built once per plotter."""
         self._ensure_root()
         return self._root
 
@@ -342,19 +342,6 @@ class Plotter(param.Parameterized):
             title=self.label,
             **kwargs,
         )
-
-    def _rebuild(self) -> None:
-        """Build a fresh Bokeh model (a scale changed) and show the last value."""
-        self._root = self._build()
-        self._header = ""
-        if self._last_value is not None:
-            self._show(self._last_value)
-        # The model is complete before it enters the document: a change made
-        # right after the swap can be lost, and the header is only re-sent when
-        # its text changes.
-        self._refresh_header(time.time_ns())
-        if self._pane is not None:
-            self._pane.object = self._root
 
     def _ensure_root(self) -> None:
         if self._root is None:
