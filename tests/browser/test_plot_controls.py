@@ -1,5 +1,6 @@
 """One plot's controls in headless chromium: pause, scale, log, hover, time zone."""
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -145,6 +146,25 @@ def test_hover_shows_pixel_value_and_position_under_the_cursor(
     assert "x [mm]" in text
     assert "y [mm]" in text
     assert "value [counts]" in text
+
+
+def test_hover_shows_time_in_the_browser_zone_and_value_of_a_time_series(
+    dashboard: DashboardPage,
+) -> None:
+    canvas = dashboard.card("window", "log/sample_temperature").locator(".bk-Canvas")
+    box = canvas.bounding_box()
+    dashboard.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 150)
+    tooltip = dashboard.page.locator(".bk-tooltip-content").first
+    tooltip.wait_for()
+    stamp = re.search(r"time:\s*(\S+ \S+)", tooltip.inner_text())
+    assert stamp, tooltip.inner_text()
+    shown = datetime.strptime(stamp[1], "%Y-%m-%d %H:%M:%S.%f")
+    times = dashboard.column(SERIES, "time")
+    local = [
+        datetime.fromtimestamp(t / 1000, tz=UTC).astimezone(ZoneInfo(ZONE))
+        for t in (times[0] - 60_000, times[-1] + 60_000)
+    ]
+    assert local[0].replace(tzinfo=None) <= shown <= local[1].replace(tzinfo=None)
 
 
 def test_time_axis_ticks_in_the_browser_zone_and_names_it(
