@@ -154,7 +154,7 @@ def test_hover_shows_time_in_the_browser_zone_and_value_of_a_time_series(
     canvas = dashboard.card("window", "log/sample_temperature").locator(".bk-Canvas")
     box = canvas.bounding_box()
     dashboard.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 150)
-    tooltip = dashboard.page.locator(".bk-tooltip-content").first
+    tooltip = dashboard.page.locator(".bk-tooltip-content", has_text="time").first
     tooltip.wait_for()
     stamp = re.search(r"time:\s*(\S+ \S+)", tooltip.inner_text())
     assert stamp, tooltip.inner_text()
