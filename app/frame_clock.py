@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from bokeh.document import Document
 from bokeh.models import CustomJS, Spacer
@@ -88,6 +89,9 @@ class FrameClock:
         Monotonic seconds; replaceable in tests.
     """
 
+    running: ClassVar[int] = 0
+    """Clocks of this process started and not stopped (one per live session)."""
+
     def __init__(
         self,
         draw: Callable[[], None],
@@ -156,6 +160,7 @@ class FrameClock:
         self._document = document
         self._loop = IOLoop.current()
         self._running = True
+        FrameClock.running += 1
         callback = document.add_periodic_callback(
             self.request, round(self._heartbeat_s * 1000)
         )
@@ -163,6 +168,8 @@ class FrameClock:
 
     def stop(self) -> None:
         """Draw no more frames; idempotent."""
+        if self._running:
+            FrameClock.running -= 1
         self._running = False
         heartbeat, self._heartbeat = self._heartbeat, None
         if heartbeat is not None:

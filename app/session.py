@@ -110,6 +110,12 @@ class DashboardSession:
         if self._started:
             self._started = False
             self._ingestion.session_closed()
+            logger.info(
+                "session closed: %d sessions, %d subscribers, %d frame clocks remain",
+                self._ingestion.sessions,
+                self._ingestion.data_service.subscriber_count,
+                FrameClock.running,
+            )
 
     def _sync_keys(self) -> None:
         """Add plots for new keys and replace those of keys that changed kind."""

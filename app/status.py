@@ -27,7 +27,8 @@ def format_status(snapshot: IngestionSnapshot, rate_per_s: float | None) -> str:
         f"{rate} · {snapshot.rejected} rejected · "
         f"{snapshot.source.description} ({state}) · "
         f"buffers {format_bytes(snapshot.memory_bytes)} · "
-        f"{snapshot.sessions} sessions · {snapshot.subscribers} subscribers"
+        f"{snapshot.sessions} sessions · {snapshot.subscribers} subscribers · "
+        f"process {snapshot.process}"
     )
 
 
