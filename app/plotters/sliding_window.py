@@ -280,6 +280,11 @@ class SlidingWindowPlotter(FigurePlotter):
         self._take_in(window_extent(self._lows, self._highs))
         self._label(value)
 
+    def _time_of(self, value: Any) -> int | None:
+        # Frames are stacked in the order they arrived: the newest is the last.
+        times = frame_times_ns(value)
+        return int(times[-1]) if times.size else None
+
     def _structure_of(self, window: sc.DataArray) -> tuple:
         if self.frame_ndim == 0:
             return (window.unit,)
