@@ -10,7 +10,7 @@ import param
 import scipp as sc
 from bokeh.models import Div, InlineStyleSheet, LayoutDOM
 
-from .base import Plotter
+from .base import HeaderState, Plotter
 from .columns import unit_label
 
 # Styles live in a stylesheet sent once, so each frame only sends the short text.
@@ -18,6 +18,9 @@ STYLE_CSS = (
     ".key{font:90% sans-serif;color:#555}"
     ".value{font:bold 170% sans-serif}"
     ".age{font:80% sans-serif;color:#777}"
+    ".age.stale{color:#7a4f00;background:#ffe2a0}"
+    ".age.failed{color:#9c0000;background:#fdd8d8}"
+    ".age.paused{color:#1f4e8c}"
 )
 
 
@@ -31,6 +34,7 @@ class ValuePanel(Plotter):
     def __init__(self, key: Hashable, **params: Any) -> None:
         super().__init__(key, **params)
         self._value_text = "no data yet"
+        self._state = HeaderState.LIVE
 
     def _build(self) -> LayoutDOM:
         self._div = Div(
@@ -56,17 +60,25 @@ class ValuePanel(Plotter):
             self._value_text = str(value)
         self._render()
 
-    def _set_header(self, text: str) -> None:
+    def _clear_view(self) -> None:
+        self._value_text = "no data"
+        self._render()
+
+    def _set_header(self, text: str, state: HeaderState) -> None:
+        self._state = state
         self._render()
 
     def _render(self) -> None:
         self._div.text = (
             f'<div class="key">{html.escape(self.label)}</div>'
             f'<div class="value">{html.escape(self._value_text)}</div>'
-            f'<div class="age">{html.escape(self._status_text())}</div>'
+            f'<div class="age {self._state.value}">'
+            f"{html.escape(self._status_text())}</div>"
         )
 
     def _status_text(self) -> str:
         if self.failure is not None:
             return self.failure
+        if self.stale:
+            return f"stale · {self.age_text}"
         return self.age_text

@@ -160,6 +160,6 @@ def test_log_toggles_switch_the_scales(
     )
     checkboxes.nth(0).check()
     dashboard.wait_for(
-        "(doc) => { for (const m of doc._all_models.values()) {"
-        " if (m.type === 'LogColorMapper') return true; } return false; }"
+        "(doc) => doc.get_model_by_name('figure:image:detector/panel_0')"
+        ".renderers[0].glyph.color_mapper.type === 'LogColorMapper'"
     )
