@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 STATUS_PERIOD_NS = 1_000_000_000
 """The status line changes once a second, not every frame: fewer bytes sent."""
+FRAMES_NOTE_PERIOD_NS = 10_000_000_000
+"""The note on skipped frames changes at most every 10 s: a text that changes
+makes the browser lay out the whole page again."""
 
 
 @dataclass
@@ -52,6 +55,7 @@ class DashboardSession:
         self._clock = FrameClock(self.draw_frame, options.frame_period_s)
         self._started = False
         self._status_due_ns = 0
+        self._frames_note_due_ns = 0
         self.status = StatusLine()
         self.hidden_keys = Div(text="", name="hidden-keys", width=900)
         self.frames_note = Div(text="", name="frames-note", width=900)
@@ -91,6 +95,8 @@ class DashboardSession:
             if now_ns >= self._status_due_ns:
                 self._status_due_ns = now_ns + STATUS_PERIOD_NS
                 self.status.update(self._ingestion.snapshot())
+            if now_ns >= self._frames_note_due_ns:
+                self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS
                 self._show_frames(self._clock.stats)
             for plotter in self.plotters:
                 try:

@@ -57,7 +57,8 @@ def test_app_builds_into_a_bokeh_document_without_a_browser() -> None:
     } <= names
     (status,) = document.select({"type": Div, "name": "status"})
     assert status.text == "starting"
-    assert len(list(document.select({"type": Div, "name": "value:log/motor_x"}))) == 1
+    values = {"type": ColumnDataSource, "name": "value:log/motor_x"}
+    assert len(list(document.select(values))) == 1
     closers = [
         callback
         for callback in document.session_destroyed_callbacks

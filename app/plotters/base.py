@@ -21,7 +21,7 @@ from typing import Any
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, LayoutDOM
+from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, DataRange1d, LayoutDOM
 from bokeh.plotting import figure
 
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
@@ -333,7 +333,7 @@ class Plotter(param.Parameterized):
 
     # Helpers for subclasses --------------------------------------------------
     def _figure(self, **kwargs: Any) -> figure:
-        return figure(
+        fig = figure(
             width=self.width,
             height=self.height,
             output_backend=self.renderer,
@@ -342,6 +342,12 @@ class Plotter(param.Parameterized):
             title=self.label,
             **kwargs,
         )
+        # Ranges the browser fits to the data would be sent back to the server
+        # after every frame, which nobody here reads.
+        for axis_range in (fig.x_range, fig.y_range):
+            if isinstance(axis_range, DataRange1d):
+                axis_range.syncable = False
+        return fig
 
     def _ensure_root(self) -> None:
         if self._root is None:

@@ -67,7 +67,7 @@ def test_every_plot_renders_with_data(
     assert browser_page.locator(".bk-Canvas").count() == figures
     for key in ("log/sample_temperature", "log/motor_x", "log/proton_current"):
         text = dashboard.evaluate(
-            "(doc, k) => doc.get_model_by_name('value:' + k).text", key
+            "(doc, k) => doc.get_model_by_name('value:' + k).data.text.join(' ')", key
         )
         assert "age" in text
     # The status line is refreshed once a second: wait for a measured rate.
