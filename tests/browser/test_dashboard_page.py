@@ -62,9 +62,10 @@ def test_every_plot_renders_with_data(
     dashboard = DashboardPage(browser_page).open(full_layout.url)
     for source, column in SOURCES.items():
         dashboard.wait_for_data(source, column)
-    browser_page.locator(".bk-Canvas").nth(7).wait_for()
+    # One canvas per figure, and one per value panel (three logs).
     figures = len([name for name in SOURCES if not name.startswith("window:monitor")])
-    assert browser_page.locator(".bk-Canvas").count() == figures
+    browser_page.locator(".bk-Canvas").nth(figures + 2).wait_for()
+    assert browser_page.locator(".bk-Canvas").count() == figures + 3
     for key in ("log/sample_temperature", "log/motor_x", "log/proton_current"):
         text = dashboard.evaluate(
             "(doc, k) => doc.get_model_by_name('value:' + k).data.text.join(' ')", key
