@@ -20,7 +20,9 @@ const full = (d) => date(d) + " " + hms(d) + "." + p(d.getMilliseconds(), 3);
 _TICK_JS = (
     _PARTS_JS
     + """
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+// Asking Intl for the zone costs more than formatting: once per page.
+const zone = window.livedataTimeZone
+  || (window.livedataTimeZone = Intl.DateTimeFormat().resolvedOptions().timeZone);
 const label = title + " (" + zone + ")";
 // The zone is known only here, in the browser: the label follows it once.
 if (axis.axis_label !== label) {
