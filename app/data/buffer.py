@@ -24,6 +24,10 @@ class BufferInterface(Protocol[T]):
     `get_view` and `get_frame` return is never changed by later appends. A slot
     counts only once its write returned, so a write that fails leaves the buffer
     as it was.
+
+    A storage whose `nbytes` does not change when a slot is written may say so
+    with a class attribute ``fixed_slot_bytes = True``; the `Buffer` then skips
+    recounting its bytes on every append.
     """
 
     def accepts(self, frame: T) -> str | None:
@@ -283,6 +287,8 @@ class Buffer(Generic[T]):
         self._latest: T | None = None
         self._has_latest = False
         self._layout: Any = None
+        self._fixed_slot_bytes = bool(getattr(buffer_impl, "fixed_slot_bytes", False))
+        self._plain = self._fixed_slot_bytes and span_ns is None
 
     @property
     def _reference_mode(self) -> bool:
@@ -352,6 +358,16 @@ class Buffer(Generic[T]):
         FrameMismatchError
             If `frame` does not fit; the buffer is then unchanged.
         """
+        end = self._end
+        if self._plain and end < self._capacity:
+            # The common case, kept short: a free slot, no span, bytes unchanged.
+            self._impl.write(self._storage, end, frame)
+            end += 1
+            self._end = end
+            if end - self._start > self._max_size:
+                self._start = end - self._max_size
+            self._appended += 1
+            return
         if self._reference_mode:
             self._set_latest(frame)
         elif self._storage is None:
@@ -406,6 +422,7 @@ class Buffer(Generic[T]):
         saved = (self._state(), self._max_size, self._span_ns, self._layout)
         self._max_size = max(frames, self._max_size)
         self._span_ns = new_span
+        self._plain = self._fixed_slot_bytes and new_span is None
         if self._storage is not None:
             self._arrival = self._arrival_times(
                 self._storage, self._capacity, reuse=True
@@ -421,6 +438,7 @@ class Buffer(Generic[T]):
             self._start_storage(latest)
         except BaseException:
             state, self._max_size, self._span_ns, self._layout = saved
+            self._plain = self._fixed_slot_bytes and self._span_ns is None
             self._restore(state)
             raise
 

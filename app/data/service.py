@@ -8,7 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -128,9 +128,14 @@ class _Subscription:
     keys: frozenset[Any] | None
     extractors: Mapping[Any, UpdateExtractor]
     order: int = 0
+    # Per key, the extractor's number: equal extractors have the same one, so
+    # sharing extractions never hashes an extractor while notifying.
+    ids: Mapping[Any, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, subscriber: Any, order: int) -> _Subscription:
+    def of(
+        cls, subscriber: Any, order: int, intern: Callable[[UpdateExtractor], int]
+    ) -> _Subscription:
         if not (hasattr(subscriber, "keys") and hasattr(subscriber, "trigger")):
             if not callable(subscriber):
                 raise TypeError(
@@ -156,6 +161,7 @@ class _Subscription:
             keys=frozenset(keys),
             extractors=extractors,
             order=order,
+            ids={key: intern(extractor) for key, extractor in extractors.items()},
         )
 
 
@@ -217,6 +223,8 @@ class DataService(MutableMapping[K, V]):
         self._by_subscriber: dict[int, list[_Subscription]] = {}
         self._retention: dict[K, Retention] = {}
         self._order = itertools.count()
+        self._extractor_ids: dict[UpdateExtractor, int] = {}
+        self._next_extractor_id = itertools.count()
         self._subscriber_count = 0
         self._lock = threading.RLock()
         self._transaction_depth = 0
@@ -239,11 +247,24 @@ class DataService(MutableMapping[K, V]):
             return buffer.get_latest()
 
     def __setitem__(self, key: K, value: V) -> None:
-        _check_hashable(key)
         with self._lock:
-            self._append(key, value)
-            self._pending[key] = None
-            self._notify_unless_in_transaction()
+            try:
+                buffer = self._buffers.get(key)
+            except TypeError:
+                _check_hashable(key)
+                raise
+            if buffer is not None and buffer._appended:
+                try:
+                    buffer.append(value)
+                except Exception as error:
+                    self._restart(key, buffer, value, error)
+            else:
+                self._append(key, value)
+            if self._transaction_depth or self._notifying or self._pending:
+                self._pending[key] = None
+                self._notify_unless_in_transaction()
+            else:
+                self._notify_unless_in_transaction(first=key)
 
     def __delitem__(self, key: K) -> None:
         with self._lock:
@@ -324,7 +345,7 @@ class DataService(MutableMapping[K, V]):
             Trigger the subscriber at once with the data its keys already hold.
         """
         with self._lock:
-            subscription = _Subscription.of(subscriber, next(self._order))
+            subscription = _Subscription.of(subscriber, next(self._order), self._intern)
             self._by_subscriber.setdefault(id(subscriber), []).append(subscription)
             self._subscriber_count += 1
             if subscription.keys is None:
@@ -350,6 +371,16 @@ class DataService(MutableMapping[K, V]):
                 present = {key: None for key in self._buffers if key in self}
                 rounds = self._prepare(present)
                 self._deliver(subscription, present, rounds)
+
+    def _intern(self, extractor: UpdateExtractor) -> int:
+        """The number of `extractor`: the same for equal extractors."""
+        try:
+            number = self._extractor_ids.get(extractor)
+        except TypeError:
+            return next(self._next_extractor_id)  # unhashable: never shared
+        if number is None:
+            number = self._extractor_ids[extractor] = next(self._next_extractor_id)
+        return number
 
     def unregister_subscriber(self, subscriber: object) -> bool:
         """Stop notifying `subscriber`; buffers keep their size.
@@ -547,13 +578,19 @@ class DataService(MutableMapping[K, V]):
         self._catalog = MappingProxyType(catalog)
 
     # Notification ------------------------------------------------------------
-    def _notify_unless_in_transaction(self) -> None:
+    def _notify_unless_in_transaction(self, first: K | None = None) -> None:
+        """Notify the pending keys, or `first` alone (a set outside a transaction)."""
         if self._transaction_depth or self._notifying:
             return
-        self._flush_catalog()
+        if self._catalog_changes:
+            self._flush_catalog()
         self._notifying = True
         try:
-            for _ in range(MAX_NOTIFICATION_ROUNDS):
+            rounds = range(MAX_NOTIFICATION_ROUNDS)
+            if first is not None:
+                self._notify_key(first)
+                rounds = range(1, MAX_NOTIFICATION_ROUNDS)
+            for _ in rounds:
                 if not self._pending:
                     return
                 updated, self._pending = self._pending, {}
@@ -567,6 +604,31 @@ class DataService(MutableMapping[K, V]):
             )
         finally:
             self._notifying = False
+
+    def _notify_key(self, key: K) -> None:
+        """One round for one key just set: the round of `_notify`, made short."""
+        subscriptions = self._by_key.get(key)
+        if self._callables:
+            self._notify({key: None})
+            return
+        if not subscriptions:
+            return
+        snapshot = self._buffers[key].snapshot()
+        stores: dict[int, LazyStore] = {}
+        # A copy: a subscriber may (un)register from its trigger.
+        for subscription in tuple(subscriptions):
+            number = subscription.ids[key]
+            store = stores.get(number)
+            if store is None:
+                extraction = Extraction(subscription.extractors[key], snapshot)
+                store = stores[number] = LazyStore({key: extraction})
+            try:
+                subscription.subscriber.trigger(store)
+            except Exception:
+                self._failed_triggers += 1
+                logger.exception(
+                    "subscriber %r failed on keys %s", subscription.subscriber, [key]
+                )
 
     def _notify(self, updated: dict[K, None]) -> None:
         round_ = self._prepare(updated)
@@ -631,12 +693,10 @@ class _Round:
     ) -> LazyStore:
         keys = subscription.keys
         extractors = subscription.extractors
+        ids = subscription.ids
         seen = [key for key in updated if key in keys]
-        try:
-            signature = tuple((key, extractors[key]) for key in seen)
-            store = self._stores.get(signature)
-        except TypeError:
-            signature, store = None, None
+        signature = tuple((key, ids[key]) for key in seen)
+        store = self._stores.get(signature)
         if store is not None:
             return store
         extractions = {}
@@ -647,21 +707,12 @@ class _Round:
                 if key in self._cleared:
                     cleared.append(key)
                 continue
-            extractions[key] = self._extraction(key, extractors[key], snapshot)
+            extraction = self._extractions.get((key, ids[key]))
+            if extraction is None:
+                extraction = self._extractions[key, ids[key]] = Extraction(
+                    extractors[key], snapshot
+                )
+            extractions[key] = extraction
         store = LazyStore(extractions, frozenset(cleared))
-        if signature is not None:
-            self._stores[signature] = store
+        self._stores[signature] = store
         return store
-
-    def _extraction(
-        self, key: Any, extractor: UpdateExtractor, snapshot: BufferSnapshot[Any]
-    ) -> Extraction:
-        try:
-            extraction = self._extractions.get((key, extractor))
-        except TypeError:
-            return Extraction(extractor, snapshot)
-        if extraction is None:
-            extraction = self._extractions[key, extractor] = Extraction(
-                extractor, snapshot
-            )
-        return extraction
