@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMappin
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from .buffer import Buffer, BufferSnapshot
 from .extractors import LatestValueExtractor, Retention, UpdateExtractor
@@ -165,6 +165,14 @@ class _Subscription:
         )
 
 
+class _Delivery(NamedTuple):
+    """A subscription of one key: what notifying it needs, looked up once."""
+
+    subscription: _Subscription
+    extractor: UpdateExtractor
+    number: int
+
+
 def _check_hashable(key: Any) -> None:
     try:
         hash(key)
@@ -219,6 +227,8 @@ class DataService(MutableMapping[K, V]):
         self._memory = MemoryBudget(max_bytes, self._needed_frames)
         # Subscriptions by key, each in registration order; callables apart.
         self._by_key: dict[K, dict[_Subscription, None]] = {}
+        # Per key, what notifying it needs, in order; rebuilt after (un)registering.
+        self._deliveries: dict[K, tuple[_Delivery, ...]] = {}
         self._callables: dict[_Subscription, None] = {}
         self._by_subscriber: dict[int, list[_Subscription]] = {}
         self._retention: dict[K, Retention] = {}
@@ -260,11 +270,30 @@ class DataService(MutableMapping[K, V]):
                     self._restart(key, buffer, value, error)
             else:
                 self._append(key, value)
-            if self._transaction_depth or self._notifying or self._pending:
+            if (
+                self._transaction_depth
+                or self._notifying
+                or self._pending
+                or self._catalog_changes
+                or self._callables
+            ):
                 self._pending[key] = None
                 self._notify_unless_in_transaction()
-            else:
-                self._notify_unless_in_transaction(first=key)
+                return
+            # One key set outside a transaction: its round, made short.
+            deliveries = self._deliveries.get(key)
+            if deliveries is None:
+                deliveries = self._deliveries_of(key)
+            if not deliveries:
+                return
+            self._notifying = True
+            try:
+                self._notify_key(key, deliveries)
+                if self._pending:
+                    self._notifying = False
+                    self._notify_unless_in_transaction(rounds_done=1)
+            finally:
+                self._notifying = False
 
     def __delitem__(self, key: K) -> None:
         with self._lock:
@@ -357,6 +386,7 @@ class DataService(MutableMapping[K, V]):
                 }
                 for key, retention in wanted.items():
                     self._by_key.setdefault(key, {})[subscription] = None
+                    self._deliveries.pop(key, None)
                     self._retention[key] = self._retention.get(key, Retention()).union(
                         retention
                     )
@@ -405,6 +435,7 @@ class DataService(MutableMapping[K, V]):
             self._by_subscriber.pop(id(subscription.subscriber), None)
         self._callables.pop(subscription, None)
         for key in subscription.keys or ():
+            self._deliveries.pop(key, None)
             by_key = self._by_key.get(key, {})
             if by_key.pop(subscription, False) is False:
                 continue
@@ -578,19 +609,13 @@ class DataService(MutableMapping[K, V]):
         self._catalog = MappingProxyType(catalog)
 
     # Notification ------------------------------------------------------------
-    def _notify_unless_in_transaction(self, first: K | None = None) -> None:
-        """Notify the pending keys, or `first` alone (a set outside a transaction)."""
+    def _notify_unless_in_transaction(self, rounds_done: int = 0) -> None:
         if self._transaction_depth or self._notifying:
             return
-        if self._catalog_changes:
-            self._flush_catalog()
+        self._flush_catalog()
         self._notifying = True
         try:
-            rounds = range(MAX_NOTIFICATION_ROUNDS)
-            if first is not None:
-                self._notify_key(first)
-                rounds = range(1, MAX_NOTIFICATION_ROUNDS)
-            for _ in rounds:
+            for _ in range(rounds_done, MAX_NOTIFICATION_ROUNDS):
                 if not self._pending:
                     return
                 updated, self._pending = self._pending, {}
@@ -605,30 +630,38 @@ class DataService(MutableMapping[K, V]):
         finally:
             self._notifying = False
 
-    def _notify_key(self, key: K) -> None:
-        """One round for one key just set: the round of `_notify`, made short."""
-        subscriptions = self._by_key.get(key)
-        if self._callables:
-            self._notify({key: None})
-            return
-        if not subscriptions:
-            return
+    def _deliveries_of(self, key: K) -> tuple[_Delivery, ...]:
+        deliveries = tuple(
+            _Delivery(subscription, subscription.extractors[key], subscription.ids[key])
+            for subscription in self._by_key.get(key, ())
+        )
+        self._deliveries[key] = deliveries
+        return deliveries
+
+    def _notify_key(self, key: K, deliveries: tuple[_Delivery, ...]) -> None:
+        """The round of `_notify` for one key just set, without callables."""
         snapshot = self._buffers[key].snapshot()
+        if len(deliveries) == 1:
+            delivery = deliveries[0]
+            store = LazyStore({key: Extraction(delivery.extractor, snapshot)})
+            self._trigger(delivery.subscription, store, key)
+            return
         stores: dict[int, LazyStore] = {}
-        # A copy: a subscriber may (un)register from its trigger.
-        for subscription in tuple(subscriptions):
-            number = subscription.ids[key]
-            store = stores.get(number)
+        for delivery in deliveries:
+            store = stores.get(delivery.number)
             if store is None:
-                extraction = Extraction(subscription.extractors[key], snapshot)
-                store = stores[number] = LazyStore({key: extraction})
-            try:
-                subscription.subscriber.trigger(store)
-            except Exception:
-                self._failed_triggers += 1
-                logger.exception(
-                    "subscriber %r failed on keys %s", subscription.subscriber, [key]
-                )
+                extraction = Extraction(delivery.extractor, snapshot)
+                store = stores[delivery.number] = LazyStore({key: extraction})
+            self._trigger(delivery.subscription, store, key)
+
+    def _trigger(self, subscription: _Subscription, store: LazyStore, key: K) -> None:
+        try:
+            subscription.subscriber.trigger(store)
+        except Exception:
+            self._failed_triggers += 1
+            logger.exception(
+                "subscriber %r failed on keys %s", subscription.subscriber, [key]
+            )
 
     def _notify(self, updated: dict[K, None]) -> None:
         round_ = self._prepare(updated)
