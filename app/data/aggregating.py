@@ -64,26 +64,26 @@ class AggregatingExtractor(UpdateExtractor):
 
     def extract(self, buffer: BufferSnapshot[Any]) -> sc.DataArray:
         first, end = self._window(buffer)
-        window = buffer.get_numbered(first, end)
-        if isinstance(window, list):
-            raise TypeError(
-                f"AggregatingExtractor reduces scipp frames, got {type(window[0])}"
-            )
-        op = self._op_for(window)
-        if op in _INCREMENTAL and not (
-            isinstance(window, sc.DataArray) and len(window.masks)
-        ):
+        state = buffer.scratch.get(self)
+        if state is None:
             state = buffer.scratch.setdefault(self, _RunningSum())
-            values, variances = state.sum_of(buffer, first, end, self.recompute_every)
-            count = end - first
-            if op == "mean":
-                values = values / count
-                variances = None if variances is None else variances / count**2
-            data = _variable_like(window, values, variances)
-        else:
-            data = getattr(sc, op)(window, window.dims[0])
-            if isinstance(data, sc.DataArray):
-                data = data.data
+        result = state.result
+        if result is None:
+            # A history's frames share their layout, so the result's is learnt once.
+            window = buffer.get_numbered(first, end)
+            if isinstance(window, list):
+                raise TypeError(
+                    f"AggregatingExtractor reduces scipp frames, got {type(window[0])}"
+                )
+            result = state.result = _Result.of(window, self._op_for(window))
+        if result.incremental:
+            return result.frame(
+                buffer, first, end, state.sums_into(buffer, first, end, self, result)
+            )
+        window = buffer.get_numbered(first, end)
+        data = getattr(sc, result.op)(window, window.dims[0])
+        if isinstance(data, sc.DataArray):
+            data = data.data
         return self._frame(buffer, window, data, first, end)
 
     def _window(self, buffer: BufferSnapshot[Any]) -> tuple[int, int]:
@@ -134,21 +134,109 @@ class AggregatingExtractor(UpdateExtractor):
         return sc.DataArray(data, coords=coords)
 
 
-def _variable_like(
-    window: sc.DataArray | sc.Variable,
-    values: np.ndarray,
-    variances: np.ndarray | None,
-) -> sc.Variable:
-    # The frames' dtype, as scipp's reductions keep it.
-    dtype = window.values.dtype if values.dtype.kind != "f" else values.dtype
-    if window.values.dtype.kind == "f":
-        dtype = window.values.dtype
-    return sc.array(
-        dims=list(window.dims[1:]),
-        values=values.astype(dtype, copy=False),
-        variances=None if variances is None else variances.astype(dtype, copy=False),
-        unit=window.unit,
-    )
+@dataclass(frozen=True)
+class _Result:
+    """What every aggregate of one history shares: layout, coords, the op.
+
+    Learnt from the first window, so later extractions build the result
+    without slicing or iterating scipp objects (each costs tens of us).
+    """
+
+    op: str
+    incremental: bool
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    unit: Any
+    dtype: np.dtype
+    has_variances: bool
+    coords: dict[str, sc.Variable]
+    # How `start_time`/`end_time` are made from ns: "datetime", "int" or
+    # None (the frames' time is in another unit: read from the window).
+    time_kind: str | None
+
+    @classmethod
+    def of(cls, window: sc.DataArray | sc.Variable, op: str) -> _Result:
+        dim = window.dims[0]
+        coords, masked, time_kind = {}, False, "datetime"
+        if isinstance(window, sc.DataArray):
+            coords = {
+                name: coord
+                for name, coord in window.coords.items()
+                if dim not in coord.dims
+            }
+            masked = bool(len(window.masks))
+            if dim in window.coords:
+                time = window.coords[dim]
+                time_kind = None
+                if time.unit == sc.units.ns and time.dtype == sc.DType.int64:
+                    time_kind = "int"
+                elif time.unit == sc.units.ns and time.dtype == sc.DType.datetime64:
+                    time_kind = "datetime"
+        values = window.values
+        frame_dtype = values.dtype
+        if frame_dtype.kind != "f" and op == "mean":
+            frame_dtype = np.dtype(np.float64)
+        return cls(
+            op=op,
+            incremental=op in _INCREMENTAL and not masked,
+            dims=tuple(window.dims[1:]),
+            shape=tuple(values.shape[1:]),
+            unit=window.unit,
+            dtype=frame_dtype,
+            has_variances=window.variances is not None,
+            coords=coords,
+            time_kind=time_kind,
+        )
+
+    def empty(self) -> sc.Variable:
+        return sc.empty(
+            dims=self.dims,
+            shape=self.shape,
+            unit=self.unit,
+            dtype=self.dtype,
+            with_variances=self.has_variances,
+        )
+
+    def write(
+        self,
+        data: sc.Variable,
+        values: np.ndarray,
+        variances: np.ndarray | None,
+        count: int,
+    ) -> None:
+        """Write sums of `count` frames into `data` as the op's result."""
+        out = data.values
+        if self.op == "mean":
+            np.divide(values, count, out=out, casting="unsafe")
+        else:
+            np.copyto(out, values, casting="unsafe")
+        if variances is not None and self.has_variances:
+            out = data.variances
+            if self.op == "mean":
+                np.divide(variances, count**2, out=out, casting="unsafe")
+            else:
+                np.copyto(out, variances, casting="unsafe")
+
+    def frame(
+        self, buffer: BufferSnapshot[Any], first: int, end: int, data: sc.Variable
+    ) -> sc.DataArray:
+        coords = dict(self.coords)
+        if self.time_kind is None:
+            window = buffer.get_numbered(first, end)
+            time = window.coords[window.dims[0]]
+            coords["start_time"] = time.min()
+            coords["end_time"] = time.max()
+        else:
+            times = buffer.times()
+            times = times[len(times) - (buffer.appended - first) :][: end - first]
+            coords["start_time"] = self._time(int(times.min()))
+            coords["end_time"] = self._time(int(times.max()))
+        return sc.DataArray(data, coords=coords)
+
+    def _time(self, ns: int) -> sc.Variable:
+        if self.time_kind == "int":
+            return sc.scalar(ns, unit="ns", dtype="int64")
+        return sc.scalar(np.datetime64(ns, "ns"))
 
 
 class _RunningSum:
@@ -166,23 +254,31 @@ class _RunningSum:
         self._values: np.ndarray | None = None
         self._variances: np.ndarray | None = None
         self._since_recompute = 0
+        self.result: _Result | None = None
 
-    def sum_of(
-        self, buffer: BufferSnapshot[Any], first: int, end: int, recompute_every: int
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    def sums_into(
+        self,
+        buffer: BufferSnapshot[Any],
+        first: int,
+        end: int,
+        extractor: AggregatingExtractor,
+        result: _Result,
+    ) -> sc.Variable:
+        """The op's result over frames ``[first, end)``, a new Variable."""
+        data = result.empty()
         with self._lock:
             if (
                 self._values is None
                 or not self._catch_up(buffer, first, end)
-                or self._since_recompute >= recompute_every
+                or self._since_recompute >= extractor.recompute_every
             ):
                 self._recompute(buffer, first, end)
-            # Copies: the running sums change with the next extraction.
-            variances = None if self._variances is None else self._variances.copy()
-            return self._values.copy(), variances
+            # Written out under the lock: the sums change with the next extraction.
+            result.write(data, self._values, self._variances, end - first)
+        return data
 
     def _recompute(self, buffer: BufferSnapshot[Any], first: int, end: int) -> None:
-        values, variances = _arrays(buffer.get_numbered(first, end))
+        values, variances = _arrays(buffer, first, end)
         self._values = values.sum(axis=0, dtype=_accumulator(values))
         self._variances = (
             None
@@ -203,12 +299,11 @@ class _RunningSum:
         ]:
             if start >= stop:
                 continue
-            frames = buffer.get_numbered(start, stop)
+            frames = _arrays(buffer, start, stop)
             if frames is None:
                 return False
             moves.append((frames, sign, stop - start))
-        for frames, sign, count in moves:
-            values, variances = _arrays(frames)
+        for (values, variances), sign, count in moves:
             if sign > 0:
                 self._values += values.sum(axis=0, dtype=self._values.dtype)
             else:
@@ -221,8 +316,15 @@ class _RunningSum:
         return True
 
 
-def _arrays(frames: sc.DataArray | sc.Variable) -> tuple[np.ndarray, np.ndarray | None]:
-    return frames.values, frames.variances
+def _arrays(
+    buffer: BufferSnapshot[Any], first: int, end: int
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Values and variances of frames ``[first, end)``, or None unless all are held."""
+    arrays = buffer.get_numbered_arrays(first, end)
+    if arrays is not None:
+        return arrays
+    frames = buffer.get_numbered(first, end)
+    return None if frames is None else (frames.values, frames.variances)
 
 
 def _accumulator(values: np.ndarray) -> np.dtype:

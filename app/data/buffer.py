@@ -158,6 +158,27 @@ class BufferSnapshot(Generic[T]):
         stop = self._end - (self._appended - end)
         return self._buffer._impl.get_view(self._storage, stop - (end - first), stop)
 
+    def get_numbered_arrays(
+        self, first: int, end: int
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Values and variances of frames number ``[first, end)`` as numpy views.
+
+        None unless all are held in a storage that offers them (`get_arrays`).
+        """
+        held = len(self)
+        if (
+            self._reference
+            or first < self._appended - held
+            or end > self._appended
+            or first >= end
+        ):
+            return None
+        arrays = getattr(self._buffer._impl, "get_arrays", None)
+        if arrays is None:
+            return None
+        stop = self._end - (self._appended - end)
+        return arrays(self._storage, stop - (end - first), stop)
+
     def get_latest(self) -> T | None:
         if self._reference:
             return self._latest

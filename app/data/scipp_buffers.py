@@ -118,6 +118,16 @@ def _copy_data(
         target.variances[target_start:stop] = source.variances[start:end]
 
 
+def _arrays(
+    storage: VariableStack | DataArrayStack, start: int, end: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    variances = storage.variances
+    return (
+        storage.values[start:end],
+        None if variances is None else variances[start:end],
+    )
+
+
 @dataclass
 class VariableStack:
     """Slots of a `VariableBuffer`: one Variable and numpy views on it."""
@@ -181,6 +191,12 @@ class VariableBuffer:
         target_start: int,
     ) -> None:
         _copy_data(source, start, end, target, target_start)
+
+    def get_arrays(
+        self, storage: VariableStack, start: int, end: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values and variances of slots ``[start, end)``, numpy views."""
+        return _arrays(storage, start, end)
 
     def get_view(self, storage: VariableStack, start: int, end: int) -> sc.Variable:
         return storage.variable[self._concat_dim, start:end]
@@ -492,6 +508,12 @@ class DataArrayBuffer:
             target.times[target_start:stop] = source.times[start:end]
         for name, mask_values in target.masks.items():
             mask_values[target_start:stop] = source.masks[name][start:end]
+
+    def get_arrays(
+        self, storage: DataArrayStack, start: int, end: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values and variances of slots ``[start, end)``, numpy views."""
+        return _arrays(storage, start, end)
 
     def get_view(self, storage: DataArrayStack, start: int, end: int) -> sc.DataArray:
         return storage.array[self._concat_dim, start:end]

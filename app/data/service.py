@@ -168,9 +168,10 @@ class _Subscription:
 class _Delivery(NamedTuple):
     """A subscription of one key: what notifying it needs, looked up once."""
 
-    subscription: _Subscription
-    extractor: UpdateExtractor
+    trigger: Callable[[Any], None]
     number: int
+    extractor: UpdateExtractor
+    subscription: _Subscription
 
 
 def _check_hashable(key: Any) -> None:
@@ -632,36 +633,41 @@ class DataService(MutableMapping[K, V]):
 
     def _deliveries_of(self, key: K) -> tuple[_Delivery, ...]:
         deliveries = tuple(
-            _Delivery(subscription, subscription.extractors[key], subscription.ids[key])
+            _Delivery(
+                subscription.subscriber.trigger,
+                subscription.ids[key],
+                subscription.extractors[key],
+                subscription,
+            )
             for subscription in self._by_key.get(key, ())
         )
         self._deliveries[key] = deliveries
         return deliveries
 
     def _notify_key(self, key: K, deliveries: tuple[_Delivery, ...]) -> None:
-        """The round of `_notify` for one key just set, without callables."""
-        snapshot = self._buffers[key].snapshot()
-        if len(deliveries) == 1:
-            delivery = deliveries[0]
-            store = LazyStore({key: Extraction(delivery.extractor, snapshot)})
-            self._trigger(delivery.subscription, store, key)
-            return
-        stores: dict[int, LazyStore] = {}
-        for delivery in deliveries:
-            store = stores.get(delivery.number)
-            if store is None:
-                extraction = Extraction(delivery.extractor, snapshot)
-                store = stores[delivery.number] = LazyStore({key: extraction})
-            self._trigger(delivery.subscription, store, key)
+        """The round of `_notify` for one key just set, without callables.
 
-    def _trigger(self, subscription: _Subscription, store: LazyStore, key: K) -> None:
-        try:
-            subscription.subscriber.trigger(store)
-        except Exception:
-            self._failed_triggers += 1
-            logger.exception(
-                "subscriber %r failed on keys %s", subscription.subscriber, [key]
-            )
+        Per subscriber only its trigger runs here: equal extractors share one
+        store, made when the extractor's number changes along the list.
+        """
+        snapshot = self._buffers[key].snapshot()
+        stores: dict[int, LazyStore] = {}
+        store = None
+        number = -1
+        for trigger, delivery_number, extractor, subscription in deliveries:
+            if delivery_number != number:
+                number = delivery_number
+                store = stores.get(number)
+                if store is None:
+                    extraction = Extraction(extractor, snapshot)
+                    store = stores[number] = LazyStore({key: extraction})
+            try:
+                trigger(store)
+            except Exception:
+                self._failed_triggers += 1
+                logger.exception(
+                    "subscriber %r failed on keys %s", subscription.subscriber, [key]
+                )
 
     def _notify(self, updated: dict[K, None]) -> None:
         round_ = self._prepare(updated)
