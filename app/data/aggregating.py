@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import scipp as sc
 
+from .buffer import inside_variable
 from .extractors import NS_PER_S, Retention, UpdateExtractor
 
 if TYPE_CHECKING:
@@ -63,7 +64,9 @@ class AggregatingExtractor(UpdateExtractor):
         return Retention(seconds=2 * self.seconds)
 
     def extract(self, buffer: BufferSnapshot[Any]) -> sc.DataArray:
-        first, end = self._window(buffer)
+        first, end, inside = self._window(buffer)
+        if inside is not None:
+            return self._reduce_late(buffer, inside)
         state = buffer.scratch.get(self)
         if state is None:
             state = buffer.scratch.setdefault(self, _RunningSum())
@@ -81,22 +84,43 @@ class AggregatingExtractor(UpdateExtractor):
                 buffer, first, end, state.sums_into(buffer, first, end, self, result)
             )
         window = buffer.get_numbered(first, end)
-        data = getattr(sc, result.op)(window, window.dims[0])
-        if isinstance(data, sc.DataArray):
-            data = data.data
-        return self._frame(buffer, window, data, first, end)
+        times = buffer.times()[len(buffer) - (buffer.appended - first) :][: end - first]
+        return self._frame(window, self._reduce(window, result.op), times)
 
-    def _window(self, buffer: BufferSnapshot[Any]) -> tuple[int, int]:
+    def _window(self, buffer: BufferSnapshot[Any]) -> tuple[int, int, Any]:
+        """Frames ``[first, end)`` of the window, or the times inside it.
+
+        The times (a boolean mask over the frames held) only when a frame
+        that arrived late splits the frames inside into more than one run.
+        """
         end = buffer.appended
         if self.frames is not None:
-            return max(end - len(buffer), end - self.frames), end
+            return max(end - len(buffer), end - self.frames), end, None
         times = buffer.times()
-        cutoff = int(times.max()) - round(self.seconds * NS_PER_S)
-        outside = np.flatnonzero(times < cutoff)
-        # Incremental sums need a run of frames: a late frame splits nothing,
-        # so the window starts after the last frame outside it.
-        inside_from = 0 if not len(outside) else int(outside[-1]) + 1
-        return end - len(times) + inside_from, end
+        inside = times >= int(times.max()) - round(self.seconds * NS_PER_S)
+        # The frames inside, as in `TimeWindowExtractor`; usually the newest run.
+        first_inside = int(np.argmax(inside))
+        if inside[first_inside:].all():
+            return end - len(times) + first_inside, end, None
+        return end, end, inside
+
+    def _reduce_late(
+        self, buffer: BufferSnapshot[Any], inside: np.ndarray
+    ) -> sc.DataArray:
+        """Reduce exactly the frames inside, anew: late frames split them."""
+        window = buffer.get_all()
+        if isinstance(window, list):
+            raise TypeError(
+                f"AggregatingExtractor reduces scipp frames, got {type(window[0])}"
+            )
+        window = window[inside_variable(inside, window)].copy()
+        op = self._op_for(window)
+        return self._frame(window, self._reduce(window, op), buffer.times()[inside])
+
+    @staticmethod
+    def _reduce(window: sc.DataArray | sc.Variable, op: str) -> sc.Variable:
+        data = getattr(sc, op)(window, window.dims[0])
+        return data.data if isinstance(data, sc.DataArray) else data
 
     def _op_for(self, window: sc.DataArray | sc.Variable) -> str:
         if self.op != "auto":
@@ -105,12 +129,9 @@ class AggregatingExtractor(UpdateExtractor):
 
     @staticmethod
     def _frame(
-        buffer: BufferSnapshot[Any],
-        window: sc.DataArray | sc.Variable,
-        data: sc.Variable,
-        first: int,
-        end: int,
+        window: sc.DataArray | sc.Variable, data: sc.Variable, times: np.ndarray
     ) -> sc.DataArray:
+        """`data` with the window's coords and the first and last time covered."""
         dim = window.dims[0]
         coords = {}
         if isinstance(window, sc.DataArray):
@@ -119,7 +140,6 @@ class AggregatingExtractor(UpdateExtractor):
                 for name, coord in window.coords.items()
                 if dim not in coord.dims
             }
-        times = buffer.times()[len(buffer) - (buffer.appended - first) :][: end - first]
         time_coord = (
             window.coords[dim]
             if isinstance(window, sc.DataArray) and dim in window.coords

@@ -602,15 +602,17 @@ class Buffer(Generic[T]):
         arrival = self._arrival_times(storage, capacity)
         self._storage, self._capacity, self._start, self._end = storage, capacity, 0, 1
         self._arrival = arrival
+        self._drop_oldest()  # with a span: the first frame's time is the newest
         self._account()
 
     def _span_keep(self, newest_ns: int) -> int:
         """How many of the held frames lie within the span of `newest_ns`."""
         times = self._times_of(self._storage, self._start, self._end, self._arrival)
-        cutoff = newest_ns - self._span_ns
-        outside = np.flatnonzero(times < cutoff)
-        # Frames after the last one outside are kept; earlier stragglers go.
-        return len(times) if not len(outside) else len(times) - int(outside[-1]) - 1
+        inside = times >= newest_ns - self._span_ns
+        # From the oldest frame inside on, as `_drop_oldest` keeps them: a late
+        # frame outside the span never takes the frames inside before it along.
+        first = int(np.argmax(inside))
+        return len(times) - first if inside[first] else 0
 
     def _append_to_fresh_storage(self, frame: T) -> None:
         # Views handed out may cover any slot of the current storage, so the kept
@@ -626,6 +628,9 @@ class Buffer(Generic[T]):
         slot_nbytes = max(1, self._nbytes // max(1, self._capacity))
         granted = self._grant(capacity, slot_nbytes)
         if granted < capacity:
+            if granted - 1 < keep:
+                # Frames the frame count or the span asks for are let go.
+                self._truncated = True
             keep = min(keep, granted - 1)
             capacity = granted
         storage = self._impl.allocate_like(self._storage, capacity)
