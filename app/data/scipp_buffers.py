@@ -331,10 +331,12 @@ class DataArrayBuffer:
             else:
                 shared_coords[name] = coord.copy()
         sizes = template.sizes
-        masks = {
-            name: (mask.dims, tuple(sizes[dim] for dim in mask.dims))
-            for name, mask in template.masks.items()
-        }
+        masks = {}
+        if len(template.masks):
+            masks = {
+                name: (mask.dims, tuple(sizes[dim] for dim in mask.dims))
+                for name, mask in template.masks.items()
+            }
         layout = DataArrayLayout(
             VariableLayout.of(template),
             shared_coords,
