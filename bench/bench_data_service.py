@@ -29,7 +29,7 @@ from app.data import (
     WindowExtractor,
 )
 
-REPEATS = 5
+REPEATS = 9
 T0 = 1_700_000_000_000_000_000
 
 
