@@ -1,6 +1,6 @@
 """Benchmark: microseconds per `ds[k] = v` with one subscriber, and a big transaction.
 
-Prints, per scenario, the median of 5 blocks of updates on a warmed-up service
+Prints, per scenario, the median of 9 blocks of updates on a warmed-up service
 (each block long enough to include the copies that keep a full buffer bounded),
 in CPU time of the benchmark's thread (the machine is shared, so wall-clock
 time would mostly measure the other processes),
