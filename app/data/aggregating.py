@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import scipp as sc
 
+from .buffer import inside_variable
 from .extractors import NS_PER_S, Retention, UpdateExtractor
 
 if TYPE_CHECKING:
@@ -63,40 +64,63 @@ class AggregatingExtractor(UpdateExtractor):
         return Retention(seconds=2 * self.seconds)
 
     def extract(self, buffer: BufferSnapshot[Any]) -> sc.DataArray:
-        first, end = self._window(buffer)
+        first, end, inside = self._window(buffer)
+        if inside is not None:
+            return self._reduce_late(buffer, inside)
+        state = buffer.scratch.get(self)
+        if state is None:
+            state = buffer.scratch.setdefault(self, _RunningSum())
+        result = state.result
+        if result is None:
+            # A history's frames share their layout, so the result's is learnt once.
+            window = buffer.get_numbered(first, end)
+            if isinstance(window, list):
+                raise TypeError(
+                    f"AggregatingExtractor reduces scipp frames, got {type(window[0])}"
+                )
+            result = state.result = _Result.of(window, self._op_for(window))
+        if result.incremental:
+            return result.frame(
+                buffer, first, end, state.sums_into(buffer, first, end, self, result)
+            )
         window = buffer.get_numbered(first, end)
+        times = buffer.times()[len(buffer) - (buffer.appended - first) :][: end - first]
+        return self._frame(window, self._reduce(window, result.op), times)
+
+    def _window(self, buffer: BufferSnapshot[Any]) -> tuple[int, int, Any]:
+        """Frames ``[first, end)`` of the window, or the times inside it.
+
+        The times (a boolean mask over the frames held) only when a frame
+        that arrived late splits the frames inside into more than one run.
+        """
+        end = buffer.appended
+        if self.frames is not None:
+            return max(end - len(buffer), end - self.frames), end, None
+        times = buffer.times()
+        inside = times >= int(times.max()) - round(self.seconds * NS_PER_S)
+        # The frames inside, as in `TimeWindowExtractor`; usually the newest run.
+        first_inside = int(np.argmax(inside))
+        if inside[first_inside:].all():
+            return end - len(times) + first_inside, end, None
+        return end, end, inside
+
+    def _reduce_late(
+        self, buffer: BufferSnapshot[Any], inside: np.ndarray
+    ) -> sc.DataArray:
+        """Reduce exactly the frames inside, anew: late frames split them."""
+        window = buffer.get_all()
         if isinstance(window, list):
             raise TypeError(
                 f"AggregatingExtractor reduces scipp frames, got {type(window[0])}"
             )
+        window = window[inside_variable(inside, window)].copy()
         op = self._op_for(window)
-        if op in _INCREMENTAL and not (
-            isinstance(window, sc.DataArray) and len(window.masks)
-        ):
-            state = buffer.scratch.setdefault(self, _RunningSum())
-            values, variances = state.sum_of(buffer, first, end, self.recompute_every)
-            count = end - first
-            if op == "mean":
-                values = values / count
-                variances = None if variances is None else variances / count**2
-            data = _variable_like(window, values, variances)
-        else:
-            data = getattr(sc, op)(window, window.dims[0])
-            if isinstance(data, sc.DataArray):
-                data = data.data
-        return self._frame(buffer, window, data, first, end)
+        return self._frame(window, self._reduce(window, op), buffer.times()[inside])
 
-    def _window(self, buffer: BufferSnapshot[Any]) -> tuple[int, int]:
-        end = buffer.appended
-        if self.frames is not None:
-            return max(end - len(buffer), end - self.frames), end
-        times = buffer.times()
-        cutoff = int(times.max()) - round(self.seconds * NS_PER_S)
-        outside = np.flatnonzero(times < cutoff)
-        # Incremental sums need a run of frames: a late frame splits nothing,
-        # so the window starts after the last frame outside it.
-        inside_from = 0 if not len(outside) else int(outside[-1]) + 1
-        return end - len(times) + inside_from, end
+    @staticmethod
+    def _reduce(window: sc.DataArray | sc.Variable, op: str) -> sc.Variable:
+        data = getattr(sc, op)(window, window.dims[0])
+        return data.data if isinstance(data, sc.DataArray) else data
 
     def _op_for(self, window: sc.DataArray | sc.Variable) -> str:
         if self.op != "auto":
@@ -105,12 +129,9 @@ class AggregatingExtractor(UpdateExtractor):
 
     @staticmethod
     def _frame(
-        buffer: BufferSnapshot[Any],
-        window: sc.DataArray | sc.Variable,
-        data: sc.Variable,
-        first: int,
-        end: int,
+        window: sc.DataArray | sc.Variable, data: sc.Variable, times: np.ndarray
     ) -> sc.DataArray:
+        """`data` with the window's coords and the first and last time covered."""
         dim = window.dims[0]
         coords = {}
         if isinstance(window, sc.DataArray):
@@ -119,7 +140,6 @@ class AggregatingExtractor(UpdateExtractor):
                 for name, coord in window.coords.items()
                 if dim not in coord.dims
             }
-        times = buffer.times()[len(buffer) - (buffer.appended - first) :][: end - first]
         time_coord = (
             window.coords[dim]
             if isinstance(window, sc.DataArray) and dim in window.coords
@@ -134,21 +154,109 @@ class AggregatingExtractor(UpdateExtractor):
         return sc.DataArray(data, coords=coords)
 
 
-def _variable_like(
-    window: sc.DataArray | sc.Variable,
-    values: np.ndarray,
-    variances: np.ndarray | None,
-) -> sc.Variable:
-    # The frames' dtype, as scipp's reductions keep it.
-    dtype = window.values.dtype if values.dtype.kind != "f" else values.dtype
-    if window.values.dtype.kind == "f":
-        dtype = window.values.dtype
-    return sc.array(
-        dims=list(window.dims[1:]),
-        values=values.astype(dtype, copy=False),
-        variances=None if variances is None else variances.astype(dtype, copy=False),
-        unit=window.unit,
-    )
+@dataclass(frozen=True)
+class _Result:
+    """What every aggregate of one history shares: layout, coords, the op.
+
+    Learnt from the first window, so later extractions build the result
+    without slicing or iterating scipp objects (each costs tens of us).
+    """
+
+    op: str
+    incremental: bool
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    unit: Any
+    dtype: np.dtype
+    has_variances: bool
+    coords: dict[str, sc.Variable]
+    # How `start_time`/`end_time` are made from ns: "datetime", "int" or
+    # None (the frames' time is in another unit: read from the window).
+    time_kind: str | None
+
+    @classmethod
+    def of(cls, window: sc.DataArray | sc.Variable, op: str) -> _Result:
+        dim = window.dims[0]
+        coords, masked, time_kind = {}, False, "datetime"
+        if isinstance(window, sc.DataArray):
+            coords = {
+                name: coord
+                for name, coord in window.coords.items()
+                if dim not in coord.dims
+            }
+            masked = bool(len(window.masks))
+            if dim in window.coords:
+                time = window.coords[dim]
+                time_kind = None
+                if time.unit == sc.units.ns and time.dtype == sc.DType.int64:
+                    time_kind = "int"
+                elif time.unit == sc.units.ns and time.dtype == sc.DType.datetime64:
+                    time_kind = "datetime"
+        values = window.values
+        frame_dtype = values.dtype
+        if frame_dtype.kind != "f" and op == "mean":
+            frame_dtype = np.dtype(np.float64)
+        return cls(
+            op=op,
+            incremental=op in _INCREMENTAL and not masked,
+            dims=tuple(window.dims[1:]),
+            shape=tuple(values.shape[1:]),
+            unit=window.unit,
+            dtype=frame_dtype,
+            has_variances=window.variances is not None,
+            coords=coords,
+            time_kind=time_kind,
+        )
+
+    def empty(self) -> sc.Variable:
+        return sc.empty(
+            dims=self.dims,
+            shape=self.shape,
+            unit=self.unit,
+            dtype=self.dtype,
+            with_variances=self.has_variances,
+        )
+
+    def write(
+        self,
+        data: sc.Variable,
+        values: np.ndarray,
+        variances: np.ndarray | None,
+        count: int,
+    ) -> None:
+        """Write sums of `count` frames into `data` as the op's result."""
+        out = data.values
+        if self.op == "mean":
+            np.divide(values, count, out=out, casting="unsafe")
+        else:
+            np.copyto(out, values, casting="unsafe")
+        if variances is not None and self.has_variances:
+            out = data.variances
+            if self.op == "mean":
+                np.divide(variances, count**2, out=out, casting="unsafe")
+            else:
+                np.copyto(out, variances, casting="unsafe")
+
+    def frame(
+        self, buffer: BufferSnapshot[Any], first: int, end: int, data: sc.Variable
+    ) -> sc.DataArray:
+        coords = dict(self.coords)
+        if self.time_kind is None:
+            window = buffer.get_numbered(first, end)
+            time = window.coords[window.dims[0]]
+            coords["start_time"] = time.min()
+            coords["end_time"] = time.max()
+        else:
+            times = buffer.times()
+            times = times[len(times) - (buffer.appended - first) :][: end - first]
+            coords["start_time"] = self._time(int(times.min()))
+            coords["end_time"] = self._time(int(times.max()))
+        return sc.DataArray(data, coords=coords)
+
+    def _time(self, ns: int) -> sc.Variable:
+        if self.time_kind == "int":
+            return sc.scalar(ns, unit="ns", dtype="int64")
+        return sc.scalar(np.datetime64(ns, "ns"))
 
 
 class _RunningSum:
@@ -166,23 +274,31 @@ class _RunningSum:
         self._values: np.ndarray | None = None
         self._variances: np.ndarray | None = None
         self._since_recompute = 0
+        self.result: _Result | None = None
 
-    def sum_of(
-        self, buffer: BufferSnapshot[Any], first: int, end: int, recompute_every: int
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    def sums_into(
+        self,
+        buffer: BufferSnapshot[Any],
+        first: int,
+        end: int,
+        extractor: AggregatingExtractor,
+        result: _Result,
+    ) -> sc.Variable:
+        """The op's result over frames ``[first, end)``, a new Variable."""
+        data = result.empty()
         with self._lock:
             if (
                 self._values is None
                 or not self._catch_up(buffer, first, end)
-                or self._since_recompute >= recompute_every
+                or self._since_recompute >= extractor.recompute_every
             ):
                 self._recompute(buffer, first, end)
-            # Copies: the running sums change with the next extraction.
-            variances = None if self._variances is None else self._variances.copy()
-            return self._values.copy(), variances
+            # Written out under the lock: the sums change with the next extraction.
+            result.write(data, self._values, self._variances, end - first)
+        return data
 
     def _recompute(self, buffer: BufferSnapshot[Any], first: int, end: int) -> None:
-        values, variances = _arrays(buffer.get_numbered(first, end))
+        values, variances = _arrays(buffer, first, end)
         self._values = values.sum(axis=0, dtype=_accumulator(values))
         self._variances = (
             None
@@ -203,12 +319,11 @@ class _RunningSum:
         ]:
             if start >= stop:
                 continue
-            frames = buffer.get_numbered(start, stop)
+            frames = _arrays(buffer, start, stop)
             if frames is None:
                 return False
             moves.append((frames, sign, stop - start))
-        for frames, sign, count in moves:
-            values, variances = _arrays(frames)
+        for (values, variances), sign, count in moves:
             if sign > 0:
                 self._values += values.sum(axis=0, dtype=self._values.dtype)
             else:
@@ -221,8 +336,15 @@ class _RunningSum:
         return True
 
 
-def _arrays(frames: sc.DataArray | sc.Variable) -> tuple[np.ndarray, np.ndarray | None]:
-    return frames.values, frames.variances
+def _arrays(
+    buffer: BufferSnapshot[Any], first: int, end: int
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Values and variances of frames ``[first, end)``, or None unless all are held."""
+    arrays = buffer.get_numbered_arrays(first, end)
+    if arrays is not None:
+        return arrays
+    frames = buffer.get_numbered(first, end)
+    return None if frames is None else (frames.values, frames.variances)
 
 
 def _accumulator(values: np.ndarray) -> np.dtype:

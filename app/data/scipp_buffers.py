@@ -44,8 +44,12 @@ class VariableLayout:
             numpy_dtype=np.asarray(frame.values).dtype,
         )
 
-    def read(self, data: sc.Variable) -> tuple[np.ndarray, np.ndarray | None]:
+    def read(
+        self, data: sc.Variable | sc.DataArray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Values and variances of `data`, which must be laid out like this.
+
+        A DataArray is read directly: going through `.data` costs a Variable.
 
         Raises
         ------
@@ -55,10 +59,10 @@ class VariableLayout:
         values = data.values
         variances = data.variances
         if (
-            data.dims != self.dims
-            or values.shape != self.shape
+            values.shape != self.shape
             or values.dtype != self.numpy_dtype
             or (variances is None) == self.has_variances
+            or data.dims != self.dims
             or data.unit != self.unit
         ):
             raise FrameMismatchError(self.mismatch(data) or "layout differs")
@@ -114,6 +118,16 @@ def _copy_data(
         target.variances[target_start:stop] = source.variances[start:end]
 
 
+def _arrays(
+    storage: VariableStack | DataArrayStack, start: int, end: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    variances = storage.variances
+    return (
+        storage.values[start:end],
+        None if variances is None else variances[start:end],
+    )
+
+
 @dataclass
 class VariableStack:
     """Slots of a `VariableBuffer`: one Variable and numpy views on it."""
@@ -127,6 +141,8 @@ class VariableStack:
 
 class VariableBuffer:
     """Stacks `sc.Variable` frames along `concat_dim`."""
+
+    fixed_slot_bytes = True
 
     def __init__(self, concat_dim: str = "time") -> None:
         self._concat_dim = concat_dim
@@ -176,6 +192,12 @@ class VariableBuffer:
     ) -> None:
         _copy_data(source, start, end, target, target_start)
 
+    def get_arrays(
+        self, storage: VariableStack, start: int, end: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values and variances of slots ``[start, end)``, numpy views."""
+        return _arrays(storage, start, end)
+
     def get_view(self, storage: VariableStack, start: int, end: int) -> sc.Variable:
         return storage.variable[self._concat_dim, start:end]
 
@@ -215,6 +237,27 @@ def _as_ns(
     return (values * factor).astype(np.int64)
 
 
+_CONCEPT = type(sc.scalar(0.0).values.base)
+"""The type owning a Variable's memory: the `base` of its `.values`."""
+
+
+@dataclass(frozen=True)
+class KnownCoord:
+    """A frame's coord found identical to the stored one, kept to recognise it.
+
+    A later frame whose coord is a view of the same memory (`base` is the same
+    object), with the same dims, shape and alignment, holds the same values:
+    producers never change a value they handed over (decisions 001, 012).
+    Holding `coord` keeps that memory alive, so `base` cannot be reused.
+    """
+
+    coord: sc.Variable
+    base: Any
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    aligned: bool
+
+
 @dataclass(frozen=True)
 class DataArrayLayout:
     """What every frame of a DataArray stack shares.
@@ -230,6 +273,12 @@ class DataArrayLayout:
     # (dtype, unit, aligned) of the frames' timestamp, None if they have none.
     time: tuple[Any, Any, bool] | None
     masks: dict[str, tuple[tuple[str, ...], tuple[int, ...]]]
+    # numpy's dtype of the timestamp's `.values`; for datetimes it names the unit.
+    time_numpy_dtype: np.dtype | None = None
+    # Whether the timestamp's unit must be compared apart (it is not a datetime).
+    time_unit_apart: bool = True
+    # Per shared coord, the last frame's coord found identical (see `KnownCoord`).
+    known: dict[str, KnownCoord] = field(default_factory=dict, compare=False)
 
     @property
     def coord_count(self) -> int:
@@ -255,6 +304,8 @@ class DataArrayStack:
 class DataArrayBuffer:
     """Stacks `sc.DataArray` frames along `concat_dim`, keeping coords and masks."""
 
+    fixed_slot_bytes = True
+
     def __init__(self, concat_dim: str = "time") -> None:
         self._concat_dim = concat_dim
 
@@ -271,20 +322,28 @@ class DataArrayBuffer:
 
     def allocate(self, template: sc.DataArray, capacity: int) -> DataArrayStack:
         shared_coords = {}
-        time = None
+        time = time_numpy_dtype = None
         # Iterating scipp's coords costs ~20 us, so the layout is derived once.
         for name, coord in template.coords.items():
             if name == self._concat_dim:
                 time = (coord.dtype, coord.unit, coord.aligned)
+                time_numpy_dtype = np.asarray(coord.values).dtype
             else:
                 shared_coords[name] = coord.copy()
         sizes = template.sizes
-        masks = {
-            name: (mask.dims, tuple(sizes[dim] for dim in mask.dims))
-            for name, mask in template.masks.items()
-        }
+        masks = {}
+        if len(template.masks):
+            masks = {
+                name: (mask.dims, tuple(sizes[dim] for dim in mask.dims))
+                for name, mask in template.masks.items()
+            }
         layout = DataArrayLayout(
-            VariableLayout.of(template), shared_coords, time, masks
+            VariableLayout.of(template),
+            shared_coords,
+            time,
+            masks,
+            time_numpy_dtype,
+            time_numpy_dtype is None or time_numpy_dtype.kind != "M",
         )
         return self._allocate(layout, capacity)
 
@@ -332,42 +391,57 @@ class DataArrayBuffer:
         if variances is not None:
             storage.variances[index] = variances
         if time is not None:
-            # scipp's own assignment: reading a datetime's `.value` costs 3 us.
-            storage.time_coord[self._concat_dim, index] = time
+            storage.times[index] = time
         for stacked_mask, mask in mask_values:
             stacked_mask[index] = mask
 
     def _read(self, storage: DataArrayStack, frame: sc.DataArray) -> tuple[Any, ...]:
         # Everything is read and checked before anything is written, so a
         # mismatch leaves the slot untouched (the Buffer would not show it anyway).
-        if not isinstance(frame, sc.DataArray):
+        # Each scipp call costs ~0.5 us, so each property is read once, from
+        # numpy's views where they say the same (decision 012).
+        if type(frame) is not sc.DataArray:
             raise FrameMismatchError(
                 f"expected a DataArray, got {type(frame).__name__}"
             )
         layout = storage.layout
-        values, variances = layout.data.read(frame.data)
+        data = layout.data
+        values = frame.values
+        variances = frame.variances
+        if (
+            values.shape != data.shape
+            or values.dtype != data.numpy_dtype
+            or (variances is None) == data.has_variances
+            or frame.dims != data.dims
+            or frame.unit != data.unit
+        ):
+            raise FrameMismatchError(data.mismatch(frame) or "layout differs")
         # len() and lookups by name, never iteration (see `allocate`).
         coords = frame.coords
         if len(coords) != layout.coord_count:
             raise FrameMismatchError(self._coords_mismatch(layout, frame))
-        for name, shared in layout.shared_coords.items():
-            if name not in coords:
-                raise FrameMismatchError(self._coords_mismatch(layout, frame))
-            if not sc.identical(coords[name], shared):
-                raise FrameMismatchError(
-                    f"coord {name!r} differs from the buffered frames'"
-                )
         time = None
-        if layout.time is not None:
-            if self._concat_dim not in coords:
-                raise FrameMismatchError(self._coords_mismatch(layout, frame))
-            time = coords[self._concat_dim]
-            if time.ndim or (time.dtype, time.unit, time.aligned) != layout.time:
-                got = (time.dims, time.dtype, time.unit, time.aligned)
-                raise FrameMismatchError(
-                    f"coord {self._concat_dim!r}: expected 0-D (dtype, unit, aligned) "
-                    f"{layout.time}, got (dims, dtype, unit, aligned) {got}"
-                )
+        try:
+            for name in layout.shared_coords:
+                self._check_shared(layout, name, coords[name])
+            if layout.time is not None:
+                coord = coords[self._concat_dim]
+                time = coord.values
+                if (
+                    time.shape != ()
+                    or time.dtype != layout.time_numpy_dtype
+                    or coord.aligned != layout.time[2]
+                    # A datetime's numpy dtype names its unit; a number's does not.
+                    or (layout.time_unit_apart and coord.unit != layout.time[1])
+                ):
+                    got = (coord.dims, coord.dtype, coord.unit, coord.aligned)
+                    raise FrameMismatchError(
+                        f"coord {self._concat_dim!r}: expected 0-D (dtype, unit, "
+                        f"aligned) {layout.time}, got (dims, dtype, unit, aligned) "
+                        f"{got}"
+                    )
+        except KeyError:
+            raise FrameMismatchError(self._coords_mismatch(layout, frame)) from None
         mask_values = []
         if layout.masks or len(frame.masks):
             masks = frame.masks
@@ -383,6 +457,35 @@ class DataArrayBuffer:
                     )
                 mask_values.append((storage.masks[name], mask.values))
         return values, variances, time, mask_values
+
+    @staticmethod
+    def _check_shared(layout: DataArrayLayout, name: str, coord: sc.Variable) -> None:
+        """Raise unless `coord` is identical to the stored coord `name`."""
+        values = coord.values
+        base = getattr(values, "base", None)
+        known = layout.known.get(name)
+        if (
+            known is not None
+            and base is known.base
+            and values.shape == known.shape
+            and coord.dims == known.dims
+            and coord.aligned == known.aligned
+        ):
+            return
+        shared = layout.shared_coords[name]
+        if not sc.identical(coord, shared) or coord.aligned != shared.aligned:
+            raise FrameMismatchError(
+                f"coord {name!r} differs from the buffered frames'"
+            )
+        # Only a coord that covers all of its memory: a slice of a larger one
+        # could have the same base and shape at another offset.
+        if (
+            type(base) is _CONCEPT
+            and coord.underlying_size() == shared.underlying_size()
+        ):
+            layout.known[name] = KnownCoord(
+                coord, base, coord.dims, values.shape, coord.aligned
+            )
 
     def _coords_mismatch(self, layout: DataArrayLayout, frame: sc.DataArray) -> str:
         expected = [*layout.shared_coords, *([self._concat_dim] if layout.time else [])]
@@ -407,6 +510,12 @@ class DataArrayBuffer:
             target.times[target_start:stop] = source.times[start:end]
         for name, mask_values in target.masks.items():
             mask_values[target_start:stop] = source.masks[name][start:end]
+
+    def get_arrays(
+        self, storage: DataArrayStack, start: int, end: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values and variances of slots ``[start, end)``, numpy views."""
+        return _arrays(storage, start, end)
 
     def get_view(self, storage: DataArrayStack, start: int, end: int) -> sc.DataArray:
         return storage.array[self._concat_dim, start:end]

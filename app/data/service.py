@@ -8,9 +8,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from .buffer import Buffer, BufferSnapshot
 from .extractors import LatestValueExtractor, Retention, UpdateExtractor
@@ -128,9 +128,14 @@ class _Subscription:
     keys: frozenset[Any] | None
     extractors: Mapping[Any, UpdateExtractor]
     order: int = 0
+    # Per key, the extractor's number: equal extractors have the same one, so
+    # sharing extractions never hashes an extractor while notifying.
+    ids: Mapping[Any, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, subscriber: Any, order: int) -> _Subscription:
+    def of(
+        cls, subscriber: Any, order: int, intern: Callable[[UpdateExtractor], int]
+    ) -> _Subscription:
         if not (hasattr(subscriber, "keys") and hasattr(subscriber, "trigger")):
             if not callable(subscriber):
                 raise TypeError(
@@ -145,7 +150,8 @@ class _Subscription:
         extractors = {}
         for key in keys:
             extractor = declared.get(key, _LATEST)
-            if not isinstance(extractor, UpdateExtractor):
+            # A Protocol check costs ~25 us, so each type is checked once.
+            if type(extractor) not in _EXTRACTOR_TYPES and not _is_extractor(extractor):
                 raise TypeError(
                     f"key {key!r}: extractor must have `retention` and `extract`, "
                     f"got {type(extractor).__name__}"
@@ -156,7 +162,27 @@ class _Subscription:
             keys=frozenset(keys),
             extractors=extractors,
             order=order,
+            ids={key: intern(extractor) for key, extractor in extractors.items()},
         )
+
+
+class _Delivery(NamedTuple):
+    """A subscription of one key: what notifying it needs, looked up once."""
+
+    trigger: Callable[[Any], None]
+    number: int
+    extractor: UpdateExtractor
+    subscription: _Subscription
+
+
+_EXTRACTOR_TYPES: set[type] = set()
+
+
+def _is_extractor(extractor: Any) -> bool:
+    if not isinstance(extractor, UpdateExtractor):
+        return False
+    _EXTRACTOR_TYPES.add(type(extractor))
+    return True
 
 
 def _check_hashable(key: Any) -> None:
@@ -213,10 +239,14 @@ class DataService(MutableMapping[K, V]):
         self._memory = MemoryBudget(max_bytes, self._needed_frames)
         # Subscriptions by key, each in registration order; callables apart.
         self._by_key: dict[K, dict[_Subscription, None]] = {}
+        # Per key, what notifying it needs, in order; rebuilt after (un)registering.
+        self._deliveries: dict[K, tuple[_Delivery, ...]] = {}
         self._callables: dict[_Subscription, None] = {}
         self._by_subscriber: dict[int, list[_Subscription]] = {}
         self._retention: dict[K, Retention] = {}
         self._order = itertools.count()
+        self._extractor_ids: dict[UpdateExtractor, int] = {}
+        self._next_extractor_id = itertools.count()
         self._subscriber_count = 0
         self._lock = threading.RLock()
         self._transaction_depth = 0
@@ -239,11 +269,43 @@ class DataService(MutableMapping[K, V]):
             return buffer.get_latest()
 
     def __setitem__(self, key: K, value: V) -> None:
-        _check_hashable(key)
         with self._lock:
-            self._append(key, value)
-            self._pending[key] = None
-            self._notify_unless_in_transaction()
+            try:
+                buffer = self._buffers.get(key)
+            except TypeError:
+                _check_hashable(key)
+                raise
+            if buffer is not None and buffer._appended:
+                try:
+                    buffer.append(value)
+                except Exception as error:
+                    self._restart(key, buffer, value, error)
+            else:
+                self._append(key, value)
+            if (
+                self._transaction_depth
+                or self._notifying
+                or self._pending
+                or self._catalog_changes
+                or self._callables
+            ):
+                self._pending[key] = None
+                self._notify_unless_in_transaction()
+                return
+            # One key set outside a transaction: its round, made short.
+            deliveries = self._deliveries.get(key)
+            if deliveries is None:
+                deliveries = self._deliveries_of(key)
+            if not deliveries:
+                return
+            self._notifying = True
+            try:
+                self._notify_key(key, deliveries)
+                if self._pending:
+                    self._notifying = False
+                    self._notify_unless_in_transaction(rounds_done=1)
+            finally:
+                self._notifying = False
 
     def __delitem__(self, key: K) -> None:
         with self._lock:
@@ -324,7 +386,7 @@ class DataService(MutableMapping[K, V]):
             Trigger the subscriber at once with the data its keys already hold.
         """
         with self._lock:
-            subscription = _Subscription.of(subscriber, next(self._order))
+            subscription = _Subscription.of(subscriber, next(self._order), self._intern)
             self._by_subscriber.setdefault(id(subscriber), []).append(subscription)
             self._subscriber_count += 1
             if subscription.keys is None:
@@ -336,6 +398,7 @@ class DataService(MutableMapping[K, V]):
                 }
                 for key, retention in wanted.items():
                     self._by_key.setdefault(key, {})[subscription] = None
+                    self._deliveries.pop(key, None)
                     self._retention[key] = self._retention.get(key, Retention()).union(
                         retention
                     )
@@ -350,6 +413,16 @@ class DataService(MutableMapping[K, V]):
                 present = {key: None for key in self._buffers if key in self}
                 rounds = self._prepare(present)
                 self._deliver(subscription, present, rounds)
+
+    def _intern(self, extractor: UpdateExtractor) -> int:
+        """The number of `extractor`: the same for equal extractors."""
+        try:
+            number = self._extractor_ids.get(extractor)
+        except TypeError:
+            return next(self._next_extractor_id)  # unhashable: never shared
+        if number is None:
+            number = self._extractor_ids[extractor] = next(self._next_extractor_id)
+        return number
 
     def unregister_subscriber(self, subscriber: object) -> bool:
         """Stop notifying `subscriber`; buffers keep their size.
@@ -374,6 +447,7 @@ class DataService(MutableMapping[K, V]):
             self._by_subscriber.pop(id(subscription.subscriber), None)
         self._callables.pop(subscription, None)
         for key in subscription.keys or ():
+            self._deliveries.pop(key, None)
             by_key = self._by_key.get(key, {})
             if by_key.pop(subscription, False) is False:
                 continue
@@ -547,13 +621,13 @@ class DataService(MutableMapping[K, V]):
         self._catalog = MappingProxyType(catalog)
 
     # Notification ------------------------------------------------------------
-    def _notify_unless_in_transaction(self) -> None:
+    def _notify_unless_in_transaction(self, rounds_done: int = 0) -> None:
         if self._transaction_depth or self._notifying:
             return
         self._flush_catalog()
         self._notifying = True
         try:
-            for _ in range(MAX_NOTIFICATION_ROUNDS):
+            for _ in range(rounds_done, MAX_NOTIFICATION_ROUNDS):
                 if not self._pending:
                     return
                 updated, self._pending = self._pending, {}
@@ -567,6 +641,44 @@ class DataService(MutableMapping[K, V]):
             )
         finally:
             self._notifying = False
+
+    def _deliveries_of(self, key: K) -> tuple[_Delivery, ...]:
+        deliveries = tuple(
+            _Delivery(
+                subscription.subscriber.trigger,
+                subscription.ids[key],
+                subscription.extractors[key],
+                subscription,
+            )
+            for subscription in self._by_key.get(key, ())
+        )
+        self._deliveries[key] = deliveries
+        return deliveries
+
+    def _notify_key(self, key: K, deliveries: tuple[_Delivery, ...]) -> None:
+        """The round of `_notify` for one key just set, without callables.
+
+        Per subscriber only its trigger runs here: equal extractors share one
+        store, made when the extractor's number changes along the list.
+        """
+        snapshot = self._buffers[key].snapshot()
+        stores: dict[int, LazyStore] = {}
+        store = None
+        number = -1
+        for trigger, delivery_number, extractor, subscription in deliveries:
+            if delivery_number != number:
+                number = delivery_number
+                store = stores.get(number)
+                if store is None:
+                    extraction = Extraction(extractor, snapshot)
+                    store = stores[number] = LazyStore({key: extraction})
+            try:
+                trigger(store)
+            except Exception:
+                self._failed_triggers += 1
+                logger.exception(
+                    "subscriber %r failed on keys %s", subscription.subscriber, [key]
+                )
 
     def _notify(self, updated: dict[K, None]) -> None:
         round_ = self._prepare(updated)
@@ -631,12 +743,10 @@ class _Round:
     ) -> LazyStore:
         keys = subscription.keys
         extractors = subscription.extractors
+        ids = subscription.ids
         seen = [key for key in updated if key in keys]
-        try:
-            signature = tuple((key, extractors[key]) for key in seen)
-            store = self._stores.get(signature)
-        except TypeError:
-            signature, store = None, None
+        signature = tuple((key, ids[key]) for key in seen)
+        store = self._stores.get(signature)
         if store is not None:
             return store
         extractions = {}
@@ -647,21 +757,12 @@ class _Round:
                 if key in self._cleared:
                     cleared.append(key)
                 continue
-            extractions[key] = self._extraction(key, extractors[key], snapshot)
+            extraction = self._extractions.get((key, ids[key]))
+            if extraction is None:
+                extraction = self._extractions[key, ids[key]] = Extraction(
+                    extractors[key], snapshot
+                )
+            extractions[key] = extraction
         store = LazyStore(extractions, frozenset(cleared))
-        if signature is not None:
-            self._stores[signature] = store
+        self._stores[signature] = store
         return store
-
-    def _extraction(
-        self, key: Any, extractor: UpdateExtractor, snapshot: BufferSnapshot[Any]
-    ) -> Extraction:
-        try:
-            extraction = self._extractions.get((key, extractor))
-        except TypeError:
-            return Extraction(extractor, snapshot)
-        if extraction is None:
-            extraction = self._extractions[key, extractor] = Extraction(
-                extractor, snapshot
-            )
-        return extraction

@@ -9,6 +9,10 @@ from typing import Any
 from .buffer import BufferSnapshot
 from .extractors import UpdateExtractor
 
+# Extractions share a few locks instead of allocating one each: an Extraction
+# is made per notification, and reading one while another thread does is rare.
+_LOCKS = tuple(threading.Lock() for _ in range(64))
+
 
 class Extraction:
     """One extractor's view of one key at one notification, computed once.
@@ -17,14 +21,13 @@ class Extraction:
     what extracting at notification time would have given.
     """
 
-    __slots__ = ("_done", "_extractor", "_lock", "_snapshot", "_value")
+    __slots__ = ("_done", "_extractor", "_snapshot", "_value")
 
     def __init__(self, extractor: UpdateExtractor, snapshot: BufferSnapshot[Any]):
         self._extractor = extractor
         self._snapshot: BufferSnapshot[Any] | None = snapshot
         self._value: Any = None
         self._done = False
-        self._lock = threading.Lock()
 
     @property
     def truncated(self) -> bool:
@@ -34,7 +37,7 @@ class Extraction:
     def value(self) -> Any:
         if self._done:
             return self._value
-        with self._lock:
+        with _LOCKS[id(self) >> 4 & 63]:
             if not self._done:
                 self._value = self._extractor.extract(self._snapshot)
                 self._done = True

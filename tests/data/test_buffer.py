@@ -154,10 +154,20 @@ MISMATCHES = {
     "coord missing": lambda: spectrum(1).drop_coords("detector"),
     "time missing": lambda: spectrum(1).drop_coords("time"),
     "time dtype": lambda: spectrum(1).assign_coords(time=sc.scalar(3, unit="ns")),
+    "time unit": lambda: spectrum(1).assign_coords(
+        time=sc.scalar(np.datetime64(1_700_000_000_000_000, "us"))
+    ),
+    "coord alignment": lambda: unaligned(spectrum(1), "tof"),
     "extra coord": lambda: spectrum(1).assign_coords(extra=sc.scalar(1.0)),
     "mask missing": lambda: spectrum(1).drop_masks("noisy"),
     "type": lambda: sc.scalar(1.0),
 }
+
+
+def unaligned(frame, name):
+    frame = frame.copy(deep=False)
+    frame.coords.set_aligned(name, False)
+    return frame
 
 
 @pytest.mark.parametrize("what", MISMATCHES)
@@ -170,6 +180,32 @@ def test_a_frame_that_does_not_fit_is_refused_and_nothing_changes(what):
         buffer.append(MISMATCHES[what]())
     assert len(buffer) == 3
     assert sc.identical(buffer.get_all(), stacked(frames))
+
+
+def with_tof(frame, tof):
+    return frame.assign_coords(tof=tof)
+
+
+def test_a_coord_sharing_memory_with_accepted_ones_is_still_checked():
+    # Frames usually share one coord object, which the check recognises by its
+    # memory; a view of that memory laid out otherwise must still be refused.
+    edges = sc.linspace("tof", 0.0, 80_000.0, 10, unit="us")
+    for tof in [edges, edges["tof", :9]]:
+        buffer = data_array_buffer(4)
+        for i in range(3):
+            buffer.append(with_tof(spectrum(i, bins=len(tof) - 1), tof))
+        for other in [
+            unaligned(with_tof(spectrum(3, bins=len(tof) - 1), tof), "tof"),
+            with_tof(spectrum(3, bins=8), edges["tof", 1:]),
+        ]:
+            with pytest.raises(FrameMismatchError):
+                buffer.append(other)
+        buffer.append(with_tof(spectrum(3, bins=len(tof) - 1), tof.copy()))
+        buffer.append(with_tof(spectrum(4, bins=len(tof) - 1), tof))
+        assert len(buffer) == 4
+        assert sc.identical(
+            buffer.get_latest(), with_tof(spectrum(4, bins=len(tof) - 1), tof)
+        )
 
 
 def test_mismatch_message_says_what_did_not_fit():

@@ -113,3 +113,12 @@ def test_frames_without_a_time_coord_count_at_their_arrival():
 def test_time_window_must_be_positive(seconds):
     with pytest.raises(ValueError, match="positive"):
         TimeWindowExtractor(seconds)
+
+
+def test_late_frames_outside_the_span_never_drop_the_frames_inside():
+    # Few slots: the late frames make the buffer move to fresh storage.
+    buffer = Buffer(1, DataArrayBuffer(), span_ns=S // 2)
+    for seconds, value in [(0, 1), (2, 2), (0, 3), (0, 4), (0, 5), (0, 6)]:
+        buffer.append(at(seconds, value))
+    window = TimeWindowExtractor(0.5).extract(buffer.snapshot())
+    assert values_of(window) == [2.0]
