@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from app.data import DataService
-from app.orchestrator import Orchestrator
+from app.orchestrator import MAX_BATCH_SECONDS, Orchestrator
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS
 
@@ -67,6 +67,8 @@ class Ingestion:
         Seconds between two drains of the source.
     data_service:
         The store to fill; a fresh one by default.
+    max_batch_seconds:
+        Longest a batch applies messages (decision 007).
     """
 
     def __init__(
@@ -75,10 +77,13 @@ class Ingestion:
         *,
         ingest_period_s: float,
         data_service: DataService | None = None,
+        max_batch_seconds: float = MAX_BATCH_SECONDS,
     ) -> None:
         self.data_service = data_service if data_service is not None else DataService()
         self.source = source
-        self.orchestrator = Orchestrator(source, self.data_service)
+        self.orchestrator = Orchestrator(
+            source, self.data_service, max_batch_seconds=max_batch_seconds
+        )
         self._ingest_period_s = ingest_period_s
         self._sessions = 0
         self._sessions_lock = threading.Lock()

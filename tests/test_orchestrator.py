@@ -58,6 +58,10 @@ def msg(key: Any, value: Any, timestamp: int = 0) -> Message:
     return Message(key=key, value=value, timestamp=timestamp)
 
 
+# Tests of what one batch holds must not see it cut by time on a busy machine.
+UNBOUNDED = 3600.0
+
+
 def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -73,7 +77,9 @@ def test_batch_reaches_window_subscriber_in_one_trigger_with_every_value() -> No
     ds.register_subscriber(window)
     ds.register_subscriber(latest)
     orchestrator = Orchestrator(
-        ListSource([msg("k", 20), msg("k", 30), msg("k", 40)]), ds
+        ListSource([msg("k", 20), msg("k", 30), msg("k", 40)]),
+        ds,
+        max_batch_seconds=UNBOUNDED,
     )
 
     assert orchestrator.update() == 3
@@ -88,7 +94,7 @@ def test_batch_with_bad_message_still_applies_the_others() -> None:
     window = RecordingSubscriber({"k": WindowExtractor(10)})
     ds.register_subscriber(window)
     batch = [msg("k", 1), msg("", 2), msg(None, 3), msg("k", 4)]
-    orchestrator = Orchestrator(ListSource(batch), ds)
+    orchestrator = Orchestrator(ListSource(batch), ds, max_batch_seconds=UNBOUNDED)
 
     assert orchestrator.update() == 2
 
@@ -103,7 +109,7 @@ def test_batch_with_bad_message_still_applies_the_others() -> None:
 def test_something_else_than_a_message_is_rejected() -> None:
     ds = DataService()
     batch: list[Any] = [("k", 1), msg("k", 2)]
-    orchestrator = Orchestrator(ListSource(batch), ds)
+    orchestrator = Orchestrator(ListSource(batch), ds, max_batch_seconds=UNBOUNDED)
 
     assert orchestrator.update() == 1
 
@@ -131,7 +137,9 @@ class RefusingSink:
 def test_value_the_sink_raises_on_is_counted_as_failed_to_apply() -> None:
     sink = RefusingSink()
     orchestrator = Orchestrator(
-        ListSource([msg("a", 1), msg("a", -1), msg("b", 2)]), sink
+        ListSource([msg("a", 1), msg("a", -1), msg("b", 2)]),
+        sink,
+        max_batch_seconds=UNBOUNDED,
     )
 
     assert orchestrator.update() == 2
@@ -146,7 +154,9 @@ def test_cap_splits_backlog_over_updates_in_order() -> None:
     window = RecordingSubscriber({"k": WindowExtractor(100)})
     ds.register_subscriber(window)
     source = ListSource([msg("k", i) for i in range(7)], [msg("k", 7)])
-    orchestrator = Orchestrator(source, ds, max_messages_per_update=3)
+    orchestrator = Orchestrator(
+        source, ds, max_messages_per_update=3, max_batch_seconds=UNBOUNDED
+    )
 
     applied = [orchestrator.update() for _ in range(4)]
 
@@ -223,7 +233,11 @@ def test_update_without_messages_opens_no_transaction() -> None:
 
 
 def test_stats_is_a_snapshot() -> None:
-    orchestrator = Orchestrator(ListSource([msg("k", 1)], [msg("", 2)]), DataService())
+    orchestrator = Orchestrator(
+        ListSource([msg("k", 1)], [msg("", 2)]),
+        DataService(),
+        max_batch_seconds=UNBOUNDED,
+    )
     before = orchestrator.stats
 
     orchestrator.update()
@@ -293,7 +307,7 @@ def test_rejections_are_counted_under_a_fixed_reason_and_logged_once(caplog) -> 
     batch = [msg("a", -i) for i in range(1, 1001)] + [
         msg(f"bad{i}", -1) for i in range(3)
     ]
-    orchestrator = Orchestrator(ListSource(batch), sink, max_batch_seconds=60)
+    orchestrator = Orchestrator(ListSource(batch), sink, max_batch_seconds=UNBOUNDED)
     with caplog.at_level("WARNING", logger="app.orchestrator"):
         orchestrator.update()
     assert dict(orchestrator.stats.rejected) == {Reason.FAILED_TO_APPLY: 1003}
@@ -326,7 +340,9 @@ def test_simulated_ticks_stack_into_a_window_with_their_times() -> None:
     instrument = SimulatedInstrument(seed=3, streams=["monitor/m1"])
     t0 = 1_700_000_000_000_000_000
     ticks = [instrument.tick(t0 + i * 200_000_000) for i in range(3)]
-    orchestrator = Orchestrator(ListSource([m for tick in ticks for m in tick]), ds)
+    orchestrator = Orchestrator(
+        ListSource([m for tick in ticks for m in tick]), ds, max_batch_seconds=UNBOUNDED
+    )
 
     orchestrator.update()
 
