@@ -18,6 +18,7 @@ from app.orchestrator import Orchestrator
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS
 
+from .key_activity import KeyActivity
 from .options import DashboardOptions
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ class Ingestion:
     ) -> None:
         self.data_service = data_service if data_service is not None else DataService()
         self.source = source
-        self.orchestrator = Orchestrator(source, self.data_service)
+        # Every value passes through: arrivals per key cost a counter each.
+        self.activity = KeyActivity(self.data_service)
+        self.orchestrator = Orchestrator(source, self.activity)
         self._ingest_period_s = ingest_period_s
         self._sessions = 0
         self._sessions_lock = threading.Lock()

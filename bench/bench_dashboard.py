@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.ingestion import Ingestion
 from app.options import DashboardOptions
-from app.session import open_session
+from app.shell import open_page
 from app.sources import SimulatedInstrument
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.testing.local_server import free_port, serve_dashboard
@@ -124,7 +124,7 @@ def wait_for_data(page: Page, source: str, column: str) -> None:
 def in_process_server(ingestion: Ingestion, options: DashboardOptions) -> Iterator[str]:
     port = free_port()
     server = pn.serve(
-        {"dashboard": lambda: open_session(ingestion, options).view},
+        {"dashboard": lambda: open_page(ingestion, options)[1]},
         port=port,
         address="127.0.0.1",
         websocket_origin=[f"127.0.0.1:{port}"],

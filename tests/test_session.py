@@ -4,10 +4,11 @@ import pytest
 import scipp as sc
 
 from app.ingestion import Ingestion
+from app.layout_file import PlotSpec
 from app.limits import MAX_AUTO_PLOTS
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
-from app.session import DashboardSession, _ShownKey
+from app.session import DashboardSession, _Plot
 from app.sources import SimulatedInstrument
 
 T0_NS = 1_790_000_000_000_000_000
@@ -42,8 +43,8 @@ def test_layout_is_chosen_by_dimensionality(ingestion: Ingestion) -> None:
     }
     windows = [p for p in session.plotters if isinstance(p, SlidingWindowPlotter)]
     assert {p.window_size for p in windows} == {7}
-    rows = session.grid.values, session.grid.latest, session.grid.windows
-    assert [len(row) for row in rows] == [3, 3, 5]
+    rows = session.grid.rows
+    assert [len(rows[r]) for r in ("values", "latest", "windows")] == [3, 3, 5]
 
 
 def test_nothing_is_subscribed_before_the_browser_connects(
@@ -200,8 +201,9 @@ def test_one_failing_plot_does_not_cost_the_others_their_frame(
     session.start()
     try:
         # Drawn first: the plots after it must still get their frame.
-        broken = _ShownKey("value", [BrokenPlotter("log/a")])
-        session._shown = {"broken": broken, **session._shown}
+        plotter = BrokenPlotter("log/a")
+        broken = _Plot(PlotSpec("broken"), "value", plotter, plotter.panel())
+        session._plots = {broken.spec: broken, **session._plots}
         ds["log/a"] = scalar_log(2.0, T0_NS + 1)
         session.draw_frame()
         (panel,) = [p for p in session.plotters if type(p) is ValuePanel]

@@ -27,7 +27,7 @@ from bokeh.models import (
     LinearColorMapper,
 )
 
-from app.data import UpdateExtractor, WindowExtractor
+from app.data import TimeWindowExtractor, UpdateExtractor, WindowExtractor
 from app.limits import MAX_WINDOW_SIZE
 
 from .base import Plotter, add_image, image_source
@@ -125,9 +125,19 @@ class SlidingWindowPlotter(Plotter):
         default=100, bounds=(1, MAX_WINDOW_SIZE), doc="Frames shown (n)."
     )
     frame_ndim = param.Selector(default=0, objects=[0, 1], constant=True)
+    seconds = param.Number(
+        default=None,
+        allow_None=True,
+        bounds=(0, None),
+        inclusive_bounds=(False, True),
+        constant=True,
+        doc="Show the frames of the last `seconds` instead of the last n.",
+    )
 
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key, **params)
+        # A time window's plots are named apart from a frame window's of the key.
+        self._prefix = "" if self.seconds is None else "time-"
         self._last_time_ns: int | None = None
         self._shown = 0
         self._needs_reset = False
@@ -136,9 +146,11 @@ class SlidingWindowPlotter(Plotter):
             columns = {"time": [], "value": []}
         else:
             columns = {"row": [], "start": [], "time": [], "x0": [], "dw": []}
-        self.source = ColumnDataSource(data=columns, name=f"window:{key}")
+        self.source = ColumnDataSource(data=columns, name=f"{self._prefix}window:{key}")
 
     def make_extractor(self) -> UpdateExtractor:
+        if self.seconds is not None:
+            return TimeWindowExtractor(self.seconds)
         return WindowExtractor(self.window_size)
 
     @property
@@ -156,7 +168,7 @@ class SlidingWindowPlotter(Plotter):
             # Holding the row source in tags puts it in the document undrawn.
             self._fig = self._figure(y_axis_type="datetime", tags=[self.source])
             self._mapper = LinearColorMapper(palette="Viridis256")
-            image = image_source(f"waterfall:{self.label}")
+            image = image_source(f"{self._prefix}waterfall:{self.label}")
             self._color_bar = add_image(self._fig, image, self._mapper)
             stack = CustomJS(
                 args={"source": self.source, "target": image}, code=STACK_ROWS_JS
@@ -168,9 +180,13 @@ class SlidingWindowPlotter(Plotter):
         return self._fig
 
     def _extent_label(self) -> str:
+        if self.seconds is not None:
+            return f"last {_format_seconds(self.seconds)}"
         return f"last {self.window_size}"
 
     def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
+        if self.seconds is not None:
+            return pane
         size = pn.widgets.IntInput.from_param(
             self.param.window_size, name="window (frames)", width=140
         )
@@ -197,11 +213,13 @@ class SlidingWindowPlotter(Plotter):
         with self._lock:
             force_reset, self._needs_reset = self._needs_reset, False
         structure = self._structure_of(value)
+        # A time window holds what its time span holds: that many frames.
+        size = self.window_size if self.seconds is None else value.sizes[TIME_DIM]
         update = window_update(
             value,
             last_time_ns=None if force_reset else self._last_time_ns,
             shown=self._shown,
-            window_size=self.window_size,
+            window_size=size,
         )
         if update is None:
             return
@@ -214,10 +232,8 @@ class SlidingWindowPlotter(Plotter):
             self.source.data = columns
             self._shown = update.frames.sizes[TIME_DIM]
         else:
-            self.source.stream(columns, rollover=self.window_size)
-            self._shown = min(
-                self.window_size, self._shown + update.frames.sizes[TIME_DIM]
-            )
+            self.source.stream(columns, rollover=size)
+            self._shown = min(size, self._shown + update.frames.sizes[TIME_DIM])
         self._last_time_ns = int(frame_times_ns(value)[-1])
         self._label(value)
 
@@ -264,6 +280,12 @@ class SlidingWindowPlotter(Plotter):
 
     def _set_header(self, text: str) -> None:
         self._fig.title.text = text
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s"
 
 
 def _row_starts(times_ms: np.ndarray, previous_ms: float | None) -> np.ndarray:
