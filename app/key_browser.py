@@ -99,6 +99,10 @@ class KeyBrowser:
         Arrivals per key, for rates and ages.
     on_add:
         Adds a plot of a key in a view (``latest``, ``window``, ...).
+    custom_views:
+        Names of custom views offered besides the built-in ones.
+    schedule:
+        Runs a change of the list where the session's document may change.
     """
 
     def __init__(
@@ -107,8 +111,10 @@ class KeyBrowser:
         activity: KeyActivity,
         on_add: Callable[[Hashable, str], None],
         custom_views: tuple[str, ...] = (),
+        schedule: Callable[[Callable[[], None]], None] = lambda action: action(),
     ) -> None:
         self._catalog = catalog
+        self._schedule = schedule
         self._activity = activity
         self._on_add = on_add
         self._seen: Mapping[Hashable, KeyInfo] | None = None
@@ -142,9 +148,11 @@ class KeyBrowser:
             self.list,
             sizing_mode="stretch_width",
         )
-        self.search.param.watch(self._on_search, "value_input")
-        self.previous.on_click(lambda event: self._turn(-1))
-        self.next.on_click(lambda event: self._turn(+1))
+        self.search.param.watch(
+            lambda event: self._schedule(self._on_search), "value_input"
+        )
+        self.previous.on_click(lambda event: self._schedule(lambda: self._turn(-1)))
+        self.next.on_click(lambda event: self._schedule(lambda: self._turn(+1)))
         self.refresh()
 
     def refresh(self, now_ns: int | None = None) -> None:
@@ -165,7 +173,7 @@ class KeyBrowser:
         """The keys listed now."""
         return self._shown
 
-    def _on_search(self, event: object) -> None:
+    def _on_search(self) -> None:
         self._page = 0
         self._render()
 
@@ -200,7 +208,9 @@ class KeyBrowser:
                 sizing_mode="stretch_width",
                 margin=(0, 10),
             )
-            button.on_click(lambda event, key=key: self._add(key))
+            button.on_click(
+                lambda event, key=key: self._schedule(lambda: self._add(key))
+            )
             detail = pn.pane.HTML(
                 self._detail_text(key, now_ns),
                 css_classes=["key-detail"],

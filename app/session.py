@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 import panel as pn
 from bokeh.document import Document
 from bokeh.models import Div
+from panel.io.state import set_curdoc
 
 from app.data import KeyInfo
 
@@ -90,12 +91,15 @@ class DashboardSession:
         self.message = Div(text=message, name="layout-message", width=900)
         # The layout as the URL and this browser keep it; "" for the default.
         self.layout_state = Div(text="", name="layout-state", visible=False)
+        # Set once drawing starts: the browser then restores its stored layout.
+        self.connected = Div(text="", name="connected", visible=False)
         self.grid = DashboardGrid()
         self.browser = KeyBrowser(
             ingestion.data_service.catalog,
             ingestion.activity,
             self.add_plot,
             tuple(custom_views()),
+            schedule=self.soon,
         )
         self.download = pn.widgets.FileDownload(
             callback=self._layout_file,
@@ -109,11 +113,12 @@ class DashboardSession:
             css_classes=["layout-reset"],
             sizing_mode="stretch_width",
         )
-        self.reset.on_click(lambda event: self.use_default_layout())
+        self.reset.on_click(lambda event: self.soon(self.use_default_layout))
         self.view = pn.Column(
             pn.pane.Bokeh(self.message),
             pn.pane.Bokeh(self.hidden_keys),
             pn.pane.Bokeh(self.layout_state),
+            pn.pane.Bokeh(self.connected),
             self.grid.view,
         )
         self.sidebar = pn.Column(
@@ -155,6 +160,7 @@ class DashboardSession:
             self._subscribe(plotter)
         self._ingestion.session_opened()
         self._clock.start(self._document)
+        self.connected.text = "connected"
         self.draw_frame()
 
     def draw_frame(self) -> None:
@@ -184,6 +190,23 @@ class DashboardSession:
             self._ingestion.session_closed()
 
     # What the operator does --------------------------------------------------
+    def soon(self, action: Callable[[], None]) -> None:
+        """Run an operator's action as a callback of this session's document.
+
+        Panel runs widget callbacks without the document's lock, and the plain
+        Bokeh models a layout change touches may only change under it.
+        """
+        document = self._document
+        if document is None:
+            action()
+            return
+
+        def run() -> None:
+            with set_curdoc(document):
+                action()
+
+        document.add_next_tick_callback(run)
+
     def add_plot(self, key: Hashable, view: str) -> None:
         """Add a plot of `key` in `view` (the key's first view if it has no such)."""
         info = self._ingestion.data_service.catalog().get(key)
@@ -341,8 +364,10 @@ class DashboardSession:
             description=f"remove this plot of {spec.key}",
             css_classes=["plot-remove"],
         )
-        choose.param.watch(lambda event: self.change_view(spec, event.new), "value")
-        remove.on_click(lambda event: self.remove_plot(spec))
+        choose.param.watch(
+            lambda event: self.soon(lambda: self.change_view(spec, event.new)), "value"
+        )
+        remove.on_click(lambda event: self.soon(lambda: self.remove_plot(spec)))
         return pn.Column(
             pn.Row(choose, remove, margin=0),
             plotter.panel(),

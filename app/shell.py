@@ -101,11 +101,9 @@ def build_page(
         "arg": LAYOUT_ARG,
     }
     session.layout_state.js_on_change("text", CustomJS(args=args, code=SYNC_LAYOUT_JS))
-    document = pn.state.curdoc
-    if document is not None:
-        document.js_on_event(
-            "document_ready", CustomJS(args=args, code=RESTORE_LAYOUT_JS)
-        )
+    # Bokeh's own document_ready event would displace Panel's onload: the
+    # session's start tells the browser instead.
+    session.connected.js_on_change("text", CustomJS(args=args, code=RESTORE_LAYOUT_JS))
     return session, template
 
 
