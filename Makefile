@@ -5,8 +5,10 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= $(or $(DASHBOARD_ADDRESS),127.0.0.1)
 PORT ?= $(or $(DASHBOARD_PORT),5006)
 ARGS ?=
+# Server processes, each with its own ingestion (panel serve --num-procs).
+WORKERS ?= $(or $(DASHBOARD_WORKERS),1)
 
-.PHONY: install run test lint format bench screenshot clean
+.PHONY: install run test lint format bench soak screenshot clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -15,10 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# --warm runs the app once at start: the ingestion runs before any browser opens.
+# --setup starts each process's ingestion as the process starts, before any
+# browser opens; --warm builds the page once so the first one opens fast.
 run: install
 	$(VENV)/bin/panel serve app/dashboard.py --address $(HOST) --port $(PORT) \
-		--allow-websocket-origin $(HOST):$(PORT) --warm $(if $(ARGS),--args $(ARGS))
+		--allow-websocket-origin $(HOST):$(PORT) --num-procs $(WORKERS) \
+		--setup app/process_start.py --warm $(if $(ARGS),--args $(ARGS))
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -37,7 +41,11 @@ screenshot: install
 		tests/browser/test_dashboard_page.py -k every_plot_renders
 
 bench: install
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@cd bench && for script in bench_*.py; do echo "== $$script"; ../$(PY) $$script || exit 1; done
+
+# Half an hour of two tabs at 20 Hz; SOAK_MINUTES=5 for a shorter one.
+soak: install
+	cd bench && ../$(PY) soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

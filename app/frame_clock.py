@@ -1,5 +1,5 @@
 """FrameClock: when one browser session draws: soon after new data, at most once
-per frame period, and once a heartbeat when nothing arrives."""
+per frame period, never while the browser has not shown the previous frame."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
 
 from bokeh.document import Document
+from bokeh.models import CustomJS, Spacer
 from panel.io.state import set_curdoc
 from tornado.ioloop import IOLoop
 
@@ -17,6 +20,47 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_S = 1.0
 """Longest time between two frames: ages in headers and the status line move."""
+
+UNACKNOWLEDGED_RETRY_S = 10.0
+"""A frame goes out anyway after this long without an acknowledgement, so a
+browser that lost one (or never sends them) still gets a frame now and then."""
+
+BEHIND_NOTICE_S = 60.0
+"""A browser behind for this long is told so on its page."""
+
+# Runs in the browser when a frame's number arrives, after the frame's other
+# changes (it is the last change of the frame's message). The acknowledgement
+# waits for the next paint, or a second at most (hidden tabs paint never).
+ACKNOWLEDGE_JS = """
+const frame = cb_obj.tags[0];
+let sent = false;
+const send = () => { if (!sent) { sent = true; ack.tags = [frame]; } };
+requestAnimationFrame(send);
+setTimeout(send, 1000);
+"""
+
+
+@dataclass(frozen=True)
+class FrameStats:
+    """What a session's frames did, for its status line.
+
+    Parameters
+    ----------
+    sent:
+        Frames drawn and sent to the browser.
+    acknowledged:
+        The newest frame the browser said it showed.
+    skipped:
+        Frames not drawn because the browser had not shown the previous one.
+    behind_s:
+        How long the browser has been skipping frames without catching up
+        (0 if it keeps up).
+    """
+
+    sent: int
+    acknowledged: int
+    skipped: int
+    behind_s: float
 
 
 class FrameClock:
@@ -27,6 +71,12 @@ class FrameClock:
     Bokeh document, the only place that may touch it. Frames are at least
     `period_s` apart, so each carries one batch of everything that changed.
 
+    Frames are conflated, never queued: the browser acknowledges each frame once
+    it has painted it (`view` carries the frame number there and the answer
+    back), and a frame is only drawn when the previous one was acknowledged.
+    A browser that cannot keep up gets fewer frames, each with the newest data,
+    instead of a queue that grows in the server's memory and in its lag.
+
     Parameters
     ----------
     draw:
@@ -35,17 +85,25 @@ class FrameClock:
         Shortest time between two frames.
     heartbeat_s:
         A frame is requested at least this often.
+    clock:
+        Monotonic seconds; replaceable in tests.
     """
+
+    running: ClassVar[int] = 0
+    """Clocks of this process started and not stopped (one per live session)."""
 
     def __init__(
         self,
         draw: Callable[[], None],
         period_s: float,
         heartbeat_s: float = HEARTBEAT_S,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._draw = draw
         self._period_s = period_s
         self._heartbeat_s = max(heartbeat_s, period_s)
+        self._clock = clock
         self._lock = threading.Lock()
         self._requested = False
         self._running = False
@@ -53,7 +111,43 @@ class FrameClock:
         self._document: Document | None = None
         self._loop: IOLoop | None = None
         self._heartbeat: Callable[[], None] | None = None
-        self.frames = 0
+        self._sent = 0
+        self._acknowledged = 0
+        self._skipped = 0
+        # When the oldest unacknowledged frame went out.
+        self._waiting_since: float | None = None
+        # Since when every frame period skipped a frame; None while keeping up.
+        self._behind_since: float | None = None
+        self._skipped_since_sent = False
+        self._ack = Spacer(width=0, height=0, visible=False, name="frame-ack")
+        self._number = Spacer(
+            width=0, height=0, visible=False, name="frame-number", tags=[0]
+        )
+        self._number.js_on_change(
+            "tags", CustomJS(args={"ack": self._ack}, code=ACKNOWLEDGE_JS)
+        )
+        self._ack.on_change("tags", self._on_acknowledged)
+        # Both models enter the document through this one (hidden) root.
+        self.view = Spacer(
+            width=0, height=0, visible=False, tags=[self._number, self._ack]
+        )
+
+    @property
+    def stats(self) -> FrameStats:
+        """Frames sent, acknowledged and skipped, and how long the browser is behind."""
+        behind_since = self._behind_since
+        behind_s = 0.0 if behind_since is None else self._clock() - behind_since
+        return FrameStats(
+            sent=self._sent,
+            acknowledged=self._acknowledged,
+            skipped=self._skipped,
+            behind_s=behind_s,
+        )
+
+    @property
+    def behind(self) -> bool:
+        """Whether the browser has been behind for `BEHIND_NOTICE_S` or longer."""
+        return self.stats.behind_s >= BEHIND_NOTICE_S
 
     def start(self, document: Document | None) -> None:
         """Start on the current event loop (call from the session's loop).
@@ -66,6 +160,7 @@ class FrameClock:
         self._document = document
         self._loop = IOLoop.current()
         self._running = True
+        FrameClock.running += 1
         callback = document.add_periodic_callback(
             self.request, round(self._heartbeat_s * 1000)
         )
@@ -73,6 +168,8 @@ class FrameClock:
 
     def stop(self) -> None:
         """Draw no more frames; idempotent."""
+        if self._running:
+            FrameClock.running -= 1
         self._running = False
         heartbeat, self._heartbeat = self._heartbeat, None
         if heartbeat is not None:
@@ -90,10 +187,17 @@ class FrameClock:
         # Tornado's add_callback is the one call that is safe from other threads.
         self._loop.add_callback(self._schedule)
 
+    def stamp(self) -> None:
+        """Number the frame being drawn; call last in a frame, inside its batch."""
+        self._sent += 1
+        self._number.tags = [self._sent]
+        if self._waiting_since is None:
+            self._waiting_since = self._clock()
+
     def _schedule(self) -> None:
         if not self._running:
             return
-        delay_s = self._last_frame + self._period_s - time.monotonic()
+        delay_s = self._last_frame + self._period_s - self._clock()
         if delay_s <= 0:
             self._document.add_next_tick_callback(self._frame)
         else:
@@ -104,9 +208,39 @@ class FrameClock:
             self._requested = False
         if not self._running:
             return
-        self._last_frame = time.monotonic()
-        self.frames += 1
+        now = self._clock()
+        # A skipped frame takes its period too: at most one attempt per period.
+        self._last_frame = now
+        if self._acknowledged < self._sent:
+            waiting_s = now - (self._waiting_since or now)
+            if waiting_s < UNACKNOWLEDGED_RETRY_S:
+                # The acknowledgement asks for the next frame.
+                self._skipped += 1
+                self._skipped_since_sent = True
+                if self._behind_since is None:
+                    self._behind_since = now
+                return
+            logger.debug(
+                "no acknowledgement of frame %d for %.0f s; sending one anyway",
+                self._sent,
+                waiting_s,
+            )
+            self._waiting_since = None
         # Panel finds a session's models through its current document, which a
         # plain Bokeh callback does not set.
         with set_curdoc(self._document):
             self._draw()
+
+    def _on_acknowledged(self, attr: str, old: list, new: list) -> None:
+        if not new or not isinstance(new[0], int):
+            return
+        self._acknowledged = max(self._acknowledged, min(new[0], self._sent))
+        if self._acknowledged < self._sent:
+            return
+        self._waiting_since = None
+        if self._skipped_since_sent:
+            # Data waited for this browser: it gets the newest at once.
+            self._skipped_since_sent = False
+            self.request()
+        else:
+            self._behind_since = None

@@ -2,13 +2,14 @@
 
 ``panel serve`` runs ``app/dashboard.py`` once per browser session, but this
 module is imported once per process, so what it holds is shared by every
-session and outlives them (ARCHITECTURE.md, point 9).
+session and outlives them (docs/decisions/006-one-ingestion-per-process.md).
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class IngestionSnapshot:
     memory_bytes: int
     subscribers: int
     sessions: int
+    process: int = 0
 
 
 def make_source(options: DashboardOptions) -> MessageSource:
@@ -119,6 +121,7 @@ class Ingestion:
             memory_bytes=self.data_service.memory_bytes(),
             subscribers=self.data_service.subscriber_count,
             sessions=self._sessions,
+            process=os.getpid(),
         )
 
 
@@ -140,9 +143,24 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
             )
             ingestion.start()
             atexit.register(stop_process_ingestion)
-            logger.info("ingestion started: %s", ingestion.source.status.description)
+            logger.info(
+                "ingestion started in process %d: %s",
+                os.getpid(),
+                ingestion.source.status.description,
+            )
             _process_ingestion = ingestion
         return _process_ingestion
+
+
+def _forget_parents_ingestion() -> None:
+    # A forked server process (panel serve --num-procs) inherits the module's
+    # state but not the ingestion's threads: it starts its own.
+    global _process_ingestion, _process_lock
+    _process_ingestion = None
+    _process_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_parents_ingestion)
 
 
 def stop_process_ingestion() -> None:

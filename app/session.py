@@ -16,7 +16,7 @@ from panel.io.state import set_curdoc
 from app.data import KeyInfo
 
 from .custom_plots import custom_views
-from .frame_clock import FrameClock
+from .frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from .ingestion import Ingestion
 from .key_browser import KeyBrowser
 from .layout import (
@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 STATUS_PERIOD_NS = 1_000_000_000
 """The status, the pill and the key browser change once a second, not every frame."""
+
+FRAMES_NOTE_PERIOD_NS = 10_000_000_000
+"""The note on skipped frames changes at most every 10 s: a text that changes
+makes the browser lay out the whole page again."""
 
 
 @dataclass(eq=False)
@@ -85,9 +89,11 @@ class DashboardSession:
         self._clock = FrameClock(self.draw_frame, options.frame_period_s)
         self._started = False
         self._status_due_ns = 0
+        self._frames_note_due_ns = 0
         self.status = StatusLine(width=280)
         self.pill = StatusPill()
         self.hidden_keys = Div(text="", name="hidden-keys", width=900)
+        self.frames_note = Div(text="", name="frames-note", width=900)
         self.message = Div(text=message, name="layout-message", width=900)
         # The layout as the URL and this browser keep it; "" for the default.
         self.layout_state = Div(text="", name="layout-state", visible=False)
@@ -117,6 +123,8 @@ class DashboardSession:
         self.view = pn.Column(
             pn.pane.Bokeh(self.message),
             pn.pane.Bokeh(self.hidden_keys),
+            pn.pane.Bokeh(self.frames_note),
+            pn.pane.Bokeh(self._clock.view),
             pn.pane.Bokeh(self.layout_state),
             pn.pane.Bokeh(self.connected),
             self.grid.view,
@@ -171,11 +179,15 @@ class DashboardSession:
             if now_ns >= self._status_due_ns:
                 self._status_due_ns = now_ns + STATUS_PERIOD_NS
                 self._update_status(now_ns)
+            if now_ns >= self._frames_note_due_ns:
+                self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS
+                self._show_frames(self._clock.stats)
             for plotter in self.plotters:
                 try:
                     plotter.draw(now_ns)
                 except Exception:  # one plot must not cost the others their frame
                     logger.exception("key %r: frame failed", plotter.key)
+            self._clock.stamp()
 
     def close(self, session_context: object) -> None:
         """Stop drawing and unregister every plot (the session was destroyed).
@@ -188,6 +200,12 @@ class DashboardSession:
         if self._started:
             self._started = False
             self._ingestion.session_closed()
+            logger.info(
+                "session closed: %d sessions, %d subscribers, %d frame clocks remain",
+                self._ingestion.sessions,
+                self._ingestion.data_service.subscriber_count,
+                FrameClock.running,
+            )
 
     # What the operator does --------------------------------------------------
     def soon(self, action: Callable[[], None]) -> None:
@@ -422,6 +440,18 @@ class DashboardSession:
             )
         )
         self.browser.refresh(now_ns)
+
+    def _show_frames(self, frames: FrameStats) -> None:
+        text = ""
+        if frames.behind_s >= BEHIND_NOTICE_S:
+            text = (
+                f"This browser has been behind for {frames.behind_s / 60:.0f} min: "
+                f"it shows the newest data but skipped {frames.skipped} frames"
+            )
+        elif frames.skipped:
+            text = f"{frames.skipped} frames skipped while this browser caught up"
+        if text != self.frames_note.text:
+            self.frames_note.text = text
 
     def _show_hidden(self, hidden: int) -> None:
         text = (

@@ -41,7 +41,8 @@ def format_status(
         f"{rate} · {snapshot.rejected} rejected · "
         f"{snapshot.source.description} ({state}) · "
         f"{buffers} · "
-        f"{snapshot.sessions} sessions · {snapshot.subscribers} subscribers"
+        f"{snapshot.sessions} sessions · {snapshot.subscribers} subscribers · "
+        f"process {snapshot.process}"
     )
 
 

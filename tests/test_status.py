@@ -21,6 +21,7 @@ def snapshot(at_s: float, applied: int, connected: bool = True) -> IngestionSnap
         memory_bytes=1_500_000,
         subscribers=11,
         sessions=1,
+        process=4321,
     )
 
 
@@ -31,7 +32,7 @@ def test_status_line_shows_rate_rejects_source_and_memory() -> None:
     status.update(snapshot(12.0, applied=130))
     assert status.div.text == (
         "15.0 msg/s · 2 rejected · kafka 127.0.0.1:9092 (connected) · "
-        "buffers 1.5 MB · 1 sessions · 11 subscribers"
+        "buffers 1.5 MB · 1 sessions · 11 subscribers · process 4321"
     )
 
 

@@ -3,21 +3,25 @@
 ``trigger`` runs on the ingestion thread while the DataService lock is held, so
 it only keeps the newest extracted value. ``draw`` runs in the browser
 session's own periodic callback, the only place that touches the session's
-Bokeh document (ARCHITECTURE.md, point 8).
+Bokeh document (docs/design.md, "Threads").
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import statistics
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections import deque
+from collections.abc import Callable, Hashable, Mapping
+from enum import Enum
 from typing import Any
 
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, LayoutDOM
+from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, DataRange1d, LayoutDOM
 from bokeh.plotting import figure
 
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
@@ -27,6 +31,22 @@ from .columns import newest_time_ns, unit_label
 logger = logging.getLogger(__name__)
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+
+STALE_AFTER_NS = 5_000_000_000
+"""Data older than this (or 5 usual intervals, if longer) is stale."""
+
+STALE_INTERVALS = 5
+ARRIVALS_KEPT = 16
+"""Times of newest data kept per plot to know its usual interval between frames."""
+
+
+class HeaderState(Enum):
+    """What the header's colour tells the operator, most urgent last."""
+
+    LIVE = "live"
+    PAUSED = "paused"
+    STALE = "stale"
+    FAILED = "failed"
 
 
 def format_age(seconds: float) -> str:
@@ -81,6 +101,10 @@ class Plotter(param.Parameterized):
     )
     width = param.Integer(default=440, bounds=(150, None))
     height = param.Integer(default=300, bounds=(100, None))
+    paused = param.Boolean(
+        default=False,
+        doc="Stop drawing; data keeps arriving and is shown at once on resume.",
+    )
 
     def __init__(self, key: Hashable, **params: Any) -> None:
         super().__init__(key=key, **params)
@@ -90,8 +114,13 @@ class Plotter(param.Parameterized):
         self.on_data: Callable[[], None] | None = None
         self._pending: Any = None
         self._has_pending = False
+        self._cleared = False
         self._received_ns: int | None = None
         self._newest_ns: int | None = None
+        self._arrivals: deque[int] = deque(maxlen=ARRIVALS_KEPT)
+        self._peeked_ns: int | None = None
+        self._stale = False
+        self._now_ns = 0
         self._unit: sc.Unit | None = None
         self._last_value: Any = None
         self._header = ""
@@ -115,13 +144,19 @@ class Plotter(param.Parameterized):
         """Return the extractor; the latest value unless a subclass needs more."""
         return LatestValueExtractor()
 
-    def trigger(self, store: dict[str, Any]) -> None:
-        """Keep the newest extracted value; drawing waits for the session's frame."""
-        if self.key not in store:
+    def trigger(self, store: Mapping[Hashable, Any]) -> None:
+        """Keep the newest store holding this key; drawing waits for the frame.
+
+        The store's values are extracted when first read (lazily, in `draw`),
+        and a key whose history was cleared is in the store's ``cleared``.
+        """
+        cleared = self.key in getattr(store, "cleared", ())
+        if not cleared and self.key not in store:
             return
         with self._lock:
-            self._pending = store[self.key]
-            self._has_pending = True
+            self._pending = None if cleared else store
+            self._has_pending = not cleared
+            self._cleared = cleared
             self._received_ns = time.time_ns()
         if self.on_data is not None:
             self.on_data()
@@ -131,6 +166,17 @@ class Plotter(param.Parameterized):
         """Register with ``data_service``; ``replay`` hands over current data now."""
         self._data_service = data_service
         data_service.register_subscriber(self, replay=replay)
+
+    def clear_history(self) -> None:
+        """Drop the key's history in the DataService; every plot of it shows no data."""
+        if self._data_service is None:
+            return
+        try:
+            self._data_service.clear_history(self.key)
+        except KeyError:
+            logger.info("key %r: no history to clear", self.key)
+        else:
+            logger.info("key %r: history cleared by the operator", self.key)
 
     def unsubscribe(self) -> None:
         """Unregister from the DataService this plot subscribed to, if any."""
@@ -148,28 +194,43 @@ class Plotter(param.Parameterized):
     def draw(self, now_ns: int | None = None) -> bool:
         """Show data that arrived since the last frame and refresh the header.
 
+        A paused plot leaves what arrived pending (the newest extraction, so
+        a window still holds every frame up to n) and only tells its age.
+
         Returns
         -------
         :
             Whether new data was drawn.
         """
+        paused = self.paused
         with self._lock:
-            value, has_value = self._pending, self._has_pending
+            store, has_value = self._pending, self._has_pending
             received_ns = self._received_ns
-            self._pending, self._has_pending = None, False
+            cleared, self._cleared = self._cleared, False
+            if not paused:
+                self._pending, self._has_pending = None, False
+        self._now_ns = time.time_ns() if now_ns is None else now_ns
         self._ensure_root()
-        if has_value:
+        if cleared:
+            self._forget()
+        value = store[self.key] if has_value else None
+        if has_value and paused:
+            if received_ns != self._peeked_ns:
+                self._peeked_ns = received_ns
+                self._note_newest(self._time_of(value) or received_ns)
+            has_value = False
+        elif has_value:
             try:
                 self._show(value)
             except Exception as error:
                 self._failed(value, error)
             else:
-                self._newest_ns = self._time_of(value) or received_ns
+                self._note_newest(self._time_of(value) or received_ns)
                 self._last_value = value
                 if self._failure is not None:
                     logger.info("key %r: drawing again", self.key)
                     self._failure = None
-        self._refresh_header(time.time_ns() if now_ns is None else now_ns)
+        self._refresh_header(self._now_ns)
         return has_value
 
     def panel(self) -> pn.viewable.Viewable:
@@ -191,7 +252,7 @@ class Plotter(param.Parameterized):
 
     @property
     def root(self) -> LayoutDOM:
-        """The Bokeh model drawn into; rebuilt when a display option changes."""
+        """The Bokeh model drawn into, built once per plotter."""
         self._ensure_root()
         return self._root
 
@@ -199,6 +260,23 @@ class Plotter(param.Parameterized):
     def header(self) -> str:
         """The header text currently shown: key, unit and age."""
         return self._header
+
+    @property
+    def stale(self) -> bool:
+        """Whether the newest data is older than max(5 s, 5 usual intervals).
+
+        Computed in `draw` from this plot's own arrivals, for the page's status.
+        """
+        return self._stale
+
+    @property
+    def stale_after_ns(self) -> int:
+        """How old the newest data may get before this plot is stale."""
+        times = list(self._arrivals)
+        if len(times) < 2:
+            return STALE_AFTER_NS
+        usual = statistics.median(b - a for a, b in itertools.pairwise(times))
+        return max(STALE_AFTER_NS, int(STALE_INTERVALS * usual))
 
     @property
     def age_text(self) -> str:
@@ -212,12 +290,16 @@ class Plotter(param.Parameterized):
     def _show(self, value: Any) -> None:
         raise NotImplementedError
 
-    def _set_header(self, text: str) -> None:
+    def _set_header(self, text: str, state: HeaderState) -> None:
         raise NotImplementedError
 
     def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
         """Wrap the pane with this plot's controls; none by default."""
         return pane
+
+    def _clear_view(self) -> None:
+        """Show no data (the key's history was cleared)."""
+        raise NotImplementedError
 
     def _extent_label(self) -> str:
         """What part of the history is shown, if not just the latest value."""
@@ -231,12 +313,27 @@ class Plotter(param.Parameterized):
             logger.error("key %r: %s", self.key, failure, exc_info=error)
         self._failure = failure
 
+    def _forget(self) -> None:
+        self._clear_view()
+        self._last_value = None
+        self._newest_ns = None
+        self._failure = None
+        self._arrivals.clear()
+        self._age_text = "no data"
+
+    def _note_newest(self, newest_ns: int | None) -> None:
+        if newest_ns is None:
+            return
+        self._newest_ns = newest_ns
+        if not self._arrivals or newest_ns > self._arrivals[-1]:
+            self._arrivals.append(newest_ns)
+
     def _time_of(self, value: Any) -> int | None:
         return newest_time_ns(value) if isinstance(value, sc.DataArray) else None
 
     # Helpers for subclasses --------------------------------------------------
     def _figure(self, **kwargs: Any) -> figure:
-        return figure(
+        fig = figure(
             width=self.width,
             height=self.height,
             output_backend=self.renderer,
@@ -245,19 +342,12 @@ class Plotter(param.Parameterized):
             title=self.label,
             **kwargs,
         )
-
-    def _rebuild(self) -> None:
-        """Build a fresh Bokeh model (a scale changed) and show the last value."""
-        self._root = self._build()
-        self._header = ""
-        if self._last_value is not None:
-            self._show(self._last_value)
-        # The model is complete before it enters the document: a change made
-        # right after the swap can be lost, and the header is only re-sent when
-        # its text changes.
-        self._refresh_header(time.time_ns())
-        if self._pane is not None:
-            self._pane.object = self._root
+        # Ranges the browser fits to the data would be sent back to the server
+        # after every frame, which nobody here reads.
+        for axis_range in (fig.x_range, fig.y_range):
+            if isinstance(axis_range, DataRange1d):
+                axis_range.syncable = False
+        return fig
 
     def _ensure_root(self) -> None:
         if self._root is None:
@@ -269,12 +359,30 @@ class Plotter(param.Parameterized):
             parts.append(f"[{unit_label(self._unit)}]")
         if self._extent_label():
             parts.append(f"· {self._extent_label()}")
+        if self.paused:
+            parts.append("· paused")
+        self._stale = False
         if self._newest_ns is not None:
-            self._age_text = format_age(max(0, now_ns - self._newest_ns) / 1e9)
+            age_ns = max(0, now_ns - self._newest_ns)
+            self._age_text = format_age(age_ns / 1e9)
+            self._stale = age_ns > self.stale_after_ns
+        if self._stale:
+            parts.append("· stale")
         parts.append(f"· {self._age_text}")
         if self._failure is not None:
             parts.append(f"· {self._failure}")
         text = " ".join(parts)
         if text != self._header:
             self._header = text
-            self._set_header(text)
+            self._set_header(text, self.header_state)
+
+    @property
+    def header_state(self) -> HeaderState:
+        """The most urgent thing the header's colour says."""
+        if self._failure is not None:
+            return HeaderState.FAILED
+        if self._stale:
+            return HeaderState.STALE
+        if self.paused:
+            return HeaderState.PAUSED
+        return HeaderState.LIVE

@@ -24,12 +24,25 @@ def epoch_ms(times: sc.Variable) -> np.ndarray:
     return ns / 1e6
 
 
+def times_ns(times: sc.Variable) -> np.ndarray:
+    """Return datetimes as int64 ns since the epoch, without a copy if already ns.
+
+    A window's times are read every frame: converting all of them would cost
+    in proportion to the window.
+    """
+    if times.unit != sc.units.ns:
+        times = times.to(unit="ns")
+    values = np.asarray(times.values)
+    if values.dtype != np.dtype("datetime64[ns]"):
+        values = values.astype("datetime64[ns]")
+    return values.view(np.int64)
+
+
 def newest_time_ns(value: sc.DataArray) -> int | None:
     """Return the newest ``time`` coord of a frame or window in ns, if it has one."""
     if TIME_DIM not in value.coords:
         return None
-    times = value.coords[TIME_DIM].to(unit="ns").values
-    ns = np.asarray(times).astype("datetime64[ns]").astype(np.int64)
+    ns = times_ns(value.coords[TIME_DIM])
     return int(ns.max()) if ns.size else None
 
 
@@ -62,16 +75,3 @@ def plottable(values: np.ndarray, *, log: bool) -> np.ndarray:
     if log:
         return np.where(values > 0, values, np.nan)
     return values
-
-
-def color_range(values: np.ndarray, *, log: bool) -> tuple[float, float]:
-    """Return ``(low, high)`` for a colour mapper, ignoring NaN and, if log, <= 0."""
-    finite = values[np.isfinite(values)]
-    if log:
-        finite = finite[finite > 0]
-    if finite.size == 0:
-        return (1.0, 10.0) if log else (0.0, 1.0)
-    low, high = float(finite.min()), float(finite.max())
-    if low == high:
-        high = low * 10 if log else low + 1.0
-    return low, high

@@ -4,36 +4,98 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import ColumnDataSource, LayoutDOM
+from bokeh.models import (
+    BasicTicker,
+    BasicTickFormatter,
+    ColumnDataSource,
+    CustomJSHover,
+    HoverTool,
+    LayoutDOM,
+    LinearScale,
+    LogScale,
+    LogTicker,
+    LogTickFormatter,
+    Range1d,
+)
 
-from .base import Plotter
 from .columns import axis_label, centers, plottable
+from .figure_plot import FigurePlotter
+from .scale import extent_of
+
+# The bin under the cursor, from edges sent only when they change: the line's
+# own source carries centres and is replaced every frame.
+BIN_HOVER_JS = """
+const e = edges.data.edge;
+const i = special_vars.index;
+if (e.length === 0 || i + 1 >= e.length) return value.toPrecision(6);
+return e[i].toPrecision(6) + " to " + e[i + 1].toPrecision(6);
+"""
 
 
-class LinePlotter(Plotter):
+class LinePlotter(FigurePlotter):
     """Latest value of a 1-D DataArray against its coord, units on both axes."""
 
     log_y = param.Boolean(default=False, doc="Logarithmic y axis.")
+    kind = "line"
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: Any, **params: Any) -> None:
         super().__init__(key, **params)
         self.source = ColumnDataSource(data={"x": [], "y": []}, name=f"line:{key}")
+        self.edges = ColumnDataSource(data={"edge": []}, name=f"edges:{key}")
+        self._edges_of: sc.Variable | None = None
 
     def _build(self) -> LayoutDOM:
-        self._fig = self._figure(y_axis_type="log" if self.log_y else "linear")
-        self._fig.line("x", "y", source=self.source, line_width=1.5)
+        # Holding the edges in tags puts them in the document undrawn.
+        self._fig = self._figure(y_range=Range1d(0, 1), tags=[self.edges])
+        self._fig.name = f"figure:line:{self.label}"
+        line = self._fig.line("x", "y", source=self.source, line_width=1.5)
+        self._hover = HoverTool(
+            renderers=[line],
+            mode="vline",
+            tooltips=[("bin", "@x{bin}"), ("value", "@y")],
+            formatters={
+                "@x": CustomJSHover(args={"edges": self.edges}, code=BIN_HOVER_JS)
+            },
+        )
+        self._fig.add_tools(self._hover)
+        self._use_value_axis(self._fig.y_range)
+        self._set_log_axis(self.log_y)
         return self._fig
+
+    def _log_scale(self) -> bool:
+        return self.log_y
 
     @param.depends("log_y", watch=True)
     def _on_scale(self) -> None:
-        self._rebuild()
+        # The figure stays: its ranges, and so the operator's zoom, are kept.
+        self._change_scale(self.log_y)
+        if self._root is None:
+            return
+        self._set_log_axis(self.log_y)
+        if self._last_value is not None:
+            self._show(self._last_value)
+        else:
+            self._apply_range()
 
-    def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
-        toggle = pn.widgets.Checkbox.from_param(self.param.log_y, name="log y")
-        return pn.Column(toggle, pane)
+    def _set_log_axis(self, log: bool) -> None:
+        axis = self._fig.yaxis[0]
+        if log:
+            self._fig.y_scale = LogScale()
+            axis.update(ticker=LogTicker(), formatter=LogTickFormatter())
+        else:
+            self._fig.y_scale = LinearScale()
+            axis.update(ticker=BasicTicker(), formatter=BasicTickFormatter())
+
+    def _controls(self) -> list[pn.viewable.Viewable]:
+        return [pn.widgets.Checkbox.from_param(self.param.log_y, name="log y")]
+
+    def _clear_view(self) -> None:
+        self.source.data = {"x": [], "y": []}
+        self._forget_range()
 
     def _show(self, value: sc.DataArray) -> None:
         (dim,) = value.dims
@@ -45,13 +107,26 @@ class LinePlotter(Plotter):
             else sc.arange(dim, length, unit=None).values
         )
         self._unit = value.unit
-        self.source.data = {"x": x, "y": plottable(value.values, log=self.log_y)}
+        y = plottable(value.values, log=self.log_y)
+        self.source.data = {"x": x, "y": y}
+        self._show_edges(coord, length)
+        self._take_in(extent_of(y, log=self.log_y))
         x_label = axis_label(dim, coord.unit if coord is not None else None)
         y_label = axis_label(value.name or "value", value.unit)
         if self._fig.xaxis[0].axis_label != x_label:
             self._fig.xaxis[0].axis_label = x_label
+            self._hover.tooltips = [(x_label, "@x{bin}"), ("value", "@y")]
         if self._fig.yaxis[0].axis_label != y_label:
             self._fig.yaxis[0].axis_label = y_label
 
-    def _set_header(self, text: str) -> None:
-        self._fig.title.text = text
+    def _show_edges(self, coord: sc.Variable | None, length: int) -> None:
+        old = self._edges_of
+        if coord is old or (
+            coord is not None and old is not None and sc.identical(coord, old)
+        ):
+            return
+        self._edges_of = coord
+        is_edges = coord is not None and coord.sizes[coord.dim] == length + 1
+        edges = np.asarray(coord.values, dtype=np.float64) if is_edges else []
+        if len(edges) or len(self.edges.data["edge"]):
+            self.edges.data = {"edge": edges}

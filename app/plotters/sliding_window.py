@@ -23,15 +23,20 @@ import scipp as sc
 from bokeh.models import (
     ColumnDataSource,
     CustomJS,
+    HoverTool,
     LayoutDOM,
     LinearColorMapper,
+    Range1d,
 )
 
 from app.data import TimeWindowExtractor, UpdateExtractor, WindowExtractor
 from app.limits import MAX_WINDOW_SIZE
 
-from .base import Plotter, add_image, image_source
-from .columns import TIME_DIM, axis_label, color_range, epoch_ms, extent, unit_label
+from .base import add_image, image_source
+from .columns import TIME_DIM, axis_label, epoch_ms, extent, times_ns, unit_label
+from .figure_plot import FigurePlotter
+from .local_time import local_time_axis, local_time_hover, row_time_hover
+from .scale import Extent
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +77,7 @@ class WindowUpdate:
 
 def frame_times_ns(window: sc.DataArray) -> np.ndarray:
     """Return the window's 1-D ``time`` coord as int64 ns since the epoch."""
-    times = window.coords[TIME_DIM].to(unit="ns").values
-    return np.asarray(times).astype("datetime64[ns]").astype(np.int64)
+    return times_ns(window.coords[TIME_DIM])
 
 
 def window_update(
@@ -113,7 +117,27 @@ def window_update(
     return WindowUpdate(frames=window[TIME_DIM, len(times) - n_new :], reset=False)
 
 
-class SlidingWindowPlotter(Plotter):
+def rows_extent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each frame's lowest and highest value (NaN for a row of no numbers)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        return values, values
+    values = np.where(np.isfinite(values), values, np.nan)
+    # fmin/fmax skip NaN without warning about rows that are all NaN.
+    return np.fmin.reduce(values, axis=1), np.fmax.reduce(values, axis=1)
+
+
+def window_extent(lows: np.ndarray, highs: np.ndarray) -> Extent | None:
+    """Return the extent of a window from its frames' extents, None if empty."""
+    if lows.size == 0:
+        return None
+    low, high = np.fmin.reduce(lows), np.fmax.reduce(highs)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return None
+    return float(low), float(high)
+
+
+class SlidingWindowPlotter(FigurePlotter):
     """The last ``window_size`` frames of a 0-D (time series) or 1-D (waterfall) key.
 
     The operator changes ``window_size`` from the UI: the subscription is
@@ -133,11 +157,16 @@ class SlidingWindowPlotter(Plotter):
         constant=True,
         doc="Show the frames of the last `seconds` instead of the last n.",
     )
+    kind = "window"
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: Any, **params: Any) -> None:
         super().__init__(key, **params)
         # A time window's plots are named apart from a frame window's of the key.
         self._prefix = "" if self.seconds is None else "time-"
+        # Each shown frame's lowest and highest value: the value range of a
+        # frame costs the new frames only, not the whole window (decision 041).
+        self._lows = np.empty(0)
+        self._highs = np.empty(0)
         self._last_time_ns: int | None = None
         self._shown = 0
         self._needs_reset = False
@@ -160,23 +189,41 @@ class SlidingWindowPlotter(Plotter):
 
     # Building ----------------------------------------------------------------
     def _build(self) -> LayoutDOM:
+        time_axis = f"time-axis:{self.label}"
         if self.frame_ndim == 0:
-            self._fig = self._figure(x_axis_type="datetime")
-            self._fig.line("time", "value", source=self.source, line_width=1.5)
-            self._fig.xaxis[0].axis_label = "time"
+            self._fig = self._figure(x_axis_type="datetime", y_range=Range1d(0, 1))
+            line = self._fig.line("time", "value", source=self.source, line_width=1.5)
+            local_time_axis(self._fig.xaxis[0], "time", time_axis)
+            self._hover = HoverTool(
+                renderers=[line],
+                mode="vline",
+                tooltips=[("time", "@time{local}"), ("value", "@value")],
+                formatters={"@time": local_time_hover()},
+            )
+            self._use_value_axis(self._fig.y_range)
         else:
             # Holding the row source in tags puts it in the document undrawn.
             self._fig = self._figure(y_axis_type="datetime", tags=[self.source])
             self._mapper = LinearColorMapper(palette="Viridis256")
             image = image_source(f"{self._prefix}waterfall:{self.label}")
+            # Stacked in the browser: sending it back would cost the server a
+            # decode of the whole window per frame.
+            image.syncable = False
             self._color_bar = add_image(self._fig, image, self._mapper)
             stack = CustomJS(
                 args={"source": self.source, "target": image}, code=STACK_ROWS_JS
             )
             self.source.js_on_change("streaming", stack)
             self.source.js_on_change("data", stack)
-            self._fig.yaxis[0].axis_label = "time"
+            local_time_axis(self._fig.yaxis[0], "time", time_axis)
             self._fig.xaxis[0].ticker.desired_num_ticks = 4
+            self._hover = HoverTool(
+                renderers=list(self._fig.renderers),
+                tooltips=[("x", "$x"), ("time", "$y{row}"), ("value", "@image")],
+                formatters={"$y": row_time_hover(self.source)},
+            )
+        self._fig.name = f"figure:{self._prefix}window:{self.label}"
+        self._fig.add_tools(self._hover)
         return self._fig
 
     def _extent_label(self) -> str:
@@ -184,13 +231,14 @@ class SlidingWindowPlotter(Plotter):
             return f"last {_format_seconds(self.seconds)}"
         return f"last {self.window_size}"
 
-    def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
+    def _controls(self) -> list[pn.viewable.Viewable]:
         if self.seconds is not None:
-            return pane
-        size = pn.widgets.IntInput.from_param(
-            self.param.window_size, name="window (frames)", width=140
-        )
-        return pn.Column(size, pane)
+            return []
+        return [
+            pn.widgets.IntInput.from_param(
+                self.param.window_size, name="window (frames)", width=140
+            )
+        ]
 
     @param.depends("window_size", watch=True)
     def _on_window_size(self) -> None:
@@ -203,6 +251,12 @@ class SlidingWindowPlotter(Plotter):
             self.subscribe(data_service, replay=True)
 
     # Drawing -----------------------------------------------------------------
+    def _clear_view(self) -> None:
+        self.source.data = {key: [] for key in self.source.data}
+        self._last_time_ns, self._shown, self._structure = None, 0, None
+        self._lows, self._highs = np.empty(0), np.empty(0)
+        self._forget_range()
+
     def _show(self, value: Any) -> None:
         if not isinstance(value, sc.DataArray) or TIME_DIM not in value.coords:
             raise TypeError("a window needs a DataArray with a time coord")
@@ -228,14 +282,24 @@ class SlidingWindowPlotter(Plotter):
             self._structure = structure
         self._unit = value.unit
         columns = self._columns(update.frames, reset=update.reset)
+        lows, highs = rows_extent(update.frames.values)
         if update.reset:
             self.source.data = columns
             self._shown = update.frames.sizes[TIME_DIM]
+            self._lows, self._highs = lows, highs
         else:
             self.source.stream(columns, rollover=size)
             self._shown = min(size, self._shown + update.frames.sizes[TIME_DIM])
+            self._lows = np.concatenate([self._lows, lows])[-self._shown :]
+            self._highs = np.concatenate([self._highs, highs])[-self._shown :]
         self._last_time_ns = int(frame_times_ns(value)[-1])
+        self._take_in(window_extent(self._lows, self._highs))
         self._label(value)
+
+    def _time_of(self, value: Any) -> int | None:
+        # Frames are stacked in the order they arrived: the newest is the last.
+        times = frame_times_ns(value)
+        return int(times[-1]) if times.size else None
 
     def _structure_of(self, window: sc.DataArray) -> tuple:
         if self.frame_ndim == 0:
@@ -268,8 +332,6 @@ class SlidingWindowPlotter(Plotter):
             if self._fig.yaxis[0].axis_label != label:
                 self._fig.yaxis[0].axis_label = label
             return
-        low, high = color_range(window.values, log=False)
-        self._mapper.update(low=low, high=high)
         dim = window.dims[1]
         coord = window.coords.get(dim, None)
         label = axis_label(dim, coord.unit if coord is not None else None)
@@ -278,8 +340,8 @@ class SlidingWindowPlotter(Plotter):
         if self._color_bar.title != unit_label(window.unit):
             self._color_bar.title = unit_label(window.unit)
 
-    def _set_header(self, text: str) -> None:
-        self._fig.title.text = text
+    def _set_value_range(self, low: float, high: float) -> None:
+        self._mapper.update(low=low, high=high)
 
 
 def _format_seconds(seconds: float) -> str:

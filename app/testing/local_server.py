@@ -79,6 +79,7 @@ def serve_dashboard(
     *,
     serve_args: Sequence[str] = (),
     startup_timeout_s: float = 90.0,
+    repo: Path = REPO,
 ) -> Iterator[LocalServer]:
     """Run the dashboard in its own ``panel serve`` process while in the block.
 
@@ -90,13 +91,15 @@ def serve_dashboard(
         Extra ``panel serve`` options, e.g. session lifetimes.
     startup_timeout_s:
         How long to wait for the port to accept connections.
+    repo:
+        The checkout whose ``app`` is served (benchmarks compare an older one).
     """
     port = free_port()
     panel = Path(sys.executable).with_name("panel")
     command = [
         str(panel),
         "serve",
-        str(DASHBOARD),
+        str(repo / "app" / "dashboard.py"),
         "--address",
         "127.0.0.1",
         "--port",
@@ -106,13 +109,18 @@ def serve_dashboard(
         "--warm",
         *serve_args,
     ]
+    process_start = repo / "app" / "process_start.py"
+    if process_start.exists():  # older checkouts start ingestion with --warm only
+        command += ["--setup", str(process_start)]
     if app_args:
         command += ["--args", *app_args]
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
         prefix="panel-serve-", suffix=".log", delete=False
     )
+    # The checkout's own package wins over the one installed in the venv.
+    env = {**os.environ, "PYTHONPATH": str(repo)}
     process = subprocess.Popen(
-        command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, env=os.environ
+        command, cwd=repo, stdout=log_file, stderr=subprocess.STDOUT, env=env
     )
     server = LocalServer(process=process, port=port, log_path=Path(log_file.name))
     try:

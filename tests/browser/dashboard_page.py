@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 TIMEOUT_MS = 30_000
+RANGES_JS = (
+    "(doc, name) => { const f = doc.get_model_by_name(name); return"
+    " [f.x_range.start, f.x_range.end, f.y_range.start, f.y_range.end]; }"
+)
 
 
 class DashboardPage:
@@ -62,3 +67,28 @@ class DashboardPage:
 
     def status(self) -> str:
         return self.evaluate("(doc) => doc.get_model_by_name('status').text")
+
+    def card(self, kind: str, key: str) -> Locator:
+        """The card of one plot (``kind`` line, image or window) with its controls."""
+        return self.page.locator(f".{kind}-{re.sub(r'[^A-Za-z0-9_-]', '-', key)}")
+
+    def ranges(self, figure: str) -> list[float]:
+        """``[x start, x end, y start, y end]`` of the named figure."""
+        return self.evaluate(f"(doc, name) => ({RANGES_JS})(doc, name)", figure)
+
+    def wait_for_ranges_other_than(self, figure: str, old: list[float]) -> None:
+        """Wait until the named figure's ranges differ from ``old`` (see `ranges`)."""
+        self.wait_for(
+            f"(doc, [name, old]) => ({RANGES_JS})(doc, name)"
+            ".some((v, i) => v !== old[i])",
+            [figure, old],
+        )
+
+    def drag(self, canvas: Locator, dx: float, dy: float) -> None:
+        """Drag the mouse across ``canvas`` from its centre (the pan tool)."""
+        box = canvas.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x + dx, y + dy, steps=5)
+        self.page.mouse.up()

@@ -62,12 +62,13 @@ def test_every_plot_renders_with_data(
     dashboard = DashboardPage(browser_page).open(full_layout.url)
     for source, column in SOURCES.items():
         dashboard.wait_for_data(source, column)
-    browser_page.locator(".bk-Canvas").nth(7).wait_for()
+    # One canvas per figure, and one per value panel (three logs).
     figures = len([name for name in SOURCES if not name.startswith("window:monitor")])
-    assert browser_page.locator(".bk-Canvas").count() == figures
+    browser_page.locator(".bk-Canvas").nth(figures + 2).wait_for()
+    assert browser_page.locator(".bk-Canvas").count() == figures + 3
     for key in ("log/sample_temperature", "log/motor_x", "log/proton_current"):
         text = dashboard.evaluate(
-            "(doc, k) => doc.get_model_by_name('value:' + k).text", key
+            "(doc, k) => doc.get_model_by_name('value:' + k).data.text.join(' ')", key
         )
         assert "age" in text
     # The status line is refreshed once a second: wait for a measured rate.
@@ -160,6 +161,6 @@ def test_log_toggles_switch_the_scales(
     )
     checkboxes.nth(0).check()
     dashboard.wait_for(
-        "(doc) => { for (const m of doc._all_models.values()) {"
-        " if (m.type === 'LogColorMapper') return true; } return false; }"
+        "(doc) => doc.get_model_by_name('figure:image:detector/panel_0')"
+        ".renderers[0].glyph.color_mapper.type === 'LogColorMapper'"
     )

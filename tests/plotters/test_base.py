@@ -1,12 +1,13 @@
 import logging
 
+import panel as pn
 import pytest
 import scipp as sc
 from bokeh.document import Document
 
 from app.data import DataService
-from app.plotters import LinePlotter
-from app.plotters.base import format_age
+from app.plotters import LinePlotter, ValuePanel
+from app.plotters.base import HeaderState, format_age
 
 from .plotter_frames import PERIOD_NS, T0_NS, spectrum
 
@@ -52,9 +53,9 @@ def test_header_shows_key_unit_and_age_of_newest_data(
     assert plotter.header == "monitor/m1 · no data yet"
 
     data_service["monitor/m1"] = spectrum(0, unit="counts")
-    plotter.draw(now_ns=T0_NS + 5_500_000_000)
+    plotter.draw(now_ns=T0_NS + 4_500_000_000)
 
-    assert plotter.header == "monitor/m1 [counts] · age 5 s"
+    assert plotter.header == "monitor/m1 [counts] · age 4 s"
     assert plotter.root.title.text == plotter.header
 
 
@@ -97,3 +98,143 @@ def test_age_is_coarse_enough_not_to_change_every_frame(
     seconds: float, text: str
 ) -> None:
     assert format_age(seconds) == text
+
+
+SECOND_NS = 1_000_000_000
+
+
+def test_plot_is_stale_once_newest_data_is_older_than_five_seconds(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS + 5 * SECOND_NS)
+    assert not plotter.stale
+    assert plotter.header_state is HeaderState.LIVE
+
+    plotter.draw(now_ns=T0_NS + 130 * SECOND_NS)
+
+    assert plotter.stale
+    assert plotter.header == "monitor/m1 [counts] · stale · age 2 min"
+    assert plotter.header_state is HeaderState.STALE
+    assert plotter.root.title.background_fill_color == "#ffe2a0"
+
+
+def test_stale_waits_five_usual_intervals_for_a_key_that_updates_slowly(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    # One frame every 50 periods (10 s): stale after 50 s, not after 5 s.
+    for index in range(0, 250, 50):
+        data_service["monitor/m1"] = spectrum(index)
+        plotter.draw(now_ns=T0_NS + index * PERIOD_NS)
+    newest_ns = T0_NS + 200 * PERIOD_NS
+    plotter.draw(now_ns=newest_ns + 45 * SECOND_NS)
+    assert not plotter.stale
+    plotter.draw(now_ns=newest_ns + 55 * SECOND_NS)
+    assert plotter.stale
+
+
+def test_paused_plot_draws_nothing_and_shows_the_newest_at_once_on_resume(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+
+    plotter.paused = True
+    data_service["monitor/m1"] = spectrum(1)
+    data_service["monitor/m1"] = spectrum(2)
+    document_events.clear()
+    assert not plotter.draw(now_ns=T0_NS + 3 * PERIOD_NS)
+    assert list(plotter.source.data["y"]) == list(spectrum(0).values)
+    assert "paused" in plotter.header
+    assert plotter.header_state is HeaderState.PAUSED
+    # Only the header changed: no data went to the browser.
+    assert document_events.events
+    assert all(event.model is plotter.root.title for event in document_events.events)
+
+    plotter.paused = False
+    assert plotter.draw(now_ns=T0_NS + 3 * PERIOD_NS)
+    assert list(plotter.source.data["y"]) == list(spectrum(2).values)
+    assert "paused" not in plotter.header
+
+
+def test_a_plot_that_cannot_draw_says_why_in_colour_until_good_data(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    data_service["monitor/m1"] = sc.DataArray(sc.scalar(1.0))
+    plotter.draw(now_ns=T0_NS)
+    failed = plotter.root.title
+    assert "cannot draw DataArray" in failed.text
+    assert (failed.text_color, failed.background_fill_color) == ("#9c0000", "#fdd8d8")
+
+    # Frames that bring nothing new keep the failure on screen.
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    assert "cannot draw" in plotter.root.title.text
+
+    data_service["monitor/m1"] = spectrum(1)
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    assert "cannot draw" not in plotter.root.title.text
+    assert plotter.root.title.background_fill_color is None
+
+
+def test_a_key_that_is_not_a_string_is_titled_by_its_str(
+    data_service: DataService,
+) -> None:
+    key = ("monitor", 1)
+    plotter = LinePlotter(key)
+    plotter.subscribe(data_service)
+    data_service[key] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    assert plotter.header.startswith("('monitor', 1) [counts]")
+    assert plotter.source.name == "line:('monitor', 1)"
+
+
+@pytest.mark.parametrize("make", [LinePlotter, ValuePanel])
+def test_clearing_the_history_shows_no_data_in_every_plot_of_the_key(
+    data_service: DataService, make
+) -> None:
+    plotter, other = make("monitor/m1"), LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    other.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    other.draw(now_ns=T0_NS)
+
+    plotter.clear_history()
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    other.draw(now_ns=T0_NS + PERIOD_NS)
+
+    assert "monitor/m1" not in data_service
+    assert "no data" in plotter.header
+    assert other.header == "monitor/m1 · no data"
+    assert list(other.source.data["y"]) == []
+    data_service["monitor/m1"] = spectrum(1)
+    other.draw(now_ns=T0_NS + PERIOD_NS)
+    assert list(other.source.data["y"]) == list(spectrum(1).values)
+
+
+def test_clear_button_clears_only_on_a_second_click(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    view = plotter.panel()
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    (clear,) = [b for b in view.select(pn.widgets.Button) if b.label == "clear"]
+
+    clear.clicks += 1
+    assert clear.label == "confirm clear?"
+    assert "monitor/m1" in data_service
+    clear.clicks += 1
+    assert clear.label == "clear"
+    assert "monitor/m1" not in data_service

@@ -1,7 +1,8 @@
 import numpy as np
 import panel as pn
 import scipp as sc
-from bokeh.models import LogScale
+from bokeh.document import Document
+from bokeh.models import HoverTool, LinearScale, LogScale, LogTicker
 
 from app.data import DataService
 from app.plotters import LinePlotter
@@ -24,22 +25,53 @@ def test_line_shows_latest_spectrum_against_bin_centres_with_units(
     assert plotter.root.yaxis[0].axis_label == "value [counts]"
 
 
-def test_log_y_rebuilds_the_figure_with_log_scale_and_gaps_for_zeros(
+def test_log_y_switches_the_scale_in_place_keeping_figure_and_ranges(
     data_service: DataService,
 ) -> None:
     plotter = LinePlotter("monitor/m1")
     view = plotter.panel()
+    figure = plotter.root
     plotter.subscribe(data_service)
     data_service["monitor/m1"] = spectrum(0)
     plotter.draw(now_ns=T0_NS)
+    figure.y_range.update(start=0.5, end=6.0)
+    figure.x_range.update(start=10.0, end=50.0)
 
     plotter.log_y = True
 
-    assert isinstance(plotter.root.y_scale, LogScale)
+    assert plotter.root is figure
     (pane,) = view.select(pn.pane.Bokeh)
-    assert pane.object is plotter.root
+    assert pane.object is figure
+    assert isinstance(figure.y_scale, LogScale)
+    assert isinstance(figure.yaxis[0].ticker, LogTicker)
+    assert (figure.y_range.start, figure.y_range.end) == (0.5, 6.0)
+    assert (figure.x_range.start, figure.x_range.end) == (10.0, 50.0)
     assert np.isnan(plotter.source.data["y"][0])
     np.testing.assert_allclose(plotter.source.data["y"][1:], spectrum(0).values[1:])
+
+    plotter.log_y = False
+    assert isinstance(figure.y_scale, LinearScale)
+    assert (figure.y_range.start, figure.y_range.end) == (0.5, 6.0)
+
+
+def test_hover_reads_bin_edges_sent_once_not_every_frame(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    np.testing.assert_allclose(plotter.edges.data["edge"], np.arange(9) * 10.0)
+    (hover,) = plotter.root.select(HoverTool)
+    assert hover.tooltips == [("tof [µs]", "@x{bin}"), ("value", "@y")]
+    document_events.clear()
+
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+
+    changed = {(type(e.model).__name__, e.model.name) for e in document_events.events}
+    assert changed == {("ColumnDataSource", "line:monitor/m1")}
 
 
 def test_line_without_coord_counts_bins(data_service: DataService) -> None:

@@ -3,6 +3,7 @@ import pytest
 import scipp as sc
 from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
+from bokeh.models import CustomJSHover, CustomJSTickFormatter, HoverTool
 
 from app.data import DataService
 from app.plotters import SlidingWindowPlotter, window_update
@@ -204,3 +205,52 @@ def test_time_series_plots_against_time_in_epoch_ms(
         plotter.source.data["time"], [T0_NS / 1e6, (T0_NS + PERIOD_NS) / 1e6]
     )
     assert plotter.root.yaxis[0].axis_label == "value [K]"
+
+
+def test_waterfall_colour_range_covers_every_frame_of_the_window(
+    data_service: DataService,
+) -> None:
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=4, frame_ndim=1)
+    plotter.subscribe(data_service)
+    feed(data_service, "monitor/m1", [0], make=spectrum)
+    plotter.draw(now_ns=T0_NS)
+    # Spectrum i holds i to i + 7: the first sets the low end, the last the high.
+    for index in range(1, 4):
+        feed(data_service, "monitor/m1", [index], make=spectrum)
+        plotter.draw(now_ns=T0_NS + index * PERIOD_NS)
+    assert (plotter._mapper.low, plotter._mapper.high) == pytest.approx((-0.35, 10.5))
+    np.testing.assert_allclose(plotter._lows, [0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_allclose(plotter._highs, [7.0, 8.0, 9.0, 10.0])
+
+
+def test_paused_window_catches_up_with_every_frame_up_to_n_on_resume(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=5)
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    feed(data_service, "log/t", range(3))
+    plotter.draw()
+
+    plotter.paused = True
+    for index in range(3, 10):
+        feed(data_service, "log/t", [index])
+        assert not plotter.draw()
+    assert list(plotter.source.data["value"]) == [0.0, 1.0, 2.0]
+    document_events.clear()
+
+    plotter.paused = False
+    assert plotter.draw()
+    assert list(plotter.source.data["value"]) == [5.0, 6.0, 7.0, 8.0, 9.0]
+    (streamed,) = document_events.of_kind(ColumnsStreamedEvent)
+    assert list(streamed.data["value"]) == [5.0, 6.0, 7.0, 8.0, 9.0]
+
+
+@pytest.mark.parametrize("frame_ndim", [0, 1])
+def test_time_axis_is_formatted_in_the_browser_in_local_time(frame_ndim: int) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=3, frame_ndim=frame_ndim)
+    axis = plotter.root.select_one({"name": "time-axis:log/t"})
+    assert isinstance(axis.formatter, CustomJSTickFormatter)
+    assert axis.formatter.args["axis"] is axis
+    (hover,) = plotter.root.select(HoverTool)
+    assert all(isinstance(f, CustomJSHover) for f in hover.formatters.values())

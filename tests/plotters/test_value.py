@@ -12,7 +12,7 @@ def test_value_panel_shows_value_unit_and_age(data_service: DataService) -> None
     data_service["log/sample_temperature"] = scalar(0, value=295.123456, unit="K")
     panel.draw(now_ns=T0_NS + 3_000_000_000)
 
-    text = panel.root.text
+    text = panel.text
     assert "log/sample_temperature" in text
     assert "295.1 K" in text
     assert "age 3 s" in text
@@ -25,4 +25,4 @@ def test_value_panel_shows_standard_deviation_of_variances(
     panel.subscribe(data_service)
     data_service["log/current"] = sc.DataArray(sc.scalar(2.0, variance=0.04, unit="uA"))
     panel.draw()
-    assert "2 ± 0.2 µA" in panel.root.text
+    assert "2 ± 0.2 µA" in panel.text

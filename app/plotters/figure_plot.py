@@ -1,0 +1,223 @@
+"""FigurePlotter: a plot in a Bokeh figure, its controls, header colour and value range.
+
+The value range is the y axis of a line or time series and the colour range
+of an image or waterfall: automatic (`AutoRange`, decision 040) or fixed by
+the operator. Panning or zooming a y axis holds it where the operator put it
+until the plot's reset tool brings back the automatic range.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from typing import Any
+
+import panel as pn
+import param
+from bokeh.models import Range1d
+
+from .base import HeaderState, Plotter
+from .confirm import ConfirmedClick
+from .scale import AutoRange, Extent
+
+HEADER_COLOURS = {
+    HeaderState.LIVE: ("#222222", None),
+    HeaderState.PAUSED: ("#1f4e8c", "#e3ecf7"),
+    HeaderState.STALE: ("#7a4f00", "#ffe2a0"),
+    HeaderState.FAILED: ("#9c0000", "#fdd8d8"),
+}
+"""Title text and background per header state: seen at a glance across the room."""
+
+
+CLEAR = "clear"
+CONFIRM_CLEAR = "confirm clear?"
+
+
+def css_name(text: str) -> str:
+    """Return ``text`` usable as a CSS class: anything else than [A-Za-z0-9_-] is -."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", text)
+
+
+class FigurePlotter(Plotter):
+    """Base of the plots drawn in a figure: controls above, value range, header."""
+
+    scale = param.Selector(
+        default="auto",
+        objects=["auto", "fixed"],
+        doc="Value range (y axis or colours): automatic, or fixed low/high.",
+    )
+    low = param.Number(default=None, allow_None=True, doc="Low end when fixed.")
+    high = param.Number(default=None, allow_None=True, doc="High end when fixed.")
+
+    kind = "plot"
+    """Names this plot's card: ``{kind}-{key}`` as a CSS class."""
+
+    def __init__(self, key: Any, **params: Any) -> None:
+        super().__init__(key, **params)
+        self._auto = AutoRange(log=self._log_scale())
+        self._range_chosen: Extent | None = None
+        self._range_applied: Extent | None = None
+        self._value_axis: Range1d | None = None
+        self._setting_axis = False
+        self._held = False
+        self._confirm = ConfirmedClick()
+        self._clear_button: pn.widgets.Button | None = None
+
+    @property
+    def value_range(self) -> Extent:
+        """The range the plot chose: fixed if valid, else the automatic one."""
+        low, high = self.low, self.high
+        fixed = self.scale == "fixed" and low is not None and high is not None
+        if fixed and low < high and (low > 0 or not self._log_scale()):
+            return float(low), float(high)
+        return self._auto.range
+
+    @property
+    def held(self) -> bool:
+        """Whether the operator panned or zoomed the value axis (it stays there)."""
+        return self._held
+
+    # Hooks -------------------------------------------------------------------
+    def _log_scale(self) -> bool:
+        return False
+
+    def _set_value_range(self, low: float, high: float) -> None:
+        """Show a colour range; plots whose range is a y axis use `_value_axis`."""
+        raise NotImplementedError
+
+    def _controls(self) -> list[pn.viewable.Viewable]:
+        """Widgets of this kind of plot, before the common ones."""
+        return []
+
+    # Value range -------------------------------------------------------------
+    def _take_in(self, data: Extent | None) -> None:
+        """Let the automatic range see the extent of the data shown now."""
+        self._auto.update(data, self._now_ns)
+        self._apply_range()
+
+    def _apply_range(self) -> None:
+        chosen = self.value_range
+        if chosen == self._range_chosen:
+            return
+        self._range_chosen = chosen
+        if self._value_axis is None:
+            self._set_value_range(*chosen)
+            return
+        low, high = chosen
+        # Reset (the toolbar's) brings the operator back to the chosen range.
+        update: dict[str, float] = {"reset_start": low, "reset_end": high}
+        if not self._held:
+            update |= {"start": low, "end": high}
+        self._setting_axis = True
+        try:
+            self._value_axis.update(**update)
+        finally:
+            self._setting_axis = False
+
+    def _use_value_axis(self, value_axis: Range1d) -> None:
+        """Make ``value_axis`` the value range; the operator's pans hold it."""
+        self._value_axis = value_axis
+        value_axis.on_change("start", self._on_value_axis)
+        value_axis.on_change("end", self._on_value_axis)
+
+    def _on_value_axis(self, attr: str, old: Any, new: Any) -> None:
+        if self._setting_axis or self._range_chosen is None:
+            return
+        axis = self._value_axis
+        chosen = self._range_chosen
+        self._held = not (
+            math.isclose(axis.start, chosen[0], rel_tol=1e-9, abs_tol=1e-300)
+            and math.isclose(axis.end, chosen[1], rel_tol=1e-9, abs_tol=1e-300)
+        )
+
+    def _change_scale(self, log: bool) -> None:
+        """Switch between linear and log, keeping the shown range if it fits."""
+        shown = self._shown_range()
+        self._auto.reset(log=log)
+        if shown is not None and (shown[0] > 0 or not log):
+            self._auto.seed(shown, self._now_ns)
+        elif self._held:
+            self._held = False
+        self._range_chosen = None
+
+    def _forget_range(self) -> None:
+        """Start the automatic range anew (the history was cleared)."""
+        self._auto.reset()
+        self._range_chosen = None
+        self._held = False
+
+    def _shown_range(self) -> Extent | None:
+        if self._value_axis is not None:
+            return float(self._value_axis.start), float(self._value_axis.end)
+        return self._range_chosen
+
+    @param.depends("scale", "low", "high", watch=True)
+    def _on_range_option(self) -> None:
+        if self.scale == "fixed" and (self.low is None or self.high is None):
+            # Fixing without numbers locks the range shown now.
+            low, high = self._shown_range() or self._auto.range
+            self.param.update(low=low, high=high)
+            return
+        self._held = False
+        self._range_chosen = None
+        if self._root is not None:
+            self._apply_range()
+
+    @param.depends("paused", watch=True)
+    def _on_pause(self) -> None:
+        # Resuming catches up at once, not at the next frame data would ask for.
+        if not self.paused and self.on_data is not None:
+            self.on_data()
+
+    def draw(self, now_ns: int | None = None) -> bool:
+        drawn = super().draw(now_ns)
+        button = self._clear_button
+        offer_expired = not self._confirm.armed(time.monotonic())
+        if button is not None and button.label != CLEAR and offer_expired:
+            button.label = CLEAR
+        return drawn
+
+    def _on_clear(self, event: Any) -> None:
+        # A second click within a few seconds confirms: one stray click never
+        # throws away a history that cannot come back.
+        if self._confirm.click(time.monotonic()):
+            self._clear_button.label = CLEAR
+            self.clear_history()
+        else:
+            self._clear_button.label = CONFIRM_CLEAR
+
+    # Header and layout -------------------------------------------------------
+    def _set_header(self, text: str, state: HeaderState) -> None:
+        colour, background = HEADER_COLOURS[state]
+        self._fig.title.update(
+            text=text, text_color=colour, background_fill_color=background
+        )
+
+    def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
+        pause = pn.widgets.Toggle.from_param(
+            self.param.paused, name="pause", width=70, css_classes=["pause"]
+        )
+        scale = pn.widgets.RadioButtonGroup.from_param(
+            self.param.scale, width=110, css_classes=["scale"]
+        )
+        low = pn.widgets.FloatInput.from_param(
+            self.param.low, name="", placeholder="low", width=90, css_classes=["low"]
+        )
+        high = pn.widgets.FloatInput.from_param(
+            self.param.high,
+            name="",
+            placeholder="high",
+            width=90,
+            css_classes=["high"],
+        )
+        self._clear_button = clear = pn.widgets.Button(
+            label=CLEAR, width=110, css_classes=["clear"]
+        )
+        clear.on_click(self._on_clear)
+        return pn.Column(
+            pn.Row(*self._controls(), pause, clear),
+            pn.Row(scale, low, high),
+            pane,
+            css_classes=[f"{self.kind}-{css_name(self.label)}"],
+        )

@@ -1,0 +1,114 @@
+"""Headless dashboard sessions: Bokeh's Python client, acknowledging frames as a
+browser does, without rendering anything. For load tests and benchmarks.
+
+Run as ``python -m app.testing.load_client URL --sessions N --seconds S``: it
+opens N sessions, keeps them for S seconds (or until killed) and prints one JSON
+line of what they received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+# Panel's models must be known to the client to read the dashboard's document.
+import panel  # noqa: F401
+from bokeh.client import ClientSession, pull_session
+from bokeh.document.events import MessageSentEvent
+from bokeh.events import DocumentReady
+from tornado.ioloop import IOLoop
+
+
+class HeadlessSession:
+    """One dashboard session held by Bokeh's Python client.
+
+    It tells the server the page is ready (as BokehJS does once it rendered),
+    then acknowledges every frame at once, like a fast browser.
+
+    Parameters
+    ----------
+    url:
+        The dashboard page, e.g. ``http://127.0.0.1:5006/dashboard``.
+    """
+
+    def __init__(self, url: str) -> None:
+        # One loop for every session of the process (Bokeh's client would
+        # otherwise make a loop per session, only one of which ever runs).
+        self._session: ClientSession = pull_session(url=url, io_loop=IOLoop.current())
+        document = self._session.document
+        self.frames = 0
+        self._number = document.get_model_by_name("frame-number")
+        self._ack = document.get_model_by_name("frame-ack")
+        self._number.on_change("tags", self._on_frame)
+        ready = MessageSentEvent(document, "bokeh_event", DocumentReady())
+        self._connection = self._session._connection
+        self._connection._send_patch_document(self._session.id, ready)
+        self.closed = False
+        IOLoop.current().spawn_callback(self._pump)
+
+    @property
+    def status(self) -> str:
+        """The session's status line, as the server last drew it."""
+        return self._session.document.get_model_by_name("status").text
+
+    def close(self) -> None:
+        """Close the websocket (with a close frame)."""
+        self._session.close()
+
+    async def _pump(self) -> None:
+        # Bokeh's client reads messages only inside its own blocking loops;
+        # this reads them on the shared loop, so many sessions share a thread.
+        while True:
+            message = await self._connection._pop_message()
+            if message is None:
+                self.closed = True
+                return
+            if message.msgtype == "PATCH-DOC":
+                self._session._handle_patch(message)
+
+    def _on_frame(self, attr: str, old: list, new: list) -> None:
+        self.frames += 1
+        self._ack.tags = [new[0]]
+
+
+def run_for(seconds: float) -> None:
+    """Run the shared loop (every session's messages) for `seconds`."""
+    loop = IOLoop.current()
+    loop.call_later(seconds, loop.stop)
+    loop.start()
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--sessions", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=3.0)
+    args = parser.parse_args(argv)
+    sessions = [HeadlessSession(args.url) for _ in range(args.sessions)]
+    print(json.dumps({"opened": len(sessions)}), flush=True)
+    run_for(args.settle)
+    before = [session.frames for session in sessions]
+    started = time.monotonic()
+    run_for(args.seconds)
+    elapsed = time.monotonic() - started
+    rates = [(s.frames - b) / elapsed for s, b in zip(sessions, before, strict=True)]
+    print(
+        json.dumps(
+            {
+                "sessions": len(sessions),
+                "frames_per_s": rates,
+                "status": sessions[0].status,
+            }
+        ),
+        flush=True,
+    )
+    for session in sessions:
+        session.close()
+    run_for(0.5)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,88 @@
+"""Soak: 30 minutes of two tabs at 20 Hz, nothing may grow with time (issue 10).
+
+Not a ``bench_*`` script (``make bench`` would take half an hour): run it with
+``make soak`` (``SOAK_MINUTES`` shortens it). Simulated instrument at 20 Hz,
+default layout, two headless chromium tabs, the second with every sliding window
+set to 10,000 frames. Each minute: server RSS and threads, each tab's JS heap
+and DOM nodes. Prints the samples and the slope of each (per hour, and as a
+share of its first value), by a least-squares line over the run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+from bench_slow_browser import PROBE_JS, WINDOW
+from playwright.sync_api import Page, sync_playwright
+
+from app.limits import MAX_WINDOW_SIZE
+from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
+from app.testing.local_server import serve_dashboard
+from app.testing.process_stats import rss_bytes, thread_count
+
+MINUTES = float(os.environ.get("SOAK_MINUTES", "30"))
+SAMPLE_S = 60.0
+
+
+def browser_metrics(cdp) -> tuple[float, float]:
+    """JS heap in use (MB) and DOM nodes of a tab."""
+    reply = cdp.send("Performance.getMetrics")["metrics"]
+    values = {metric["name"]: metric["value"] for metric in reply}
+    return values["JSHeapUsedSize"] / 1e6, values["Nodes"]
+
+
+def widen_windows(page: Page) -> None:
+    inputs = page.locator("input[type=text], input[type=number]")
+    for index in range(inputs.count()):
+        field = inputs.nth(index)
+        field.fill(str(MAX_WINDOW_SIZE))
+        field.press("Enter")
+
+
+def main() -> None:
+    print(f"soak: {MINUTES:.0f} min, 20 Hz, two tabs (one windowed at 10,000)")
+    columns = (
+        "minute",
+        "RSS MB",
+        "threads",
+        "heap1 MB",
+        "nodes1",
+        "heap2 MB",
+        "nodes2",
+    )
+    print("".join(f"{c:>10}" for c in columns))
+    samples = []
+    with serve_dashboard(["--simulated-rate", "20"]) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
+        )
+        tabs = []
+        for _ in range(2):
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.goto(server.url)
+            page.wait_for_function(PROBE_JS, arg=WINDOW, polling=200, timeout=120_000)
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            tabs.append((page, cdp))
+        widen_windows(tabs[1][0])
+        started = time.monotonic()
+        while (elapsed := time.monotonic() - started) <= MINUTES * 60:
+            row = [elapsed / 60, rss_bytes(server.pid) / 1e6, thread_count(server.pid)]
+            for _, cdp in tabs:
+                row.extend(browser_metrics(cdp))
+            samples.append(row)
+            print("".join(f"{value:>10.1f}" for value in row), flush=True)
+            tabs[0][0].wait_for_timeout(SAMPLE_S * 1000)  # the sampling period
+        browser.close()
+    data = np.array(samples)
+    print("slopes (least squares over the run):")
+    for column, name in enumerate(columns[1:], start=1):
+        slope = np.polyfit(data[:, 0] / 60, data[:, column], 1)[0]
+        first = data[0, column] or 1.0
+        print(f"  {name:<9} {slope:+10.2f} per hour ({100 * slope / first:+6.1f}%/h)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+import pytest
+from bokeh.document import Document
+
+from app.data import DataService
+from app.plotters import ImagePlotter, LinePlotter
+
+from .plotter_frames import PERIOD_NS, T0_NS, image, spectrum
+
+
+def test_fixed_scale_sets_the_colour_range_and_auto_takes_it_back(
+    data_service: DataService,
+) -> None:
+    plotter = ImagePlotter("detector/panel_0")
+    plotter.subscribe(data_service)
+    data_service["detector/panel_0"] = image(0)
+    plotter.draw(now_ns=T0_NS)
+
+    plotter.param.update(scale="fixed", low=2.0, high=5.0)
+    data_service["detector/panel_0"] = image(1)
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    assert (plotter._mapper.low, plotter._mapper.high) == (2.0, 5.0)
+
+    # Meanwhile the automatic range took in the new frame (values 1 to 12).
+    plotter.scale = "auto"
+    assert plotter._mapper.low < 1.0
+    assert plotter._mapper.high > 12.0
+
+
+def test_fixing_the_scale_without_numbers_locks_the_range_shown_now(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    shown = (plotter.root.y_range.start, plotter.root.y_range.end)
+
+    plotter.scale = "fixed"
+    data_service["monitor/m1"] = spectrum(100)
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+
+    assert (plotter.low, plotter.high) == shown
+    assert (plotter.root.y_range.start, plotter.root.y_range.end) == shown
+
+
+def test_line_y_range_grows_at_once_when_a_spectrum_leaves_it(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    assert plotter.root.y_range.end == pytest.approx(7.35)
+    data_service["monitor/m1"] = spectrum(100)
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    assert plotter.root.y_range.end >= 107.0
+
+
+def test_operator_zoom_holds_the_y_axis_until_reset_brings_the_chosen_range(
+    data_service: DataService, document: Document
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    y_range = plotter.root.y_range
+    chosen = (y_range.start, y_range.end)
+
+    # What a pan in the browser does: start and end change, one after the other.
+    y_range.start, y_range.end = 2.0, 3.0
+    assert plotter.held
+    data_service["monitor/m1"] = spectrum(100)
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    assert (y_range.start, y_range.end) == (2.0, 3.0)
+    grown = (y_range.reset_start, y_range.reset_end)
+    assert grown != chosen
+
+    # The reset tool puts the range back to reset_start/reset_end.
+    y_range.start, y_range.end = grown
+    assert not plotter.held
