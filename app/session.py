@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import time
@@ -386,8 +387,14 @@ class DashboardSession:
             lambda event: self.soon(lambda: self.change_view(spec, event.new)), "value"
         )
         remove.on_click(lambda event: self.soon(lambda: self.remove_plot(spec)))
+        # The key in words too: a value panel draws it on a canvas.
+        label = pn.pane.HTML(
+            html.escape(str(spec.key)),
+            css_classes=["plot-key"],
+            styles={"font-size": "80%", "color": "#888"},
+        )
         return pn.Column(
-            pn.Row(choose, remove, margin=0),
+            pn.Row(choose, remove, label, margin=0),
             plotter.panel(),
             css_classes=["plot-card"],
         )
