@@ -1,18 +1,20 @@
 """The Panel app that ``panel serve app/dashboard.py`` runs for each browser session.
 
 The ingestion is started once per process (on the first run of this script,
-at server start with ``--warm``); each run only builds one session's view.
+at server start with ``--warm``); each run only builds one session's page.
 """
 
 import logging
 import os
 import sys
 
+from app import pixel_histogram
 from app.ingestion import process_ingestion
 from app.options import parse_options
-from app.session import open_session
+from app.shell import open_page
 
 # panel serve configures the root handler; let the app's own INFO through it.
 logging.getLogger("app").setLevel(logging.INFO)
 options = parse_options(sys.argv[1:], os.environ)
-open_session(process_ingestion(options), options).view.servable(title="Live data")
+pixel_histogram.register()
+open_page(process_ingestion(options), options)[1].servable(title="Live data")

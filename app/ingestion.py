@@ -19,6 +19,7 @@ from app.orchestrator import MAX_BATCH_SECONDS, Orchestrator
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS
 
+from .key_activity import KeyActivity
 from .options import DashboardOptions
 
 logger = logging.getLogger(__name__)
@@ -81,8 +82,10 @@ class Ingestion:
     ) -> None:
         self.data_service = data_service if data_service is not None else DataService()
         self.source = source
+        # Every value passes through: arrivals per key cost a counter each.
+        self.activity = KeyActivity(self.data_service)
         self.orchestrator = Orchestrator(
-            source, self.data_service, max_batch_seconds=max_batch_seconds
+            source, self.activity, max_batch_seconds=max_batch_seconds
         )
         self._ingest_period_s = ingest_period_s
         self._sessions = 0

@@ -1,14 +1,27 @@
-"""The default layout: plots chosen by each key's kind, in a grid."""
+"""Plots of keys: the kinds of key, the views each kind offers, and the grid."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
+from typing import Any
 
 import panel as pn
+import param
 
-from app.data import KeyInfo
+from app.data import AggregatingExtractor, KeyInfo, UpdateExtractor
 
+from .custom_plots import HoloViewsPlotter, custom_views
+from .layout_file import (
+    AGGREGATE,
+    DEFAULT_AGGREGATE_SECONDS,
+    DEFAULT_WINDOW_SECONDS,
+    LATEST,
+    TIME_WINDOW,
+    WINDOW,
+    PlotSpec,
+    format_seconds,
+)
 from .options import DashboardOptions
 from .plotters import (
     ImagePlotter,
@@ -21,7 +34,7 @@ from .plotters import (
 logger = logging.getLogger(__name__)
 
 VALUE, SPECTRUM, IMAGE = "value", "spectrum", "image"
-"""The kinds of key the default layout plots."""
+"""The kinds of key the dashboard plots."""
 
 _NUMERIC_DTYPES = frozenset({"float64", "float32", "int64", "int32", "bool"})
 
@@ -39,55 +52,147 @@ def plot_kind(info: KeyInfo) -> str | None:
     return {0: VALUE, 1: SPECTRUM, 2: IMAGE}.get(info.ndim)
 
 
-PLOTS_PER_KIND = {VALUE: 2, SPECTRUM: 2, IMAGE: 1, None: 0}
-"""How many plots `plotters_for` makes for each kind (counted before building)."""
+BUILT_IN_VIEWS = {
+    VALUE: (LATEST, WINDOW, TIME_WINDOW),
+    SPECTRUM: (LATEST, WINDOW, TIME_WINDOW, AGGREGATE),
+    IMAGE: (LATEST, AGGREGATE),
+    None: (),
+}
+"""The built-in views each kind of key offers (windows of images are not drawn)."""
+
+AUTOMATIC_VIEWS = {
+    VALUE: (LATEST, WINDOW),
+    SPECTRUM: (LATEST, WINDOW),
+    IMAGE: (LATEST,),
+}
+
+PLOTS_PER_KIND = {kind: len(AUTOMATIC_VIEWS.get(kind, ())) for kind in BUILT_IN_VIEWS}
+"""How many plots the automatic layout makes for each kind (counted before building)."""
 
 
-def plotters_for(
-    key: Hashable, kind: str | None, options: DashboardOptions
-) -> list[Plotter]:
-    """Return the plots of a key of `kind` (see `plot_kind`).
+def views_for(key: Hashable, info: KeyInfo) -> tuple[str, ...]:
+    """Every view a key offers: its kind's built-in ones, then custom ones."""
+    custom = tuple(
+        name for name, view in custom_views().items() if view.applies_to(key, info)
+    )
+    return BUILT_IN_VIEWS[plot_kind(info)] + custom
 
-    value: a value panel and a time series; spectrum: the latest spectrum and a
-    waterfall; image: the latest image; anything else: no plot.
+
+def spec_for(key: Hashable, view: str, options: DashboardOptions) -> PlotSpec:
+    """A plot of `key` in `view` with the view's default extent."""
+    if view == WINDOW:
+        return PlotSpec(key, view, frames=options.window_size)
+    if view == TIME_WINDOW:
+        return PlotSpec(key, view, seconds=DEFAULT_WINDOW_SECONDS)
+    if view == AGGREGATE:
+        return PlotSpec(key, view, seconds=DEFAULT_AGGREGATE_SECONDS, op="sum")
+    return PlotSpec(key, view)
+
+
+def automatic_specs(
+    key: Hashable, info: KeyInfo, options: DashboardOptions
+) -> list[PlotSpec]:
+    """The plots the automatic layout shows for a key."""
+    views = AUTOMATIC_VIEWS.get(plot_kind(info), ())
+    return [spec_for(key, view, options) for view in views]
+
+
+def plotter_for(spec: PlotSpec, info: KeyInfo, options: DashboardOptions) -> Plotter:
+    """Build the plot of `spec` for a key described by `info`.
+
+    Raises
+    ------
+    ValueError
+        If the key's kind does not offer the view.
     """
+    kind = plot_kind(info)
+    if spec.view not in views_for(spec.key, info):
+        raise ValueError(
+            f"key {spec.key!r}: a {kind or info.kind} offers no {spec.view!r} view"
+        )
     drawn = {"renderer": options.renderer}
-    window = {"window_size": options.window_size, **drawn}
-    if kind == VALUE:
-        return [ValuePanel(key), SlidingWindowPlotter(key, frame_ndim=0, **window)]
-    if kind == SPECTRUM:
-        return [
-            LinePlotter(key, **drawn),
-            SlidingWindowPlotter(key, frame_ndim=1, **window),
-        ]
-    if kind == IMAGE:
-        return [ImagePlotter(key, **drawn)]
-    return []
+    frame_ndim = 0 if kind == VALUE else 1
+    if spec.view == LATEST:
+        if kind == VALUE:
+            return ValuePanel(spec.key)
+        return (LinePlotter if kind == SPECTRUM else ImagePlotter)(spec.key, **drawn)
+    if spec.view == WINDOW:
+        return SlidingWindowPlotter(
+            spec.key, frame_ndim=frame_ndim, window_size=spec.frames, **drawn
+        )
+    if spec.view == TIME_WINDOW:
+        return SlidingWindowPlotter(
+            spec.key,
+            frame_ndim=frame_ndim,
+            seconds=spec.seconds,
+            window_size=options.window_size,
+            **drawn,
+        )
+    if spec.view == AGGREGATE:
+        plot = AggregatedLine if kind == SPECTRUM else AggregatedImage
+        return plot(spec.key, seconds=spec.seconds, op=spec.op, **drawn)
+    return HoloViewsPlotter(spec.key, custom_views()[spec.view], **drawn)
+
+
+class _Aggregated(param.Parameterized):
+    """What an aggregated view adds to a latest-value plot: its extractor."""
+
+    seconds = param.Number(default=DEFAULT_AGGREGATE_SECONDS, bounds=(0, None))
+    op = param.String(default="sum")
+
+    def make_extractor(self) -> UpdateExtractor:
+        return AggregatingExtractor(seconds=self.seconds, op=self.op)
+
+    def _extent_label(self) -> str:
+        return f"{self.op} of the last {format_seconds(self.seconds)}"
+
+
+class AggregatedLine(_Aggregated, LinePlotter):
+    """A spectrum reduced over the last seconds ("sum of the last 10 s")."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.source.name = f"aggregate:{key}"
+
+
+class AggregatedImage(_Aggregated, ImagePlotter):
+    """An image reduced over the last seconds."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.source.name = f"aggregate:{key}"
+
+
+def row_of(spec: PlotSpec, info: KeyInfo) -> str:
+    """Which row of the grid a plot goes to: values, latest or windows."""
+    if spec.view in (WINDOW, TIME_WINDOW):
+        return "windows"
+    if spec.view == LATEST and plot_kind(info) == VALUE:
+        return "values"
+    return "latest"
 
 
 class DashboardGrid:
-    """Three rows of cards: values, latest-value plots, sliding windows."""
+    """Three rows of cards: values, latest-value plots, windows."""
 
     def __init__(self) -> None:
-        self.values = pn.FlexBox()
-        self.latest = pn.FlexBox()
-        self.windows = pn.FlexBox()
-        self.view = pn.Column(self.values, self.latest, self.windows)
+        self.rows = {name: pn.FlexBox() for name in ("values", "latest", "windows")}
+        self.view = pn.Column(*self.rows.values())
         self._cards: dict[int, tuple[pn.FlexBox, pn.viewable.Viewable]] = {}
 
-    def add(self, plotter: Plotter) -> None:
-        """Put a plot's card in the row of its kind."""
-        if isinstance(plotter, ValuePanel):
-            row = self.values
-        elif isinstance(plotter, SlidingWindowPlotter):
-            row = self.windows
-        else:
-            row = self.latest
-        card = plotter.panel()
-        self._cards[id(plotter)] = (row, card)
-        row.append(card)
+    def add(self, handle: object, row: str, card: pn.viewable.Viewable) -> None:
+        """Put a card in a row, after those already there."""
+        self._cards[id(handle)] = (self.rows[row], card)
+        self.rows[row].append(card)
 
-    def remove(self, plotter: Plotter) -> None:
-        """Take a plot's card out of its row."""
-        row, card = self._cards.pop(id(plotter))
+    def replace(self, handle: object, card: pn.viewable.Viewable) -> None:
+        """Show `card` where the card of `handle` was."""
+        row, old = self._cards[id(handle)]
+        index = row.objects.index(old)
+        row[index] = card
+        self._cards[id(handle)] = (row, card)
+
+    def remove(self, handle: object) -> None:
+        """Take a card out of its row."""
+        row, card = self._cards.pop(id(handle))
         row.remove(card)

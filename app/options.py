@@ -47,6 +47,11 @@ class DashboardOptions:
     lookback_s:
         Seconds of Kafka history a new dashboard reads at start (at most
         1,000 records per partition); 0 reads only what arrives afterwards.
+    layout_file:
+        A layout file (`app.layout_file`) every new session starts from;
+        empty for the automatic layout.
+    title:
+        The page header, e.g. the instrument's name; the source's by default.
     """
 
     source: str = "simulated"
@@ -61,6 +66,8 @@ class DashboardOptions:
     simulated_rate_hz: float = 5.0
     ingest_period_s: float = 0.05
     lookback_s: float = DEFAULT_LOOKBACK_S
+    layout_file: str = ""
+    title: str = ""
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
@@ -205,6 +212,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         type=_non_negative,
         help="seconds of Kafka history read at start, 0 for live only",
     )
+    option(
+        "--layout",
+        "LAYOUT",
+        defaults.layout_file,
+        help="layout file (JSON) every new session starts from",
+    )
+    option("--title", "TITLE", defaults.title, help="page header, e.g. the instrument")
     return parser
 
 
@@ -225,4 +239,6 @@ def parse_options(
         simulated_rate_hz=args.simulated_rate,
         ingest_period_s=args.ingest_period,
         lookback_s=args.lookback,
+        layout_file=args.layout,
+        title=args.title,
     )

@@ -1,79 +1,163 @@
-"""One browser session: its plotters, its frame callback and its cleanup."""
+"""One browser session: its layout of plots, its frame callback and its cleanup."""
 
 from __future__ import annotations
 
+import html
+import io
 import logging
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 import panel as pn
 from bokeh.document import Document
 from bokeh.models import Div
+from panel.io.state import set_curdoc
 
 from app.data import KeyInfo
 
+from .custom_plots import custom_views
 from .frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from .ingestion import Ingestion
-from .layout import PLOTS_PER_KIND, DashboardGrid, plot_kind, plotters_for
+from .key_browser import KeyBrowser
+from .layout import (
+    PLOTS_PER_KIND,
+    DashboardGrid,
+    automatic_specs,
+    plot_kind,
+    plotter_for,
+    row_of,
+    spec_for,
+    views_for,
+)
+from .layout_file import Layout, PlotSpec
 from .limits import MAX_AUTO_PLOTS
 from .options import DashboardOptions
 from .plotters import Plotter
-from .status import StatusLine
+from .status import StatusLine, StatusPill, health
 
 logger = logging.getLogger(__name__)
 
 STATUS_PERIOD_NS = 1_000_000_000
-"""The status line changes once a second, not every frame: fewer bytes sent."""
+"""The status, the pill and the key browser change once a second, not every frame."""
+
 FRAMES_NOTE_PERIOD_NS = 10_000_000_000
 """The note on skipped frames changes at most every 10 s: a text that changes
 makes the browser lay out the whole page again."""
 
 
-@dataclass
-class _ShownKey:
-    """The plots a session shows for one key, and the kind they were made for."""
+@dataclass(eq=False)
+class _Plot:
+    """One plot on the page: what it shows, its plotter and its card."""
 
+    spec: PlotSpec
     kind: str | None
-    plotters: list[Plotter]
+    plotter: Plotter
+    card: pn.viewable.Viewable
 
 
 class DashboardSession:
     """The plots one browser session shows, drawn by the session's own callback.
+
+    Without a `layout` the session follows the catalog (decision 008); with
+    one, it shows that layout's plots as their keys appear. Any change the
+    operator makes turns the layout into a fixed one, which the page keeps
+    (decision 054); "Default layout" returns to `default` (automatic if None).
 
     Nothing is subscribed or drawn until `start`, called once the browser's
     websocket is connected: a page fetched without a websocket (a health
     probe) costs the build of its document and nothing after.
     """
 
-    def __init__(self, ingestion: Ingestion, options: DashboardOptions) -> None:
+    def __init__(
+        self,
+        ingestion: Ingestion,
+        options: DashboardOptions,
+        *,
+        layout: Layout | None = None,
+        default: Layout | None = None,
+        message: str = "",
+    ) -> None:
         self._ingestion = ingestion
         self._options = options
-        self._shown: dict[Hashable, _ShownKey] = {}
+        self._default = default
+        self._automatic = layout is None
+        self._wanted: list[PlotSpec] = [] if layout is None else list(layout.plots)
+        self._plots: dict[PlotSpec, _Plot] = {}
+        self._auto_keys: dict[Hashable, str | None] = {}
         self._catalog_seen: Mapping[Hashable, KeyInfo] | None = None
         self._document: Document | None = None
         self._clock = FrameClock(self.draw_frame, options.frame_period_s)
         self._started = False
         self._status_due_ns = 0
         self._frames_note_due_ns = 0
-        self.status = StatusLine()
+        self.status = StatusLine(width=280)
+        self.pill = StatusPill()
         self.hidden_keys = Div(text="", name="hidden-keys", width=900)
         self.frames_note = Div(text="", name="frames-note", width=900)
+        self.message = Div(text=message, name="layout-message", width=900)
+        # The layout as the URL and this browser keep it; "" for the default.
+        self.layout_state = Div(text="", name="layout-state", visible=False)
+        # Set once drawing starts: the browser then restores its stored layout.
+        self.connected = Div(text="", name="connected", visible=False)
         self.grid = DashboardGrid()
-        self.view = pn.Column(
-            pn.pane.Markdown("## Live data", margin=(0, 10)),
-            pn.pane.Bokeh(self.status.div),
-            pn.pane.Bokeh(self.frames_note),
-            pn.pane.Bokeh(self.hidden_keys),
-            self.grid.view,
-            pn.pane.Bokeh(self._clock.view),
+        self.browser = KeyBrowser(
+            ingestion.data_service.catalog,
+            ingestion.activity,
+            self.add_plot,
+            tuple(custom_views()),
+            schedule=self.soon,
         )
+        self.download = pn.widgets.FileDownload(
+            callback=self._layout_file,
+            filename="dashboard-layout.json",
+            label="Download layout",
+            css_classes=["layout-download"],
+            sizing_mode="stretch_width",
+        )
+        self.reset = pn.widgets.Button(
+            label="Default layout",
+            css_classes=["layout-reset"],
+            sizing_mode="stretch_width",
+        )
+        self.reset.on_click(lambda event: self.soon(self.use_default_layout))
+        self.view = pn.Column(
+            pn.pane.Bokeh(self.message),
+            pn.pane.Bokeh(self.hidden_keys),
+            pn.pane.Bokeh(self.frames_note),
+            pn.pane.Bokeh(self._clock.view),
+            pn.pane.Bokeh(self.layout_state),
+            pn.pane.Bokeh(self.connected),
+            self.grid.view,
+        )
+        self.sidebar = pn.Column(
+            pn.pane.Bokeh(self.pill.div),
+            pn.pane.Bokeh(self.status.div),
+            self.browser.view,
+            pn.pane.Markdown("### Layout", margin=(0, 10)),
+            self.download,
+            self.reset,
+            sizing_mode="stretch_width",
+        )
+        if message:
+            logger.warning("%s", message)
         self._sync_keys()
+        self.layout_state.text = self.layout_url()
 
     @property
     def plotters(self) -> tuple[Plotter, ...]:
-        """The plots of this session, key by key in the order keys were added."""
-        return tuple(p for shown in self._shown.values() for p in shown.plotters)
+        """The plots of this session, in the order they were added."""
+        return tuple(plot.plotter for plot in self._plots.values())
+
+    @property
+    def layout(self) -> Layout:
+        """The plots shown now, as a layout file would name them."""
+        return Layout(tuple(self._plots))
+
+    @property
+    def automatic(self) -> bool:
+        """Whether the page follows the catalog (no layout chosen)."""
+        return self._automatic
 
     def start(self) -> None:
         """Subscribe the plots and start drawing frames (the browser connected)."""
@@ -85,6 +169,7 @@ class DashboardSession:
             self._subscribe(plotter)
         self._ingestion.session_opened()
         self._clock.start(self._document)
+        self.connected.text = "connected"
         self.draw_frame()
 
     def draw_frame(self) -> None:
@@ -94,7 +179,7 @@ class DashboardSession:
             self._sync_keys()
             if now_ns >= self._status_due_ns:
                 self._status_due_ns = now_ns + STATUS_PERIOD_NS
-                self.status.update(self._ingestion.snapshot())
+                self._update_status(now_ns)
             if now_ns >= self._frames_note_due_ns:
                 self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS
                 self._show_frames(self._clock.stats)
@@ -123,59 +208,245 @@ class DashboardSession:
                 FrameClock.running,
             )
 
+    # What the operator does --------------------------------------------------
+    def soon(self, action: Callable[[], None]) -> None:
+        """Run an operator's action as a callback of this session's document.
+
+        Panel runs widget callbacks without the document's lock, and the plain
+        Bokeh models a layout change touches may only change under it.
+        """
+        document = self._document
+        if document is None:
+            action()
+            return
+
+        def run() -> None:
+            with set_curdoc(document):
+                action()
+
+        document.add_next_tick_callback(run)
+
+    def add_plot(self, key: Hashable, view: str) -> None:
+        """Add a plot of `key` in `view` (the key's first view if it has no such)."""
+        info = self._ingestion.data_service.catalog().get(key)
+        if info is not None and view not in views_for(key, info):
+            view = (views_for(key, info) or (view,))[0]
+        spec = spec_for(key, view, self._options)
+        if spec in self._wanted:
+            return
+        self._fix_layout()
+        self._wanted.append(spec)
+        self._build_wanted(self._ingestion.data_service.catalog())
+        self._layout_changed()
+
+    def remove_plot(self, spec: PlotSpec) -> None:
+        """Take a plot off the page."""
+        self._fix_layout()
+        self._wanted.remove(spec)
+        plot = self._plots.pop(spec, None)
+        if plot is not None:
+            plot.plotter.unsubscribe()
+            self.grid.remove(plot)
+        self._layout_changed()
+
+    def change_view(self, spec: PlotSpec, view: str) -> None:
+        """Show a plot's key in another view, in the same place."""
+        new = spec_for(spec.key, view, self._options)
+        plot = self._plots.get(spec)
+        if new == spec or new in self._wanted or plot is None:
+            return
+        info = self._ingestion.data_service.catalog().get(spec.key)
+        self._fix_layout()
+        self._wanted[self._wanted.index(spec)] = new
+        plot.plotter.unsubscribe()
+        replacement = self._make_plot(new, info)
+        del self._plots[spec]
+        if replacement is None:
+            self.grid.remove(plot)
+        else:
+            # Same row or not, the card keeps its place among its row's cards
+            # only when the row is the same: a new row puts it at the end.
+            self.grid.remove(plot)
+            self._place(replacement, info)
+        self._reorder()
+        self._layout_changed()
+
+    def use_default_layout(self) -> None:
+        """Drop the operator's changes: the layout file's plots, or automatic."""
+        for plot in self._plots.values():
+            plot.plotter.unsubscribe()
+            self.grid.remove(plot)
+        self._plots.clear()
+        self._auto_keys.clear()
+        self._automatic = self._default is None
+        self._wanted = [] if self._default is None else list(self._default.plots)
+        self._catalog_seen = None
+        self._sync_keys()
+        self.layout_state.text = ""
+
+    # Following the catalog ---------------------------------------------------
     def _sync_keys(self) -> None:
         """Add plots for new keys and replace those of keys that changed kind."""
         catalog = self._ingestion.data_service.catalog()
         if catalog is self._catalog_seen:
             return
         self._catalog_seen = catalog
+        self._drop_changed_kinds(catalog)
+        if self._automatic:
+            self._follow_catalog(catalog)
+        self._build_wanted(catalog)
+
+    def _drop_changed_kinds(self, catalog: Mapping[Hashable, KeyInfo]) -> None:
+        for spec, plot in list(self._plots.items()):
+            info = catalog.get(spec.key)
+            kind = None if info is None else plot_kind(info)
+            if info is None or kind == plot.kind:
+                continue
+            logger.info(
+                "key %r: now a %s, was a %s; new plots", spec.key, kind, plot.kind
+            )
+            plot.plotter.unsubscribe()
+            self.grid.remove(plot)
+            del self._plots[spec]
+            if self._automatic:
+                self._wanted.remove(spec)
+                self._auto_keys.pop(spec.key, None)
+
+    def _follow_catalog(self, catalog: Mapping[Hashable, KeyInfo]) -> None:
         wanted = self._options.keys or catalog.keys()
-        plots = len(self.plotters)
+        plots = len(self._wanted)
         hidden = 0
         for key in wanted:
             info = catalog.get(key)
-            if info is None:
+            if info is None or key in self._auto_keys:
                 continue
             kind = plot_kind(info)
-            shown = self._shown.get(key)
-            if shown is not None:
-                if shown.kind != kind:
-                    plots += self._replace(key, shown, kind)
-                continue
             if plots + PLOTS_PER_KIND[kind] > MAX_AUTO_PLOTS:
                 hidden += 1
                 continue
-            plotters = plotters_for(key, kind, self._options)
             if kind is None:
                 logger.info("key %r: no plot for a %s", key, info.kind)
-            self._shown[key] = _ShownKey(kind, plotters)
-            plots += len(plotters)
-            for plotter in plotters:
-                self._add(plotter)
+            self._auto_keys[key] = kind
+            specs = automatic_specs(key, info, self._options)
+            self._wanted.extend(specs)
+            plots += len(specs)
         self._show_hidden(hidden)
 
-    def _replace(self, key: Hashable, shown: _ShownKey, kind: str | None) -> int:
-        logger.info("key %r: now a %s, was a %s; new plots", key, kind, shown.kind)
-        for plotter in shown.plotters:
-            plotter.unsubscribe()
-            self.grid.remove(plotter)
-        removed = len(shown.plotters)
-        shown.kind, shown.plotters = kind, plotters_for(key, kind, self._options)
-        for plotter in shown.plotters:
-            self._add(plotter)
-        return len(shown.plotters) - removed
+    def _build_wanted(self, catalog: Mapping[Hashable, KeyInfo]) -> None:
+        for spec in self._wanted:
+            if spec in self._plots:
+                continue
+            info = catalog.get(spec.key)
+            if info is None:
+                continue  # shown once its key arrives
+            plot = self._make_plot(spec, info)
+            if plot is not None:
+                self._place(plot, info)
 
-    def _add(self, plotter: Plotter) -> None:
+    def _make_plot(self, spec: PlotSpec, info: KeyInfo | None) -> _Plot | None:
+        if info is None:
+            return None
+        try:
+            plotter = plotter_for(spec, info, self._options)
+        except ValueError as error:
+            logger.info("%s", error)
+            return None
+        plot = _Plot(spec, plot_kind(info), plotter, self._card(spec, info, plotter))
+        self._plots[spec] = plot
         plotter.on_data = self._clock.request
-        self.grid.add(plotter)
         if self._started:
             self._subscribe(plotter)
+        return plot
+
+    def _place(self, plot: _Plot, info: KeyInfo) -> None:
+        self.grid.add(plot, row_of(plot.spec, info), plot.card)
+
+    def _reorder(self) -> None:
+        self._plots = {
+            spec: self._plots[spec] for spec in self._wanted if spec in self._plots
+        }
+
+    def _card(
+        self, spec: PlotSpec, info: KeyInfo, plotter: Plotter
+    ) -> pn.viewable.Viewable:
+        views = views_for(spec.key, info)
+        labels = {spec_for(spec.key, v, self._options).describe(): v for v in views}
+        if spec.view not in labels.values():
+            labels[spec.describe()] = spec.view
+        choose = pn.widgets.Select(
+            options=labels, value=spec.view, width=200, css_classes=["plot-view"]
+        )
+        remove = pn.widgets.Button(
+            label="✕",
+            width=40,
+            color="light",
+            description=f"remove this plot of {spec.key}",
+            css_classes=["plot-remove"],
+        )
+        choose.param.watch(
+            lambda event: self.soon(lambda: self.change_view(spec, event.new)), "value"
+        )
+        remove.on_click(lambda event: self.soon(lambda: self.remove_plot(spec)))
+        # The key in words too: a value panel draws it on a canvas.
+        label = pn.pane.HTML(
+            html.escape(str(spec.key)),
+            css_classes=["plot-key"],
+            styles={"font-size": "80%", "color": "#888"},
+        )
+        return pn.Column(
+            pn.Row(choose, remove, label, margin=0),
+            plotter.panel(),
+            css_classes=["plot-card"],
+        )
+
+    def _fix_layout(self) -> None:
+        if self._automatic:
+            self._automatic = False
+            self._show_hidden(0)
+
+    def _layout_changed(self) -> None:
+        self.layout_state.text = self.layout_url()
+
+    def layout_url(self) -> str:
+        """The layout as the URL keeps it; empty while it is the default."""
+        if self._automatic or (
+            self._default is not None and tuple(self._wanted) == self._default.plots
+        ):
+            return ""
+        return Layout(tuple(self._wanted)).to_url()
+
+    def _layout_file(self) -> io.StringIO:
+        return io.StringIO(Layout(tuple(self._wanted)).to_json())
 
     def _subscribe(self, plotter: Plotter) -> None:
         try:
             plotter.subscribe(self._ingestion.data_service, replay=True)
         except Exception:  # one key the service cannot serve must not stop the rest
             logger.exception("key %r: cannot subscribe its plot", plotter.key)
+
+    def _update_status(self, now_ns: int) -> None:
+        snapshot = self._ingestion.snapshot()
+        memory = self._ingestion.data_service.memory_stats()
+        self.status.update(snapshot, memory)
+        activity = self._ingestion.activity
+        stale = tuple(
+            dict.fromkeys(
+                plot.spec.key
+                for plot in self._plots.values()
+                if (arrival := activity.get(plot.spec.key)) is not None
+                and arrival.stale(now_ns)
+            )
+        )
+        rejected = self.pill.rejected_lately(snapshot.at_ns, snapshot.rejected)
+        self.pill.show(
+            health(
+                snapshot,
+                stale_keys=stale,
+                rejected_lately=rejected,
+                truncated_keys=memory.truncated_keys,
+            )
+        )
+        self.browser.refresh(now_ns)
 
     def _show_frames(self, frames: FrameStats) -> None:
         text = ""
@@ -194,19 +465,7 @@ class DashboardSession:
             ""
             if hidden == 0
             else f"{hidden} more keys not shown: the automatic layout shows at "
-            f"most {MAX_AUTO_PLOTS} plots"
+            f"most {MAX_AUTO_PLOTS} plots; add them from the key browser"
         )
         if text != self.hidden_keys.text:
             self.hidden_keys.text = text
-
-
-def open_session(ingestion: Ingestion, options: DashboardOptions) -> DashboardSession:
-    """Build the session of the current Bokeh document and hook it to its lifetime.
-
-    Drawing starts when the browser reports the document ready (its websocket
-    is connected), and everything stops when Bokeh destroys the session.
-    """
-    session = DashboardSession(ingestion, options)
-    pn.state.onload(session.start)
-    pn.state.on_session_destroyed(session.close)
-    return session

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+
 from bokeh.models import Div
+
+from app.data import MemoryStats
 
 from .ingestion import IngestionSnapshot
 
@@ -19,14 +24,23 @@ def format_bytes(count: int) -> str:
     return f"{size:.1f} {unit}"
 
 
-def format_status(snapshot: IngestionSnapshot, rate_per_s: float | None) -> str:
+def format_status(
+    snapshot: IngestionSnapshot,
+    rate_per_s: float | None,
+    memory: MemoryStats | None = None,
+) -> str:
     """Return the status line for one snapshot and the message rate before it."""
     rate = "- msg/s" if rate_per_s is None else f"{rate_per_s:.1f} msg/s"
     state = "connected" if snapshot.source.connected else "not connected"
+    buffers = f"buffers {format_bytes(snapshot.memory_bytes)}"
+    if memory is not None:
+        buffers += f" of {format_bytes(memory.max_bytes)}"
+        if memory.truncated_keys:
+            buffers += f" ({memory.truncated_keys} keys trimmed)"
     return (
         f"{rate} · {snapshot.rejected} rejected · "
         f"{snapshot.source.description} ({state}) · "
-        f"buffers {format_bytes(snapshot.memory_bytes)} · "
+        f"{buffers} · "
         f"{snapshot.sessions} sessions · {snapshot.subscribers} subscribers · "
         f"process {snapshot.process}"
     )
@@ -35,11 +49,13 @@ def format_status(snapshot: IngestionSnapshot, rate_per_s: float | None) -> str:
 class StatusLine:
     """A Bokeh ``Div`` named ``status`` showing the ingestion's counters."""
 
-    def __init__(self) -> None:
-        self.div = Div(text="starting", name="status", width=900)
+    def __init__(self, width: int = 900) -> None:
+        self.div = Div(text="starting", name="status", width=width)
         self._previous: IngestionSnapshot | None = None
 
-    def update(self, snapshot: IngestionSnapshot) -> None:
+    def update(
+        self, snapshot: IngestionSnapshot, memory: MemoryStats | None = None
+    ) -> None:
         """Show ``snapshot``; the rate is taken over the time since the last one."""
         rate = None
         previous = self._previous
@@ -47,6 +63,89 @@ class StatusLine:
             seconds = (snapshot.at_ns - previous.at_ns) / 1e9
             rate = (snapshot.applied - previous.applied) / seconds
         self._previous = snapshot
-        text = format_status(snapshot, rate)
+        text = format_status(snapshot, rate, memory)
         if text != self.div.text:
             self.div.text = text
+
+
+GREEN, AMBER, RED = "live", "degraded", "down"
+"""The pill's states, shown green, amber and red."""
+
+PILL_COLOURS = {GREEN: "#2e9d3e", AMBER: "#e0a000", RED: "#d62728"}
+
+REJECTS_REMEMBERED_NS = 60_000_000_000
+"""The pill stays amber this long after a record was rejected."""
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the pill shows: a state and the reason for it."""
+
+    state: str
+    reason: str
+
+
+def health(
+    snapshot: IngestionSnapshot,
+    *,
+    stale_keys: tuple[str, ...],
+    rejected_lately: int,
+    truncated_keys: int = 0,
+) -> Health:
+    """Judge the dashboard: down if the source is, amber if anything lags or fails.
+
+    Parameters
+    ----------
+    snapshot:
+        The ingestion's counters.
+    stale_keys:
+        Shown keys whose newest value is older than they usually get.
+    rejected_lately:
+        Records rejected in the last minute.
+    truncated_keys:
+        Keys whose history was trimmed to stay within the memory budget.
+    """
+    if not snapshot.source.connected:
+        return Health(RED, f"source down: {snapshot.source.description}")
+    reasons = []
+    if stale_keys:
+        names = ", ".join(stale_keys[:3]) + (" ..." if len(stale_keys) > 3 else "")
+        reasons.append(f"{len(stale_keys)} stale: {names}")
+    if rejected_lately:
+        reasons.append(f"{rejected_lately} records rejected in the last minute")
+    if truncated_keys:
+        reasons.append(f"{truncated_keys} keys trimmed to the memory budget")
+    if reasons:
+        return Health(AMBER, "; ".join(reasons))
+    return Health(GREEN, f"live: {snapshot.source.description}")
+
+
+class StatusPill:
+    """A large coloured pill (Bokeh ``Div`` named ``status-pill``) with its reason."""
+
+    def __init__(self) -> None:
+        self.div = Div(text="", name="status-pill", sizing_mode="stretch_width")
+        self.health: Health | None = None
+        self._rejected: list[tuple[int, int]] = []
+
+    def rejected_lately(self, at_ns: int, rejected: int) -> int:
+        """Records rejected within the last minute, from the running total."""
+        self._rejected.append((at_ns, rejected))
+        while self._rejected and self._rejected[0][0] < at_ns - REJECTS_REMEMBERED_NS:
+            self._rejected.pop(0)
+        return rejected - self._rejected[0][1]
+
+    def show(self, health: Health) -> None:
+        """Show `health`; sends nothing when it did not change."""
+        if health == self.health:
+            return
+        self.health = health
+        colour = PILL_COLOURS[health.state]
+        reason = html.escape(health.reason)
+        self.div.text = (
+            f'<div title="{reason}" style="display:flex;align-items:center;gap:10px">'
+            f'<span class="pill {health.state}" style="background:{colour};'
+            "color:white;font:bold 160% sans-serif;padding:6px 18px;"
+            f'border-radius:999px">{health.state.upper()}</span>'
+            f'<span style="font-size:85%">{reason}</span></div>'
+        )

@@ -4,7 +4,15 @@ import pytest
 import scipp as sc
 
 from app.data import KeyInfo
-from app.layout import IMAGE, PLOTS_PER_KIND, SPECTRUM, VALUE, plot_kind, plotters_for
+from app.layout import (
+    IMAGE,
+    PLOTS_PER_KIND,
+    SPECTRUM,
+    VALUE,
+    automatic_specs,
+    plot_kind,
+    plotter_for,
+)
 from app.options import DashboardOptions
 
 
@@ -25,6 +33,8 @@ from app.options import DashboardOptions
 def test_each_kind_of_value_gets_its_plots_and_the_count_is_known_before(
     value, kind
 ) -> None:
-    assert plot_kind(KeyInfo.of(value, restarts=0)) == kind
-    made = plotters_for("k", kind, DashboardOptions())
+    info = KeyInfo.of(value, restarts=0)
+    assert plot_kind(info) == kind
+    options = DashboardOptions()
+    made = [plotter_for(s, info, options) for s in automatic_specs("k", info, options)]
     assert len(made) == PLOTS_PER_KIND[kind]

@@ -4,10 +4,11 @@ import pytest
 import scipp as sc
 
 from app.ingestion import Ingestion
+from app.layout_file import Layout, PlotSpec, parse_url_layout
 from app.limits import MAX_AUTO_PLOTS
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
-from app.session import DashboardSession, _ShownKey
+from app.session import DashboardSession, _Plot
 from app.sources import SimulatedInstrument
 
 T0_NS = 1_790_000_000_000_000_000
@@ -43,8 +44,8 @@ def test_layout_is_chosen_by_dimensionality(ingestion: Ingestion) -> None:
     }
     windows = [p for p in session.plotters if isinstance(p, SlidingWindowPlotter)]
     assert {p.window_size for p in windows} == {7}
-    rows = session.grid.values, session.grid.latest, session.grid.windows
-    assert [len(row) for row in rows] == [3, 3, 5]
+    rows = session.grid.rows
+    assert [len(rows[r]) for r in ("values", "latest", "windows")] == [3, 3, 5]
 
 
 def test_nothing_is_subscribed_before_the_browser_connects(
@@ -201,8 +202,9 @@ def test_one_failing_plot_does_not_cost_the_others_their_frame(
     session.start()
     try:
         # Drawn first: the plots after it must still get their frame.
-        broken = _ShownKey("value", [BrokenPlotter("log/a")])
-        session._shown = {"broken": broken, **session._shown}
+        plotter = BrokenPlotter("log/a")
+        broken = _Plot(PlotSpec("broken"), "value", plotter, plotter.panel())
+        session._plots = {broken.spec: broken, **session._plots}
         ds["log/a"] = scalar_log(2.0, T0_NS + 1)
         session.draw_frame()
         (panel,) = [p for p in session.plotters if type(p) is ValuePanel]
@@ -242,6 +244,94 @@ def test_keys_the_layout_cannot_plot_do_not_stop_the_session(
         assert "('log', 7)" in panel.text
     finally:
         session.close(None)
+
+
+def views(session: DashboardSession) -> list[tuple[object, str]]:
+    return [(plot.spec.key, plot.spec.view) for plot in session._plots.values()]
+
+
+def test_the_operator_adds_removes_and_changes_plots_and_the_layout_is_kept(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["log/t"] = scalar_log(1.0)
+    ds["detector/d"] = image()
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    session.start()
+    try:
+        assert session.layout_state.text == ""
+        session.add_plot("detector/d", "aggregate")
+        assert ("detector/d", "aggregate") in views(session)
+        assert not session.automatic
+        # A key that arrives now is not added: the layout is the operator's.
+        ds["log/new"] = scalar_log(2.0)
+        session.draw_frame()
+        assert "log/new" not in {p.key for p in session.plotters}
+        (window,) = [p for p in session._plots if p.view == "window"]
+        session.change_view(window, "time_window")
+        (changed,) = [
+            p
+            for p in session.plotters
+            if isinstance(p, SlidingWindowPlotter) and p.key == "log/t"
+        ]
+        assert changed.seconds == 300.0
+        panel = next(
+            p for p in session._plots if p.view == "latest" and p.key == "log/t"
+        )
+        session.remove_plot(panel)
+        assert views(session) == [
+            ("log/t", "time_window"),
+            ("detector/d", "latest"),
+            ("detector/d", "aggregate"),
+        ]
+        assert ds.subscriber_count == 3
+        stored = parse_url_layout(session.layout_state.text)
+        assert stored == session.layout
+        session.use_default_layout()
+        assert session.automatic
+        assert session.layout_state.text == ""
+        assert {p.key for p in session.plotters} == {"log/t", "detector/d", "log/new"}
+    finally:
+        session.close(None)
+    assert ds.subscriber_count == 0
+
+
+def test_a_layout_shows_its_plots_as_their_keys_arrive_and_skips_views_a_key_lacks(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    layout = Layout(
+        (
+            PlotSpec("monitor/m", "aggregate", seconds=10.0, op="sum"),
+            PlotSpec("detector/d", "window", frames=5),
+        )
+    )
+    session = DashboardSession(
+        quiet_ingestion, DashboardOptions(), layout=layout, default=layout
+    )
+    assert session.plotters == ()
+    ds["monitor/m"] = spectrum([1.0, 2.0])
+    ds["detector/d"] = image()
+    ds["log/other"] = scalar_log(1.0)
+    session.draw_frame()
+    assert views(session) == [("monitor/m", "aggregate")]
+    assert session.layout_state.text == ""  # the layout given is the default
+
+
+def test_the_pill_turns_amber_for_a_stale_plot_and_red_for_a_source_down(
+    quiet_ingestion: Ingestion,
+) -> None:
+    activity = quiet_ingestion.activity
+    activity["log/t"] = scalar_log(1.0)
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    session.draw_frame()
+    assert session.pill.health.state == "live"
+    session._status_due_ns = 0
+    arrival = activity.get("log/t")
+    session._update_status(arrival.last_ns + 60 * 1_000_000_000)
+    assert session.pill.health.state == "degraded"
+    assert "log/t" in session.pill.health.reason
+    assert "#e0a000" in session.pill.div.text
 
 
 def test_a_frame_never_waits_for_a_batch_that_holds_the_data_service(

@@ -1,6 +1,15 @@
 from app.ingestion import IngestionSnapshot
 from app.sources import SourceStatus
-from app.status import StatusLine, format_bytes
+from app.status import (
+    AMBER,
+    GREEN,
+    RED,
+    Health,
+    StatusLine,
+    StatusPill,
+    format_bytes,
+    health,
+)
 
 
 def snapshot(at_s: float, applied: int, connected: bool = True) -> IngestionSnapshot:
@@ -37,3 +46,27 @@ def test_byte_counts_read_like_people_write_them() -> None:
     assert format_bytes(512) == "512 B"
     assert format_bytes(1_500) == "1.5 kB"
     assert format_bytes(3_000_000_000_000) == "3000.0 GB"
+
+
+def test_health_is_red_when_the_source_is_down_amber_when_anything_lags() -> None:
+    down = snapshot(1.0, applied=0, connected=False)
+    assert health(down, stale_keys=(), rejected_lately=0).state == RED
+    up = snapshot(1.0, applied=0)
+    assert health(up, stale_keys=(), rejected_lately=0).state == GREEN
+    stale = health(up, stale_keys=("a", "b", "c", "d"), rejected_lately=0)
+    assert stale.state == AMBER
+    assert stale.reason == "4 stale: a, b, c ..."
+    rejected = health(up, stale_keys=(), rejected_lately=3)
+    assert rejected.reason == "3 records rejected in the last minute"
+    trimmed = health(up, stale_keys=(), rejected_lately=0, truncated_keys=2)
+    assert trimmed.state == AMBER
+
+
+def test_the_pill_counts_rejects_of_the_last_minute_only() -> None:
+    pill = StatusPill()
+    assert pill.rejected_lately(0, 5) == 0
+    assert pill.rejected_lately(30 * 10**9, 8) == 3
+    assert pill.rejected_lately(61 * 10**9, 8) == 0
+    pill.show(Health(RED, "source down: <kafka>"))
+    assert "DOWN" in pill.div.text
+    assert "&lt;kafka&gt;" in pill.div.text

@@ -29,7 +29,7 @@ from bokeh.models import (
     Range1d,
 )
 
-from app.data import UpdateExtractor, WindowExtractor
+from app.data import TimeWindowExtractor, UpdateExtractor, WindowExtractor
 from app.limits import MAX_WINDOW_SIZE
 
 from .base import add_image, image_source
@@ -149,10 +149,20 @@ class SlidingWindowPlotter(FigurePlotter):
         default=100, bounds=(1, MAX_WINDOW_SIZE), doc="Frames shown (n)."
     )
     frame_ndim = param.Selector(default=0, objects=[0, 1], constant=True)
+    seconds = param.Number(
+        default=None,
+        allow_None=True,
+        bounds=(0, None),
+        inclusive_bounds=(False, True),
+        constant=True,
+        doc="Show the frames of the last `seconds` instead of the last n.",
+    )
     kind = "window"
 
     def __init__(self, key: Any, **params: Any) -> None:
         super().__init__(key, **params)
+        # A time window's plots are named apart from a frame window's of the key.
+        self._prefix = "" if self.seconds is None else "time-"
         # Each shown frame's lowest and highest value: the value range of a
         # frame costs the new frames only, not the whole window (decision 041).
         self._lows = np.empty(0)
@@ -165,9 +175,11 @@ class SlidingWindowPlotter(FigurePlotter):
             columns = {"time": [], "value": []}
         else:
             columns = {"row": [], "start": [], "time": [], "x0": [], "dw": []}
-        self.source = ColumnDataSource(data=columns, name=f"window:{key}")
+        self.source = ColumnDataSource(data=columns, name=f"{self._prefix}window:{key}")
 
     def make_extractor(self) -> UpdateExtractor:
+        if self.seconds is not None:
+            return TimeWindowExtractor(self.seconds)
         return WindowExtractor(self.window_size)
 
     @property
@@ -193,7 +205,7 @@ class SlidingWindowPlotter(FigurePlotter):
             # Holding the row source in tags puts it in the document undrawn.
             self._fig = self._figure(y_axis_type="datetime", tags=[self.source])
             self._mapper = LinearColorMapper(palette="Viridis256")
-            image = image_source(f"waterfall:{self.label}")
+            image = image_source(f"{self._prefix}waterfall:{self.label}")
             # Stacked in the browser: sending it back would cost the server a
             # decode of the whole window per frame.
             image.syncable = False
@@ -210,14 +222,18 @@ class SlidingWindowPlotter(FigurePlotter):
                 tooltips=[("x", "$x"), ("time", "$y{row}"), ("value", "@image")],
                 formatters={"$y": row_time_hover(self.source)},
             )
-        self._fig.name = f"figure:window:{self.label}"
+        self._fig.name = f"figure:{self._prefix}window:{self.label}"
         self._fig.add_tools(self._hover)
         return self._fig
 
     def _extent_label(self) -> str:
+        if self.seconds is not None:
+            return f"last {_format_seconds(self.seconds)}"
         return f"last {self.window_size}"
 
     def _controls(self) -> list[pn.viewable.Viewable]:
+        if self.seconds is not None:
+            return []
         return [
             pn.widgets.IntInput.from_param(
                 self.param.window_size, name="window (frames)", width=140
@@ -251,11 +267,13 @@ class SlidingWindowPlotter(FigurePlotter):
         with self._lock:
             force_reset, self._needs_reset = self._needs_reset, False
         structure = self._structure_of(value)
+        # A time window holds what its time span holds: that many frames.
+        size = self.window_size if self.seconds is None else value.sizes[TIME_DIM]
         update = window_update(
             value,
             last_time_ns=None if force_reset else self._last_time_ns,
             shown=self._shown,
-            window_size=self.window_size,
+            window_size=size,
         )
         if update is None:
             return
@@ -270,10 +288,8 @@ class SlidingWindowPlotter(FigurePlotter):
             self._shown = update.frames.sizes[TIME_DIM]
             self._lows, self._highs = lows, highs
         else:
-            self.source.stream(columns, rollover=self.window_size)
-            self._shown = min(
-                self.window_size, self._shown + update.frames.sizes[TIME_DIM]
-            )
+            self.source.stream(columns, rollover=size)
+            self._shown = min(size, self._shown + update.frames.sizes[TIME_DIM])
             self._lows = np.concatenate([self._lows, lows])[-self._shown :]
             self._highs = np.concatenate([self._highs, highs])[-self._shown :]
         self._last_time_ns = int(frame_times_ns(value)[-1])
@@ -326,6 +342,12 @@ class SlidingWindowPlotter(FigurePlotter):
 
     def _set_value_range(self, low: float, high: float) -> None:
         self._mapper.update(low=low, high=high)
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s"
 
 
 def _row_starts(times_ms: np.ndarray, previous_ms: float | None) -> np.ndarray:

@@ -131,7 +131,7 @@ def test_changing_n_in_the_ui_takes_effect(
 ) -> None:
     dashboard = DashboardPage(browser_page).open(one_window.url)
     dashboard.wait_for_rows(WINDOW, "time", 5)
-    size = browser_page.locator("input").first
+    size = browser_page.locator("#main input").first
     size.fill("3")
     size.press("Enter")
     dashboard.wait_for_rows(WINDOW, "time", 3)

@@ -1,0 +1,240 @@
+"""The key browser: every key, searchable, grouped by prefix, one click to plot.
+
+Only the matches of the search are rendered, a page at a time, so the sidebar
+costs the same with 10,000 keys as with ten (decision 052).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+
+import panel as pn
+
+from app.data import KeyInfo
+
+from .key_activity import KeyActivity
+from .layout import IMAGE, SPECTRUM, VALUE, plot_kind
+from .layout_file import BUILT_IN_VIEWS, LATEST
+
+PAGE_SIZE = 20
+"""Keys rendered at once; the rest are reached by searching or paging."""
+
+KIND_NAMES = {VALUE: "value", SPECTRUM: "spectrum", IMAGE: "image", None: "not plotted"}
+
+
+@dataclass(frozen=True)
+class KeyMatches:
+    """One page of the keys matching a search, and how many match in all."""
+
+    keys: tuple[Hashable, ...]
+    total: int
+    page: int
+    pages: int
+
+
+def group_of(key: Hashable) -> str:
+    """The prefix a key is grouped under: ``monitor/m1`` -> ``monitor/``."""
+    text = str(key)
+    prefix, sep, _ = text.partition("/")
+    return f"{prefix}/" if sep else "(no prefix)"
+
+
+def match_keys(
+    keys: tuple[Hashable, ...], query: str, page: int, page_size: int = PAGE_SIZE
+) -> KeyMatches:
+    """The `page`-th page of `keys` (sorted by group) whose name contains `query`.
+
+    Every word of the query must appear, case-insensitively, in any order.
+    """
+    words = query.lower().split()
+    matches = [k for k in keys if all(w in str(k).lower() for w in words)]
+    pages = max(1, -(-len(matches) // page_size))
+    page = min(max(page, 0), pages - 1)
+    shown = matches[page * page_size : (page + 1) * page_size]
+    return KeyMatches(tuple(shown), len(matches), page, pages)
+
+
+def sorted_keys(catalog: Mapping[Hashable, KeyInfo]) -> tuple[Hashable, ...]:
+    """Catalog keys by group, then name."""
+    return tuple(sorted(catalog, key=lambda k: (group_of(k), str(k))))
+
+
+def format_rate(rate_hz: float) -> str:
+    """``0.5/s``, ``14/s``; ``-`` for no data lately."""
+    if rate_hz <= 0:
+        return "idle"
+    return f"{rate_hz:.2g}/s" if rate_hz < 10 else f"{rate_hz:.0f}/s"
+
+
+def format_key_age(seconds: float) -> str:
+    """How old a key's newest value is, short enough for a list."""
+    if seconds < 1:
+        return "now"
+    if seconds < 120:
+        return f"{int(seconds)} s ago"
+    if seconds < 7200:
+        return f"{int(seconds // 60)} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def describe_key(info: KeyInfo, activity_text: str) -> str:
+    """``spectrum · counts · 5/s · now``."""
+    unit = info.unit if info.unit not in (None, "None") else "no unit"
+    if unit == "dimensionless":
+        unit = "no unit"
+    return f"{KIND_NAMES[plot_kind(info)]} · {unit} · {activity_text}"
+
+
+class KeyBrowser:
+    """The sidebar's list of keys; calls `on_add(key, view)` when one is clicked.
+
+    Parameters
+    ----------
+    catalog:
+        Returns the DataService's current catalog (a cheap snapshot).
+    activity:
+        Arrivals per key, for rates and ages.
+    on_add:
+        Adds a plot of a key in a view (``latest``, ``window``, ...).
+    custom_views:
+        Names of custom views offered besides the built-in ones.
+    schedule:
+        Runs a change of the list where the session's document may change.
+    """
+
+    def __init__(
+        self,
+        catalog: Callable[[], Mapping[Hashable, KeyInfo]],
+        activity: KeyActivity,
+        on_add: Callable[[Hashable, str], None],
+        custom_views: tuple[str, ...] = (),
+        schedule: Callable[[Callable[[], None]], None] = lambda action: action(),
+    ) -> None:
+        self._catalog = catalog
+        self._schedule = schedule
+        self._activity = activity
+        self._on_add = on_add
+        self._seen: Mapping[Hashable, KeyInfo] | None = None
+        self._keys: tuple[Hashable, ...] = ()
+        self._page = 0
+        self._shown: tuple[Hashable, ...] = ()
+        self._details: dict[Hashable, pn.pane.HTML] = {}
+        self.search = pn.widgets.TextInput(
+            placeholder="search keys",
+            css_classes=["key-search"],
+            sizing_mode="stretch_width",
+        )
+        self.add_as = pn.widgets.Select(
+            label="add as",
+            options=list(BUILT_IN_VIEWS + custom_views),
+            value=LATEST,
+            css_classes=["key-add-as"],
+            sizing_mode="stretch_width",
+        )
+        self.count = pn.pane.HTML("", css_classes=["key-count"], margin=(0, 10))
+        self.previous = pn.widgets.Button(
+            label="prev", width=60, css_classes=["key-prev"]
+        )
+        self.next = pn.widgets.Button(label="next", width=60, css_classes=["key-next"])
+        self.list = pn.Column(sizing_mode="stretch_width")
+        self.view = pn.Column(
+            pn.pane.Markdown("### Keys", margin=(0, 10)),
+            self.search,
+            self.add_as,
+            pn.Row(self.previous, self.count, self.next),
+            self.list,
+            sizing_mode="stretch_width",
+        )
+        self.search.param.watch(
+            lambda event: self._schedule(self._on_search), "value_input"
+        )
+        self.previous.on_click(lambda event: self._schedule(lambda: self._turn(-1)))
+        self.next.on_click(lambda event: self._schedule(lambda: self._turn(+1)))
+        self.refresh()
+
+    def refresh(self, now_ns: int | None = None) -> None:
+        """Follow the catalog and refresh rates and ages (call once a second)."""
+        catalog = self._catalog()
+        if catalog is not self._seen:
+            self._seen = catalog
+            self._keys = sorted_keys(catalog)
+            self._render()
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        for key, pane in self._details.items():
+            text = self._detail_text(key, now_ns)
+            if pane.object != text:
+                pane.object = text
+
+    @property
+    def shown_keys(self) -> tuple[Hashable, ...]:
+        """The keys listed now."""
+        return self._shown
+
+    def _on_search(self) -> None:
+        self._page = 0
+        self._render()
+
+    def _turn(self, step: int) -> None:
+        self._page += step
+        self._render()
+
+    def _render(self) -> None:
+        matches = match_keys(self._keys, self.search.value_input or "", self._page)
+        self._page = matches.page
+        self.count.object = (
+            f"{matches.total} keys · page {matches.page + 1} of {matches.pages}"
+        )
+        if matches.keys == self._shown:
+            return
+        self._shown = matches.keys
+        now_ns = time.time_ns()
+        rows: list[pn.viewable.Viewable] = []
+        self._details = {}
+        group = None
+        for key in matches.keys:
+            if group_of(key) != group:
+                group = group_of(key)
+                rows.append(
+                    pn.pane.HTML(f"<b>{html.escape(group)}</b>", margin=(6, 10, 0, 10))
+                )
+            button = pn.widgets.Button(
+                label=str(key),
+                color="light",
+                css_classes=["key-add"],
+                description=f"add a plot of {key}",
+                sizing_mode="stretch_width",
+                margin=(0, 10),
+            )
+            button.on_click(
+                lambda event, key=key: self._schedule(lambda: self._add(key))
+            )
+            detail = pn.pane.HTML(
+                self._detail_text(key, now_ns),
+                css_classes=["key-detail"],
+                margin=(0, 14),
+                styles={"font-size": "80%", "color": "#888"},
+            )
+            self._details[key] = detail
+            rows.append(button)
+            rows.append(detail)
+        self.list.objects = rows
+
+    def _detail_text(self, key: Hashable, now_ns: int) -> str:
+        info = (self._seen or {}).get(key)
+        if info is None:
+            return "gone"
+        arrival = self._activity.get(key)
+        if arrival is None:
+            activity = "no arrivals counted"
+        else:
+            activity = (
+                f"{format_rate(arrival.rate_hz(now_ns))} · "
+                f"{format_key_age(arrival.age_s(now_ns))}"
+            )
+        return html.escape(describe_key(info, activity))
+
+    def _add(self, key: Hashable) -> None:
+        self._on_add(key, self.add_as.value)

@@ -1,0 +1,189 @@
+"""Layout files: which plots a page shows, as versioned JSON (decision 053).
+
+Schema, version 1::
+
+    {"version": 1,
+     "plots": [{"key": "monitor/m1", "view": "window", "frames": 100},
+               {"key": "log/motor_x", "view": "time_window", "seconds": 300},
+               {"key": "detector/panel_0", "view": "aggregate",
+                "seconds": 10, "op": "sum"},
+               {"key": "detector/panel_0", "view": "pixel histogram"}]}
+
+``view`` is ``latest``, ``window`` (``frames``), ``time_window`` (``seconds``),
+``aggregate`` (``seconds``, ``op``) or the name of a custom view
+(`app.custom_plots`). The same JSON, base64url-encoded, is the page URL's
+``layout`` argument and this browser's stored layout.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.limits import MAX_WINDOW_SIZE
+
+LAYOUT_VERSION = 1
+LATEST, WINDOW, TIME_WINDOW, AGGREGATE = "latest", "window", "time_window", "aggregate"
+BUILT_IN_VIEWS = (LATEST, WINDOW, TIME_WINDOW, AGGREGATE)
+AGGREGATE_OPS = ("sum", "mean", "max", "min")
+DEFAULT_FRAMES = 100
+DEFAULT_WINDOW_SECONDS = 300.0
+DEFAULT_AGGREGATE_SECONDS = 10.0
+MAX_LAYOUT_PLOTS = 200
+"""Most plots a layout may name; a page cannot usefully show more."""
+
+
+class LayoutError(ValueError):
+    """A layout that cannot be used, with what is wrong in words for the operator."""
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """One plot of a layout: a key, how it is viewed, and the view's extent.
+
+    Keys of any hashable type can be shown; a layout file names string keys.
+    """
+
+    key: Hashable
+    view: str = LATEST
+    frames: int | None = None
+    seconds: float | None = None
+    op: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The plot as the layout file writes it (no empty fields)."""
+        fields = {"key": self.key, "view": self.view, "frames": self.frames}
+        fields |= {"seconds": self.seconds, "op": self.op}
+        return {name: value for name, value in fields.items() if value is not None}
+
+    def describe(self) -> str:
+        """How the view reads in a menu: ``window of 100 frames``."""
+        if self.view == WINDOW:
+            return f"window of {self.frames or DEFAULT_FRAMES} frames"
+        if self.view == TIME_WINDOW:
+            return f"last {format_seconds(self.seconds or DEFAULT_WINDOW_SECONDS)}"
+        if self.view == AGGREGATE:
+            span = format_seconds(self.seconds or DEFAULT_AGGREGATE_SECONDS)
+            return f"{self.op or 'sum'} of the last {span}"
+        return self.view
+
+
+def format_seconds(seconds: float) -> str:
+    """``300`` -> ``5 min``; ``10`` -> ``10 s``."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The plots of a page, in order."""
+
+    plots: tuple[PlotSpec, ...]
+
+    def to_json(self) -> str:
+        """The layout file's text (plots of string keys only)."""
+        return json.dumps(self._document(), indent=1)
+
+    def to_url(self) -> str:
+        """The compact, URL-safe form (the page URL's ``layout`` argument)."""
+        text = json.dumps(self._document(), separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    def _document(self) -> dict[str, Any]:
+        plots = [plot.as_json() for plot in self.plots if isinstance(plot.key, str)]
+        return {"version": LAYOUT_VERSION, "plots": plots}
+
+
+def parse_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
+    """Read a layout file's text; raise `LayoutError` saying what is wrong."""
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise LayoutError(f"not JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise LayoutError("expected a JSON object with 'version' and 'plots'")
+    version = document.get("version")
+    if version != LAYOUT_VERSION:
+        raise LayoutError(
+            f"layout version {version!r} is not supported: this dashboard reads "
+            f"version {LAYOUT_VERSION}"
+        )
+    plots = document.get("plots")
+    if not isinstance(plots, list):
+        raise LayoutError("'plots' must be a list")
+    if len(plots) > MAX_LAYOUT_PLOTS:
+        raise LayoutError(f"{len(plots)} plots, at most {MAX_LAYOUT_PLOTS} allowed")
+    views = BUILT_IN_VIEWS + tuple(custom_views)
+    return Layout(tuple(_plot(i, p, views) for i, p in enumerate(plots)))
+
+
+def parse_url_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
+    """Read the page URL's ``layout`` argument (see `Layout.to_url`)."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        decoded = raw.decode()
+    except (binascii.Error, ValueError) as error:
+        raise LayoutError(f"the URL's layout is not base64url JSON: {error}") from error
+    return parse_layout(decoded, custom_views)
+
+
+def read_layout_file(path: str | Path, custom_views: tuple[str, ...] = ()) -> Layout:
+    """Read a layout file; raise `LayoutError` naming the file and the fault."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise LayoutError(f"layout file {path}: {error.strerror}") from error
+    try:
+        return parse_layout(text, custom_views)
+    except LayoutError as error:
+        raise LayoutError(f"layout file {path}: {error}") from error
+
+
+def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
+    where = f"plot {index + 1}"
+    if not isinstance(entry, dict):
+        raise LayoutError(f"{where}: expected an object with 'key' and 'view'")
+    unknown = set(entry) - {"key", "view", "frames", "seconds", "op"}
+    if unknown:
+        raise LayoutError(f"{where}: unknown fields {sorted(unknown)}")
+    key = entry.get("key")
+    if not isinstance(key, str) or not key:
+        raise LayoutError(f"{where}: 'key' must be a non-empty string")
+    where = f"{where} ({key!r})"
+    view = entry.get("view", LATEST)
+    if view not in views:
+        raise LayoutError(f"{where}: unknown view {view!r}, expected one of {views}")
+    frames, seconds, op = entry.get("frames"), entry.get("seconds"), entry.get("op")
+    if view == WINDOW:
+        frames = DEFAULT_FRAMES if frames is None else frames
+        if not isinstance(frames, int) or not 1 <= frames <= MAX_WINDOW_SIZE:
+            raise LayoutError(
+                f"{where}: 'frames' must be an integer from 1 to {MAX_WINDOW_SIZE}"
+            )
+    elif frames is not None:
+        raise LayoutError(f"{where}: 'frames' belongs to the 'window' view only")
+    if view in (TIME_WINDOW, AGGREGATE):
+        default = (
+            DEFAULT_WINDOW_SECONDS if view == TIME_WINDOW else DEFAULT_AGGREGATE_SECONDS
+        )
+        seconds = default if seconds is None else seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise LayoutError(f"{where}: 'seconds' must be a number")
+        if not seconds > 0:
+            raise LayoutError(f"{where}: 'seconds' must be positive, got {seconds}")
+        seconds = float(seconds)
+    elif seconds is not None:
+        raise LayoutError(f"{where}: 'seconds' belongs to time windows and aggregates")
+    if view == AGGREGATE:
+        op = "sum" if op is None else op
+        if op not in AGGREGATE_OPS:
+            raise LayoutError(f"{where}: 'op' must be one of {AGGREGATE_OPS}")
+    elif op is not None:
+        raise LayoutError(f"{where}: 'op' belongs to the 'aggregate' view only")
+    return PlotSpec(key=key, view=view, frames=frames, seconds=seconds, op=op)

@@ -1,0 +1,121 @@
+"""The operator's page: a template with the instrument's name, light or dark,
+the status and key browser in the sidebar, the plots in the main area."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import panel as pn
+from bokeh.models import CustomJS
+
+from .custom_plots import custom_views
+from .ingestion import Ingestion
+from .layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
+from .options import DashboardOptions
+from .session import DashboardSession
+
+logger = logging.getLogger(__name__)
+
+LAYOUT_ARG = "layout"
+STORAGE_KEY = "dashboard-layout"
+
+# Keeps this browser's copy and the URL in step with the session's layout.
+SYNC_LAYOUT_JS = """
+const text = state.text;
+const url = new URL(window.location.href);
+if (text) {
+  window.localStorage.setItem(storage_key, text);
+  url.searchParams.set(arg, text);
+} else {
+  window.localStorage.removeItem(storage_key);
+  url.searchParams.delete(arg);
+}
+if (url.href !== window.location.href) {
+  window.history.replaceState(null, "", url.href);
+}
+"""
+
+# A page opened without a layout in its URL asks for this browser's last one.
+RESTORE_LAYOUT_JS = """
+const url = new URL(window.location.href);
+const stored = window.localStorage.getItem(storage_key);
+if (!url.searchParams.has(arg) && stored && !state.text) {
+  url.searchParams.set(arg, stored);
+  window.location.replace(url.href);
+} else {
+"""
+RESTORE_LAYOUT_JS += SYNC_LAYOUT_JS + "}\n"
+
+
+def initial_layout(
+    options: DashboardOptions, url_layout: str | None
+) -> tuple[Layout | None, Layout | None, str]:
+    """The session's default layout, the layout to show, and what went wrong.
+
+    The URL's layout wins over the ``--layout`` file, which wins over the
+    automatic layout; one that cannot be read is said and skipped.
+    """
+    views = tuple(custom_views())
+    messages = []
+    default = None
+    if options.layout_file:
+        try:
+            default = read_layout_file(Path(options.layout_file), views)
+        except LayoutError as error:
+            messages.append(f"{error}; showing the automatic layout instead")
+    shown = default
+    if url_layout:
+        try:
+            shown = parse_url_layout(url_layout, views)
+        except LayoutError as error:
+            messages.append(f"the page's {error}; showing the default layout instead")
+    return default, shown, " · ".join(messages)
+
+
+def _url_layout() -> str | None:
+    values = pn.state.session_args.get(LAYOUT_ARG) if pn.state.session_args else None
+    return values[0].decode() if values else None
+
+
+def build_page(
+    ingestion: Ingestion, options: DashboardOptions
+) -> tuple[DashboardSession, pn.template.FastListTemplate]:
+    """Build one session's page from the URL's layout, the options and the source."""
+    default, shown, message = initial_layout(options, _url_layout())
+    session = DashboardSession(
+        ingestion, options, layout=shown, default=default, message=message
+    )
+    title = options.title or ingestion.source.status.description
+    template = pn.template.FastListTemplate(
+        title=title,
+        sidebar=[session.sidebar],
+        main=[session.view],
+        sidebar_width=340,
+        theme_toggle=True,
+        accent="#1f5fa6",
+    )
+    args = {
+        "state": session.layout_state,
+        "storage_key": STORAGE_KEY,
+        "arg": LAYOUT_ARG,
+    }
+    session.layout_state.js_on_change("text", CustomJS(args=args, code=SYNC_LAYOUT_JS))
+    # Bokeh's own document_ready event would displace Panel's onload: the
+    # session's start tells the browser instead.
+    session.connected.js_on_change("text", CustomJS(args=args, code=RESTORE_LAYOUT_JS))
+    return session, template
+
+
+def open_page(
+    ingestion: Ingestion, options: DashboardOptions
+) -> tuple[DashboardSession, pn.template.FastListTemplate]:
+    """Build the page of the current Bokeh document and hook it to its lifetime.
+
+    Drawing starts when the browser reports the document ready (its websocket
+    is connected), and everything stops when Bokeh destroys the session.
+    """
+    session, page = build_page(ingestion, options)
+    pn.state.onload(session.start)
+    pn.state.on_session_destroyed(session.close)
+    return session, page

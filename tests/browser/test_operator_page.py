@@ -1,0 +1,216 @@
+"""The operator's page in headless chromium: shell, pill, key browser, plot views,
+layouts that persist, and a custom HoloViews view."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from app.layout_file import Layout, PlotSpec
+from app.testing.local_server import LocalServer, serve_dashboard
+
+from .dashboard_page import TIMEOUT_MS, DashboardPage
+
+pytestmark = pytest.mark.browser
+
+FAST = ["--frame-period", "0.1", "--simulated-rate", "10"]
+# No spectra: their waterfalls' browser-side stacking sends each frame's image
+# back to the server, which slows every click of a test on a busy machine.
+KEYS = ["--keys", "log/sample_temperature,log/motor_x,detector/panel_0"]
+
+
+@pytest.fixture(scope="module")
+def page_server() -> Iterator[LocalServer]:
+    with serve_dashboard([*FAST, *KEYS, "--title", "DREAM"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def layout_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("layout") / "layout.json"
+    layout = Layout((PlotSpec("log/motor_x", "time_window", seconds=60.0),))
+    path.write_text(layout.to_json())
+    return path
+
+
+@pytest.fixture(scope="module")
+def layout_server(layout_file: Path) -> Iterator[LocalServer]:
+    with serve_dashboard([*FAST, *KEYS, "--layout", str(layout_file)]) as server:
+        yield server
+
+
+def has_model(name: str) -> str:
+    return f"(doc) => doc.get_model_by_name('{name}') !== null"
+
+
+def add_key(page: Page, key: str, view: str) -> None:
+    """Search the key browser for one key and add it in `view`."""
+    page.locator(".key-add-as select").select_option(view)
+    page.locator(".key-search input").fill(key)
+    buttons = page.locator(".key-add button")
+    # The search runs on the server: wait until the list holds the key alone.
+    expect(buttons).to_have_count(1, timeout=TIMEOUT_MS)
+    buttons.filter(has_text=key).click()
+
+
+def test_header_names_the_instrument_and_the_pill_says_live_in_green(
+    page_server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(page_server.url)
+    assert "DREAM" in browser_page.locator("#header").inner_text()
+    text = dashboard.wait_for(
+        "(doc) => { const t = doc.get_model_by_name('status-pill').text;"
+        " return t.includes('LIVE') && t; }"
+    )
+    assert "#2e9d3e" in text
+    dashboard.wait_for(
+        "(doc) => / msg\\/s /.test(doc.get_model_by_name('status').text)"
+    )
+    assert " of " in dashboard.status()  # memory against the budget
+
+
+def test_theme_switch_turns_the_page_dark(
+    page_server: LocalServer, browser_page: Page
+) -> None:
+    DashboardPage(browser_page).open(page_server.url)
+    light = browser_page.evaluate("getComputedStyle(document.body).backgroundColor")
+    browser_page.locator("#theme-switch").click()
+    browser_page.wait_for_url("**theme=dark**")
+    DashboardPage(browser_page).wait_until_connected()
+    dark = browser_page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert dark != light
+    channels = [int(c) for c in dark[dark.index("(") + 1 : -1].split(",")[:3]]
+    assert sum(channels) < 3 * 100
+
+
+def test_search_narrows_the_key_list_and_one_click_adds_a_plot(
+    page_server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(page_server.url)
+    browser_page.locator(".key-count").filter(has_text="3 keys").wait_for()
+    add_key(browser_page, "detector/panel_0", "aggregate")
+    dashboard.wait_for_data("aggregate:detector/panel_0", "image")
+    title = dashboard.wait_for(
+        "(doc) => Array.from(doc._all_models.values())"
+        ".map(m => m.title && m.title.text)"
+        ".find(t => t && t.includes('sum of the last 10 s'))"
+    )
+    assert title.startswith("detector/panel_0")
+
+
+def test_a_removed_plot_leaves_the_page(
+    page_server: LocalServer, browser_page: Page
+) -> None:
+    DashboardPage(browser_page).open(page_server.url)
+    cards = browser_page.locator(".plot-card")
+    expect(cards.first).to_contain_text("log/sample_temperature", timeout=TIMEOUT_MS)
+    expect(cards.filter(has_text="log/sample_temperature")).to_have_count(2)
+    before = cards.count()
+    browser_page.locator(".plot-remove button").first.click()
+    # BokehJS may keep a removed model: what counts is what the page shows.
+    expect(cards).to_have_count(before - 1, timeout=TIMEOUT_MS)
+    # The value panel is gone; the key's time series stays.
+    expect(cards.filter(has_text="log/sample_temperature")).to_have_count(1)
+
+
+def test_a_plot_changes_to_a_time_window_in_place(
+    page_server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(page_server.url)
+    dashboard.wait_for(has_model("value:log/motor_x"))
+    cards = browser_page.locator(".plot-card")
+    before = cards.count()
+    browser_page.locator(".plot-view select").nth(1).select_option(label="last 5 min")
+    dashboard.wait_for_data("time-window:log/motor_x", "value")
+    # The value panel of log/motor_x became its time window, in its place.
+    expect(cards).to_have_count(before)
+    expect(cards.filter(has_text="log/motor_x")).to_have_count(2)
+
+
+def test_the_layout_survives_a_reload_and_travels_in_the_url(
+    page_server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(page_server.url)
+    add_key(browser_page, "detector/panel_0", "aggregate")
+    dashboard.wait_for_data("aggregate:detector/panel_0", "image")
+    browser_page.wait_for_url("**layout=**")
+    link = browser_page.url
+    # A reload of the plain address restores this browser's layout.
+    dashboard.open(page_server.url)
+    browser_page.wait_for_url("**layout=**")
+    dashboard.wait_until_connected()
+    dashboard.wait_for_data("aggregate:detector/panel_0", "image")
+    # The link opens the same view in a browser that never saw it.
+    other = browser_page.context.browser.new_context()
+    try:
+        page = DashboardPage(other.new_page()).open(link)
+        page.wait_for_data("aggregate:detector/panel_0", "image")
+    finally:
+        other.close()
+    # "Default layout" forgets it: the URL and this browser's copy.
+    cards = browser_page.locator(".plot-card")
+    before = cards.count()
+    browser_page.locator(".layout-reset button").click()
+    expect(cards).to_have_count(before - 1, timeout=TIMEOUT_MS)
+    browser_page.wait_for_function("() => !location.search.includes('layout=')")
+    assert browser_page.evaluate("localStorage.getItem('dashboard-layout')") is None
+
+
+def test_the_page_downloads_its_layout_as_a_layout_file(
+    page_server: LocalServer, browser_page: Page, tmp_path: Path
+) -> None:
+    dashboard = DashboardPage(browser_page).open(page_server.url)
+    dashboard.wait_for(has_model("image:detector/panel_0"))
+    with browser_page.expect_download() as download:
+        browser_page.locator(".layout-download").click()
+    path = tmp_path / "layout.json"
+    download.value.save_as(path)
+    document = json.loads(path.read_text())
+    assert document["version"] == 1
+    assert {"key": "detector/panel_0", "view": "latest"} in document["plots"]
+
+
+def test_a_layout_file_sets_the_default_of_every_new_session(
+    layout_server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(layout_server.url)
+    dashboard.wait_for_data("time-window:log/motor_x", "value")
+    assert dashboard.evaluate(has_model("image:detector/panel_0")) is False
+    assert "layout=" not in browser_page.url
+
+
+def test_a_bad_layout_in_the_url_is_said_and_the_default_shown(
+    layout_server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(
+        layout_server.url + "?layout=bm90IGpzb24"
+    )
+    message = dashboard.wait_for(
+        "(doc) => doc.get_model_by_name('layout-message').text"
+    )
+    assert "not JSON" in message
+    dashboard.wait_for_data("time-window:log/motor_x", "value")
+
+
+def test_a_custom_holoviews_view_draws_the_pixel_histogram_live(
+    page_server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(page_server.url)
+    add_key(browser_page, "detector/panel_0", "pixel histogram")
+    dashboard.wait_for(has_model("custom:pixel histogram:detector/panel_0"))
+    histogram = (
+        "(doc) => { for (const m of doc._all_models.values()) {"
+        " if (m.data && m.data.top && m.data.top.length === 50)"
+        " return Array.from(m.data.top); } return null; }"
+    )
+    first = dashboard.wait_for(histogram)
+    assert sum(first) == 128 * 128
+    dashboard.wait_for(
+        f"(doc, old) => {{ const now = ({histogram})(doc);"
+        " return now && now.some((v, i) => v !== old[i]); }",
+        first,
+    )

@@ -1,0 +1,64 @@
+"""Tests of app/key_browser.py: search, groups, pages, details, one-click add."""
+
+import scipp as sc
+
+from app.data import DataService, KeyInfo
+from app.key_activity import KeyActivity
+from app.key_browser import PAGE_SIZE, KeyBrowser, group_of, match_keys, sorted_keys
+
+SPECTRUM = KeyInfo.of(sc.DataArray(sc.zeros(dims=["tof"], shape=[3])), 0)
+
+
+def test_keys_are_grouped_by_prefix() -> None:
+    assert group_of("monitor/m1") == "monitor/"
+    assert group_of("plain") == "(no prefix)"
+    catalog = dict.fromkeys(["log/b", "x", "detector/a", "log/a"], SPECTRUM)
+    assert sorted_keys(catalog) == ("x", "detector/a", "log/a", "log/b")
+
+
+def test_search_matches_every_word_in_any_case_a_page_at_a_time() -> None:
+    keys = (*tuple(f"detector/bank_{i:05d}" for i in range(10000)), "monitor/m1")
+    found = match_keys(keys, "BANK 0012", page=0)
+    assert found.total == 11
+    assert found.keys[:2] == ("detector/bank_00012", "detector/bank_00120")
+    everything = match_keys(keys, "", page=3)
+    assert len(everything.keys) == PAGE_SIZE
+    assert everything.total == 10_001
+    assert everything.keys[0] == keys[3 * PAGE_SIZE]
+    assert match_keys(keys, "", page=10**6).page == everything.pages - 1
+
+
+def test_search_over_ten_thousand_keys_renders_only_one_page() -> None:
+    service = DataService()
+    with service.transaction():
+        for i in range(10_000):
+            service[f"detector/bank_{i:05d}"] = sc.scalar(float(i))
+    added = []
+    browser = KeyBrowser(
+        service.catalog, KeyActivity(service), lambda k, v: added.append((k, v))
+    )
+    assert len(browser.shown_keys) == PAGE_SIZE
+    browser.search.value_input = "bank_0999"
+    assert len(browser.shown_keys) == 10
+    buttons = [row for row in browser.list.objects if hasattr(row, "clicks")]
+    assert len(buttons) == 10
+    browser.add_as.value = "window"
+    buttons[0].clicks += 1
+    assert added == [("detector/bank_09990", "window")]
+
+
+def test_each_key_shows_kind_unit_rate_and_age() -> None:
+    service = DataService()
+    activity = KeyActivity(service)
+    activity["monitor/m1"] = sc.DataArray(
+        sc.zeros(dims=["tof"], shape=[3], unit="counts")
+    )
+    browser = KeyBrowser(service.catalog, activity, lambda k, v: None)
+    browser.refresh()
+    (detail,) = [
+        row
+        for row in browser.list.objects
+        if "spectrum" in str(getattr(row, "object", ""))
+    ]
+    assert "spectrum · counts · " in detail.object
+    assert "now" in detail.object

@@ -1,0 +1,101 @@
+"""Tests of app/layout_file.py: the layout file's schema, its errors, its URL form."""
+
+import json
+
+import pytest
+
+from app.layout_file import (
+    Layout,
+    LayoutError,
+    PlotSpec,
+    parse_layout,
+    parse_url_layout,
+    read_layout_file,
+)
+
+LAYOUT = Layout(
+    (
+        PlotSpec("monitor/m1", "window", frames=50),
+        PlotSpec("log/motor_x", "time_window", seconds=300.0),
+        PlotSpec("detector/panel_0", "aggregate", seconds=10.0, op="sum"),
+        PlotSpec("detector/panel_0", "latest"),
+    )
+)
+
+
+def test_a_layout_reads_back_equal_from_its_file_and_from_its_url() -> None:
+    assert parse_layout(LAYOUT.to_json()) == LAYOUT
+    assert parse_url_layout(LAYOUT.to_url()) == LAYOUT
+    assert "=" not in LAYOUT.to_url()
+    assert "+" not in LAYOUT.to_url()
+
+
+def test_views_get_their_default_extent_when_the_file_leaves_it_out() -> None:
+    text = json.dumps(
+        {"version": 1, "plots": [{"key": "a", "view": "window"}, {"key": "b"}]}
+    )
+    assert parse_layout(text).plots == (
+        PlotSpec("a", "window", frames=100),
+        PlotSpec("b", "latest"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        ("{", "not JSON"),
+        ("[]", "expected a JSON object"),
+        ('{"version": 2, "plots": []}', "layout version 2 is not supported"),
+        ('{"plots": []}', "layout version None is not supported"),
+        ('{"version": 1, "plots": {}}', "'plots' must be a list"),
+        ('{"version": 1, "plots": [{"view": "latest"}]}', "plot 1: 'key'"),
+        ('{"version": 1, "plots": [{"key": "a", "view": "pie"}]}', "unknown view"),
+        ('{"version": 1, "plots": [{"key": "a", "colour": 1}]}', "unknown fields"),
+        (
+            '{"version": 1, "plots": [{"key": "a", "view": "window", "frames": 0}]}',
+            "plot 1 ('a'): 'frames' must be an integer from 1 to 10000",
+        ),
+        (
+            '{"version": 1, "plots": [{"key": "a", "view": "time_window", '
+            '"seconds": -1}]}',
+            "'seconds' must be positive",
+        ),
+        (
+            '{"version": 1, "plots": [{"key": "a", "view": "aggregate", "op": "x"}]}',
+            "'op' must be one of",
+        ),
+        ('{"version": 1, "plots": [{"key": "a", "frames": 3}]}', "'window' view only"),
+    ],
+)
+def test_a_bad_layout_says_what_is_wrong(document: str, says: str) -> None:
+    with pytest.raises(LayoutError, match=None) as error:
+        parse_layout(document)
+    assert says in str(error.value)
+
+
+def test_a_custom_view_is_a_valid_view_once_registered() -> None:
+    text = '{"version": 1, "plots": [{"key": "a", "view": "pixel histogram"}]}'
+    with pytest.raises(LayoutError):
+        parse_layout(text)
+    assert parse_layout(text, ("pixel histogram",)).plots[0].view == "pixel histogram"
+
+
+def test_a_layout_file_error_names_the_file(tmp_path) -> None:
+    path = tmp_path / "old.json"
+    path.write_text('{"version": 0, "plots": []}')
+    with pytest.raises(LayoutError, match=f"layout file {path}: layout version 0"):
+        read_layout_file(path)
+    with pytest.raises(LayoutError, match=r"missing\.json"):
+        read_layout_file(tmp_path / "missing.json")
+
+
+def test_a_broken_url_layout_is_a_layout_error() -> None:
+    with pytest.raises(LayoutError, match="not JSON"):
+        parse_url_layout("bm90IGpzb24")
+    with pytest.raises(LayoutError):
+        parse_url_layout("%%%")
+
+
+def test_keys_that_are_not_strings_stay_out_of_files() -> None:
+    layout = Layout((PlotSpec(("log", 7)), PlotSpec("a")))
+    assert json.loads(layout.to_json())["plots"] == [{"key": "a", "view": "latest"}]
