@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from app.testing.load_client import HeadlessSession, run_for
+from app.testing.load_client import LoadClientProcess
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.process_stats import rss_bytes
 
@@ -43,17 +38,9 @@ def server() -> Iterator[LocalServer]:
         yield server
 
 
-def counts(observer: HeadlessSession) -> tuple[int, int] | None:
-    match = STATUS.search(observer.status)
+def counts(line: dict) -> tuple[int, int] | None:
+    match = STATUS.search(line["statuses"][0])
     return (int(match[1]), int(match[2])) if match else None
-
-
-def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        run_for(0.2)  # keeps the observer's messages flowing while waiting
 
 
 def open_sessions(server: LocalServer, count: int, *, abrupt: bool) -> None:
@@ -61,32 +48,17 @@ def open_sessions(server: LocalServer, count: int, *, abrupt: bool) -> None:
 
     Abruptly: the process is killed, its sockets close without a close frame.
     """
-    client = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.testing.load_client",
-            server.url,
-            "--sessions",
-            str(count),
-            "--settle",
-            "1",
-            "--seconds",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        opened = json.loads(client.stdout.readline())
-        assert opened == {"opened": count}
-        if abrupt:
-            os.kill(client.pid, signal.SIGKILL)
-        client.wait(timeout=120)
-    finally:
-        if client.poll() is None:
-            os.kill(client.pid, signal.SIGKILL)
-            client.wait()
+    client = LoadClientProcess(server.url, sessions=count, settle=1.0, seconds=1.0)
+    client.wait_for(lambda line: line.get("opened") == count, 600, "of the opening")
+    if abrupt:
+        client.kill()
+    else:
+        client.wait()
+
+
+def at_rest(line: dict) -> bool:
+    """The observer's own session alone: its two plots' subscribers."""
+    return counts(line) == (1, 2)
 
 
 # Each session costs the server its document and the client its parse: minutes.
@@ -94,24 +66,27 @@ def open_sessions(server: LocalServer, count: int, *, abrupt: bool) -> None:
 def test_two_hundred_sessions_leave_sessions_subscribers_clocks_and_memory_as_before(
     server: LocalServer,
 ) -> None:
-    observer = HeadlessSession(server.url)
-    wait_for(lambda: counts(observer) == (1, 2), 60, "the observer's session")
-    # One round first: what every session leaves behind for good (imports,
-    # caches) is not a leak.
-    open_sessions(server, PER_ROUND, abrupt=False)
-    wait_for(lambda: counts(observer) == (1, 2), 120, "the warm-up to close")
-    baseline = rss_bytes(server.pid)
+    observer = LoadClientProcess(server.url, seconds=1800.0, report_every=0.5)
+    try:
+        observer.wait_for(at_rest, 120, "with the observer alone")
+        # One round first: what every session leaves behind for good (imports,
+        # caches) is not a leak.
+        open_sessions(server, PER_ROUND, abrupt=False)
+        observer.wait_for(at_rest, 120, "after the warm-up")
+        baseline = rss_bytes(server.pid)
 
-    for round_ in range(ROUNDS):
-        open_sessions(server, PER_ROUND, abrupt=round_ % 2 == 1)
+        for round_ in range(ROUNDS):
+            open_sessions(server, PER_ROUND, abrupt=round_ % 2 == 1)
 
-    wait_for(lambda: counts(observer) == (1, 2), 180, "every session to close")
-    last_closed = CLOSED.findall(server.log())[-1]
-    assert last_closed == ("1", "2", "1"), "the observer's clock alone runs"
-    wait_for(
-        lambda: rss_bytes(server.pid) <= 1.1 * baseline,
-        60,
-        f"RSS back within 10% of {baseline / 1e6:.0f} MB, "
-        f"now {rss_bytes(server.pid) / 1e6:.0f} MB",
-    )
-    observer.close()
+        observer.wait_for(at_rest, 180, "after every session closed")
+        last_closed = CLOSED.findall(server.log())[-1]
+        assert last_closed == ("1", "2", "1"), "the observer's clock alone runs"
+        deadline = time.monotonic() + 60
+        while rss_bytes(server.pid) > 1.1 * baseline:
+            assert time.monotonic() < deadline, (
+                f"RSS {rss_bytes(server.pid) / 1e6:.0f} MB, not back within 10% "
+                f"of {baseline / 1e6:.0f} MB"
+            )
+            time.sleep(0.5)  # polling the server's RSS, bounded by the deadline
+    finally:
+        observer.kill()

@@ -2,16 +2,23 @@
 browser does, without rendering anything. For load tests and benchmarks.
 
 Run as ``python -m app.testing.load_client URL --sessions N --seconds S``: it
-opens N sessions, keeps them for S seconds (or until killed) and prints one JSON
-line of what they received.
+opens N sessions, keeps them for S seconds (or until killed) and prints JSON
+lines of what they received. It runs in a process of its own: its sessions need
+the process's event loop, which a test process may already be running.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import queue
+import signal
+import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 
 # Panel's models must be known to the client to read the dashboard's document.
 import panel  # noqa: F401
@@ -80,34 +87,117 @@ def run_for(seconds: float) -> None:
     loop.start()
 
 
+def report(sessions: list[HeadlessSession], **extra: object) -> None:
+    """Print one JSON line: each session's frames and status line."""
+    line = {
+        "sessions": len(sessions),
+        "frames": [session.frames for session in sessions],
+        "statuses": [session.status for session in sessions],
+        **extra,
+    }
+    print(json.dumps(line), flush=True)
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("--sessions", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--settle", type=float, default=3.0)
+    parser.add_argument(
+        "--report-every",
+        type=float,
+        default=0.0,
+        help="also print the sessions' state this often (seconds)",
+    )
     args = parser.parse_args(argv)
     sessions = [HeadlessSession(args.url) for _ in range(args.sessions)]
     print(json.dumps({"opened": len(sessions)}), flush=True)
     run_for(args.settle)
     before = [session.frames for session in sessions]
     started = time.monotonic()
-    run_for(args.seconds)
+    while (left := args.seconds - (time.monotonic() - started)) > 0:
+        run_for(min(left, args.report_every or left))
+        if args.report_every:
+            report(sessions)
     elapsed = time.monotonic() - started
     rates = [(s.frames - b) / elapsed for s, b in zip(sessions, before, strict=True)]
-    print(
-        json.dumps(
-            {
-                "sessions": len(sessions),
-                "frames_per_s": rates,
-                "status": sessions[0].status,
-            }
-        ),
-        flush=True,
-    )
+    report(sessions, frames_per_s=rates)
     for session in sessions:
         session.close()
     run_for(0.5)
+
+
+class LoadClientProcess:
+    """This module run in a process of its own, its JSON lines read with deadlines.
+
+    Parameters
+    ----------
+    url:
+        The dashboard page.
+    sessions, seconds, settle, report_every:
+        As the command-line options of the same names.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        sessions: int = 1,
+        seconds: float = 10.0,
+        settle: float = 1.0,
+        report_every: float = 0.0,
+    ) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                __name__,
+                url,
+                f"--sessions={sessions}",
+                f"--seconds={seconds}",
+                f"--settle={settle}",
+                f"--report-every={report_every}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[dict | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self._lines.put(json.loads(line))
+        self._lines.put(None)
+
+    def wait_for(
+        self, predicate: Callable[[dict], bool], timeout_s: float, what: str
+    ) -> dict:
+        """The first line for which `predicate` holds, read within `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = self._lines.get(timeout=max(left, 0.001))
+            except queue.Empty:
+                raise TimeoutError(f"no line {what} in {timeout_s} s") from None
+            if line is None:
+                raise RuntimeError(f"the load client ended before a line {what}")
+            if predicate(line):
+                return line
+
+    def kill(self) -> None:
+        """End the process at once: its sockets close without a close frame."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=60)
+
+    def wait(self, timeout_s: float = 120.0) -> None:
+        """Wait for the process to end by itself (its sessions closed cleanly)."""
+        try:
+            self.process.wait(timeout=timeout_s)
+        finally:
+            self.kill()
 
 
 if __name__ == "__main__":
