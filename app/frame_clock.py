@@ -119,6 +119,7 @@ class FrameClock:
         # Since when every frame period skipped a frame; None while keeping up.
         self._behind_since: float | None = None
         self._skipped_since_sent = False
+        self._last_skip = float("-inf")
         self._ack = Spacer(width=0, height=0, visible=False, name="frame-ack")
         self._number = Spacer(
             width=0, height=0, visible=False, name="frame-number", tags=[0]
@@ -162,7 +163,7 @@ class FrameClock:
         self._running = True
         FrameClock.running += 1
         callback = document.add_periodic_callback(
-            self.request, round(self._heartbeat_s * 1000)
+            self._on_heartbeat, round(self._heartbeat_s * 1000)
         )
         self._heartbeat = lambda: document.remove_periodic_callback(callback)
 
@@ -187,6 +188,12 @@ class FrameClock:
         # Tornado's add_callback is the one call that is safe from other threads.
         self._loop.add_callback(self._schedule)
 
+    def _on_heartbeat(self) -> None:
+        # Only when no frame went out for a while: a heartbeat frame would make
+        # the next data wait for its period (latency, issue 9).
+        if self._clock() - self._last_frame >= self._heartbeat_s - self._period_s:
+            self.request()
+
     def stamp(self) -> None:
         """Number the frame being drawn; call last in a frame, inside its batch."""
         self._sent += 1
@@ -209,13 +216,14 @@ class FrameClock:
         if not self._running:
             return
         now = self._clock()
-        # A skipped frame takes its period too: at most one attempt per period.
-        self._last_frame = now
         if self._acknowledged < self._sent:
             waiting_s = now - (self._waiting_since or now)
             if waiting_s < UNACKNOWLEDGED_RETRY_S:
-                # The acknowledgement asks for the next frame.
-                self._skipped += 1
+                # The acknowledgement asks for the next frame. Counted once per
+                # period: data may ask for frames more often than that.
+                if now - self._last_skip >= self._period_s:
+                    self._last_skip = now
+                    self._skipped += 1
                 self._skipped_since_sent = True
                 if self._behind_since is None:
                     self._behind_since = now
@@ -226,6 +234,7 @@ class FrameClock:
                 waiting_s,
             )
             self._waiting_since = None
+        self._last_frame = now
         # Panel finds a session's models through its current document, which a
         # plain Bokeh callback does not set.
         with set_curdoc(self._document):

@@ -39,6 +39,8 @@ def server() -> Iterator[LocalServer]:
 
 
 def counts(line: dict) -> tuple[int, int] | None:
+    if "statuses" not in line:  # the line that says the sessions opened
+        return None
     match = STATUS.search(line["statuses"][0])
     return (int(match[1]), int(match[2])) if match else None
 
