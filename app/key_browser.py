@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import panel as pn
 
 from app.data import KeyInfo
+from app.durations import coarse_duration
 
 from .key_activity import KeyActivity
 from .layout import IMAGE, SPECTRUM, VALUE, plot_kind
@@ -71,13 +72,7 @@ def format_rate(rate_hz: float) -> str:
 
 def format_key_age(seconds: float) -> str:
     """How old a key's newest value is, short enough for a list."""
-    if seconds < 1:
-        return "now"
-    if seconds < 120:
-        return f"{int(seconds)} s ago"
-    if seconds < 7200:
-        return f"{int(seconds // 60)} min ago"
-    return f"{seconds / 3600:.1f} h ago"
+    return "now" if seconds < 1 else f"{coarse_duration(seconds)} ago"
 
 
 def describe_key(info: KeyInfo, activity_text: str) -> str:

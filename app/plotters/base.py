@@ -25,6 +25,7 @@ from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, DataRange1d, L
 from bokeh.plotting import figure
 
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
+from app.durations import coarse_duration
 
 from .columns import newest_time_ns, unit_label
 
@@ -51,13 +52,7 @@ class HeaderState(Enum):
 
 def format_age(seconds: float) -> str:
     """Return how old the newest data is, coarse enough not to change every frame."""
-    if seconds < 1:
-        return "age < 1 s"
-    if seconds < 120:
-        return f"age {int(seconds)} s"
-    if seconds < 7200:
-        return f"age {int(seconds // 60)} min"
-    return f"age {seconds / 3600:.1f} h"
+    return f"age {coarse_duration(seconds)}"
 
 
 def image_source(name: str) -> ColumnDataSource:
