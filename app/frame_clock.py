@@ -145,11 +145,6 @@ class FrameClock:
             behind_s=behind_s,
         )
 
-    @property
-    def behind(self) -> bool:
-        """Whether the browser has been behind for `BEHIND_NOTICE_S` or longer."""
-        return self.stats.behind_s >= BEHIND_NOTICE_S
-
     def start(self, document: Document | None) -> None:
         """Start on the current event loop (call from the session's loop).
 

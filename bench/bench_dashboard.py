@@ -12,7 +12,6 @@ Prints medians and 95th percentiles of
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import threading
 import time
@@ -31,10 +30,10 @@ from app.shell import open_page
 from app.sources import SimulatedInstrument
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.testing.local_server import free_port, serve_dashboard
+from app.testing.process_stats import CpuMeter
 
 DEFAULT_PERIOD_S = DashboardOptions().frame_period_s
 PROBE = "log/probe"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -45,25 +44,18 @@ def verdict(ok: bool) -> str:
     return "meets target" if ok else "MISSES target"
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def cpu_percent(pid: int, seconds: float, page: Page | None = None) -> float:
     """Share of one core a process used over the next ``seconds``.
 
     With a ``page``, the wait happens in Playwright so it keeps delivering
     websocket frames to the meters meanwhile.
     """
-    start_cpu, start = cpu_seconds(pid), time.monotonic()
+    meter = CpuMeter(pid)
     if page is None:
         time.sleep(seconds)  # the measurement window itself
     else:
         page.wait_for_timeout(seconds * 1000)
-    return 100 * (cpu_seconds(pid) - start_cpu) / (time.monotonic() - start)
+    return meter.percent()
 
 
 @dataclass

@@ -9,7 +9,11 @@ from collections.abc import Iterator
 import pytest
 
 from app.testing.load_client import LoadClientProcess
-from app.testing.local_server import LocalServer, serve_dashboard
+from app.testing.local_server import (
+    QUICK_SESSION_CLEANUP,
+    LocalServer,
+    serve_dashboard,
+)
 from app.testing.process_stats import rss_bytes
 
 ROUNDS = 8
@@ -27,13 +31,7 @@ def server() -> Iterator[LocalServer]:
             "--keys",
             "log/sample_temperature",
         ],
-        # Bokeh drops a session whose websocket closed after these milliseconds.
-        serve_args=[
-            "--check-unused-sessions",
-            "200",
-            "--unused-session-lifetime",
-            "200",
-        ],
+        serve_args=QUICK_SESSION_CLEANUP,
     ) as server:
         yield server
 

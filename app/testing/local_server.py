@@ -24,6 +24,14 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "app" / "dashboard.py"
 APP_PATH = "/dashboard"
+QUICK_SESSION_CLEANUP = (
+    "--check-unused-sessions",
+    "200",
+    "--unused-session-lifetime",
+    "200",
+)
+"""``panel serve`` options: a session whose websocket closed is dropped within
+about 0.4 s, for tests that count sessions coming and going."""
 
 
 def free_port() -> int:

@@ -6,7 +6,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from app.testing.local_server import LocalServer, serve_dashboard
+from app.testing.local_server import (
+    QUICK_SESSION_CLEANUP,
+    LocalServer,
+    serve_dashboard,
+)
 
 from .dashboard_page import DashboardPage
 
@@ -28,13 +32,7 @@ def server() -> Iterator[LocalServer]:
             "--keys",
             "log/sample_temperature",
         ],
-        # Bokeh drops a session whose websocket closed after these milliseconds.
-        serve_args=[
-            "--check-unused-sessions",
-            "200",
-            "--unused-session-lifetime",
-            "200",
-        ],
+        serve_args=QUICK_SESSION_CLEANUP,
     ) as server:
         yield server
 
