@@ -46,6 +46,11 @@ class BufferInterface(Protocol[T]):
         """Raise `FrameMismatchError` unless `frame` fits `storage`'s layout."""
         ...
 
+    # Optional: ``check_latest(storage, frame)``, the check of a history that
+    # keeps its one frame by reference (nothing is stacked, so only what the
+    # key's catalog entry describes must stay: type, dims, shape, dtype, unit,
+    # variances). Without it, `check` is used (decision 015).
+
     def write(self, storage: Any, index: int, frame: T) -> None:
         """Copy `frame` into slot `index`.
 
@@ -308,6 +313,7 @@ class Buffer(Generic[T]):
         self._latest: T | None = None
         self._has_latest = False
         self._layout: Any = None
+        self._check_latest = getattr(buffer_impl, "check_latest", buffer_impl.check)
         self._fixed_slot_bytes = bool(getattr(buffer_impl, "fixed_slot_bytes", False))
         self._plain = self._fixed_slot_bytes and span_ns is None
 
@@ -456,7 +462,12 @@ class Buffer(Generic[T]):
         if not has_latest:
             return
         try:
-            self._start_storage(latest, like=layout)
+            try:
+                self._start_storage(latest, like=layout)
+            except FrameMismatchError:
+                # Coords or masks changed since the history began: a kept
+                # reference is checked only for what the catalog describes.
+                self._start_storage(latest)
         except BaseException:
             state, self._max_size, self._span_ns, self._layout = saved
             self._plain = self._fixed_slot_bytes and self._span_ns is None
@@ -540,7 +551,7 @@ class Buffer(Generic[T]):
                 raise FrameMismatchError(reason)
             layout = self._impl.allocate(frame, 0)
         else:
-            self._impl.check(self._layout, frame)
+            self._check_latest(self._layout, frame)
             layout = self._layout
         self._latest, self._has_latest, self._layout = frame, True, layout
         before = self._nbytes

@@ -49,24 +49,12 @@ class VariableLayout:
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Values and variances of `data`, which must be laid out like this.
 
-        A DataArray is read directly: going through `.data` costs a Variable.
-
         Raises
         ------
         FrameMismatchError
             If it is not.
         """
-        values = data.values
-        variances = data.variances
-        if (
-            values.shape != self.shape
-            or values.dtype != self.numpy_dtype
-            or (variances is None) == self.has_variances
-            or data.dims != self.dims
-            or data.unit != self.unit
-        ):
-            raise FrameMismatchError(self.mismatch(data) or "layout differs")
-        return values, variances
+        return _read_data(self, data)
 
     def mismatch(self, frame: sc.Variable | sc.DataArray) -> str | None:
         """Why `frame` is laid out differently, or None."""
@@ -91,6 +79,32 @@ class VariableLayout:
             unit=self.unit,
             with_variances=self.has_variances,
         )
+
+
+def _read_data(
+    layout: VariableLayout, data: sc.Variable | sc.DataArray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Values and variances of `data`, checked against `layout` (see `read`).
+
+    A DataArray is read directly: going through `.data` costs a Variable. Each
+    scipp property costs ~0.5 us, so numpy's views answer what they can
+    (decision 012), and 0-D data skips `dims` (its shape says they are none).
+    """
+    values = data.values
+    variances = data.variances
+    try:
+        if (
+            values.shape != layout.shape
+            or values.dtype != layout.numpy_dtype
+            or (variances is None) == layout.has_variances
+            or (layout.shape and data.dims != layout.dims)
+            or data.unit != layout.unit
+        ):
+            raise FrameMismatchError(layout.mismatch(data) or "layout differs")
+    except (AttributeError, TypeError):
+        # Binned data: its `values` are not a numpy array.
+        raise FrameMismatchError(layout.mismatch(data) or "layout differs") from None
+    return values, variances
 
 
 def _unstackable(frame: Any, concat_dim: str, kind: type) -> str | None:
@@ -385,6 +399,15 @@ class DataArrayBuffer:
     def check(self, storage: DataArrayStack, frame: sc.DataArray) -> None:
         self._read(storage, frame)
 
+    def check_latest(self, storage: DataArrayStack, frame: sc.DataArray) -> None:
+        """What a frame kept by reference must share with its history: the data's
+        layout. Coords and masks are checked only when frames are stacked."""
+        if type(frame) is not sc.DataArray:
+            raise FrameMismatchError(
+                f"expected a DataArray, got {type(frame).__name__}"
+            )
+        _read_data(storage.layout.data, frame)
+
     def write(self, storage: DataArrayStack, index: int, frame: sc.DataArray) -> None:
         values, variances, time, mask_values = self._read(storage, frame)
         storage.values[index] = values
@@ -399,23 +422,30 @@ class DataArrayBuffer:
         # Everything is read and checked before anything is written, so a
         # mismatch leaves the slot untouched (the Buffer would not show it anyway).
         # Each scipp call costs ~0.5 us, so each property is read once, from
-        # numpy's views where they say the same (decision 012).
+        # numpy's views where they say the same (decision 012); a 0-D value is
+        # read as a numpy scalar, whose dtype is the frame's (decision 015).
         if type(frame) is not sc.DataArray:
             raise FrameMismatchError(
                 f"expected a DataArray, got {type(frame).__name__}"
             )
         layout = storage.layout
         data = layout.data
-        values = frame.values
-        variances = frame.variances
-        if (
-            values.shape != data.shape
-            or values.dtype != data.numpy_dtype
-            or (variances is None) == data.has_variances
-            or frame.dims != data.dims
-            or frame.unit != data.unit
-        ):
-            raise FrameMismatchError(data.mismatch(frame) or "layout differs")
+        if data.shape:
+            values, variances = _read_data(data, frame)
+        else:
+            try:
+                values = frame.value
+                variances = frame.variances
+                if (
+                    values.dtype != data.numpy_dtype
+                    or (variances is None) == data.has_variances
+                    or frame.unit != data.unit
+                ):
+                    raise FrameMismatchError(data.mismatch(frame) or "layout differs")
+            except (sc.DimensionError, AttributeError, TypeError):
+                raise FrameMismatchError(
+                    data.mismatch(frame) or "layout differs"
+                ) from None
         # len() and lookups by name, never iteration (see `allocate`).
         coords = frame.coords
         if len(coords) != layout.coord_count:
@@ -426,14 +456,19 @@ class DataArrayBuffer:
                 self._check_shared(layout, name, coords[name])
             if layout.time is not None:
                 coord = coords[self._concat_dim]
-                time = coord.values
-                if (
-                    time.shape != ()
-                    or time.dtype != layout.time_numpy_dtype
-                    or coord.aligned != layout.time[2]
-                    # A datetime's numpy dtype names its unit; a number's does not.
-                    or (layout.time_unit_apart and coord.unit != layout.time[1])
-                ):
+                try:
+                    time = coord.value
+                    fits = (
+                        time.dtype == layout.time_numpy_dtype
+                        and coord.aligned == layout.time[2]
+                        # A datetime's dtype names its unit; a number's does not.
+                        and not (
+                            layout.time_unit_apart and coord.unit != layout.time[1]
+                        )
+                    )
+                except (sc.DimensionError, AttributeError, TypeError):
+                    fits = False
+                if not fits:
                     got = (coord.dims, coord.dtype, coord.unit, coord.aligned)
                     raise FrameMismatchError(
                         f"coord {self._concat_dim!r}: expected 0-D (dtype, unit, "

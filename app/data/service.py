@@ -662,6 +662,17 @@ class DataService(MutableMapping[K, V]):
         store, made when the extractor's number changes along the list.
         """
         snapshot = self._buffers[key].snapshot()
+        if len(deliveries) == 1:
+            # The common case: one plot per key.
+            trigger, _, extractor, subscription = deliveries[0]
+            try:
+                trigger(LazyStore({key: Extraction(extractor, snapshot)}))
+            except Exception:
+                self._failed_triggers += 1
+                logger.exception(
+                    "subscriber %r failed on keys %s", subscription.subscriber, [key]
+                )
+            return
         stores: dict[int, LazyStore] = {}
         store = None
         number = -1

@@ -172,6 +172,48 @@ def test_a_latest_only_key_that_changes_layout_restarts_and_updates_the_catalog(
     assert sc.identical(service["detector"], spectrum(0))
 
 
+def test_a_latest_only_key_whose_coords_change_keeps_its_history():
+    service = DataService()
+    service["detector"] = image(0)
+    moved = image(1)
+    moved.coords["x"] = moved.coords["x"] + sc.scalar(5.0, unit="mm")
+    del moved.masks["edge"]
+    service["detector"] = moved
+    assert service.buffer_stats()["detector"].restarts == 0
+    assert sc.identical(service["detector"], moved)
+
+
+def test_a_latest_only_key_whose_unit_or_dtype_changes_restarts():
+    service = DataService()
+    service["detector"] = image(0)
+    in_other_unit = image(1)
+    in_other_unit.unit = "us"
+    service["detector"] = in_other_unit
+    as_floats = image(2)
+    as_floats.data = as_floats.data.to(dtype="float64")
+    service["detector"] = as_floats
+    assert service.buffer_stats()["detector"].restarts == 2
+    assert service.catalog()["detector"].unit == "counts"
+    assert service.catalog()["detector"].dtype == "float64"
+    assert sc.identical(service["detector"], as_floats)
+
+
+def test_window_subscriber_after_coords_changed_stacks_the_latest_frame():
+    service = DataService()
+    service["detector"] = image(0)
+    moved = image(1)
+    moved.coords["x"] = moved.coords["x"] + sc.scalar(5.0, unit="mm")
+    service["detector"] = moved
+    subscriber = Recorder({"detector": WindowExtractor(3)})
+    service.register_subscriber(subscriber)
+    service["detector"] = moved
+    window = subscriber.stores[-1]["detector"]
+    assert sc.identical(window.coords["x"], moved.coords["x"])
+    assert window.sizes["time"] == 2
+    assert service.buffer_stats()["detector"].restarts == 0
+    assert type(service.buffer("detector")._impl).__name__ == "DataArrayBuffer"
+
+
 def test_binned_data_is_kept_and_a_window_subscriber_registers_cleanly():
     service = DataService()
     binned = sc.data.binned_x(100, 10)
