@@ -508,7 +508,10 @@ class DataArrayBuffer:
         ):
             return
         shared = layout.shared_coords[name]
-        if not sc.identical(coord, shared) or coord.aligned != shared.aligned:
+        if (
+            not sc.identical(coord, shared, equal_nan=True)
+            or coord.aligned != shared.aligned
+        ):
             raise FrameMismatchError(
                 f"coord {name!r} differs from the buffered frames'"
             )

@@ -208,6 +208,18 @@ def test_a_coord_sharing_memory_with_accepted_ones_is_still_checked():
         )
 
 
+def test_frames_whose_shared_coord_holds_nan_stack_into_one_history():
+    # Each frame decoded anew brings its own copy of the coord; NaN (a gap in
+    # a wavelength axis, say) must not make equal coords look different.
+    edges = sc.array(dims=["tof"], values=[0.0, 1.0, np.nan, 3.0, 4.0], unit="us")
+    buffer = data_array_buffer(3)
+    for i in range(3):
+        buffer.append(with_tof(spectrum(i, bins=4), edges.copy()))
+    assert len(buffer) == 3
+    with pytest.raises(FrameMismatchError):
+        buffer.append(with_tof(spectrum(3, bins=4), edges + sc.scalar(1.0, unit="us")))
+
+
 def test_mismatch_message_says_what_did_not_fit():
     buffer = data_array_buffer(4)
     buffer.append(spectrum(0))
