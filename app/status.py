@@ -81,6 +81,10 @@ LOSSES_REMEMBERED_NS = 30_000_000_000
 FRAMES_SKIPPED = "frames skipped by this browser"
 """The loss of a session whose browser had not shown the previous frame."""
 
+FRAMES_SKIPPED_TOLERATED = 10
+"""Skipped frames within the window that the pill lets pass: a browser that
+stumbles now and then still shows the newest data a period later (decision 071)."""
+
 
 @dataclass(frozen=True)
 class Health:
@@ -144,7 +148,8 @@ def health(
         Shown keys whose newest value is older than they usually get.
     lost_lately:
         Records, messages and frames lost within `LOSSES_REMEMBERED_NS`, per
-        reason (`LossWindow`).
+        reason (`LossWindow`); skipped frames count beyond
+        `FRAMES_SKIPPED_TOLERATED` only.
     truncated_keys:
         Keys whose history was trimmed to stay within the memory budget.
     """
@@ -154,6 +159,11 @@ def health(
     if stale_keys:
         names = ", ".join(stale_keys[:3]) + (" ..." if len(stale_keys) > 3 else "")
         reasons.append(f"{len(stale_keys)} stale: {names}")
+    lost_lately = {
+        reason: count
+        for reason, count in lost_lately.items()
+        if reason != FRAMES_SKIPPED or count > FRAMES_SKIPPED_TOLERATED
+    }
     if lost_lately:
         seconds = LOSSES_REMEMBERED_NS // 1_000_000_000
         each = ", ".join(f"{count} {reason}" for reason, count in lost_lately.items())

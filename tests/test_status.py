@@ -75,6 +75,16 @@ def test_health_is_amber_with_every_reason_for_what_was_lost_lately() -> None:
     assert lost.reason == "lost in the last 30 s: 10 dropped behind, 2 x"
 
 
+def test_a_browser_that_skips_a_few_frames_keeps_the_pill_green() -> None:
+    up = snapshot(1.0, applied=0)
+    few = health(up, stale_keys=(), lost_lately={FRAMES_SKIPPED: 10})
+    assert few.state == GREEN
+    many = health(up, stale_keys=(), lost_lately={FRAMES_SKIPPED: 11, "x": 1})
+    assert many == Health(
+        AMBER, "lost in the last 30 s: 11 frames skipped by this browser, 1 x"
+    )
+
+
 def test_a_source_down_is_red_whatever_else_was_lost() -> None:
     down = snapshot(1.0, applied=0, connected=False)
     judged = health(down, stale_keys=("a",), lost_lately={"dropped behind": 1})

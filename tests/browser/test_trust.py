@@ -195,6 +195,8 @@ def test_an_undecodable_record_turns_the_pill_amber_naming_why_for_thirty_second
     publisher.producer.flush(10)
 
     reason = wait_for_pill(dashboard, "degraded", 30_000)
-    assert reason == f"lost in the last 30 s: 1 {refused.value.reason}"
+    # A loaded machine may add this browser's skipped frames to the reason.
+    assert reason.startswith("lost in the last 30 s: ")
+    assert f"1 {refused.value.reason}" in reason
     assert pill_colour(dashboard) == rgb(PILL_COLOURS["degraded"])
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
