@@ -14,7 +14,7 @@ from app.sources import SimulatedInstrument
 from app.sources.codec import DecodeError, Decoder
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.sources.simulated import LOG_UNITS
-from app.status import PILL_COLOURS
+from app.status import FRAMES_SKIPPED, PILL_COLOURS
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.mock_cluster import MockKafkaCluster
 
@@ -199,4 +199,19 @@ def test_an_undecodable_record_turns_the_pill_amber_naming_why_for_thirty_second
     assert reason.startswith("lost in the last 30 s: ")
     assert f"1 {refused.value.reason}" in reason
     assert pill_colour(dashboard) == rgb(PILL_COLOURS["degraded"])
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+
+
+def test_a_browser_slowed_until_it_skips_frames_turns_its_pill_amber_saying_so(
+    server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(server.url)
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+    cdp = browser_page.context.new_cdp_session(browser_page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 20})
+    try:
+        reason = wait_for_pill(dashboard, "degraded", LOSSES_FORGOTTEN_MS)
+    finally:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    assert FRAMES_SKIPPED in reason
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
