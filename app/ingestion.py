@@ -12,7 +12,9 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from app.data import DataService
 from app.orchestrator import MAX_BATCH_SECONDS, Orchestrator
@@ -37,6 +39,8 @@ class IngestionSnapshot:
     subscribers: int
     sessions: int
     process: int = 0
+    rejects: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """`rejected` per `Reason`."""
 
 
 def make_source(options: DashboardOptions) -> MessageSource:
@@ -122,6 +126,7 @@ class Ingestion:
             at_ns=time.monotonic_ns(),
             applied=stats.applied,
             rejected=sum(stats.rejected.values()),
+            rejects=stats.rejected,
             source=self.source.status,
             memory_bytes=self.data_service.memory_bytes(),
             subscribers=self.data_service.subscriber_count,

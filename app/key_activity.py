@@ -13,13 +13,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .staleness import is_stale
+
 SMOOTHING = 0.2
 """Weight of the newest interval in a key's usual interval (an exponential mean)."""
-
-STALE_AFTER_S = 5.0
-"""A key is stale once its newest value is older than this or 5 usual intervals."""
-
-STALE_INTERVALS = 5
 
 
 class DataSink(Protocol):
@@ -49,9 +46,9 @@ class Arrival:
         return max(0, now_ns - self.last_ns) / 1e9
 
     def stale(self, now_ns: int) -> bool:
-        """Whether the key went quiet for longer than it usually does."""
-        usual = STALE_INTERVALS * (self.interval_s or 0.0)
-        return self.age_s(now_ns) > max(STALE_AFTER_S, usual)
+        """Whether the key went quiet for longer than it usually does (decision 070)."""
+        usual_ns = None if self.interval_s is None else self.interval_s * 1e9
+        return is_stale(max(0, now_ns - self.last_ns), usual_ns)
 
 
 class KeyActivity:

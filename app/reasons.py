@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+DROPPED_BEHIND = "dropped behind"
+"""Decoded messages dropped, oldest first, because the dashboard fell behind
+(decision 004): lost like a skipped record, though nothing was wrong with them."""
+
 
 class Reason(StrEnum):
     """The reasons a record or message is skipped, counted under their value."""

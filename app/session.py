@@ -34,7 +34,7 @@ from .layout_file import Layout, PlotSpec
 from .limits import MAX_AUTO_PLOTS
 from .options import DashboardOptions
 from .plotters import Plotter
-from .status import StatusLine, StatusPill, health
+from .status import StatusLine, StatusPill, health, loss_totals
 
 logger = logging.getLogger(__name__)
 
@@ -437,12 +437,14 @@ class DashboardSession:
                 and arrival.stale(now_ns)
             )
         )
-        rejected = self.pill.rejected_lately(snapshot.at_ns, snapshot.rejected)
+        lost = self.pill.losses.recent(
+            snapshot.at_ns, loss_totals(snapshot, self._clock.stats.skipped)
+        )
         self.pill.show(
             health(
                 snapshot,
                 stale_keys=stale,
-                rejected_lately=rejected,
+                lost_lately=lost,
                 truncated_keys=memory.truncated_keys,
             )
         )

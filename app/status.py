@@ -1,8 +1,10 @@
-"""The status line: message rate, rejects, source state and buffer memory."""
+"""The status line and the status pill: rates, losses, source state and memory."""
 
 from __future__ import annotations
 
 import html
+from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bokeh.models import Div
@@ -73,8 +75,15 @@ GREEN, AMBER, RED = "live", "degraded", "down"
 
 PILL_COLOURS = {GREEN: "#2e9d3e", AMBER: "#e0a000", RED: "#d62728"}
 
-REJECTS_REMEMBERED_NS = 60_000_000_000
-"""The pill stays amber this long after a record was rejected."""
+LOSSES_REMEMBERED_NS = 30_000_000_000
+"""The pill stays amber this long after anything was lost (decision 071)."""
+
+FRAMES_SKIPPED = "frames skipped by this browser"
+"""The loss of a session whose browser had not shown the previous frame."""
+
+FRAMES_SKIPPED_TOLERATED = 10
+"""Skipped frames within the window that the pill lets pass: a browser that
+stumbles now and then still shows the newest data a period later (decision 071)."""
 
 
 @dataclass(frozen=True)
@@ -85,14 +94,51 @@ class Health:
     reason: str
 
 
+def loss_totals(snapshot: IngestionSnapshot, frames_skipped: int = 0) -> Counter[str]:
+    """Everything lost so far, per reason: the source's skipped and dropped
+    records, the messages the orchestrator rejected and the session's skipped
+    frames. Running totals; `LossWindow` turns them into recent losses."""
+    totals: Counter[str] = Counter(snapshot.source.lost)
+    totals.update(snapshot.rejects)
+    if frames_skipped:
+        totals[FRAMES_SKIPPED] += frames_skipped
+    return totals
+
+
+class LossWindow:
+    """Losses within the last `span_ns`, from running totals read once a second.
+
+    A loss counts from the first reading whose total holds it until no reading
+    of the span is older than it: totals before the first reading (losses
+    before the page opened) never count.
+    """
+
+    def __init__(self, span_ns: int = LOSSES_REMEMBERED_NS) -> None:
+        self._span_ns = span_ns
+        self._readings: deque[tuple[int, Mapping[str, int]]] = deque()
+
+    def recent(self, at_ns: int, totals: Mapping[str, int]) -> dict[str, int]:
+        """What was lost within the span before `at_ns`, per reason, largest first."""
+        self._readings.append((at_ns, dict(totals)))
+        while self._readings[0][0] < at_ns - self._span_ns:
+            self._readings.popleft()
+        oldest = self._readings[0][1]
+        lost = {
+            reason: count - oldest.get(reason, 0)
+            for reason, count in totals.items()
+            if count > oldest.get(reason, 0)
+        }
+        return dict(sorted(lost.items(), key=lambda item: (-item[1], item[0])))
+
+
 def health(
     snapshot: IngestionSnapshot,
     *,
     stale_keys: tuple[str, ...],
-    rejected_lately: int,
+    lost_lately: Mapping[str, int],
     truncated_keys: int = 0,
 ) -> Health:
-    """Judge the dashboard: down if the source is, amber if anything lags or fails.
+    """Judge the dashboard: down if the source is, amber if anything lags or is lost.
 
     Parameters
     ----------
@@ -100,8 +146,10 @@ def health(
         The ingestion's counters.
     stale_keys:
         Shown keys whose newest value is older than they usually get.
-    rejected_lately:
-        Records rejected in the last minute.
+    lost_lately:
+        Records, messages and frames lost within `LOSSES_REMEMBERED_NS`, per
+        reason (`LossWindow`); skipped frames count beyond
+        `FRAMES_SKIPPED_TOLERATED` only.
     truncated_keys:
         Keys whose history was trimmed to stay within the memory budget.
     """
@@ -111,8 +159,15 @@ def health(
     if stale_keys:
         names = ", ".join(stale_keys[:3]) + (" ..." if len(stale_keys) > 3 else "")
         reasons.append(f"{len(stale_keys)} stale: {names}")
-    if rejected_lately:
-        reasons.append(f"{rejected_lately} records rejected in the last minute")
+    lost_lately = {
+        reason: count
+        for reason, count in lost_lately.items()
+        if reason != FRAMES_SKIPPED or count > FRAMES_SKIPPED_TOLERATED
+    }
+    if lost_lately:
+        seconds = LOSSES_REMEMBERED_NS // 1_000_000_000
+        each = ", ".join(f"{count} {reason}" for reason, count in lost_lately.items())
+        reasons.append(f"lost in the last {seconds} s: {each}")
     if truncated_keys:
         reasons.append(f"{truncated_keys} keys trimmed to the memory budget")
     if reasons:
@@ -126,14 +181,7 @@ class StatusPill:
     def __init__(self) -> None:
         self.div = Div(text="", name="status-pill", sizing_mode="stretch_width")
         self.health: Health | None = None
-        self._rejected: list[tuple[int, int]] = []
-
-    def rejected_lately(self, at_ns: int, rejected: int) -> int:
-        """Records rejected within the last minute, from the running total."""
-        self._rejected.append((at_ns, rejected))
-        while self._rejected and self._rejected[0][0] < at_ns - REJECTS_REMEMBERED_NS:
-            self._rejected.pop(0)
-        return rejected - self._rejected[0][1]
+        self.losses = LossWindow()
 
     def show(self, health: Health) -> None:
         """Show `health`; sends nothing when it did not change."""
@@ -147,5 +195,5 @@ class StatusPill:
             f'<span class="pill {health.state}" style="background:{colour};'
             "color:white;font:bold 160% sans-serif;padding:6px 18px;"
             f'border-radius:999px">{health.state.upper()}</span>'
-            f'<span style="font-size:85%">{reason}</span></div>'
+            f'<span class="pill-reason" style="font-size:85%">{reason}</span></div>'
         )

@@ -1,4 +1,5 @@
 import itertools
+import time
 
 import pytest
 import scipp as sc
@@ -9,7 +10,9 @@ from app.limits import MAX_AUTO_PLOTS
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
 from app.session import DashboardSession, _Plot
-from app.sources import SimulatedInstrument
+from app.sources import Message, SimulatedInstrument
+
+from .test_orchestrator import ListSource
 
 T0_NS = 1_790_000_000_000_000_000
 
@@ -332,6 +335,24 @@ def test_the_pill_turns_amber_for_a_stale_plot_and_red_for_a_source_down(
     assert session.pill.health.state == "degraded"
     assert "log/t" in session.pill.health.reason
     assert "#e0a000" in session.pill.div.text
+
+
+def test_the_pill_turns_amber_while_messages_are_rejected_and_says_why() -> None:
+    good = Message("log/t", scalar_log(1.0), T0_NS)
+    ingestion = Ingestion(
+        ListSource([good], [Message("", 1.0, T0_NS)] * 3), ingest_period_s=1.0
+    )
+    ingestion.orchestrator.update()
+    session = DashboardSession(ingestion, DashboardOptions())
+    session.draw_frame()
+    assert session.pill.health.state == "live"
+
+    ingestion.orchestrator.update()
+    session._update_status(time.time_ns())
+
+    assert session.pill.health.state == "degraded"
+    assert session.pill.health.reason == "lost in the last 30 s: 3 invalid key"
+    assert 'title="lost in the last 30 s: 3 invalid key"' in session.pill.div.text
 
 
 def test_a_frame_never_waits_for_a_batch_that_holds_the_data_service(

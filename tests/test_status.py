@@ -1,15 +1,23 @@
+from dataclasses import replace
+
 from app.ingestion import IngestionSnapshot
+from app.reasons import DROPPED_BEHIND, Reason
 from app.sources import SourceStatus
 from app.status import (
     AMBER,
+    FRAMES_SKIPPED,
     GREEN,
     RED,
     Health,
+    LossWindow,
     StatusLine,
     StatusPill,
     format_bytes,
     health,
+    loss_totals,
 )
+
+S = 1_000_000_000
 
 
 def snapshot(at_s: float, applied: int, connected: bool = True) -> IngestionSnapshot:
@@ -50,23 +58,77 @@ def test_byte_counts_read_like_people_write_them() -> None:
 
 def test_health_is_red_when_the_source_is_down_amber_when_anything_lags() -> None:
     down = snapshot(1.0, applied=0, connected=False)
-    assert health(down, stale_keys=(), rejected_lately=0).state == RED
+    assert health(down, stale_keys=(), lost_lately={}).state == RED
     up = snapshot(1.0, applied=0)
-    assert health(up, stale_keys=(), rejected_lately=0).state == GREEN
-    stale = health(up, stale_keys=("a", "b", "c", "d"), rejected_lately=0)
+    assert health(up, stale_keys=(), lost_lately={}).state == GREEN
+    stale = health(up, stale_keys=("a", "b", "c", "d"), lost_lately={})
     assert stale.state == AMBER
     assert stale.reason == "4 stale: a, b, c ..."
-    rejected = health(up, stale_keys=(), rejected_lately=3)
-    assert rejected.reason == "3 records rejected in the last minute"
-    trimmed = health(up, stale_keys=(), rejected_lately=0, truncated_keys=2)
+    trimmed = health(up, stale_keys=(), lost_lately={}, truncated_keys=2)
     assert trimmed.state == AMBER
 
 
-def test_the_pill_counts_rejects_of_the_last_minute_only() -> None:
+def test_health_is_amber_with_every_reason_for_what_was_lost_lately() -> None:
+    up = snapshot(1.0, applied=0)
+    lost = health(up, stale_keys=(), lost_lately={"dropped behind": 10, "x": 2})
+    assert lost.state == AMBER
+    assert lost.reason == "lost in the last 30 s: 10 dropped behind, 2 x"
+
+
+def test_a_browser_that_skips_a_few_frames_keeps_the_pill_green() -> None:
+    up = snapshot(1.0, applied=0)
+    few = health(up, stale_keys=(), lost_lately={FRAMES_SKIPPED: 10})
+    assert few.state == GREEN
+    many = health(up, stale_keys=(), lost_lately={FRAMES_SKIPPED: 11, "x": 1})
+    assert many == Health(
+        AMBER, "lost in the last 30 s: 11 frames skipped by this browser, 1 x"
+    )
+
+
+def test_a_source_down_is_red_whatever_else_was_lost() -> None:
+    down = snapshot(1.0, applied=0, connected=False)
+    judged = health(down, stale_keys=("a",), lost_lately={"dropped behind": 1})
+    assert judged == Health(RED, "source down: kafka 127.0.0.1:9092")
+
+
+def test_loss_totals_add_source_losses_rejected_messages_and_skipped_frames() -> None:
+    lost = {str(Reason.MALFORMED_DA00): 3, DROPPED_BEHIND: 7}
+    source = SourceStatus(connected=True, description="kafka", lost=lost)
+    rejects = {str(Reason.INVALID_KEY): 2, str(Reason.MALFORMED_DA00): 1}
+    counters = replace(snapshot(1.0, applied=0), source=source, rejects=rejects)
+    assert loss_totals(counters, frames_skipped=4) == {
+        "malformed da00": 4,
+        "dropped behind": 7,
+        "invalid key": 2,
+        FRAMES_SKIPPED: 4,
+    }
+    assert FRAMES_SKIPPED not in loss_totals(counters)
+
+
+def test_losses_count_within_the_last_thirty_seconds_only() -> None:
+    window = LossWindow()
+    assert window.recent(0, {"dropped behind": 5}) == {}
+    assert window.recent(10 * S, {"dropped behind": 8, "unknown schema": 1}) == {
+        "dropped behind": 3,
+        "unknown schema": 1,
+    }
+    assert window.recent(20 * S, {"dropped behind": 8, "unknown schema": 1}) == {
+        "dropped behind": 3,
+        "unknown schema": 1,
+    }
+    # The reading at 10 s, the first to hold them, is now older than 30 s.
+    assert window.recent(41 * S, {"dropped behind": 8, "unknown schema": 1}) == {}
+
+
+def test_losses_are_listed_largest_first() -> None:
+    window = LossWindow()
+    window.recent(0, {})
+    assert list(window.recent(S, {"a": 1, "b": 5, "c": 3})) == ["b", "c", "a"]
+
+
+def test_the_pill_shows_state_and_reason_with_the_reason_on_hover() -> None:
     pill = StatusPill()
-    assert pill.rejected_lately(0, 5) == 0
-    assert pill.rejected_lately(30 * 10**9, 8) == 3
-    assert pill.rejected_lately(61 * 10**9, 8) == 0
     pill.show(Health(RED, "source down: <kafka>"))
     assert "DOWN" in pill.div.text
-    assert "&lt;kafka&gt;" in pill.div.text
+    assert "#d62728" in pill.div.text
+    assert 'title="source down: &lt;kafka&gt;"' in pill.div.text

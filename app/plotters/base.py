@@ -26,6 +26,7 @@ from bokeh.plotting import figure
 
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
 from app.durations import coarse_duration
+from app.staleness import stale_after_ns
 
 from .columns import newest_time_ns, unit_label
 
@@ -33,10 +34,6 @@ logger = logging.getLogger(__name__)
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 
-STALE_AFTER_NS = 5_000_000_000
-"""Data older than this (or 5 usual intervals, if longer) is stale."""
-
-STALE_INTERVALS = 5
 ARRIVALS_KEPT = 16
 """Times of newest data kept per plot to know its usual interval between frames."""
 
@@ -268,10 +265,12 @@ class Plotter(param.Parameterized):
     def stale_after_ns(self) -> int:
         """How old the newest data may get before this plot is stale."""
         times = list(self._arrivals)
-        if len(times) < 2:
-            return STALE_AFTER_NS
-        usual = statistics.median(b - a for a, b in itertools.pairwise(times))
-        return max(STALE_AFTER_NS, int(STALE_INTERVALS * usual))
+        usual = (
+            statistics.median(b - a for a, b in itertools.pairwise(times))
+            if len(times) >= 2
+            else None
+        )
+        return int(stale_after_ns(usual))
 
     @property
     def age_text(self) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import confluent_kafka
 from confluent_kafka import KafkaError, TopicPartition
 
-from app.reasons import Reason
+from app.reasons import DROPPED_BEHIND, Reason
 from app.throttled_log import ThrottledLog
 
 from .codec import DecodeError, Decoder
@@ -218,9 +218,15 @@ class KafkaSource:
             skipped = sum(self._skipped.values())
             if skipped:
                 description += f", {skipped} undecodable skipped"
+            lost = Counter(self._skipped)
             if self._dropped:
-                description += f", {self._dropped} dropped behind"
-            return SourceStatus(connected=connected, description=description)
+                description += f", {self._dropped} {DROPPED_BEHIND}"
+                lost[DROPPED_BEHIND] = self._dropped
+            return SourceStatus(
+                connected=connected,
+                description=description,
+                lost=MappingProxyType(dict(lost)),
+            )
 
     @property
     def stats(self) -> KafkaSourceStats:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 import scipp as sc
@@ -32,10 +34,22 @@ class Message:
 
 @dataclass(frozen=True)
 class SourceStatus:
-    """What a source tells the operator about itself, for the status line."""
+    """What a source tells the operator about itself, for the status line.
+
+    Parameters
+    ----------
+    connected:
+        Whether data can arrive.
+    description:
+        The source and what stands in its way, in words.
+    lost:
+        Records lost so far, per reason: skipped (`app.reasons.Reason`) or
+        dropped behind (`app.reasons.DROPPED_BEHIND`); running totals.
+    """
 
     connected: bool
     description: str
+    lost: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @runtime_checkable

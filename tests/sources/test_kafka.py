@@ -188,6 +188,7 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
     assert dict(source.stats.skipped) == Counter(decode_failure(p) for p in bad)
     assert source.status.connected
     assert source.status.description.endswith("connected, 3 undecodable skipped")
+    assert source.status.lost == source.stats.skipped
 
 
 def test_full_queue_drops_the_oldest_and_counts(
@@ -206,6 +207,7 @@ def test_full_queue_drops_the_oldest_and_counts(
     assert source.stats.dropped == 15
     assert source.stats.queued == 0
     assert source.status.description.endswith(", 15 dropped behind")
+    assert source.status.lost == {"dropped behind": 15}
 
 
 def test_consumer_survives_the_broker_going_away_and_coming_back(

@@ -1,0 +1,217 @@
+"""What tells the operator to trust the page, in headless chromium: the stale
+header and the status pill, fed from Kafka (librdkafka's mock cluster)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import confluent_kafka
+import pytest
+from playwright.sync_api import Page
+
+from app.sources import SimulatedInstrument
+from app.sources.codec import DecodeError, Decoder
+from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
+from app.sources.simulated import LOG_UNITS
+from app.status import FRAMES_SKIPPED, PILL_COLOURS
+from app.testing.local_server import LocalServer, serve_dashboard
+from app.testing.mock_cluster import MockKafkaCluster
+
+from .dashboard_page import DashboardPage
+
+pytestmark = [pytest.mark.browser, pytest.mark.kafka]
+
+KEY = "log/sample_temperature"
+GARBAGE = b"not a flatbuffer at all"
+LOSSES_FORGOTTEN_MS = 60_000
+"""Longer than the 30 s the pill remembers a loss, for waits that outlast it."""
+
+# The window plot's header is its figure's title, drawn on the canvas.
+HEADER_JS = (
+    "(doc, key) => Array.from(doc._all_models.values()).map(m => m.title)"
+    ".find(t => t && t.text && t.text.startsWith(key + ' ['))"
+)
+
+
+class Publisher:
+    """The simulated instrument's temperature published at 10 Hz while on."""
+
+    def __init__(self, cluster: MockKafkaCluster) -> None:
+        self.producer = confluent_kafka.Producer(
+            {"bootstrap.servers": cluster.bootstrap_servers}
+        )
+        self._instrument = SimulatedInstrument(seed=3, rate_hz=10.0, streams=[KEY])
+        self._on = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="test-publisher")
+        self._on.set()
+        self._thread.start()
+
+    def pause(self) -> None:
+        self._on.clear()
+
+    def resume(self) -> None:
+        self._on.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.producer.flush(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            messages = self._instrument.get_messages()
+            if self._on.is_set():
+                publish(self.producer, messages)
+            self.producer.poll(0)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[MockKafkaCluster]:
+    with MockKafkaCluster() as cluster:
+        for topic in (DATA_TOPIC, LOG_TOPIC):
+            cluster.create_topic(topic, partitions=1)
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def publisher(cluster: MockKafkaCluster) -> Iterator[Publisher]:
+    publisher = Publisher(cluster)
+    yield publisher
+    publisher.close()
+
+
+@pytest.fixture(scope="module")
+def server(cluster: MockKafkaCluster, publisher: Publisher) -> Iterator[LocalServer]:
+    with serve_dashboard(
+        [
+            "--source",
+            "kafka",
+            "--bootstrap-servers",
+            cluster.bootstrap_servers,
+            "--keys",
+            KEY,
+            "--frame-period",
+            "0.1",
+            "--log-units",
+            f"{KEY}={LOG_UNITS[KEY]}",
+        ]
+    ) as server:
+        yield server
+
+
+def wait_for_pill(dashboard: DashboardPage, state: str, timeout_ms: float) -> str:
+    """Wait until the pill reads `state`; return its reason (its hover text)."""
+    pill = dashboard.page.locator(".pill")
+    dashboard.page.wait_for_function(
+        "(state) => Bokeh.documents[0].get_model_by_name('status-pill').text"
+        ".includes(`>${state}</span>`)",
+        arg=state.upper(),
+        timeout=timeout_ms,
+        polling=100,
+    )
+    pill.filter(has_text=state.upper()).wait_for(timeout=timeout_ms)
+    return pill.locator("xpath=..").get_attribute("title")
+
+
+def pill_colour(dashboard: DashboardPage) -> str:
+    return dashboard.page.locator(".pill").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+
+
+def rgb(hex_colour: str) -> str:
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def header(dashboard: DashboardPage) -> dict:
+    return dashboard.evaluate(
+        f"(doc, key) => {{ const t = ({HEADER_JS})(doc, key); return {{"
+        " text: t.text, background: t.background_fill_color }; }",
+        KEY,
+    )
+
+
+def test_a_plot_whose_key_stops_turns_stale_and_the_pill_amber_until_data_returns(
+    server: LocalServer, publisher: Publisher, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(server.url)
+    dashboard.wait_for(HEADER_JS, KEY)
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+    assert pill_colour(dashboard) == rgb(PILL_COLOURS["live"])
+    assert "stale" not in header(dashboard)["text"]
+
+    publisher.pause()
+    try:
+        dashboard.wait_for(
+            f"(doc, key) => ({HEADER_JS})(doc, key).text.includes('· stale ·')",
+            KEY,
+        )
+        assert header(dashboard)["background"] == "#ffe2a0"
+        reason = wait_for_pill(dashboard, "degraded", 30_000)
+    finally:
+        publisher.resume()
+    assert reason == f"1 stale: {KEY}"
+    assert pill_colour(dashboard) == rgb(PILL_COLOURS["degraded"])
+
+    dashboard.wait_for(
+        f"(doc, key) => !({HEADER_JS})(doc, key).text.includes('stale')", KEY
+    )
+    assert header(dashboard)["background"] is None
+    wait_for_pill(dashboard, "live", 30_000)
+    assert pill_colour(dashboard) == rgb(PILL_COLOURS["live"])
+
+
+def test_the_pill_is_red_while_the_broker_is_down_and_green_once_it_is_back(
+    server: LocalServer, cluster: MockKafkaCluster, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(server.url)
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+
+    cluster.set_broker_down()
+    try:
+        reason = wait_for_pill(dashboard, "down", 30_000)
+    finally:
+        cluster.set_broker_up()
+    assert reason.startswith("source down: kafka ")
+    assert reason.endswith("broker unreachable")
+    assert pill_colour(dashboard) == rgb(PILL_COLOURS["down"])
+
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+    assert pill_colour(dashboard) == rgb(PILL_COLOURS["live"])
+
+
+def test_an_undecodable_record_turns_the_pill_amber_naming_why_for_thirty_seconds(
+    server: LocalServer, publisher: Publisher, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(server.url)
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+    with pytest.raises(DecodeError) as refused:
+        Decoder().decode(GARBAGE)
+
+    publisher.producer.produce(DATA_TOPIC, GARBAGE, key=b"detector/panel_0")
+    publisher.producer.flush(10)
+
+    reason = wait_for_pill(dashboard, "degraded", 30_000)
+    # A loaded machine may add this browser's skipped frames to the reason.
+    assert reason.startswith("lost in the last 30 s: ")
+    assert f"1 {refused.value.reason}" in reason
+    assert pill_colour(dashboard) == rgb(PILL_COLOURS["degraded"])
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+
+
+def test_a_browser_slowed_until_it_skips_frames_turns_its_pill_amber_saying_so(
+    server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(server.url)
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+    cdp = browser_page.context.new_cdp_session(browser_page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 20})
+    try:
+        reason = wait_for_pill(dashboard, "degraded", LOSSES_FORGOTTEN_MS)
+    finally:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    assert FRAMES_SKIPPED in reason
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
