@@ -70,6 +70,22 @@ def format_rate(rate_hz: float) -> str:
     return f"{rate_hz:.2g}/s" if rate_hz < 10 else f"{rate_hz:.0f}/s"
 
 
+RATE_TOLERANCE = 0.15
+"""A key's shown rate changes only when the measured one moves by more than this."""
+
+
+def steady_rate(shown: float | None, measured: float) -> float:
+    """The rate to show: `shown` while `measured` stays within `RATE_TOLERANCE`.
+
+    A smoothed rate wanders by a few per cent from interval to interval; each new
+    text is a page patch per session and a relayout in every browser, for a
+    change nobody reads. Stopping (0) and starting show at once.
+    """
+    if shown is None or shown <= 0 or measured <= 0:
+        return measured
+    return shown if abs(measured - shown) <= RATE_TOLERANCE * shown else measured
+
+
 def format_key_age(seconds: float) -> str:
     """How old a key's newest value is, short enough for a list."""
     return "now" if seconds < 1 else f"{coarse_duration(seconds)} ago"
@@ -117,6 +133,7 @@ class KeyBrowser:
         self._page = 0
         self._shown: tuple[Hashable, ...] = ()
         self._details: dict[Hashable, pn.pane.HTML] = {}
+        self._rates: dict[Hashable, float] = {}
         self.search = pn.widgets.TextInput(
             placeholder="search keys",
             css_classes=["key-search"],
@@ -225,10 +242,9 @@ class KeyBrowser:
         if arrival is None:
             activity = "no arrivals counted"
         else:
-            activity = (
-                f"{format_rate(arrival.rate_hz(now_ns))} · "
-                f"{format_key_age(arrival.age_s(now_ns))}"
-            )
+            rate = steady_rate(self._rates.get(key), arrival.rate_hz(now_ns))
+            self._rates[key] = rate
+            activity = f"{format_rate(rate)} · {format_key_age(arrival.age_s(now_ns))}"
         return html.escape(describe_key(info, activity))
 
     def _add(self, key: Hashable) -> None:

@@ -62,3 +62,29 @@ def test_each_key_shows_kind_unit_rate_and_age() -> None:
     ]
     assert "spectrum · counts · " in detail.object
     assert "now" in detail.object
+
+
+def test_a_key_whose_rate_wobbles_keeps_its_text_and_a_real_change_shows() -> None:
+    service = DataService()
+    clock = [0]
+    activity = KeyActivity(service, clock_ns=lambda: clock[0])
+    browser = KeyBrowser(service.catalog, activity, lambda k, v: None)
+    spectrum = sc.DataArray(sc.zeros(dims=["tof"], shape=[3], unit="counts"))
+
+    def arrive(intervals_ms: list[int]) -> str:
+        for interval in intervals_ms:
+            clock[0] += interval * 1_000_000
+            activity["monitor/m1"] = spectrum
+        browser.refresh(now_ns=clock[0])
+        (detail,) = [
+            row
+            for row in browser.list.objects
+            if "spectrum" in str(getattr(row, "object", ""))
+        ]
+        return detail.object
+
+    steady = arrive([200] * 20)
+    assert "5/s" in steady
+    texts = {arrive([interval]) for interval in (170, 230, 175, 225, 180, 220)}
+    assert texts == {steady}
+    assert "2.5/s" in arrive([400] * 30)
