@@ -3,14 +3,15 @@
 Not a ``bench_*`` script (``make bench`` would take half an hour): run it with
 ``make soak`` (``SOAK_MINUTES`` shortens it). Simulated instrument at 20 Hz,
 default layout, two headless chromium tabs, the second with every sliding window
-set to 10,000 frames. Each minute: server RSS and threads, each tab's JS heap
-and DOM nodes. Prints the samples and the slope of each (per hour, and as a
+set to 10,000 frames. Each minute: server RSS, what the buffers hold (from the
+status line) and RSS less that, threads, each tab's JS heap and DOM nodes. Prints the samples and the slope of each (per hour, and as a
 share of its first value), by a least-squares line over the run.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import numpy as np
@@ -35,6 +36,21 @@ def browser_metrics(cdp) -> tuple[float, float]:
     return values["JSHeapUsedSize"] / 1e6, values["Nodes"]
 
 
+BUFFERS = re.compile(r"buffers ([\d.]+) (B|kB|MB|GB)")
+UNITS = {"B": 1e-6, "kB": 1e-3, "MB": 1.0, "GB": 1e3}
+STATUS_JS = "() => window.Bokeh.documents[0].get_model_by_name('status').text"
+
+
+def buffer_mb(page: Page) -> float:
+    """What the service's buffers hold, as the page's status line says (MB).
+
+    Buffers fill by design (2.5 slots per frame a window keeps, within the
+    memory budget), so RSS less this is what must stay flat meanwhile.
+    """
+    found = BUFFERS.search(page.evaluate(STATUS_JS))
+    return float(found[1]) * UNITS[found[2]] if found else float("nan")
+
+
 def widen_windows(page: Page) -> None:
     inputs = page.locator("input[type=text], input[type=number]")
     for index in range(inputs.count()):
@@ -48,6 +64,8 @@ def main() -> None:
     columns = (
         "minute",
         "RSS MB",
+        "buffers",
+        "RSS-buf",
         "threads",
         "heap1 MB",
         "nodes1",
@@ -71,7 +89,9 @@ def main() -> None:
         widen_windows(tabs[1][0])
         started = time.monotonic()
         while (elapsed := time.monotonic() - started) <= MINUTES * 60:
-            row = [elapsed / 60, rss_bytes(server.pid) / 1e6, thread_count(server.pid)]
+            rss_mb, held_mb = rss_bytes(server.pid) / 1e6, buffer_mb(tabs[0][0])
+            row = [elapsed / 60, rss_mb, held_mb, rss_mb - held_mb]
+            row.append(thread_count(server.pid))
             for _, cdp in tabs:
                 row.extend(browser_metrics(cdp))
             samples.append(row)
@@ -79,8 +99,9 @@ def main() -> None:
             tabs[0][0].wait_for_timeout(SAMPLE_S * 1000)  # the sampling period
         browser.close()
     data = np.array(samples)
-    # Windows of 10,000 frames at 20 Hz fill for 8.3 min: what grows after that
-    # is what grows with time; the whole run is printed for comparison.
+    # Windows of 10,000 frames at 20 Hz fill for 8.3 min and their storage grows
+    # to 2.5 slots per frame until 21 min (bounded by design, see "buffers");
+    # what grows after the windows filled, less the buffers, grows with time.
     settled = data[data[:, 0] >= FILL_MINUTES]
     for label, rows in (("whole run", data), (f"after {FILL_MINUTES} min", settled)):
         if len(rows) < 3:
