@@ -4,8 +4,10 @@ Not a ``bench_*`` script (``make bench`` would take half an hour): run it with
 ``make soak`` (``SOAK_MINUTES`` shortens it). Simulated instrument at 20 Hz,
 default layout, two headless chromium tabs, the second with every sliding window
 set to 10,000 frames. Each minute: server RSS, what the buffers hold (from the
-status line) and RSS less that, threads, each tab's JS heap and DOM nodes. Prints the samples and the slope of each (per hour, and as a
-share of its first value), by a least-squares line over the run.
+status line) and RSS less that, threads, each tab's JS heap and DOM nodes.
+Prints the samples, RSS right after each window storage is replaced, and the
+slope of each column (per hour, and as a share of its first value), by a
+least-squares line over the run and after the windows filled.
 """
 
 from __future__ import annotations
@@ -103,6 +105,15 @@ def main() -> None:
     # to 2.5 slots per frame until 21 min (bounded by design, see "buffers");
     # what grows after the windows filled, less the buffers, grows with time.
     settled = data[data[:, 0] >= FILL_MINUTES]
+    # A full window's storage is replaced when its slots are used up: RSS then
+    # drops. The lows right after each replacement show whether anything
+    # accumulates across cycles.
+    drops = [
+        f"{data[i, 1]:.1f} MB at {data[i, 0]:.1f} min"
+        for i in range(1, len(data))
+        if data[i, 1] < data[i - 1, 1] - 20
+    ]
+    print("RSS right after each storage replacement: " + (", ".join(drops) or "none"))
     for label, rows in (("whole run", data), (f"after {FILL_MINUTES} min", settled)):
         if len(rows) < 3:
             continue
