@@ -12,6 +12,11 @@ import numpy as np
 T = TypeVar("T")
 
 
+BUDGET_FREE_SHARE = 4
+"""A buffer the memory budget holds back keeps 1/4 of its slots free (3 frames
+copied per append, amortised), so its window is 3/4 to all of what fits."""
+
+
 class FrameMismatchError(ValueError):
     """A frame does not fit the buffer's layout (type, dims, shape, unit, coords)."""
 
@@ -645,10 +650,13 @@ class Buffer(Generic[T]):
         slot_nbytes = max(1, self._nbytes // max(1, self._capacity))
         granted = self._grant(capacity, slot_nbytes)
         if granted < capacity:
-            if granted - 1 < keep:
+            # A quarter of the granted slots stays free for new frames: keeping
+            # all but one would copy the whole window on every append.
+            room = max(1, granted // BUDGET_FREE_SHARE)
+            if granted - room < keep:
                 # Frames the frame count or the span asks for are let go.
                 self._truncated = True
-            keep = min(keep, granted - 1)
+            keep = min(keep, granted - room)
             capacity = granted
         storage = self._impl.allocate_like(self._storage, capacity)
         self._impl.copy_frames(self._storage, self._end - keep, self._end, storage, 0)

@@ -1,7 +1,13 @@
 import numpy as np
 import scipp as sc
 
-from app.data import DataService, FullHistoryExtractor, WindowExtractor
+from app.data import (
+    BufferFactory,
+    DataArrayBuffer,
+    DataService,
+    FullHistoryExtractor,
+    WindowExtractor,
+)
 
 from .frames import T0
 
@@ -66,3 +72,30 @@ def test_histories_beyond_what_subscribers_need_give_memory_back_first():
     assert stats["new"].frames == 100
     assert stats["old"].nbytes < held_before
     assert stats["old"].frames >= 1
+
+
+class CopyCountingStorage(DataArrayBuffer):
+    """The real DataArray storage, counting the frames it copies between storages."""
+
+    copied = 0
+
+    def copy_frames(self, source, start, end, target, target_start):
+        CopyCountingStorage.copied += end - start
+        super().copy_frames(source, start, end, target, target_start)
+
+
+def test_a_history_held_back_by_the_budget_copies_a_few_frames_per_append():
+    factory = BufferFactory()
+    factory.register_buffer_impl(sc.DataArray, CopyCountingStorage)
+    service = DataService(factory, max_bytes=20 * MB)
+    service.register_subscriber(Recorder("detector", FullHistoryExtractor()))
+    frames = [image(i) for i in range(50)]
+    for i in range(400):
+        service["detector"] = frames[i % 50]
+    assert service.buffer_stats()["detector"].truncated
+    CopyCountingStorage.copied = 0
+    for i in range(400):
+        service["detector"] = frames[i % 50]
+        assert service.memory_bytes() <= 20 * MB
+    assert CopyCountingStorage.copied / 400 <= 4
+    assert service.buffer_stats()["detector"].frames >= 100
