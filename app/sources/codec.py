@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import struct
+from collections import OrderedDict
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import scipp as sc
@@ -203,6 +205,7 @@ class Decoder:
             except Exception as error:
                 raise ValueError(f"key {key!r}: unit {unit!r}: {error}") from error
         self._dimensionless = sc.units.dimensionless
+        self._coords = CoordCache()
 
     def decode(self, payload: bytes) -> Message:
         """The message in `payload`.
@@ -214,7 +217,7 @@ class Decoder:
         """
         schema = schema_id(payload)
         if schema == DA00:
-            read = _decode_da00
+            read = self._decode_da00
         elif schema == F144:
             read = self._decode_f144
         else:
@@ -227,6 +230,9 @@ class Decoder:
             raise MalformedPayloadError(
                 schema, f"does not parse ({error!r})"
             ) from error
+
+    def _decode_da00(self, payload: bytes) -> Message:
+        return _decode_da00(payload, self._coords)
 
     def _decode_f144(self, payload: bytes) -> Message:
         root = Table.root(payload)
@@ -267,12 +273,64 @@ def _time_coord(timestamp: int) -> sc.Variable:
     return sc.datetime(timestamp, unit=_NS)
 
 
-def _decode_da00(payload: bytes) -> Message:
+class CoordCache:
+    """The coords decoded last per (key, name), handed out again while unchanged.
+
+    A source sends the same bin edges with every frame. Handing out the same
+    Variable again saves building it, and lets the data service recognise it
+    by its memory instead of comparing values (decision 023); nobody changes
+    a value once handed over (decision 001). Bounded: the least recently used
+    entries go beyond `max_entries`.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._max_entries = max_entries
+        # (key, name) -> (dims, unit, wire dtype and shape, wire bytes, coord)
+        self._entries: OrderedDict[tuple[str, str], tuple[Any, ...]] = OrderedDict()
+
+    def get(
+        self, key: str, name: str, dims: tuple[str, ...], values: np.ndarray, unit: Any
+    ) -> sc.Variable | None:
+        """The coord last decoded for (key, name) if these are its very bytes."""
+        entry = self._entries.get((key, name))
+        if entry is None:
+            return None
+        cached_dims, cached_unit, layout, raw, variable = entry
+        if (
+            cached_dims != dims
+            or layout != (values.dtype, values.shape)
+            or cached_unit != unit
+            or raw != values.tobytes()
+        ):
+            return None
+        self._entries.move_to_end((key, name))
+        return variable
+
+    def put(
+        self,
+        key: str,
+        name: str,
+        dims: tuple[str, ...],
+        values: np.ndarray,
+        unit: Any,
+        variable: sc.Variable,
+    ) -> None:
+        """Remember `variable`, decoded from `values`, for (key, name)."""
+        layout = (values.dtype, values.shape)
+        self._entries[(key, name)] = (dims, unit, layout, values.tobytes(), variable)
+        self._entries.move_to_end((key, name))
+        if len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+
+def _decode_da00(payload: bytes, coord_cache: CoordCache | None = None) -> Message:
     root = Table.root(payload)
     key = _key(DA00, root.string(_DA00_SOURCE_NAME))
     timestamp = root.scalar(_DA00_TIMESTAMP, _INT64)
     try:
-        value = _data_array(key, root.tables(_DA00_DATA), _time_coord(timestamp))
+        value = _data_array(
+            key, root.tables(_DA00_DATA), _time_coord(timestamp), coord_cache
+        )
     except DecodeError:
         raise
     except Exception as error:
@@ -280,7 +338,12 @@ def _decode_da00(payload: bytes) -> Message:
     return Message(key=key, value=value, timestamp=timestamp)
 
 
-def _data_array(key: str, tables: list[Table], time: sc.Variable) -> sc.DataArray:
+def _data_array(
+    key: str,
+    tables: list[Table],
+    time: sc.Variable,
+    coord_cache: CoordCache | None = None,
+) -> sc.DataArray:
     fields = {}
     for table in tables:
         name = table.string(_VARIABLE_NAME)
@@ -309,10 +372,15 @@ def _data_array(key: str, tables: list[Table], time: sc.Variable) -> sc.DataArra
         coord_dims, coord_values, coord_unit = _read_variable(key, name, table)
         if isinstance(coord_values, str):
             coords[name] = sc.scalar(coord_values, unit=None)
-        else:
-            coords[name] = _variable(
-                DA00, key, name, coord_dims, coord_values, coord_unit
-            )
+            continue
+        coord = None
+        if coord_cache is not None:
+            coord = coord_cache.get(key, name, coord_dims, coord_values, coord_unit)
+        if coord is None:
+            coord = _variable(DA00, key, name, coord_dims, coord_values, coord_unit)
+            if coord_cache is not None:
+                coord_cache.put(key, name, coord_dims, coord_values, coord_unit, coord)
+        coords[name] = coord
     # The payload's timestamp wins over a variable of the same name.
     coords[TIME_DIM] = time
     return sc.DataArray(data, coords=coords)

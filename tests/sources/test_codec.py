@@ -531,3 +531,56 @@ def test_decoding_copies_the_data_once_making_no_numpy_temporaries() -> None:
         tracemalloc.stop()
     assert value.values.tolist() == counts.tolist()
     assert peak < counts.size  # far below the 1-8 bytes per element of a copy
+
+
+def edges_payload(source: str, edges: np.ndarray, unit: str = "us") -> bytes:
+    return serialise_da00(
+        source_name=source,
+        timestamp_ns=T,
+        data=[
+            Variable(name="signal", data=np.ones(len(edges) - 1), axes=["tof"]),
+            Variable(name="tof", data=edges, axes=["tof"], unit=unit),
+        ],
+    )
+
+
+def test_unchanged_bin_edges_are_handed_out_as_the_same_coord() -> None:
+    decoder = Decoder()
+    edges = np.linspace(0.0, 71_000.0, 1001)
+    first = decoder.decode(edges_payload("monitor/m1", edges)).value
+    again = decoder.decode(edges_payload("monitor/m1", edges.copy())).value
+    # One memory: what the data service recognises without comparing values.
+    assert again.coords["tof"].values.base is first.coords["tof"].values.base
+    assert sc.identical(
+        again.coords["tof"], sc.array(dims=["tof"], values=edges, unit="us")
+    )
+
+
+def test_changed_bin_edges_unit_or_source_get_a_coord_of_their_own() -> None:
+    decoder = Decoder()
+    edges = np.linspace(0.0, 71_000.0, 1001)
+    first = decoder.decode(edges_payload("monitor/m1", edges)).value.coords["tof"]
+    first_memory = first.values.base
+    moved = edges.copy()
+    moved[500] += 1.0
+    for payload, expected in [
+        (
+            edges_payload("monitor/m1", moved),
+            sc.array(dims=["tof"], values=moved, unit="us"),
+        ),
+        (
+            edges_payload("monitor/m1", edges, unit="ms"),
+            sc.array(dims=["tof"], values=edges, unit="ms"),
+        ),
+        (
+            edges_payload("monitor/m1", edges.astype(np.float32)),
+            sc.array(dims=["tof"], values=edges.astype(np.float32), unit="us"),
+        ),
+        (
+            edges_payload("monitor/m2", edges),
+            sc.array(dims=["tof"], values=edges, unit="us"),
+        ),
+    ]:
+        coord = decoder.decode(payload).value.coords["tof"]
+        assert coord.values.base is not first_memory
+        assert sc.identical(coord, expected)
