@@ -148,6 +148,26 @@ def test_hover_shows_pixel_value_and_position_under_the_cursor(
     assert "value [counts]" in text
 
 
+def test_hover_shows_the_bin_edges_and_value_under_the_cursor_of_a_spectrum(
+    dashboard: DashboardPage,
+) -> None:
+    canvas = dashboard.card("line", "monitor/m1").locator(".bk-Canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    dashboard.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 150)
+    tooltip = dashboard.page.locator(".bk-tooltip-content", has_text=" to ").first
+    tooltip.wait_for()
+    text = tooltip.inner_text()
+    # The bin is named by its coord, with unit: "tof [µs]: 30356.9 to 30714.0".
+    found = re.search(r"tof \[µs\]:\s*(\S+) to (\S+)", text)
+    assert found, text
+    low, high = float(found[1]), float(found[2])
+    # One bin of the simulated monitor: 200 bins over a pulse of 71,428 us.
+    assert high - low == pytest.approx(71_428.0 / 200, abs=0.2)  # 6 digits shown
+    assert 0 <= low < high <= 71_428.0
+    assert re.search(r"value:\s*\S+", text), text
+
+
 def test_hover_shows_time_in_the_browser_zone_and_value_of_a_time_series(
     dashboard: DashboardPage,
 ) -> None:
