@@ -15,7 +15,9 @@ from bokeh.models import CustomJS
 # used: the answer is given without asking. A plot's font size is asked once
 # (a theme switch reloads the page). And every renderer rewrites its position
 # style sheet on every paint, unchanged or not, which makes the browser
-# recompute styles when the next text is drawn: an unchanged sheet is kept.
+# recompute styles when the next text is drawn: an unchanged sheet is kept,
+# and a glyph's (its element is empty, drawn on the canvas; its sheet follows
+# the data's extent, so it changes every frame) is not written at all.
 # Runs once per page; an unknown BokehJS leaves paints as they are and says so
 # in the console.
 SKIP_CSS_LOOKUPS_JS = """
@@ -23,12 +25,15 @@ try {
   const visual = Bokeh.require("core/visuals/visual").VisualProperties.prototype;
   const plot = Bokeh.require("models/plots/plot_canvas").PlotView.prototype;
   const sheet = Bokeh.require("core/dom").InlineStyleSheet.prototype;
+  const glyph = Bokeh.require("models/renderers/glyph_renderer")
+    .GlyphRendererView.prototype;
   if (!visual._css_lookups_skipped) {
     visual._get_css_value = function (name) { return ""; };
     const update = sheet._update;
     sheet._update = function (css) {
       if (this.el.textContent !== css) update.call(this, css);
     };
+    glyph.update_position = function () {};
     visual._css_lookups_skipped = true;
     const font_size = Object.getOwnPropertyDescriptor(plot, "base_font_size").get;
     Object.defineProperty(plot, "base_font_size", {
