@@ -1,10 +1,12 @@
-"""FrameClock: when one browser session draws: soon after new data, at most once
-per frame period, never while the browser has not shown the previous frame."""
+"""FrameClock: when one browser session draws: at once when new data arrives, at
+most once per frame period, never while the browser has not shown the previous
+frame."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +29,40 @@ browser that lost one (or never sends them) still gets a frame now and then."""
 
 BEHIND_NOTICE_S = 60.0
 """A browser behind for this long is told so on its page."""
+
+MIN_GAP_PERIODS = 0.5
+"""Two frames are never closer than this many periods (decision 060)."""
+
+
+def frame_due(now_s: float, last_frame_s: float, period_s: float) -> float:
+    """When the frame asked for at `now_s` may be drawn (decision 060).
+
+    Time is cut into periods (slots of `period_s` on the monotonic clock); a
+    slot holds at most one frame, and two frames are at least half a period
+    apart. Data that arrives in a slot without a frame is drawn at once, so
+    it never waits for a period counted from the last frame.
+
+    Parameters
+    ----------
+    now_s:
+        Monotonic seconds when the frame is asked for.
+    last_frame_s:
+        When the last frame was drawn (``-inf`` before the first).
+    period_s:
+        The session's frame period.
+    """
+    due = max(now_s, last_frame_s + MIN_GAP_PERIODS * period_s)
+    if math.isfinite(last_frame_s) and _slot(due, period_s) <= _slot(
+        last_frame_s, period_s
+    ):
+        due = (_slot(last_frame_s, period_s) + 1) * period_s
+    return due
+
+
+def _slot(time_s: float, period_s: float) -> int:
+    # A slot's start, computed as (slot * period), must fall in that slot.
+    return math.floor(time_s / period_s + 1e-9)
+
 
 # Runs in the browser when a frame's number arrives, after the frame's other
 # changes (it is the last change of the frame's message). The acknowledgement
@@ -68,8 +104,9 @@ class FrameClock:
 
     `request` may be called from any thread (the ingestion thread calls it when
     a plot received data); the frame itself runs as a callback of the session's
-    Bokeh document, the only place that may touch it. Frames are at least
-    `period_s` apart, so each carries one batch of everything that changed.
+    Bokeh document, the only place that may touch it. A period holds at most
+    one frame (`frame_due`), so each carries one batch of everything that
+    changed, and new data in a period without a frame is drawn at once.
 
     Frames are conflated, never queued: the browser acknowledges each frame once
     it has painted it (`view` carries the frame number there and the answer
@@ -82,7 +119,7 @@ class FrameClock:
     draw:
         Draws one frame.
     period_s:
-        Shortest time between two frames.
+        Frame period: at most one frame per period.
     heartbeat_s:
         A frame is requested at least this often.
     clock:
@@ -199,11 +236,13 @@ class FrameClock:
     def _schedule(self) -> None:
         if not self._running:
             return
-        delay_s = self._last_frame + self._period_s - self._clock()
+        now = self._clock()
+        delay_s = frame_due(now, self._last_frame, self._period_s) - now
         if delay_s <= 0:
             self._document.add_next_tick_callback(self._frame)
         else:
-            self._document.add_timeout_callback(self._frame, round(delay_s * 1000))
+            # Rounded up: a frame run early would fall in the previous slot.
+            self._document.add_timeout_callback(self._frame, math.ceil(delay_s * 1000))
 
     def _frame(self) -> None:
         with self._lock:

@@ -33,6 +33,7 @@ from .layout import (
 from .layout_file import Layout, PlotSpec
 from .limits import MAX_AUTO_PLOTS
 from .options import DashboardOptions
+from .plot_visibility import PlotVisibility
 from .plotters import Plotter
 from .status import StatusLine, StatusPill, health, loss_totals
 
@@ -54,6 +55,11 @@ class _Plot:
     kind: str | None
     plotter: Plotter
     card: pn.viewable.Viewable
+
+    @property
+    def model_id(self) -> str:
+        """The id of the plot's Bokeh root, as the page names it."""
+        return self.plotter.root.id
 
 
 class DashboardSession:
@@ -88,6 +94,7 @@ class DashboardSession:
         self._catalog_seen: Mapping[Hashable, KeyInfo] | None = None
         self._document: Document | None = None
         self._clock = FrameClock(self.draw_frame, options.frame_period_s)
+        self.visibility = PlotVisibility(self._clock.request)
         self._started = False
         self._status_due_ns = 0
         self._frames_note_due_ns = 0
@@ -126,6 +133,7 @@ class DashboardSession:
             pn.pane.Bokeh(self.hidden_keys),
             pn.pane.Bokeh(self.frames_note),
             pn.pane.Bokeh(self._clock.view),
+            pn.pane.Bokeh(self.visibility.model),
             pn.pane.Bokeh(self.layout_state),
             pn.pane.Bokeh(self.connected),
             self.grid.view,
@@ -183,11 +191,14 @@ class DashboardSession:
             if now_ns >= self._frames_note_due_ns:
                 self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS
                 self._show_frames(self._clock.stats)
-            for plotter in self.plotters:
+            for plot in tuple(self._plots.values()):
+                # Out of view, a plot is drawn once a second (decision 061).
+                if not self.visibility.due(plot.model_id):
+                    continue
                 try:
-                    plotter.draw(now_ns)
+                    plot.plotter.draw(now_ns)
                 except Exception:  # one plot must not cost the others their frame
-                    logger.exception("key %r: frame failed", plotter.key)
+                    logger.exception("key %r: frame failed", plot.spec.key)
             self._clock.stamp()
 
     def close(self, session_context: object) -> None:
@@ -353,7 +364,7 @@ class DashboardSession:
             return None
         plot = _Plot(spec, plot_kind(info), plotter, self._card(spec, info, plotter))
         self._plots[spec] = plot
-        plotter.on_data = self._clock.request
+        plotter.on_data = self._data_arrived(plot.model_id)
         if self._started:
             self._subscribe(plotter)
         return plot
@@ -417,6 +428,16 @@ class DashboardSession:
 
     def _layout_file(self) -> io.StringIO:
         return io.StringIO(Layout(tuple(self._wanted)).to_json())
+
+    def _data_arrived(self, model_id: str) -> Callable[[], None]:
+        """What a plot calls when data arrives (any thread): a frame, unless
+        the plot is out of view (a frame comes within a second anyway)."""
+
+        def arrived() -> None:
+            if not self.visibility.is_hidden(model_id):
+                self._clock.request()
+
+        return arrived
 
     def _subscribe(self, plotter: Plotter) -> None:
         try:

@@ -13,6 +13,7 @@ from .custom_plots import custom_views
 from .ingestion import Ingestion
 from .layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
 from .options import DashboardOptions
+from .paint_without_css import skip_css_lookups
 from .session import DashboardSession
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ def build_page(
     # Bokeh's own document_ready event would displace Panel's onload: the
     # session's start tells the browser instead.
     session.connected.js_on_change("text", CustomJS(args=args, code=RESTORE_LAYOUT_JS))
+    session.connected.js_on_change("text", session.visibility.watch)
+    session.connected.js_on_change("text", skip_css_lookups())
     return session, template
 
 

@@ -4,8 +4,9 @@ Headless chromium, default layout (11 plots), simulated instrument at 5 Hz,
 frame period 0.2 s, canvas backend. The share of a core is the renderer's main
 thread task time (CDP ``Performance.getMetrics``, ``TaskDuration``) over
 `MEASURE_S` of wall time, with the layout and script parts beside it. Measured
-for the revision before this work (`BASELINE_REV`, in a temporary worktree) and
-for the working tree, in one run. Target: <= 30% of a core.
+for the revision before issue-10 work (`BASELINE_REV`), the revision before the
+cuts of decisions 061-062 (`BEFORE_REV`), each in a temporary worktree, and for
+the working tree, in one run. Target: <= 30% of a core.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from playwright.sync_api import Browser, sync_playwright
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.testing.local_server import REPO, serve_dashboard
 
+BEFORE_REV = "3f79435"
 SETTLE_S = 10.0
 MEASURE_S = 30.0
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
@@ -58,7 +60,9 @@ def main() -> None:
         )
         results = {}
         with checkout(BASELINE_REV) as old:
-            results[f"today ({BASELINE_REV})"] = measure(browser, old)
+            results[f"issue 10 ({BASELINE_REV})"] = measure(browser, old)
+        with checkout(BEFORE_REV) as before:
+            results[f"before ({BEFORE_REV})"] = measure(browser, before)
         results["ours (working tree)"] = measure(browser, REPO)
         browser.close()
     for label, result in results.items():

@@ -7,12 +7,18 @@ Prints medians and 95th percentiles of
 - server CPU of ``panel serve`` with the default layout, 1 and 5 sessions, and
   websocket messages per frame (all plot updates of a frame in one batch);
 - server CPU over the 30 s after a GET that never opens a websocket.
+
+Sections can be chosen: ``python bench/bench_dashboard.py issue9`` runs only
+the issue-9 latency (with where its time goes, hop by hop); the names are
+those of `SECTIONS`.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +30,7 @@ import panel as pn
 import scipp as sc
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from app.frame_clock import FrameClock
 from app.ingestion import Ingestion
 from app.options import DashboardOptions
 from app.shell import open_page
@@ -142,11 +149,13 @@ def latency_ms(
     rate_hz: float,
     with_instrument: bool,
     sessions: int = 1,
+    entered_at: list[float] | None = None,
 ) -> list[float]:
     """Per value: time from entering the DataService to being in the browser.
 
     With more than one session, the others are open on the same server and
-    draw the same key; the latency is measured in the first.
+    draw the same key; the latency is measured in the first. `entered_at`, if
+    given, receives each value's entry time (epoch ms), in order.
     """
     instrument = SimulatedInstrument(rate_hz=5.0)
     ingestion = Ingestion(instrument, ingest_period_s=0.05)
@@ -196,6 +205,8 @@ def latency_ms(
                 other.close()
     finally:
         ingestion.stop()
+    if entered_at is not None:
+        entered_at.extend(entered.values())
     latencies = []
     for index, entered_ms in entered.items():
         arrived = min(at for value, at in arrivals if value >= index)
@@ -226,6 +237,56 @@ def bench_latency(browser: Browser) -> None:
         )
 
 
+@contextmanager
+def drawn_frames() -> Iterator[list[tuple[float, float]]]:
+    """Start and end (epoch ms) of every frame the last session to start draws.
+
+    The list is filled when the block ends; the measured page opens last.
+    """
+    frames: list[tuple[float, float]] = []
+    per_clock: dict[int, list[tuple[float, float]]] = {}
+    original = FrameClock._frame
+
+    def timed(clock: FrameClock) -> None:
+        sent, start = clock.stats.sent, time.time() * 1000
+        original(clock)
+        if clock.stats.sent > sent:
+            per_clock.setdefault(id(clock), []).append((start, time.time() * 1000))
+
+    FrameClock._frame = timed
+    try:
+        yield frames
+    finally:
+        FrameClock._frame = original
+        if per_clock:
+            frames.extend(max(per_clock.values(), key=lambda drawn: drawn[0][0]))
+
+
+def print_hops(
+    entered: list[float], latencies: list[float], frames: list[tuple[float, float]]
+) -> None:
+    """Split each value's latency at the frame of the measured page that drew it."""
+    starts = [start for start, _ in frames]
+    waits, draws, deliveries = [], [], []
+    for entered_ms, latency in zip(entered, latencies, strict=True):
+        index = bisect.bisect_left(starts, entered_ms)
+        if index == len(frames):
+            continue
+        start, end = frames[index]
+        waits.append(start - entered_ms)
+        draws.append(end - start)
+        deliveries.append(entered_ms + latency - end)
+    for label, values in (
+        ("value entered -> its frame starts (hand-off, period)", waits),
+        ("frame drawn on the session's loop", draws),
+        ("frame drawn -> in the browser's document", deliveries),
+    ):
+        print(
+            f"    {label:54s} median {statistics.median(values):6.1f} ms  "
+            f"p95 {percentile(values, 95):6.1f} ms"
+        )
+
+
 def bench_latency_issue_9(browser: Browser) -> None:
     period_ms = DEFAULT_PERIOD_S * 1000
     p95_target = period_ms + 50
@@ -235,15 +296,23 @@ def bench_latency_issue_9(browser: Browser) -> None:
         f"(targets: median <= 30 ms, p95 <= {p95_target:.0f} ms)"
     )
     for sessions in (1, 5):
-        values = latency_ms(
-            browser, updates=150, rate_hz=5.0, with_instrument=False, sessions=sessions
-        )
+        entered: list[float] = []
+        with drawn_frames() as frames:
+            values = latency_ms(
+                browser,
+                updates=150,
+                rate_hz=5.0,
+                with_instrument=False,
+                sessions=sessions,
+                entered_at=entered,
+            )
         median, p95 = statistics.median(values), percentile(values, 95)
         ok = median <= 30 and p95 <= p95_target
         print(
             f"  {sessions} session(s): median {median:6.1f} ms  p95 {p95:6.1f} ms  "
             f"max {max(values):6.1f} ms  {verdict(ok)}"
         )
+        print_hops(entered, values, frames)
 
 
 # Bytes per window update -----------------------------------------------------
@@ -323,18 +392,27 @@ def bench_get_without_websocket() -> None:
     )
 
 
-def main() -> None:
+SECTIONS = {
+    "latency": bench_latency,
+    "issue9": bench_latency_issue_9,
+    "bytes": bench_bytes,
+    "cpu": bench_cpu,
+}
+
+
+def main(sections: list[str]) -> None:
+    chosen = sections or [*SECTIONS, "get"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
         )
-        bench_latency(browser)
-        bench_latency_issue_9(browser)
-        bench_bytes(browser)
-        bench_cpu(browser)
+        for name, section in SECTIONS.items():
+            if name in chosen:
+                section(browser)
         browser.close()
-    bench_get_without_websocket()
+    if "get" in chosen:
+        bench_get_without_websocket()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -384,3 +384,28 @@ def test_a_frame_never_waits_for_a_batch_that_holds_the_data_service(
         release.set()
         ingestion_thread.join()
         session.close(None)
+
+
+def test_a_plot_out_of_view_keeps_its_data_pending_and_catches_up_in_view(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["log/t"] = scalar_log(1.0)
+    session = DashboardSession(quiet_ingestion, DashboardOptions(keys=("log/t",)))
+    session.start()
+    try:
+        (window,) = [p for p in session.plotters if isinstance(p, SlidingWindowPlotter)]
+        (panel,) = [p for p in session.plotters if isinstance(p, ValuePanel)]
+        session.visibility.model.tags = [window.root.id]
+        session.draw_frame()  # out of view, drawn once a second
+        for i in range(3):
+            ds["log/t"] = scalar_log(2.0 + i, T0_NS + (i + 1) * 200_000_000)
+            session.draw_frame()
+        assert window.source.data["value"].tolist() == [1.0]
+        assert window.has_pending
+        assert "4 K" in panel.text  # in view: every frame
+        session.visibility.model.tags = []
+        session.draw_frame()
+        assert window.source.data["value"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    finally:
+        session.close(None)

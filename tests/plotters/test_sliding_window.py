@@ -86,6 +86,29 @@ def test_time_series_streams_only_new_points(
     assert document_events.of_kind(ColumnDataChangedEvent) == []
 
 
+def test_a_few_new_points_go_inside_the_message_not_as_binary_buffers(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=100)
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    feed(data_service, "log/t", range(3))
+    plotter.draw()
+    document_events.clear()
+
+    feed(data_service, "log/t", [3])
+    plotter.draw()
+
+    (streamed,) = document_events.of_kind(ColumnsStreamedEvent)
+    # Plain lists: Bokeh sends numpy arrays as binary buffers.
+    assert {name: type(column) for name, column in streamed.data.items()} == {
+        "time": list,
+        "value": list,
+    }
+    assert streamed.data == {"time": [T0_NS / 1e6 + 600.0], "value": [3.0]}
+    assert list(plotter.source.data["value"]) == [0.0, 1.0, 2.0, 3.0]
+
+
 @pytest.mark.parametrize("window_size", [1, 3, 10])
 def test_window_holds_exactly_n_points_once_n_arrived_and_never_more(
     data_service: DataService, window_size: int
