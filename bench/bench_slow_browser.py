@@ -87,6 +87,11 @@ def open_tab(browser: Browser, url: str) -> Page:
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
     page.goto(url)
     page.wait_for_function(PROBE_JS, arg=WINDOW, polling=200, timeout=120_000)
+    # The measured plot in view, as an operator watching it has it: plots out
+    # of view are drawn once a second only (decision 061).
+    card = page.locator(".window-log-sample_temperature")
+    if card.count():
+        card.first.scroll_into_view_if_needed()
     return page
 
 
