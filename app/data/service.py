@@ -167,12 +167,13 @@ class _Subscription:
 
 
 class _Delivery(NamedTuple):
-    """A subscription of one key: what notifying it needs, looked up once."""
+    """Subscriptions of one key with equal extractors, next to each other in
+    registration order: notifying them needs one store, looked up once."""
 
-    trigger: Callable[[Any], None]
     number: int
     extractor: UpdateExtractor
-    subscription: _Subscription
+    triggers: tuple[Callable[[Any], None], ...]
+    subscriptions: tuple[_Subscription, ...]
 
 
 _EXTRACTOR_TYPES: set[type] = set()
@@ -643,14 +644,21 @@ class DataService(MutableMapping[K, V]):
             self._notifying = False
 
     def _deliveries_of(self, key: K) -> tuple[_Delivery, ...]:
+        runs: list[tuple[int, UpdateExtractor, list[_Subscription]]] = []
+        for subscription in self._by_key.get(key, ()):
+            number = subscription.ids[key]
+            if runs and runs[-1][0] == number:
+                runs[-1][2].append(subscription)
+            else:
+                runs.append((number, subscription.extractors[key], [subscription]))
         deliveries = tuple(
             _Delivery(
-                subscription.subscriber.trigger,
-                subscription.ids[key],
-                subscription.extractors[key],
-                subscription,
+                number,
+                extractor,
+                tuple(s.subscriber.trigger for s in subscriptions),
+                tuple(subscriptions),
             )
-            for subscription in self._by_key.get(key, ())
+            for number, extractor, subscriptions in runs
         )
         self._deliveries[key] = deliveries
         return deliveries
@@ -658,38 +666,26 @@ class DataService(MutableMapping[K, V]):
     def _notify_key(self, key: K, deliveries: tuple[_Delivery, ...]) -> None:
         """The round of `_notify` for one key just set, without callables.
 
-        Per subscriber only its trigger runs here: equal extractors share one
-        store, made when the extractor's number changes along the list.
+        Per subscriber only its trigger runs here: each run of equal extractors
+        shares one store, and runs with equal extractors share it too.
         """
         snapshot = self._buffers[key].snapshot()
-        if len(deliveries) == 1:
-            # The common case: one plot per key.
-            trigger, _, extractor, subscription = deliveries[0]
-            try:
-                trigger(LazyStore({key: Extraction(extractor, snapshot)}))
-            except Exception:
-                self._failed_triggers += 1
-                logger.exception(
-                    "subscriber %r failed on keys %s", subscription.subscriber, [key]
-                )
-            return
         stores: dict[int, LazyStore] = {}
-        store = None
-        number = -1
-        for trigger, delivery_number, extractor, subscription in deliveries:
-            if delivery_number != number:
-                number = delivery_number
-                store = stores.get(number)
-                if store is None:
-                    extraction = Extraction(extractor, snapshot)
-                    store = stores[number] = LazyStore({key: extraction})
-            try:
-                trigger(store)
-            except Exception:
-                self._failed_triggers += 1
-                logger.exception(
-                    "subscriber %r failed on keys %s", subscription.subscriber, [key]
+        for number, extractor, triggers, subscriptions in deliveries:
+            store = stores.get(number)
+            if store is None:
+                store = stores[number] = LazyStore(
+                    {key: Extraction(extractor, snapshot)}
                 )
+            for trigger in triggers:
+                try:
+                    trigger(store)
+                except Exception:
+                    self._failed_triggers += 1
+                    subscriber = subscriptions[triggers.index(trigger)].subscriber
+                    logger.exception(
+                        "subscriber %r failed on keys %s", subscriber, [key]
+                    )
 
     def _notify(self, updated: dict[K, None]) -> None:
         round_ = self._prepare(updated)

@@ -5,6 +5,7 @@ For tests and benchmarks, which need the real server in its own process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -127,8 +128,14 @@ def serve_dashboard(
     )
     # The checkout's own package wins over the one installed in the venv.
     env = {**os.environ, "PYTHONPATH": str(repo)}
+    # Its own process group: `--num-procs` forks workers, which must end with it.
     process = subprocess.Popen(
-        command, cwd=repo, stdout=log_file, stderr=subprocess.STDOUT, env=env
+        command,
+        cwd=repo,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
     )
     server = LocalServer(process=process, port=port, log_path=Path(log_file.name))
     try:
@@ -140,10 +147,36 @@ def serve_dashboard(
 
 
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
+    """End the server and the workers it forked: its process group, by its id."""
+    group = process.pid  # a session leader's group id is its pid
+    _signal_group(group, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        _signal_group(group, signal.SIGKILL)
+        process.wait(timeout=15)
+    deadline = time.monotonic() + 15
+    while running_in_group(group) and time.monotonic() < deadline:
+        time.sleep(0.1)  # forked workers finish their shutdown
+    if running_in_group(group):
+        _signal_group(group, signal.SIGKILL)
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    # ProcessLookupError: every process of the group has ended.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, sig)
+
+
+def running_in_group(group: int) -> list[int]:
+    """Processes of process group `group` still running (zombies are done)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after it.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while listed
+        if int(fields[2]) == group and fields[0] != "Z":
+            running.append(int(stat.parent.name))
+    return running

@@ -237,6 +237,7 @@ def test_an_exception_in_one_subscriber_does_not_stop_the_others(caplog):
     assert before.stores == after.stores == [{"k": 1}, {"k": 2}]
     assert service.failed_triggers == 2
     assert "plot failed" in caplog.text
+    assert "Broken" in caplog.text  # the log names the subscriber that failed
 
 
 def test_unregistered_subscriber_is_not_notified():
