@@ -8,7 +8,7 @@ import time
 import pytest
 
 from app.testing.load_client import LoadClientProcess
-from app.testing.local_server import running_in_group, serve_dashboard
+from app.testing.local_server import process_running, serve_dashboard
 
 PROCESS = re.compile(r"process (\d+)")
 STARTED = re.compile(r"ingestion started in process (\d+)")
@@ -37,7 +37,7 @@ def test_every_worker_ingests_from_its_start_and_serves_pages_that_update() -> N
         )
         client.wait()
     # Stopping the server ended the workers it forked too.
-    left = running_in_group(server.pid)
+    left = [pid for pid in ingesting if process_running(int(pid))]
     assert not left, f"workers {left} outlived the server"
     served = {}
     for status, rate in zip(line["statuses"], line["frames_per_s"], strict=True):

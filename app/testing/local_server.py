@@ -172,11 +172,22 @@ def running_in_group(group: int) -> list[int]:
     """Processes of process group `group` still running (zombies are done)."""
     running = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after it.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended while listed
-        if int(fields[2]) == group and fields[0] != "Z":
+        fields = _stat_fields(stat)
+        if fields and int(fields[2]) == group and fields[0] != "Z":
             running.append(int(stat.parent.name))
     return running
+
+
+def process_running(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie has ended)."""
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return bool(fields) and fields[0] != "Z"
+
+
+def _stat_fields(stat: Path) -> list[str]:
+    """State, ppid, pgrp, ... of a /proc stat file; empty if the process is gone."""
+    try:
+        # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after it.
+        return stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
