@@ -1,5 +1,6 @@
 """Plots out of view: the page says which plots are scrolled away, and the
-session draws those once a second instead of every frame (decision 061)."""
+session draws those once a second and once in four frames at most, instead of
+every frame (decision 061)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ logger = logging.getLogger(__name__)
 
 HIDDEN_REFRESH_S = 1.0
 """A plot out of view is drawn at most this often; in view, every frame."""
+
+HIDDEN_REFRESH_FRAMES = 4
+"""Nor more often than once in this many frames: a slow browser, which gets a
+frame every few seconds, spends them on the plots in view."""
 
 # Runs once per page, when the session connects: an IntersectionObserver
 # watches every plot's element (plots added later are found by a scan every
@@ -89,7 +94,8 @@ class PlotVisibility:
         self._clock = clock
         # Replaced whole, never mutated: read without a lock by other threads.
         self._hidden: frozenset[str] = frozenset()
-        self._drawn_at: dict[str, float] = {}
+        self._drawn_at: dict[str, tuple[float, int]] = {}
+        self._frame = 0
         self.model = Spacer(
             width=0, height=0, visible=False, name="hidden-plots", tags=[]
         )
@@ -105,17 +111,26 @@ class PlotVisibility:
         """Whether the plot of `model_id` is out of view; safe from any thread."""
         return model_id in self._hidden
 
+    def new_frame(self) -> None:
+        """Count a frame of the session (call once per frame, before `due`)."""
+        self._frame += 1
+
     def due(self, model_id: str) -> bool:
         """Whether the plot of `model_id` is to be drawn in this frame.
 
-        In view: always. Out of view: once per `HIDDEN_REFRESH_S`.
+        In view: always. Out of view: once per `HIDDEN_REFRESH_S` and once in
+        `HIDDEN_REFRESH_FRAMES` frames at most.
         """
         if model_id not in self._hidden:
             return True
         now = self._clock()
-        if now - self._drawn_at.get(model_id, float("-inf")) < HIDDEN_REFRESH_S:
+        drawn = self._drawn_at.get(model_id)
+        if drawn is not None and (
+            now - drawn[0] < HIDDEN_REFRESH_S
+            or self._frame - drawn[1] < HIDDEN_REFRESH_FRAMES
+        ):
             return False
-        self._drawn_at[model_id] = now
+        self._drawn_at[model_id] = (now, self._frame)
         return True
 
     def _on_report(self, attr: str, old: list, new: list) -> None:

@@ -191,6 +191,7 @@ class DashboardSession:
             if now_ns >= self._frames_note_due_ns:
                 self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS
                 self._show_frames(self._clock.stats)
+            self.visibility.new_frame()
             for plot in tuple(self._plots.values()):
                 # Out of view, a plot is drawn once a second (decision 061).
                 if not self.visibility.due(plot.model_id):
