@@ -88,21 +88,26 @@ def _read_data(
 
     A DataArray is read directly: going through `.data` costs a Variable. Each
     scipp property costs ~0.5 us, so numpy's views answer what they can
-    (decision 012), and 0-D data skips `dims` (its shape says they are none).
+    (decision 012); 0-D data is read as a numpy scalar (`.value`, whose dtype
+    is the frame's, decision 015) and skips `dims` (its shape says none).
     """
-    values = data.values
-    variances = data.variances
     try:
+        if layout.shape:
+            values = data.values
+            fits = values.shape == layout.shape and data.dims == layout.dims
+        else:
+            values = data.value  # raises DimensionError unless 0-D
+            fits = True
+        variances = data.variances
         if (
-            values.shape != layout.shape
+            not fits
             or values.dtype != layout.numpy_dtype
             or (variances is None) == layout.has_variances
-            or (layout.shape and data.dims != layout.dims)
             or data.unit != layout.unit
         ):
             raise FrameMismatchError(layout.mismatch(data) or "layout differs")
-    except (AttributeError, TypeError):
-        # Binned data: its `values` are not a numpy array.
+    except (sc.DimensionError, AttributeError, TypeError):
+        # Binned data (its `values` are not a numpy array), or not 0-D.
         raise FrameMismatchError(layout.mismatch(data) or "layout differs") from None
     return values, variances
 
@@ -430,22 +435,7 @@ class DataArrayBuffer:
             )
         layout = storage.layout
         data = layout.data
-        if data.shape:
-            values, variances = _read_data(data, frame)
-        else:
-            try:
-                values = frame.value
-                variances = frame.variances
-                if (
-                    values.dtype != data.numpy_dtype
-                    or (variances is None) == data.has_variances
-                    or frame.unit != data.unit
-                ):
-                    raise FrameMismatchError(data.mismatch(frame) or "layout differs")
-            except (sc.DimensionError, AttributeError, TypeError):
-                raise FrameMismatchError(
-                    data.mismatch(frame) or "layout differs"
-                ) from None
+        values, variances = _read_data(data, frame)
         # len() and lookups by name, never iteration (see `allocate`).
         coords = frame.coords
         if len(coords) != layout.coord_count:
