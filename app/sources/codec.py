@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import struct
 from collections import OrderedDict
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Callable, Mapping
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -285,45 +285,35 @@ class CoordCache:
 
     def __init__(self, max_entries: int = 4096) -> None:
         self._max_entries = max_entries
-        # (key, name) -> (dims, unit, wire dtype and shape, wire bytes, coord)
+        # (key, name) -> ((dims, unit, wire dtype, shape), wire bytes, coord)
         self._entries: OrderedDict[tuple[str, str], tuple[Any, ...]] = OrderedDict()
 
-    def get(
-        self, key: str, name: str, dims: tuple[str, ...], values: np.ndarray, unit: Any
-    ) -> sc.Variable | None:
-        """The coord last decoded for (key, name) if these are its very bytes."""
-        entry = self._entries.get((key, name))
-        if entry is None:
-            return None
-        cached_dims, cached_unit, layout, raw, variable = entry
-        if (
-            cached_dims != dims
-            or layout != (values.dtype, values.shape)
-            or cached_unit != unit
-            or raw != values.tobytes()
-        ):
-            return None
-        self._entries.move_to_end((key, name))
-        return variable
-
-    def put(
+    def coord(
         self,
         key: str,
         name: str,
         dims: tuple[str, ...],
         values: np.ndarray,
         unit: Any,
-        variable: sc.Variable,
-    ) -> None:
-        """Remember `variable`, decoded from `values`, for (key, name)."""
-        layout = (values.dtype, values.shape)
-        self._entries[(key, name)] = (dims, unit, layout, values.tobytes(), variable)
+        make: Callable[[], sc.Variable],
+    ) -> sc.Variable:
+        """The coord last decoded for (key, name) if these are its very bytes,
+        else the one `make` builds, remembered for the next message."""
+        raw = values.tobytes()
+        layout = (dims, unit, values.dtype, values.shape)
+        entry = self._entries.get((key, name))
+        if entry is not None and entry[0] == layout and entry[1] == raw:
+            self._entries.move_to_end((key, name))
+            return entry[2]
+        variable = make()
+        self._entries[(key, name)] = (layout, raw, variable)
         self._entries.move_to_end((key, name))
         if len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+        return variable
 
 
-def _decode_da00(payload: bytes, coord_cache: CoordCache | None = None) -> Message:
+def _decode_da00(payload: bytes, coord_cache: CoordCache) -> Message:
     root = Table.root(payload)
     key = _key(DA00, root.string(_DA00_SOURCE_NAME))
     timestamp = root.scalar(_DA00_TIMESTAMP, _INT64)
@@ -342,7 +332,7 @@ def _data_array(
     key: str,
     tables: list[Table],
     time: sc.Variable,
-    coord_cache: CoordCache | None = None,
+    coord_cache: CoordCache,
 ) -> sc.DataArray:
     fields = {}
     for table in tables:
@@ -373,14 +363,14 @@ def _data_array(
         if isinstance(coord_values, str):
             coords[name] = sc.scalar(coord_values, unit=None)
             continue
-        coord = None
-        if coord_cache is not None:
-            coord = coord_cache.get(key, name, coord_dims, coord_values, coord_unit)
-        if coord is None:
-            coord = _variable(DA00, key, name, coord_dims, coord_values, coord_unit)
-            if coord_cache is not None:
-                coord_cache.put(key, name, coord_dims, coord_values, coord_unit, coord)
-        coords[name] = coord
+        coords[name] = coord_cache.coord(
+            key,
+            name,
+            coord_dims,
+            coord_values,
+            coord_unit,
+            partial(_variable, DA00, key, name, coord_dims, coord_values, coord_unit),
+        )
     # The payload's timestamp wins over a variable of the same name.
     coords[TIME_DIM] = time
     return sc.DataArray(data, coords=coords)
