@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from playwright.sync_api import Locator, Page
@@ -12,6 +14,15 @@ RANGES_JS = (
     "(doc, name) => { const f = doc.get_model_by_name(name); return"
     " [f.x_range.start, f.x_range.end, f.y_range.start, f.y_range.end]; }"
 )
+# The page's main thread busy 900 ms of every second, so each frame's
+# acknowledgement waits up to 0.9 s. CPU throttling alone does not slow a page
+# the same on every machine: a throttled tab drawing one key may keep up.
+BUSY_MAIN_THREAD_JS = """() => {
+    window.__busy = setInterval(() => {
+        const end = performance.now() + 900;
+        while (performance.now() < end) {}
+    }, 1000);
+}"""
 
 
 class DashboardPage:
@@ -38,6 +49,15 @@ class DashboardPage:
             f"(arg) => ({predicate})(Bokeh.documents[0], arg)", arg=arg, polling=50
         )
         return handle.json_value()
+
+    @contextmanager
+    def too_busy_to_keep_up(self) -> Iterator[None]:
+        """A browser that cannot draw as fast as frames come, on any machine."""
+        self.page.evaluate(BUSY_MAIN_THREAD_JS)
+        try:
+            yield
+        finally:
+            self.page.evaluate("() => clearInterval(window.__busy)")
 
     def evaluate(self, expression: str, arg: Any = None) -> Any:
         """Evaluate ``(doc, arg) => ...`` once."""

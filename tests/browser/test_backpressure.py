@@ -51,11 +51,9 @@ def test_a_slowed_browser_is_sent_one_frame_at_a_time_and_loses_no_window_row(
     dashboard = DashboardPage(browser_page).open(server.url)
     dashboard.wait_for_rows(WINDOW, "time", 40)
     dashboard.wait_for(WATCH_FRAMES)
-    cdp = browser_page.context.new_cdp_session(browser_page)
-    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 20})
-    # Slowed, the page still acknowledges frames, one at a time.
-    dashboard.wait_for("() => window.unacknowledged.length >= 5")
-    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    with dashboard.too_busy_to_keep_up():
+        # Slowed, the page still acknowledges frames, one at a time.
+        dashboard.wait_for("() => window.unacknowledged.length >= 5")
     dashboard.wait_for(
         "(doc) => /frames skipped|behind/.test("
         "doc.get_model_by_name('frames-note').text)"
