@@ -298,10 +298,12 @@ class DataArrayLayout:
     time_unit_apart: bool = True
     # Per shared coord, the last frame's coord found identical (see `KnownCoord`).
     known: dict[str, KnownCoord] = field(default_factory=dict, compare=False)
+    # How many coords a frame has: read once per frame, so stored, not derived.
+    coord_count: int = field(init=False, compare=False)
 
-    @property
-    def coord_count(self) -> int:
-        return len(self.shared_coords) + (self.time is not None)
+    def __post_init__(self) -> None:
+        count = len(self.shared_coords) + (self.time is not None)
+        object.__setattr__(self, "coord_count", count)
 
 
 @dataclass
@@ -442,8 +444,21 @@ class DataArrayBuffer:
             raise FrameMismatchError(self._coords_mismatch(layout, frame))
         time = None
         try:
+            known = layout.known
             for name in layout.shared_coords:
-                self._check_shared(layout, name, coords[name])
+                coord = coords[name]
+                # The known coord's memory again: identical without comparing.
+                mark = known.get(name)
+                if mark is not None:
+                    coord_values = coord.values
+                    if (
+                        getattr(coord_values, "base", None) is mark.base
+                        and coord_values.shape == mark.shape
+                        and coord.dims == mark.dims
+                        and coord.aligned == mark.aligned
+                    ):
+                        continue
+                self._check_shared(layout, name, coord)
             if layout.time is not None:
                 coord = coords[self._concat_dim]
                 try:
@@ -485,18 +500,10 @@ class DataArrayBuffer:
 
     @staticmethod
     def _check_shared(layout: DataArrayLayout, name: str, coord: sc.Variable) -> None:
-        """Raise unless `coord` is identical to the stored coord `name`."""
+        """Raise unless `coord` is identical to the stored coord `name`; if it
+        is, remember it (`KnownCoord`), so its next frames are not compared."""
         values = coord.values
         base = getattr(values, "base", None)
-        known = layout.known.get(name)
-        if (
-            known is not None
-            and base is known.base
-            and values.shape == known.shape
-            and coord.dims == known.dims
-            and coord.aligned == known.aligned
-        ):
-            return
         shared = layout.shared_coords[name]
         if (
             not sc.identical(coord, shared, equal_nan=True)

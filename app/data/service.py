@@ -670,6 +670,21 @@ class DataService(MutableMapping[K, V]):
         shares one store, and runs with equal extractors share it too.
         """
         snapshot = self._buffers[key].snapshot()
+        if len(deliveries) == 1 and len(deliveries[0].triggers) == 1:
+            # One subscriber (the common case): no sharing to arrange.
+            delivery = deliveries[0]
+            try:
+                delivery.triggers[0](
+                    LazyStore({key: Extraction(delivery.extractor, snapshot)})
+                )
+            except Exception:
+                self._failed_triggers += 1
+                logger.exception(
+                    "subscriber %r failed on keys %s",
+                    delivery.subscriptions[0].subscriber,
+                    [key],
+                )
+            return
         stores: dict[int, LazyStore] = {}
         for number, extractor, triggers, subscriptions in deliveries:
             store = stores.get(number)
