@@ -71,7 +71,7 @@ ACKNOWLEDGE_JS = """
 const frame = cb_obj.tags[0];
 let sent = false;
 const send = () => { if (!sent) { sent = true; ack.tags = [frame]; } };
-requestAnimationFrame(send);
+requestAnimationFrame(() => setTimeout(send, 0));
 setTimeout(send, 1000);
 """
 

@@ -36,11 +36,16 @@ from .options import DashboardOptions
 from .plot_visibility import PlotVisibility
 from .plotters import Plotter
 from .status import StatusLine, StatusPill, health, loss_totals
+from .text_in_place import IN_PLACE
 
 logger = logging.getLogger(__name__)
 
 STATUS_PERIOD_NS = 1_000_000_000
 """The status, the pill and the key browser change once a second, not every frame."""
+
+STATUS_PERIOD_BEHIND_NS = 5_000_000_000
+"""While the browser is behind, they change once in 5 s: each changed text makes
+the browser lay its page out again, time a slow browser lacks for the plots."""
 
 FRAMES_NOTE_PERIOD_NS = 10_000_000_000
 """The note on skipped frames changes at most every 10 s: a text that changes
@@ -101,7 +106,7 @@ class DashboardSession:
         self.status = StatusLine(width=280)
         self.pill = StatusPill()
         self.hidden_keys = Div(text="", name="hidden-keys", width=900)
-        self.frames_note = Div(text="", name="frames-note", width=900)
+        self.frames_note = Div(text="", name="frames-note", width=900, tags=[IN_PLACE])
         self.message = Div(text=message, name="layout-message", width=900)
         # The layout as the URL and this browser keep it; "" for the default.
         self.layout_state = Div(text="", name="layout-state", visible=False)
@@ -186,7 +191,9 @@ class DashboardSession:
         with pn.io.hold(self._document):
             self._sync_keys()
             if now_ns >= self._status_due_ns:
-                self._status_due_ns = now_ns + STATUS_PERIOD_NS
+                behind = self._clock.stats.behind_s > 0
+                period_ns = STATUS_PERIOD_BEHIND_NS if behind else STATUS_PERIOD_NS
+                self._status_due_ns = now_ns + period_ns
                 self._update_status(now_ns)
             if now_ns >= self._frames_note_due_ns:
                 self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS

@@ -15,6 +15,7 @@ from .layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
 from .options import DashboardOptions
 from .paint_without_css import skip_css_lookups
 from .session import DashboardSession
+from .text_in_place import text_in_place
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def build_page(
     session.connected.js_on_change("text", CustomJS(args=args, code=RESTORE_LAYOUT_JS))
     session.connected.js_on_change("text", session.visibility.watch)
     session.connected.js_on_change("text", skip_css_lookups())
+    session.connected.js_on_change("text", text_in_place())
     return session, template
 
 

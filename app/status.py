@@ -12,6 +12,7 @@ from bokeh.models import Div
 from app.data import MemoryStats
 
 from .ingestion import IngestionSnapshot
+from .text_in_place import IN_PLACE
 
 
 def format_bytes(count: int) -> str:
@@ -52,7 +53,7 @@ class StatusLine:
     """A Bokeh ``Div`` named ``status`` showing the ingestion's counters."""
 
     def __init__(self, width: int = 900) -> None:
-        self.div = Div(text="starting", name="status", width=width)
+        self.div = Div(text="starting", name="status", width=width, tags=[IN_PLACE])
         self._previous: IngestionSnapshot | None = None
 
     def update(
@@ -179,7 +180,9 @@ class StatusPill:
     """A large coloured pill (Bokeh ``Div`` named ``status-pill``) with its reason."""
 
     def __init__(self) -> None:
-        self.div = Div(text="", name="status-pill", sizing_mode="stretch_width")
+        self.div = Div(
+            text="", name="status-pill", sizing_mode="stretch_width", tags=[IN_PLACE]
+        )
         self.health: Health | None = None
         self.losses = LossWindow()
 

@@ -1,5 +1,6 @@
 import itertools
 import time
+from types import SimpleNamespace
 
 import pytest
 import scipp as sc
@@ -353,6 +354,35 @@ def test_the_pill_turns_amber_while_messages_are_rejected_and_says_why() -> None
     assert session.pill.health.state == "degraded"
     assert session.pill.health.reason == "lost in the last 30 s: 3 invalid key"
     assert 'title="lost in the last 30 s: 3 invalid key"' in session.pill.div.text
+
+
+def test_the_status_changes_once_a_second_and_once_in_five_while_the_browser_is_behind(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now_ns = [T0_NS]
+    monkeypatch.setattr("app.session.time", SimpleNamespace(time_ns=lambda: now_ns[0]))
+    session = DashboardSession(ingestion, DashboardOptions())
+    updates = []
+    update = session._update_status
+    monkeypatch.setattr(
+        session, "_update_status", lambda at_ns: (updates.append(at_ns), update(at_ns))
+    )
+
+    def frames_for(seconds: int) -> int:
+        """Draw a frame every 0.25 s; how many updated the status."""
+        before = len(updates)
+        for _ in range(seconds * 4):
+            session.draw_frame()
+            now_ns[0] += 250_000_000
+        return len(updates) - before
+
+    assert frames_for(5) == 5
+    # The browser skips frames: every changed text costs it a layout.
+    session._clock._behind_since = session._clock._clock() - 1.0
+    assert session._clock.stats.behind_s > 0
+    assert frames_for(10) == 2
+    session._clock._behind_since = None
+    assert frames_for(5) in (4, 5)  # the first waits out the 5 s period
 
 
 def test_a_frame_never_waits_for_a_batch_that_holds_the_data_service(

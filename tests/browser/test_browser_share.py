@@ -54,3 +54,36 @@ def test_the_page_paints_without_bokehs_css_lookups(
         "() => Bokeh.require('core/visuals/visual')"
         ".VisualProperties.prototype._css_lookups_skipped === true"
     )
+
+
+# The view of the Div named `name`, found through the page's root views.
+DIV_VIEW = (
+    "const model = doc.get_model_by_name(name); let view = null;"
+    " for (const root of Object.values(Bokeh.index)) {"
+    " view = root.owner.find_one(model); if (view) break; }"
+)
+TEXTS = "Bokeh.require('models/widgets/div').DivView.prototype"
+
+
+def test_status_texts_change_in_place_and_relayout_only_when_their_box_changes(
+    server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(server.url)
+    # The status line changes every second, within its box.
+    dashboard.wait_for(f"() => ({TEXTS}._texts_in_place || 0) >= 3")
+    shown = dashboard.evaluate(
+        f"(doc, name) => {{ {DIV_VIEW} return [view.markup_el.textContent,"
+        " model.text, view.el.offsetHeight]; }",
+        "status",
+    )
+    assert shown[0] == shown[1]
+    assert "msg/s" in shown[0]
+    # A text that needs more room: the page is laid out again, the box grows.
+    relaid = dashboard.evaluate(f"() => {TEXTS}._texts_relaid || 0")
+    grown = dashboard.evaluate(
+        f"(doc, name) => {{ {DIV_VIEW} model.text = 'wrapped text '.repeat(60);"
+        " return view.el.offsetHeight; }",
+        "status",
+    )
+    assert grown > shown[2]
+    assert dashboard.evaluate(f"() => {TEXTS}._texts_relaid") == relaid + 1
