@@ -240,6 +240,31 @@ def test_an_exception_in_one_subscriber_does_not_stop_the_others(caplog):
     assert "Broken" in caplog.text  # the log names the subscriber that failed
 
 
+def test_the_only_subscriber_of_a_key_failing_is_counted_and_named_and_data_flows_on(
+    caplog,
+):
+    class Broken:
+        def __init__(self):
+            self.keys = {"k"}
+            self.calls = 0
+
+        def trigger(self, store):
+            self.calls += 1
+            raise RuntimeError("plot failed")
+
+    service = DataService()
+    broken = Broken()
+    service.register_subscriber(broken)
+    with caplog.at_level(logging.ERROR):
+        service["k"] = 1
+        service["k"] = 2
+    assert broken.calls == 2
+    assert service["k"] == 2
+    assert service.failed_triggers == 2
+    assert "Broken" in caplog.text
+    assert "plot failed" in caplog.text
+
+
 def test_unregistered_subscriber_is_not_notified():
     service = DataService()
     subscriber = Recorder({"k": LatestValueExtractor()})
