@@ -66,7 +66,8 @@ def _slot(time_s: float, period_s: float) -> int:
 
 # Runs in the browser when a frame's number arrives, after the frame's other
 # changes (it is the last change of the frame's message). The acknowledgement
-# waits for the next paint, or a second at most (hidden tabs paint never).
+# waits until the page painted (the first task after the next animation frame),
+# or a second at most (hidden tabs paint never); see decision 009.
 ACKNOWLEDGE_JS = """
 const frame = cb_obj.tags[0];
 let sent = false;

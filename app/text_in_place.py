@@ -14,7 +14,9 @@ IN_PLACE = "text-in-place"
 # of its main thread that way, once per change. A Div tagged `IN_PLACE` gets its
 # new text written into the element it shows; only if that changes the size
 # of the Div's box is the layout computed, as before. Such a Div changes its text
-# only (its other properties are set before it is shown). Runs once per page;
+# only (its other properties are set before it is shown). Texts shown in place
+# and those laid out again are counted on the prototype (`_texts_in_place`,
+# `_texts_relaid`) for tests and profiles. Runs once per page;
 # an unknown BokehJS keeps its re-renders and says so in the console.
 TEXT_IN_PLACE_JS = """
 try {

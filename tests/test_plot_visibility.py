@@ -11,17 +11,25 @@ class Clock:
         return self.now
 
 
+def draws(
+    visibility: PlotVisibility, clock: Clock, frames: int, every_s: float
+) -> dict[str, int]:
+    """How often p1 and p2 are drawn in `frames` frames, one every `every_s`."""
+    drawn = {"p1": 0, "p2": 0}
+    for _ in range(frames):
+        visibility.new_frame()
+        for plot in drawn:
+            drawn[plot] += visibility.due(plot)
+        clock.now += every_s
+    return drawn
+
+
 def test_a_plot_in_view_is_drawn_every_frame_and_out_of_view_once_a_second() -> None:
     clock = Clock()
     visibility = PlotVisibility(lambda: None, clock=clock)
     visibility.model.tags = ["p2"]
     assert visibility.hidden == {"p2"}
-    drawn = {"p1": 0, "p2": 0}
-    for _ in range(20):  # 5 s of frames at 4 Hz
-        visibility.new_frame()
-        for plot in drawn:
-            drawn[plot] += visibility.due(plot)
-        clock.now += 0.25
+    drawn = draws(visibility, clock, 20, 0.25)  # 5 s of frames at 4 Hz
     assert drawn["p1"] == 20
     assert drawn["p2"] == 5 / HIDDEN_REFRESH_S
 
@@ -51,11 +59,6 @@ def test_a_slow_browser_draws_a_plot_out_of_view_once_in_four_frames() -> None:
     clock = Clock()
     visibility = PlotVisibility(lambda: None, clock=clock)
     visibility.model.tags = ["p2"]
-    drawn = {"p1": 0, "p2": 0}
-    for _ in range(20):  # a frame every 2.5 s: the browser draws slowly
-        visibility.new_frame()
-        for plot in drawn:
-            drawn[plot] += visibility.due(plot)
-        clock.now += 2.5
+    drawn = draws(visibility, clock, 20, 2.5)  # the browser draws slowly
     assert drawn["p1"] == 20
     assert drawn["p2"] == 20 / HIDDEN_REFRESH_FRAMES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -298,12 +299,11 @@ class DataArrayLayout:
     time_unit_apart: bool = True
     # Per shared coord, the last frame's coord found identical (see `KnownCoord`).
     known: dict[str, KnownCoord] = field(default_factory=dict, compare=False)
-    # How many coords a frame has: read once per frame, so stored, not derived.
-    coord_count: int = field(init=False, compare=False)
 
-    def __post_init__(self) -> None:
-        count = len(self.shared_coords) + (self.time is not None)
-        object.__setattr__(self, "coord_count", count)
+    @cached_property
+    def coord_count(self) -> int:
+        """How many coords a frame has; read once per frame, so derived once."""
+        return len(self.shared_coords) + (self.time is not None)
 
 
 @dataclass
