@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
+
 from .buffer import Buffer, BufferSnapshot
 from .extractors import LatestValueExtractor, Retention, UpdateExtractor
 from .factory import BufferFactory
@@ -525,7 +527,11 @@ class DataService(MutableMapping[K, V]):
         needed = retention.frames
         if retention.span_ns is not None and len(buffer):
             times = buffer.times()
-            needed = max(needed, int((times >= times.max() - retention.span_ns).sum()))
+            inside = times >= times.max() - retention.span_ns
+            # From the oldest frame inside on, as the buffer drops oldest first:
+            # counting only the frames inside would let a late frame outside the
+            # span (arrived last) push out one inside.
+            needed = max(needed, len(times) - int(np.argmax(inside)))
         return needed
 
     def _grow(self, key: K) -> None:

@@ -6,6 +6,7 @@ from app.data import (
     DataArrayBuffer,
     DataService,
     FullHistoryExtractor,
+    TimeWindowExtractor,
     WindowExtractor,
 )
 
@@ -72,6 +73,30 @@ def test_histories_beyond_what_subscribers_need_give_memory_back_first():
     assert stats["new"].frames == 100
     assert stats["old"].nbytes < held_before
     assert stats["old"].frames >= 1
+
+
+def reading(second, value):
+    return sc.DataArray(
+        sc.scalar(float(value), unit="K"),
+        coords={"time": sc.scalar(np.datetime64(T0 + second * 1_000_000_000, "ns"))},
+    )
+
+
+def test_memory_given_back_keeps_every_frame_a_time_window_still_shows():
+    # A late frame (outside the span) arrives last: the frame inside the span
+    # came before it, so giving memory back must keep both, not the last one.
+    service = DataService(max_bytes=2_000)
+    window = Recorder("log", TimeWindowExtractor(0.5))
+    service.register_subscriber(window)
+    service["log"] = reading(1, 10.0)
+    service["log"] = reading(0, 20.0)  # late
+    # A full history on another key asks for far more than the budget.
+    service.register_subscriber(Recorder("other", FullHistoryExtractor()))
+    service["other"] = reading(0, 0.0)
+    assert service.memory_bytes() <= 2_000
+    shown = TimeWindowExtractor(0.5).extract(service.buffer("log").snapshot())
+    assert shown.values.tolist() == [10.0]
+    assert not service.buffer_stats()["log"].truncated
 
 
 class CopyCountingStorage(DataArrayBuffer):
