@@ -130,7 +130,8 @@ class BufferSnapshot(Generic[T]):
         self._end = buffer._end
         self._latest = buffer._latest
         self._present = buffer._has_latest
-        self._reference = buffer._reference_mode
+        # `_reference_mode` inline: a snapshot is taken on every notification.
+        self._reference = buffer._max_size == 1 and buffer._span_ns is None
         self._arrival = buffer._arrival
         self._appended = buffer._appended
 

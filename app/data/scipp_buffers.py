@@ -245,7 +245,10 @@ def _as_ns(
     if times is None or coord is None:
         return None
     unit = coord.unit
-    if unit in (None, sc.units.ns, sc.units.one) and times.dtype.kind in "iM":
+    # `unit == None` costs ~3 us in scipp (a failed overload), so None apart.
+    if (
+        unit is None or unit == sc.units.ns or unit == sc.units.one
+    ) and times.dtype.kind in "iM":
         return times.view(np.int64)
     if not convert:
         return None
@@ -256,6 +259,8 @@ def _as_ns(
     values = times.view(np.int64) if times.dtype.kind == "M" else times
     return (values * factor).astype(np.int64)
 
+
+_DATA_ARRAY = sc.DataArray
 
 _CONCEPT = type(sc.scalar(0.0).values.base)
 """The type owning a Variable's memory: the `base` of its `.values`."""
@@ -297,6 +302,8 @@ class DataArrayLayout:
     time_numpy_dtype: np.dtype | None = None
     # Whether the timestamp's unit must be compared apart (it is not a datetime).
     time_unit_apart: bool = True
+    # The dim frames are stacked along, also the name of their timestamp coord.
+    concat_dim: str = "time"
     # Per shared coord, the last frame's coord found identical (see `KnownCoord`).
     known: dict[str, KnownCoord] = field(default_factory=dict, compare=False)
 
@@ -305,13 +312,69 @@ class DataArrayLayout:
         """How many coords a frame has; read once per frame, so derived once."""
         return len(self.shared_coords) + (self.time is not None)
 
+    def stack_nbytes(self, capacity: int) -> int:
+        """What a stack of `capacity` slots holds, as scipp's `underlying_size`
+        of its DataArray counts it: linear in the slots, so derived once."""
+        fixed, per_slot = self._nbytes_line
+        return fixed + per_slot * capacity
+
+    @cached_property
+    def _nbytes_line(self) -> tuple[int, int]:
+        # Two small stacks measured once per history (a few us): storage is
+        # then counted without assembling its DataArray (see `DataArrayStack`).
+        one, two = (
+            _assemble(self, _allocate_variables(self, slots)).underlying_size()
+            for slots in (1, 2)
+        )
+        return one - (two - one), two - one
+
+    @cached_property
+    def times_in_ns(self) -> bool:
+        """Whether the stacked timestamps read as int64 ns since the epoch."""
+        if self.time is None or self.time_numpy_dtype.kind not in "iM":
+            return False
+        unit = self.time[1]
+        # `unit == None` costs ~3 us in scipp (a failed overload), so None apart.
+        return unit is None or unit == sc.units.ns or unit == sc.units.one
+
+    @cached_property
+    def plan(self) -> tuple[Any, ...]:
+        """What a frame's check compares, in the order `DataArrayBuffer._read`
+        unpacks it: one tuple, since each attribute read costs as much as a
+        comparison on the path every frame takes."""
+        data = self.data
+        time_name = time_aligned = time_unit = None
+        if self.time is not None:
+            time_name = self.concat_dim
+            time_unit, time_aligned = self.time[1:]
+        return (
+            data.shape,
+            data.dims,
+            data.numpy_dtype,
+            data.has_variances,
+            data.unit,
+            tuple(self.shared_coords),
+            self.coord_count,
+            time_name,
+            self.time_numpy_dtype,
+            time_aligned,
+            self.time_unit_apart,
+            time_unit,
+            bool(self.masks),
+        )
+
 
 @dataclass
 class DataArrayStack:
-    """Slots of a `DataArrayBuffer`: one DataArray and numpy views on it."""
+    """Slots of a `DataArrayBuffer`: stacked Variables and numpy views on them.
+
+    The DataArray of the stack (`array`) is assembled when a view is first
+    asked for: a storage that is replaced before anyone reads it (a short
+    window on a fast key) never pays for it.
+    """
 
     layout: DataArrayLayout
-    array: sc.DataArray
+    data: sc.Variable
     values: np.ndarray
     variances: np.ndarray | None
     times: np.ndarray | None
@@ -320,6 +383,49 @@ class DataArrayStack:
     nbytes: int = 0
     # The frames' times in ns since the epoch (a view when stored in ns).
     times_ns: np.ndarray | None = None
+    mask_variables: dict[str, sc.Variable] = field(default_factory=dict)
+    array: sc.DataArray | None = None
+
+
+def _allocate_variables(layout: DataArrayLayout, capacity: int) -> DataArrayStack:
+    """A stack's Variables (data, timestamps, masks) and numpy views on them."""
+    dim = layout.concat_dim
+    data = layout.data.empty_stack(dim, capacity)
+    times = time_coord = times_ns = None
+    if layout.time is not None:
+        dtype, unit, _ = layout.time
+        time_coord = sc.empty(dims=(dim,), shape=(capacity,), dtype=dtype, unit=unit)
+        times = time_coord.values
+        if layout.times_in_ns:
+            times_ns = times.view(np.int64)
+    masks, mask_variables = {}, {}
+    for name, (dims, shape) in layout.masks.items():
+        mask = sc.zeros(dims=(dim, *dims), shape=(capacity, *shape), dtype=bool)
+        mask_variables[name] = mask
+        masks[name] = mask.values
+    return DataArrayStack(
+        layout,
+        data,
+        data.values,
+        data.variances,
+        times,
+        time_coord,
+        masks,
+        times_ns=times_ns,
+        mask_variables=mask_variables,
+    )
+
+
+def _assemble(layout: DataArrayLayout, stack: DataArrayStack) -> sc.DataArray:
+    """One DataArray of `stack`'s Variables and the layout's shared coords."""
+    dim = layout.concat_dim
+    coords = dict(layout.shared_coords)
+    if stack.time_coord is not None:
+        coords[dim] = stack.time_coord
+    array = sc.DataArray(stack.data, coords=coords, masks=stack.mask_variables)
+    if layout.time is not None:
+        array.coords.set_aligned(dim, layout.time[2])
+    return array
 
 
 class DataArrayBuffer:
@@ -365,6 +471,7 @@ class DataArrayBuffer:
             masks,
             time_numpy_dtype,
             time_numpy_dtype is None or time_numpy_dtype.kind != "M",
+            self._concat_dim,
         )
         return self._allocate(layout, capacity)
 
@@ -372,36 +479,18 @@ class DataArrayBuffer:
         return self._allocate(storage.layout, capacity)
 
     def _allocate(self, layout: DataArrayLayout, capacity: int) -> DataArrayStack:
-        dim = self._concat_dim
-        array = sc.DataArray(layout.data.empty_stack(dim, capacity))
-        coords = array.coords
-        for name, coord in layout.shared_coords.items():
-            coords[name] = coord
-        times = time_coord = None
-        if layout.time is not None:
-            dtype, unit, aligned = layout.time
-            time_coord = sc.empty(sizes={dim: capacity}, dtype=dtype, unit=unit)
-            coords[dim] = time_coord
-            coords.set_aligned(dim, aligned)
-            times = time_coord.values
-        masks = {}
-        for name, (dims, shape) in layout.masks.items():
-            array.masks[name] = sc.zeros(
-                dims=(dim, *dims), shape=(capacity, *shape), dtype=bool
-            )
-            masks[name] = array.masks[name].values
-        data = array.data
-        return DataArrayStack(
-            layout,
-            array,
-            data.values,
-            data.variances,
-            times,
-            time_coord,
-            masks,
-            array.underlying_size(),
-            _as_ns(times, time_coord),
-        )
+        # Only the stacked Variables: the DataArray waits for a reader (`_array`).
+        stack = _allocate_variables(layout, capacity)
+        stack.nbytes = layout.stack_nbytes(capacity)
+        return stack
+
+    def _array(self, storage: DataArrayStack) -> sc.DataArray:
+        """The stack as one DataArray, sharing the storage's memory."""
+        array = storage.array
+        if array is None:
+            # Two readers may both assemble it: either result is the same view.
+            array = storage.array = _assemble(storage.layout, storage)
+        return array
 
     def check(self, storage: DataArrayStack, frame: sc.DataArray) -> None:
         self._read(storage, frame)
@@ -428,75 +517,117 @@ class DataArrayBuffer:
     def _read(self, storage: DataArrayStack, frame: sc.DataArray) -> tuple[Any, ...]:
         # Everything is read and checked before anything is written, so a
         # mismatch leaves the slot untouched (the Buffer would not show it anyway).
-        # Each scipp call costs ~0.5 us, so each property is read once, from
+        # Each scipp call costs ~0.3 us, so each property is read once, from
         # numpy's views where they say the same (decision 012); a 0-D value is
         # read as a numpy scalar, whose dtype is the frame's (decision 015).
-        if type(frame) is not sc.DataArray:
+        # What is compared comes from the layout's `plan`, one tuple.
+        if type(frame) is not _DATA_ARRAY:
             raise FrameMismatchError(
                 f"expected a DataArray, got {type(frame).__name__}"
             )
         layout = storage.layout
-        data = layout.data
-        values, variances = _read_data(data, frame)
+        (
+            shape,
+            dims,
+            numpy_dtype,
+            has_variances,
+            unit,
+            shared,
+            coord_count,
+            time_name,
+            time_numpy_dtype,
+            time_aligned,
+            time_unit_apart,
+            time_unit,
+            masked,
+        ) = layout.plan
+        try:
+            if shape:
+                values = frame.values
+                fits = values.shape == shape and frame.dims == dims
+            else:
+                values = frame.value  # raises DimensionError unless 0-D
+                fits = True
+            variances = frame.variances
+            if (
+                not fits
+                or values.dtype != numpy_dtype
+                or (variances is None) == has_variances
+                or frame.unit != unit
+            ):
+                raise FrameMismatchError(
+                    layout.data.mismatch(frame) or "layout differs"
+                )
+        except (sc.DimensionError, AttributeError, TypeError):
+            # Binned data (its `values` are not a numpy array), or not 0-D.
+            raise FrameMismatchError(
+                layout.data.mismatch(frame) or "layout differs"
+            ) from None
         # len() and lookups by name, never iteration (see `allocate`).
         coords = frame.coords
-        if len(coords) != layout.coord_count:
+        if len(coords) != coord_count:
             raise FrameMismatchError(self._coords_mismatch(layout, frame))
         time = None
         try:
-            known = layout.known
-            for name in layout.shared_coords:
-                coord = coords[name]
-                # The known coord's memory again: identical without comparing.
-                mark = known.get(name)
-                if mark is not None:
-                    coord_values = coord.values
-                    if (
-                        getattr(coord_values, "base", None) is mark.base
-                        and coord_values.shape == mark.shape
-                        and coord.dims == mark.dims
-                        and coord.aligned == mark.aligned
-                    ):
-                        continue
-                self._check_shared(layout, name, coord)
-            if layout.time is not None:
-                coord = coords[self._concat_dim]
+            if shared:
+                known = layout.known
+                for name in shared:
+                    coord = coords[name]
+                    # The known coord's memory again: identical without comparing.
+                    mark = known.get(name)
+                    if mark is not None:
+                        coord_values = coord.values
+                        if (
+                            getattr(coord_values, "base", None) is mark.base
+                            and coord_values.shape == mark.shape
+                            and coord.dims == mark.dims
+                            and coord.aligned == mark.aligned
+                        ):
+                            continue
+                    self._check_shared(layout, name, coord)
+            if time_name is not None:
+                coord = coords[time_name]
                 try:
                     time = coord.value
                     fits = (
-                        time.dtype == layout.time_numpy_dtype
-                        and coord.aligned == layout.time[2]
+                        time.dtype == time_numpy_dtype
+                        and coord.aligned == time_aligned
                         # A datetime's dtype names its unit; a number's does not.
-                        and not (
-                            layout.time_unit_apart and coord.unit != layout.time[1]
-                        )
+                        and not (time_unit_apart and coord.unit != time_unit)
                     )
                 except (sc.DimensionError, AttributeError, TypeError):
                     fits = False
                 if not fits:
                     got = (coord.dims, coord.dtype, coord.unit, coord.aligned)
                     raise FrameMismatchError(
-                        f"coord {self._concat_dim!r}: expected 0-D (dtype, unit, "
+                        f"coord {time_name!r}: expected 0-D (dtype, unit, "
                         f"aligned) {layout.time}, got (dims, dtype, unit, aligned) "
                         f"{got}"
                     )
         except KeyError:
             raise FrameMismatchError(self._coords_mismatch(layout, frame)) from None
+        if not masked and not len(frame.masks):
+            return values, variances, time, ()
+        return values, variances, time, self._read_masks(storage, frame)
+
+    def _read_masks(
+        self, storage: DataArrayStack, frame: sc.DataArray
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        layout = storage.layout
+        masks = frame.masks
+        if len(masks) != len(layout.masks):
+            raise FrameMismatchError(self._masks_mismatch(layout, frame))
         mask_values = []
-        if layout.masks or len(frame.masks):
-            masks = frame.masks
-            if len(masks) != len(layout.masks):
+        for name, (dims, _) in layout.masks.items():
+            if name not in masks:
                 raise FrameMismatchError(self._masks_mismatch(layout, frame))
-            for name, (dims, _) in layout.masks.items():
-                if name not in masks:
-                    raise FrameMismatchError(self._masks_mismatch(layout, frame))
-                mask = masks[name]
-                if mask.dims != dims:
-                    raise FrameMismatchError(
-                        f"mask {name!r}: expected dims {dims}, got {mask.dims}"
-                    )
-                mask_values.append((storage.masks[name], mask.values))
-        return values, variances, time, mask_values
+            mask = masks[name]
+            if mask.dims != dims:
+                raise FrameMismatchError(
+                    f"mask {name!r}: expected dims {dims}, got {mask.dims}"
+                )
+            mask_values.append((storage.masks[name], mask.values))
+        return mask_values
 
     @staticmethod
     def _check_shared(layout: DataArrayLayout, name: str, coord: sc.Variable) -> None:
@@ -553,10 +684,10 @@ class DataArrayBuffer:
         return _arrays(storage, start, end)
 
     def get_view(self, storage: DataArrayStack, start: int, end: int) -> sc.DataArray:
-        return storage.array[self._concat_dim, start:end]
+        return self._array(storage)[self._concat_dim, start:end]
 
     def get_frame(self, storage: DataArrayStack, index: int) -> sc.DataArray:
-        frame = storage.array[self._concat_dim, index]
+        frame = self._array(storage)[self._concat_dim, index]
         if storage.times is not None:
             # Slicing turns the timestamp into an unaligned coord; restore the
             # alignment the frame arrived with so the frame round-trips exactly.

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from .buffer import Buffer, BufferSnapshot
+from .buffer import Buffer
 from .extractors import LatestValueExtractor, Retention, UpdateExtractor
 from .factory import BufferFactory
 from .list_buffer import ListBuffer
@@ -675,13 +675,13 @@ class DataService(MutableMapping[K, V]):
         Per subscriber only its trigger runs here: each run of equal extractors
         shares one store, and runs with equal extractors share it too.
         """
-        snapshot = self._buffers[key].snapshot()
+        buffer = self._buffers[key]
         if len(deliveries) == 1 and len(deliveries[0].triggers) == 1:
             # One subscriber, the common case: measured 0.8 us (a tenth of an
             # update) cheaper than the general loop below.
             _, extractor, (trigger,), (subscription,) = deliveries[0]
             try:
-                trigger(LazyStore({key: Extraction(extractor, snapshot)}))
+                trigger(LazyStore({key: Extraction(extractor, buffer)}))
             except Exception:
                 self._trigger_failed(subscription.subscriber, [key])
             return
@@ -689,9 +689,8 @@ class DataService(MutableMapping[K, V]):
         for number, extractor, triggers, subscriptions in deliveries:
             store = stores.get(number)
             if store is None:
-                store = stores[number] = LazyStore(
-                    {key: Extraction(extractor, snapshot)}
-                )
+                # Taken before any trigger runs: a trigger may write this key.
+                store = stores[number] = LazyStore({key: Extraction(extractor, buffer)})
             for trigger, subscription in zip(triggers, subscriptions, strict=True):
                 try:
                     trigger(store)
@@ -719,15 +718,22 @@ class DataService(MutableMapping[K, V]):
             self._deliver(subscription, updated, round_)
 
     def _prepare(self, updated: dict[K, None]) -> _Round:
-        snapshots = {}
+        # Every extraction of the round is taken before any subscriber runs:
+        # one that writes an updated key must not change what the next sees.
+        extractions: dict[tuple[K, int], Extraction] = {}
         cleared = set()
         for key in updated:
             buffer = self._buffers.get(key)
             if buffer is None or len(buffer) == 0:
                 cleared.add(key)
-            else:
-                snapshots[key] = buffer.snapshot()
-        return _Round(snapshots, frozenset(cleared))
+                continue
+            deliveries = self._deliveries.get(key)
+            if deliveries is None:
+                deliveries = self._deliveries_of(key)
+            for number, extractor, _, _ in deliveries:
+                if (key, number) not in extractions:
+                    extractions[key, number] = Extraction(extractor, buffer)
+        return _Round(extractions, frozenset(cleared))
 
     def _deliver(
         self, subscription: _Subscription, updated: dict[K, None], round_: _Round
@@ -744,23 +750,22 @@ class DataService(MutableMapping[K, V]):
 
 
 class _Round:
-    """One notification round: a snapshot per updated key, extractions shared."""
+    """One notification round: an extraction per updated key and extractor,
+    shared by every store that shows that key through that extractor."""
 
-    __slots__ = ("_cleared", "_extractions", "_snapshots", "_stores")
+    __slots__ = ("_cleared", "_extractions", "_stores")
 
     def __init__(
-        self, snapshots: dict[Any, BufferSnapshot[Any]], cleared: frozenset[Any]
+        self, extractions: dict[tuple[Any, int], Extraction], cleared: frozenset[Any]
     ) -> None:
-        self._snapshots = snapshots
+        self._extractions = extractions
         self._cleared = cleared
-        self._extractions: dict[Any, Extraction] = {}
         self._stores: dict[Any, LazyStore] = {}
 
     def store_for(
         self, subscription: _Subscription, updated: dict[Any, None]
     ) -> LazyStore:
         keys = subscription.keys
-        extractors = subscription.extractors
         ids = subscription.ids
         seen = [key for key in updated if key in keys]
         signature = tuple((key, ids[key]) for key in seen)
@@ -770,17 +775,11 @@ class _Round:
         extractions = {}
         cleared = []
         for key in seen:
-            snapshot = self._snapshots.get(key)
-            if snapshot is None:
-                if key in self._cleared:
-                    cleared.append(key)
-                continue
             extraction = self._extractions.get((key, ids[key]))
-            if extraction is None:
-                extraction = self._extractions[key, ids[key]] = Extraction(
-                    extractors[key], snapshot
-                )
-            extractions[key] = extraction
+            if extraction is not None:
+                extractions[key] = extraction
+            elif key in self._cleared:
+                cleared.append(key)
         store = LazyStore(extractions, frozenset(cleared))
         self._stores[signature] = store
         return store

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
-from .buffer import BufferSnapshot
+from .buffer import Buffer, BufferSnapshot
 from .extractors import UpdateExtractor
 
 # Extractions share a few locks instead of allocating one each: an Extraction
@@ -14,32 +14,29 @@ from .extractors import UpdateExtractor
 _LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
-class Extraction:
+class Extraction(BufferSnapshot[Any]):
     """One extractor's view of one key at one notification, computed once.
 
-    Holds a `BufferSnapshot`, so reading it later (after more appends) gives
-    what extracting at notification time would have given.
+    It is the buffer's snapshot, taken when the extraction is made, so reading
+    it later (after more appends) gives what extracting at notification time
+    would have given. Snapshot and extraction are one object because one is
+    made per key and extractor on every notification (decision 010).
     """
 
-    __slots__ = ("_done", "_extractor", "_snapshot", "_value")
+    __slots__ = ("_done", "_extractor", "_value")
 
-    def __init__(self, extractor: UpdateExtractor, snapshot: BufferSnapshot[Any]):
+    def __init__(self, extractor: UpdateExtractor, buffer: Buffer[Any]) -> None:
+        BufferSnapshot.__init__(self, buffer)
         self._extractor = extractor
-        self._snapshot: BufferSnapshot[Any] | None = snapshot
         self._value: Any = None
         self._done = False
-
-    @property
-    def truncated(self) -> bool:
-        """Whether the memory budget kept fewer frames than the extractor asked."""
-        return self._snapshot is not None and self._snapshot.truncated
 
     def value(self) -> Any:
         if self._done:
             return self._value
         with _LOCKS[id(self) >> 4 & 63]:
             if not self._done:
-                self._value = self._extractor.extract(self._snapshot)
+                self._value = self._extractor.extract(self)
                 self._done = True
         return self._value
 

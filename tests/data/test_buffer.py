@@ -82,6 +82,21 @@ def test_capacity_starts_at_initial_capacity_and_never_exceeds_the_bound():
     assert max(seen) == math.ceil(10 * 2.5)
 
 
+@pytest.mark.parametrize("frame", [scalar(0), spectrum(0), image(0)])
+@pytest.mark.parametrize("max_size", [2, 7, 300])
+def test_bytes_held_are_what_scipp_counts_for_the_stack(frame, max_size):
+    # The stack's DataArray is assembled only when read; its bytes are counted
+    # before that and must be what scipp says once it is.
+    buffer = data_array_buffer(max_size, initial_capacity=3)
+    capacities = set()
+    for _ in range(max_size * 3):
+        buffer.append(frame)
+        capacities.add(buffer.capacity)
+        # A view's underlying size is that of all the memory it views.
+        assert buffer.nbytes == buffer.get_all().underlying_size()
+    assert len(capacities) > 1
+
+
 def test_set_max_size_only_grows_and_keeps_what_is_held():
     buffer = data_array_buffer(1)
     buffer.append(scalar(0))
