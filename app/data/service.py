@@ -685,17 +685,21 @@ class DataService(MutableMapping[K, V]):
             except Exception:
                 self._trigger_failed(subscription.subscriber, [key])
             return
+        # Every store is made before any trigger runs: a trigger may write this key.
         stores: dict[int, LazyStore] = {}
-        for number, extractor, triggers, subscriptions in deliveries:
-            store = stores.get(number)
-            if store is None:
-                # Taken before any trigger runs: a trigger may write this key.
-                store = stores[number] = LazyStore({key: Extraction(extractor, buffer)})
-            for trigger, subscription in zip(triggers, subscriptions, strict=True):
+        for number, extractor, _, _ in deliveries:
+            if number not in stores:
+                stores[number] = LazyStore({key: Extraction(extractor, buffer)})
+        for number, _, triggers, subscriptions in deliveries:
+            store = stores[number]
+            # One loop over the triggers alone: with 100 subscribers it is most
+            # of the update. A failed one is found by its index afterwards.
+            for trigger in triggers:
                 try:
                     trigger(store)
                 except Exception:
-                    self._trigger_failed(subscription.subscriber, [key])
+                    failed = subscriptions[triggers.index(trigger)]
+                    self._trigger_failed(failed.subscriber, [key])
 
     def _trigger_failed(self, subscriber: object, keys: list[K]) -> None:
         """Count and log a subscriber that raised; the others are notified on."""

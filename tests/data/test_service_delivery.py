@@ -161,6 +161,22 @@ def test_a_write_from_inside_a_notification_reaches_every_subscriber_last():
     assert view.stores == [{"x": 20}, {"x": 10}]
 
 
+def test_a_write_from_inside_a_notification_is_not_in_the_stores_of_that_round():
+    # Each store shows the key as it was when the round began, whichever
+    # extractor it uses and however late it is read.
+    service = DataService()
+
+    def clamp(store):
+        if store["x"] > 10:
+            service["x"] = 10
+
+    service.register_subscriber(Recorder({"x": LatestValueExtractor()}, on=clamp))
+    window = Recorder({"x": WindowExtractor(5)})
+    service.register_subscriber(window)
+    service["x"] = 20
+    assert [store["x"] for store in window.stores] == [[20], [20, 10]]
+
+
 def test_a_latest_only_key_that_changes_layout_restarts_and_updates_the_catalog():
     service = DataService()
     service["detector"] = image(0)
