@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -306,27 +307,25 @@ class DataArrayLayout:
     concat_dim: str = "time"
     # Per shared coord, the last frame's coord found identical (see `KnownCoord`).
     known: dict[str, KnownCoord] = field(default_factory=dict, compare=False)
+    # What scipp counts for a stack beside its slots (objects, shared coords),
+    # taken from the history's first stack (see `DataArrayBuffer.nbytes`).
+    fixed_nbytes: list[int] = field(default_factory=list, compare=False)
 
     @cached_property
     def coord_count(self) -> int:
         """How many coords a frame has; read once per frame, so derived once."""
         return len(self.shared_coords) + (self.time is not None)
 
-    def stack_nbytes(self, capacity: int) -> int:
-        """What a stack of `capacity` slots holds, as scipp's `underlying_size`
-        of its DataArray counts it: linear in the slots, so derived once."""
-        fixed, per_slot = self._nbytes_line
-        return fixed + per_slot * capacity
-
     @cached_property
-    def _nbytes_line(self) -> tuple[int, int]:
-        # Two small stacks measured once per history (a few us): storage is
-        # then counted without assembling its DataArray (see `DataArrayStack`).
-        one, two = (
-            _assemble(self, _allocate_variables(self, slots)).underlying_size()
-            for slots in (1, 2)
-        )
-        return one - (two - one), two - one
+    def slot_nbytes(self) -> int:
+        """Bytes of one slot's elements, as scipp counts them (dtype size times
+        elements, twice with variances), with its timestamp and masks."""
+        data = self.data
+        nbytes = data.numpy_dtype.itemsize * math.prod(data.shape)
+        nbytes *= 2 if data.has_variances else 1
+        if self.time_numpy_dtype is not None:
+            nbytes += self.time_numpy_dtype.itemsize
+        return nbytes + sum(math.prod(shape) for _, shape in self.masks.values())
 
     @cached_property
     def times_in_ns(self) -> bool:
@@ -380,7 +379,6 @@ class DataArrayStack:
     times: np.ndarray | None
     time_coord: sc.Variable | None
     masks: dict[str, np.ndarray] = field(default_factory=dict)
-    nbytes: int = 0
     # The frames' times in ns since the epoch (a view when stored in ns).
     times_ns: np.ndarray | None = None
     mask_variables: dict[str, sc.Variable] = field(default_factory=dict)
@@ -480,9 +478,7 @@ class DataArrayBuffer:
 
     def _allocate(self, layout: DataArrayLayout, capacity: int) -> DataArrayStack:
         # Only the stacked Variables: the DataArray waits for a reader (`_array`).
-        stack = _allocate_variables(layout, capacity)
-        stack.nbytes = layout.stack_nbytes(capacity)
-        return stack
+        return _allocate_variables(layout, capacity)
 
     def _array(self, storage: DataArrayStack) -> sc.DataArray:
         """The stack as one DataArray, sharing the storage's memory."""
@@ -703,7 +699,14 @@ class DataArrayBuffer:
         return _as_ns(storage.times, storage.time_coord, convert=True)
 
     def nbytes(self, storage: DataArrayStack) -> int:
-        return storage.nbytes
+        """What scipp's `underlying_size` says of the stack's DataArray: linear
+        in the slots, so only a history's first stack is assembled to learn it;
+        later stacks are assembled when first read."""
+        layout = storage.layout
+        slots = len(storage.values) * layout.slot_nbytes
+        if not layout.fixed_nbytes:
+            layout.fixed_nbytes.append(self._array(storage).underlying_size() - slots)
+        return layout.fixed_nbytes[0] + slots
 
     def frame_nbytes(self, frame: sc.DataArray) -> int:
         return frame.underlying_size()
