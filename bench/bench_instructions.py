@@ -1,0 +1,101 @@
+"""Benchmark: instructions per `ds[k] = v`, ours against the note's, under callgrind.
+
+On this shared virtual machine CPU time per update moves by up to 1.7x with
+what the host runs beside us, and ours (Python and scipp's bindings) moves more
+than the note's baseline (mostly copies): the ratio in `bench_data_service.py`
+depends on that. Instructions do not: callgrind counts the same total for the
+same program, whatever else the machine does. This prints, for the rows whose
+ratio is closest to the target, instructions per update of ours and of the
+note's straightforward implementation (`note_baseline.py`), each the
+difference of two runs (with and without the measured updates), and their
+ratio. glibc is told not to copy with `rep movsb`, which callgrind would count
+once per byte and so inflate whoever copies more (the note). Needs valgrind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bench_data_service import SCENARIOS, baseline_service
+from recorder import Recorder
+
+from app.data import DataService
+
+ROWS = ["scalar_w100", "spectrum1000_w10", "image128_latest"]
+UPDATES = 2_000
+ENV = {
+    "PYTHONHASHSEED": "0",  # the same dict layouts in every run
+    "OPENBLAS_NUM_THREADS": "1",  # no spinning BLAS threads in the count
+    "GLIBC_TUNABLES": "glibc.cpu.x86_rep_movsb_threshold=1000000000"
+    ":glibc.cpu.x86_rep_stosb_threshold=1000000000",
+}
+
+
+def drive(name: str, updates: int, who: str) -> None:
+    """Warm a service (ours or the note's) up, then make `updates` updates."""
+    scenario = next(s for s in SCENARIOS if s.name == name)
+    frames = scenario.frames(16)
+    if who == "ours":
+        service = DataService()
+        service.register_subscriber(Recorder("k", scenario.extractor))
+
+        def update(frame: object) -> None:
+            service["k"] = frame
+
+        for i in range(int(scenario.extractor.retention().frames * 2.5) + 16):
+            update(frames[i % len(frames)])
+    else:
+        update = baseline_service(scenario, frames)
+    for i in range(updates):
+        update(frames[i % len(frames)])
+
+
+def instructions(name: str, updates: int, who: str) -> int:
+    result = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            "drive",
+            name,
+            str(updates),
+            who,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV},
+        cwd=Path(__file__).parent,
+        check=True,
+    )
+    return int(re.search(r"Collected : (\d+)", result.stderr).group(1))
+
+
+def per_update(name: str, who: str) -> float:
+    return (instructions(name, UPDATES, who) - instructions(name, 0, who)) / UPDATES
+
+
+def main() -> None:
+    if shutil.which("valgrind") is None:
+        print("skipped: valgrind is not installed (apt-get install valgrind)")
+        return
+    print(f"instructions per update under callgrind, {UPDATES} updates")
+    for name in ROWS:
+        ours, note = per_update(name, "ours"), per_update(name, "note")
+        print(
+            f"{name:20s} ours {ours:9.0f}  note {note:9.0f}"
+            f"  ratio {note / ours:5.2f}x (target >= 4 in time)"
+        )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["drive"]:
+        drive(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        main()
