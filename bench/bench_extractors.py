@@ -48,8 +48,10 @@ def cpu_us(action: Callable[[], object], count: int = 1) -> float:
     return (time.thread_time_ns() - start) / count / 1e3
 
 
-def aggregation(window: int) -> tuple[float, float, float]:
-    """Per update (with a fifth of a read), per read, and `sc.sum` of the window."""
+def aggregation(window: int) -> Callable[[], tuple[float, float, float]]:
+    """A block of updates on a warmed-up service summing the last `window`
+    frames: per update (with a fifth of a read), per read, and `sc.sum` of the
+    window, in CPU us."""
     frames = image_frames(16)
     service = DataService()
     subscriber = Recorder("k", AggregatingExtractor(frames=window, op="sum"))
@@ -68,27 +70,33 @@ def aggregation(window: int) -> tuple[float, float, float]:
             update()
         subscriber.received["k"]
 
-    per_update, per_read, plain = [], [], []
-    for _ in range(REPEATS):
-        per_update.append(cpu_us(cycle, 40) / 5)
+    def block() -> tuple[float, float, float]:
+        per_update = cpu_us(cycle, 40) / 5
         for _ in range(5):
             update()
         store = subscriber.received
-        per_read.append(cpu_us(lambda store=store: store["k"]))
+        per_read = cpu_us(lambda: store["k"])
         view = service.buffer("k").snapshot().get_window(window)
-        plain.append(cpu_us(lambda view=view: sc.sum(view, "time"), 5))
-    return (
-        statistics.median(per_update),
-        statistics.median(per_read),
-        statistics.median(plain),
-    )
+        plain = cpu_us(lambda: sc.sum(view, "time"), 5)
+        return per_update, per_read, plain
+
+    return block
 
 
 def run_aggregation() -> None:
     print("aggregation: sum of the last n 128x128 frames, read once per 5 updates")
+    windows = (10, 100, 1000)
+    blocks = {window: aggregation(window) for window in windows}
+    measured: dict[int, list[tuple[float, float, float]]] = {w: [] for w in windows}
+    # Blocks of the three windows alternate, so all meet the same load.
+    for _ in range(REPEATS):
+        for window in windows:
+            measured[window].append(blocks[window]())
     figures = {}
-    for window in (10, 100, 1000):
-        per_update, per_read, plain = aggregation(window)
+    for window in windows:
+        per_update, per_read, plain = (
+            statistics.median(column) for column in zip(*measured[window], strict=True)
+        )
         figures[window] = per_update
         print(
             f"  n={window:5d}  {per_update:7.1f} us/update, of which reading"
