@@ -26,7 +26,7 @@ class Extraction(BufferSnapshot[Any]):
     __slots__ = ("_done", "_extractor", "_value")
 
     def __init__(self, extractor: UpdateExtractor, buffer: Buffer[Any]) -> None:
-        BufferSnapshot.__init__(self, buffer)
+        BufferSnapshot.__init__(self, buffer)  # not super(): cheaper, per notification
         self._extractor = extractor
         self._value: Any = None
         self._done = False
