@@ -235,24 +235,18 @@ class VariableBuffer:
         return frame.underlying_size()
 
 
-def _as_ns(
-    times: np.ndarray | None, coord: sc.Variable | None, convert: bool = False
-) -> np.ndarray | None:
-    """`times` as int64 ns since the epoch: a view if stored in ns, else a copy.
-
-    Without `convert`, None unless a view is possible. Times in a unit that is
-    not a time (or no unit) count as ns.
-    """
-    if times is None or coord is None:
-        return None
-    unit = coord.unit
+def _reads_as_ns(unit: Any, kind: str) -> bool:
+    """Whether timestamps in `unit` with numpy dtype kind `kind` are int64 ns
+    since the epoch as they are stored. A unit that is not a time (or none)
+    counts as ns."""
     # `unit == None` costs ~3 us in scipp (a failed overload), so None apart.
-    if (
+    return kind in "iM" and (
         unit is None or unit == sc.units.ns or unit == sc.units.one
-    ) and times.dtype.kind in "iM":
-        return times.view(np.int64)
-    if not convert:
-        return None
+    )
+
+
+def _as_ns(times: np.ndarray, unit: Any) -> np.ndarray:
+    """`times`, stored in `unit`, as a copy in int64 ns since the epoch."""
     try:
         factor = sc.scalar(1.0, unit=unit).to(unit="ns").value
     except sc.UnitError:
@@ -330,28 +324,21 @@ class DataArrayLayout:
     @cached_property
     def times_in_ns(self) -> bool:
         """Whether the stacked timestamps read as int64 ns since the epoch."""
-        if self.time is None or self.time_numpy_dtype.kind not in "iM":
-            return False
-        unit = self.time[1]
-        # `unit == None` costs ~3 us in scipp (a failed overload), so None apart.
-        return unit is None or unit == sc.units.ns or unit == sc.units.one
+        return self.time is not None and _reads_as_ns(
+            self.time[1], self.time_numpy_dtype.kind
+        )
 
     @cached_property
     def plan(self) -> tuple[Any, ...]:
-        """What a frame's check compares, in the order `DataArrayBuffer._read`
-        unpacks it: one tuple, since each attribute read costs as much as a
-        comparison on the path every frame takes."""
-        data = self.data
+        """What a frame's coords, timestamp and masks are checked against, in
+        the order `DataArrayBuffer._read` unpacks it: one tuple, since each
+        attribute read costs as much as a comparison on the path every frame
+        takes (its data is checked by `_read_data`)."""
         time_name = time_aligned = time_unit = None
         if self.time is not None:
             time_name = self.concat_dim
             time_unit, time_aligned = self.time[1:]
         return (
-            data.shape,
-            data.dims,
-            data.numpy_dtype,
-            data.has_variances,
-            data.unit,
             tuple(self.shared_coords),
             self.coord_count,
             time_name,
@@ -471,14 +458,10 @@ class DataArrayBuffer:
             time_numpy_dtype is None or time_numpy_dtype.kind != "M",
             self._concat_dim,
         )
-        return self._allocate(layout, capacity)
+        return _allocate_variables(layout, capacity)
 
     def allocate_like(self, storage: DataArrayStack, capacity: int) -> DataArrayStack:
-        return self._allocate(storage.layout, capacity)
-
-    def _allocate(self, layout: DataArrayLayout, capacity: int) -> DataArrayStack:
-        # Only the stacked Variables: the DataArray waits for a reader (`_array`).
-        return _allocate_variables(layout, capacity)
+        return _allocate_variables(storage.layout, capacity)
 
     def _array(self, storage: DataArrayStack) -> sc.DataArray:
         """The stack as one DataArray, sharing the storage's memory."""
@@ -523,11 +506,6 @@ class DataArrayBuffer:
             )
         layout = storage.layout
         (
-            shape,
-            dims,
-            numpy_dtype,
-            has_variances,
-            unit,
             shared,
             coord_count,
             time_name,
@@ -537,28 +515,7 @@ class DataArrayBuffer:
             time_unit,
             masked,
         ) = layout.plan
-        try:
-            if shape:
-                values = frame.values
-                fits = values.shape == shape and frame.dims == dims
-            else:
-                values = frame.value  # raises DimensionError unless 0-D
-                fits = True
-            variances = frame.variances
-            if (
-                not fits
-                or values.dtype != numpy_dtype
-                or (variances is None) == has_variances
-                or frame.unit != unit
-            ):
-                raise FrameMismatchError(
-                    layout.data.mismatch(frame) or "layout differs"
-                )
-        except (sc.DimensionError, AttributeError, TypeError):
-            # Binned data (its `values` are not a numpy array), or not 0-D.
-            raise FrameMismatchError(
-                layout.data.mismatch(frame) or "layout differs"
-            ) from None
+        values, variances = _read_data(layout.data, frame)
         # len() and lookups by name, never iteration (see `allocate`).
         coords = frame.coords
         if len(coords) != coord_count:
@@ -696,7 +653,7 @@ class DataArrayBuffer:
             return None
         if storage.times_ns is not None:
             return storage.times_ns
-        return _as_ns(storage.times, storage.time_coord, convert=True)
+        return _as_ns(storage.times, storage.layout.time[1])
 
     def nbytes(self, storage: DataArrayStack) -> int:
         """What scipp's `underlying_size` says of the stack's DataArray: linear

@@ -146,14 +146,19 @@ def test_none_is_a_value_and_an_empty_buffer_is_not():
     assert subscriber.stores[-1].cleared == {"k"}
 
 
-def test_a_write_from_inside_a_notification_reaches_every_subscriber_last():
-    service = DataService()
+def register_clamp(service):
+    """A subscriber that sets `x` to 10 while notified of a larger value."""
 
     def clamp(store):
         if store["x"] > 10:
             service["x"] = 10
 
     service.register_subscriber(Recorder({"x": LatestValueExtractor()}, on=clamp))
+
+
+def test_a_write_from_inside_a_notification_reaches_every_subscriber_last():
+    service = DataService()
+    register_clamp(service)
     view = Recorder({"x": LatestValueExtractor()})
     service.register_subscriber(view)
     service["x"] = 20
@@ -165,12 +170,7 @@ def test_a_write_from_inside_a_notification_is_not_in_the_stores_of_that_round()
     # Each store shows the key as it was when the round began, whichever
     # extractor it uses and however late it is read.
     service = DataService()
-
-    def clamp(store):
-        if store["x"] > 10:
-            service["x"] = 10
-
-    service.register_subscriber(Recorder({"x": LatestValueExtractor()}, on=clamp))
+    register_clamp(service)
     window = Recorder({"x": WindowExtractor(5)})
     service.register_subscriber(window)
     service["x"] = 20
