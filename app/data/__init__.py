@@ -12,6 +12,7 @@ from .extractors import (
     WindowExtractor,
 )
 from .factory import BufferFactory
+from .frame_references import FrameReferences
 from .list_buffer import ListBuffer
 from .memory import DEFAULT_MAX_BYTES, MemoryBudget
 from .scipp_buffers import DataArrayBuffer, VariableBuffer
@@ -36,6 +37,7 @@ __all__ = [
     "DataArrayBuffer",
     "DataService",
     "FrameMismatchError",
+    "FrameReferences",
     "FullHistoryExtractor",
     "KeyInfo",
     "LatestValueExtractor",

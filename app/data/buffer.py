@@ -542,6 +542,18 @@ class Buffer(Generic[T]):
         """Time of each frame held (oldest first), ns since the epoch."""
         return self.snapshot().times()
 
+    @property
+    def impl(self) -> BufferInterface[T]:
+        """The storage this buffer keeps its frames in."""
+        return self._impl
+
+    def held_frames(self) -> list[T]:
+        """The frames held, oldest first (views, where the storage stacks them)."""
+        if self._reference_mode:
+            return [self._latest] if self._has_latest else []
+        get_frame = self._impl.get_frame
+        return [get_frame(self._storage, i) for i in range(self._start, self._end)]
+
     # Internals ---------------------------------------------------------------
     def _stack_one(self, frame: T, present: bool) -> Any | None:
         if not present:

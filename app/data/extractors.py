@@ -20,11 +20,16 @@ class Retention:
 
     `frames`: at least this many of the newest frames; `seconds`: also every
     frame within this many seconds of the newest frame's time. The buffer
-    keeps enough for both.
+    keeps enough for both. `by_reference`: the extractor reads the frames one
+    at a time (`get_numbered_arrays`, `get_latest`), so the buffer may keep
+    the frames themselves instead of copying them into a stack; a stacked
+    view then costs a copy (decision 016). Kept only while every subscriber
+    of the key says so.
     """
 
     frames: int = 1
     seconds: float | None = None
+    by_reference: bool = False
 
     def __post_init__(self) -> None:
         if self.frames < 1:
@@ -43,7 +48,14 @@ class Retention:
         return Retention(
             frames=max(self.frames, other.frames),
             seconds=max(spans) if spans else None,
+            by_reference=self.unstacked and other.unstacked,
         )
+
+    @property
+    def unstacked(self) -> bool:
+        """Whether this never asks for frames stacked: read one at a time, or
+        only the latest frame (which a buffer keeps by reference anyway)."""
+        return self.by_reference or (self.frames == 1 and self.seconds is None)
 
 
 @runtime_checkable

@@ -9,12 +9,17 @@ from typing import Any, TypeVar
 import scipp as sc
 
 from .buffer import Buffer, BufferInterface
+from .frame_references import FrameReferences
 from .list_buffer import ListBuffer
 from .scipp_buffers import DataArrayBuffer, VariableBuffer
 
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
+
+REFERENCE_MIN_BYTES = 16 * 1024
+"""Frames from this size on are kept by reference where their subscribers
+allow it (decision 016); smaller ones are copied into a stack."""
 
 
 class BufferFactory:
@@ -31,8 +36,10 @@ class BufferFactory:
         concat_dim: str = "time",
         initial_capacity: int = 100,
         overallocation_factor: float = 2.5,
+        reference_min_bytes: int = REFERENCE_MIN_BYTES,
     ) -> None:
         self._concat_dim = concat_dim
+        self._reference_min_bytes = reference_min_bytes
         self._initial_capacity = initial_capacity
         self._overallocation_factor = overallocation_factor
         self._buffer_impls: dict[type, Callable[[], BufferInterface[Any]]] = {
@@ -50,14 +57,37 @@ class BufferFactory:
         """Use the storage made by `impl_factory` for values of `data_type`."""
         self._buffer_impls[data_type] = impl_factory
 
-    def create_buffer(self, template: T, max_size: int) -> Buffer[T]:
-        """A buffer keeping `max_size` frames like `template` (nothing appended yet)."""
+    def create_buffer(
+        self, template: T, max_size: int, by_reference: bool = False
+    ) -> Buffer[T]:
+        """A buffer keeping `max_size` frames like `template` (nothing appended yet).
+
+        With `by_reference`, frames that would be stacked and hold at least
+        `reference_min_bytes` are checked as for a stack and kept as they are
+        (`FrameReferences`, decision 016).
+        """
+        impl = self._impl_for(template)
+        if self.keeps_by_reference(template, impl, by_reference):
+            impl = FrameReferences(impl)
         return Buffer(
             max_size=max_size,
-            buffer_impl=self._impl_for(template),
+            buffer_impl=impl,
             initial_capacity=self._initial_capacity,
             overallocation_factor=self._overallocation_factor,
             concat_dim=self._concat_dim,
+        )
+
+    def keeps_by_reference(
+        self, template: Any, impl: BufferInterface[Any], by_reference: bool
+    ) -> bool:
+        """Whether frames like `template`, which `impl` would stack, are kept by
+        reference when their subscribers read them one at a time: only large
+        ones, since a kept frame costs its scipp objects (~1 KiB) beside its
+        data, and copying a small one costs next to nothing."""
+        return (
+            by_reference
+            and hasattr(impl, "read_frame")
+            and template.underlying_size() >= self._reference_min_bytes
         )
 
     def _impl_for(self, template: Any) -> BufferInterface[Any]:

@@ -197,6 +197,13 @@ class VariableBuffer:
             raise FrameMismatchError(f"expected a Variable, got {type(frame).__name__}")
         return storage.layout.read(frame)
 
+    def read_frame(
+        self, storage: VariableStack, frame: sc.Variable
+    ) -> tuple[np.ndarray, np.ndarray | None, None]:
+        """Values, variances and (no) timestamp of `frame`, checked as `write`
+        checks it."""
+        return (*self._read(storage, frame), None)
+
     def write(self, storage: VariableStack, index: int, frame: sc.Variable) -> None:
         values, variances = self._read(storage, frame)
         storage.values[index] = values
@@ -482,6 +489,14 @@ class DataArrayBuffer:
                 f"expected a DataArray, got {type(frame).__name__}"
             )
         _read_data(storage.layout.data, frame)
+
+    def read_frame(
+        self, storage: DataArrayStack, frame: sc.DataArray
+    ) -> tuple[np.ndarray, np.ndarray | None, Any]:
+        """Values, variances and timestamp of `frame`, checked as `write` checks
+        it (coords, timestamp and masks included)."""
+        values, variances, time, _ = self._read(storage, frame)
+        return values, variances, time
 
     def write(self, storage: DataArrayStack, index: int, frame: sc.DataArray) -> None:
         values, variances, time, mask_values = self._read(storage, frame)

@@ -17,6 +17,7 @@ import numpy as np
 from .buffer import Buffer
 from .extractors import LatestValueExtractor, Retention, UpdateExtractor
 from .factory import BufferFactory
+from .frame_references import FrameReferences
 from .list_buffer import ListBuffer
 from .memory import DEFAULT_MAX_BYTES, MemoryBudget
 from .store import Extraction, LazyStore
@@ -537,6 +538,11 @@ class DataService(MutableMapping[K, V]):
     def _grow(self, key: K) -> None:
         buffer = self._buffers[key]
         retention = self._retention.get(key, Retention())
+        if len(buffer) and self._kept_by_reference(buffer, retention) != isinstance(
+            buffer.impl, FrameReferences
+        ):
+            self._move_frames(key, buffer)
+            return
         try:
             buffer.set_retention(retention.frames, retention.span_ns)
         except Exception as error:
@@ -551,12 +557,54 @@ class DataService(MutableMapping[K, V]):
                 "key %r: %s; keeping its values as objects from now on", key, error
             )
 
+    @staticmethod
+    def _by_reference(retention: Retention) -> bool:
+        """Whether a key's subscribers let its frames be kept by reference
+        (decision 016): all read them one at a time, and more than the latest
+        is kept (the latest alone is kept by reference anyway)."""
+        return retention.by_reference and (
+            retention.frames > 1 or retention.span_ns is not None
+        )
+
+    def _kept_by_reference(self, buffer: Buffer[V], retention: Retention) -> bool:
+        """Whether the frames of `buffer` belong in `FrameReferences` now."""
+        impl = buffer.impl
+        if isinstance(impl, FrameReferences):
+            impl = impl.inner
+        return self._buffer_factory.keeps_by_reference(
+            buffer.get_latest(), impl, self._by_reference(retention)
+        )
+
+    def _move_frames(self, key: K, old: Buffer[V]) -> None:
+        """Move the frames of `key` between a stack and references, as its
+        subscribers now need them (decision 016)."""
+        frames = old.held_frames()
+        fresh = self._new_buffer(key, frames[-1])
+        fresh.set_retention(old.max_size, old.span_ns)
+        if isinstance(fresh.impl, FrameReferences):
+            # A view would keep the old stack alive, uncounted.
+            frames = [frame.copy() for frame in frames]
+        try:
+            fresh.extend(frames)
+        except Exception as error:
+            # Frames kept by reference are checked only for what the catalog
+            # says (decision 015): the latest alone always starts a history.
+            logger.warning(
+                "key %r: %s; keeping the latest of %d frames", key, error, len(frames)
+            )
+            fresh = self._new_buffer(key, frames[-1])
+            fresh.set_retention(old.max_size, old.span_ns)
+            fresh.append(frames[-1])
+        self._replace(key, fresh)
+
     def _new_buffer(self, key: K, template: V, objects: bool = False) -> Buffer[V]:
         retention = self._retention.get(key, Retention())
         if objects:
             buffer = Buffer(retention.frames, ListBuffer())
         else:
-            buffer = self._buffer_factory.create_buffer(template, retention.frames)
+            buffer = self._buffer_factory.create_buffer(
+                template, retention.frames, by_reference=self._by_reference(retention)
+            )
         buffer._memory = self._memory
         if retention.span_ns is not None:
             buffer.set_retention(retention.frames, retention.span_ns)

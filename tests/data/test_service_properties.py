@@ -16,7 +16,9 @@ from hypothesis.stateful import (
 
 from app.data import (
     AggregatingExtractor,
+    BufferFactory,
     DataService,
+    FrameReferences,
     FullHistoryExtractor,
     LatestValueExtractor,
     TimeWindowExtractor,
@@ -323,10 +325,16 @@ class TimedServiceMachine(RuleBasedStateMachine):
     """Subscribers are registered first, so every history keeps what they need."""
 
     max_bytes = None
+    # Frames from this size on are kept by reference where subscribers allow.
+    reference_min_bytes = None
 
     def __init__(self):
         super().__init__()
         kwargs = {} if self.max_bytes is None else {"max_bytes": self.max_bytes}
+        if self.reference_min_bytes is not None:
+            kwargs["buffer_factory"] = BufferFactory(
+                reference_min_bytes=self.reference_min_bytes
+            )
         self.service = DataService(**kwargs)
         self.histories: dict[str, list] = {}
         self.subscribers: list = []
@@ -526,6 +534,35 @@ class BudgetServiceMachine(TimedServiceMachine):
         assert self.service.memory_bytes() <= BUDGET
 
 
+class ReferencesServiceMachine(TimedServiceMachine):
+    """The same with every frame kept by reference where its subscribers read
+    frames one at a time (in production only large frames are)."""
+
+    reference_min_bytes = 0
+
+    @invariant()
+    def frames_are_kept_by_reference_exactly_for_running_sums(self):
+        for key in self.service:
+            if not isinstance(self.service[key], sc.DataArray):
+                continue  # `None` moved the key to a history of objects
+            extractors = [
+                subscriber.extractors[key]
+                for subscriber in self.subscribers
+                if key in subscriber.keys
+            ]
+            sums = [
+                isinstance(e, AggregatingExtractor) and e.op in ("sum", "mean", "auto")
+                for e in extractors
+            ]
+            # The latest frame alone (a window of one) needs no stack either.
+            one_at_a_time = any(sums) and all(
+                is_sum or e in (LatestValueExtractor(), WindowExtractor(1))
+                for e, is_sum in zip(extractors, sums, strict=True)
+            )
+            kept = self.service.buffer(key).impl
+            assert isinstance(kept, FrameReferences) == one_at_a_time, (key, kept)
+
+
 TIMED_SETTINGS = settings(
     max_examples=60,
     stateful_step_count=40,
@@ -536,3 +573,5 @@ TestTimedServiceAgainstModel = TimedServiceMachine.TestCase
 TestTimedServiceAgainstModel.settings = TIMED_SETTINGS
 TestServiceUnderABudgetAgainstModel = BudgetServiceMachine.TestCase
 TestServiceUnderABudgetAgainstModel.settings = TIMED_SETTINGS
+TestServiceKeepingReferencesAgainstModel = ReferencesServiceMachine.TestCase
+TestServiceKeepingReferencesAgainstModel.settings = TIMED_SETTINGS
