@@ -584,17 +584,9 @@ class DataService(MutableMapping[K, V]):
         if isinstance(fresh.impl, FrameReferences):
             # A view would keep the old stack alive, uncounted.
             frames = [frame.copy() for frame in frames]
-        try:
-            fresh.extend(frames)
-        except Exception as error:
-            # Frames kept by reference are checked only for what the catalog
-            # says (decision 015): the latest alone always starts a history.
-            logger.warning(
-                "key %r: %s; keeping the latest of %d frames", key, error, len(frames)
-            )
-            fresh = self._new_buffer(key, frames[-1])
-            fresh.set_retention(old.max_size, old.span_ns)
-            fresh.append(frames[-1])
+        # The frames are one history, so they fit a buffer laid out like the
+        # newest; should this raise, the registration is undone, buffer intact.
+        fresh.extend(frames)
         self._replace(key, fresh)
 
     def _new_buffer(self, key: K, template: V, objects: bool = False) -> Buffer[V]:

@@ -164,3 +164,22 @@ def test_the_threshold_is_the_factorys():
     service.register_subscriber(Recorder("k", AggregatingExtractor(frames=3)))
     service["k"] = scalar(0)
     assert isinstance(service.buffer("k").impl, FrameReferences)
+
+
+def test_frames_stacked_for_a_window_that_left_move_out_of_the_stack():
+    service, (window,) = subscribed(WindowExtractor(6))
+    frames = [big(i) for i in range(8)]
+    for f in frames:
+        service["k"] = f
+    service.unregister_subscriber(window)
+    assert isinstance(service.buffer("k").impl, DataArrayBuffer)
+    summing = Recorder("k", AggregatingExtractor(frames=5, op="sum"))
+    service.register_subscriber(summing, replay=True)
+    buffer = service.buffer("k")
+    assert isinstance(buffer.impl, FrameReferences)
+    assert len(buffer) == 6
+    # Copies: a view would keep the whole stack alive (scipp counts it all).
+    assert buffer.get_latest().underlying_size() == frames[-1].underlying_size()
+    assert sc.identical(buffer.get_latest(), frames[-1])
+    expected = sc.sum(stacked(frames[-5:]), "time")
+    assert sc.identical(summing.stores[-1]["k"].data, expected.data)
