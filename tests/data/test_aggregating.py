@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 import scipp as sc
 
-from app.data import AggregatingExtractor, Buffer, DataArrayBuffer
+from app.data import (
+    AggregatingExtractor,
+    Buffer,
+    DataArrayBuffer,
+    FrameReferences,
+    VariableBuffer,
+)
 
 from .frames import T0, spectrum, stacked
 
@@ -115,3 +121,32 @@ def test_a_time_span_with_late_frames_aggregates_exactly_the_frames_inside():
     got = AggregatingExtractor(seconds=0.005, op="sum").extract(buffer.snapshot())
     assert sc.allclose(got.data, sc.sum(stacked(frames[14:20]), "time").data)
     assert sc.identical(got.coords["start_time"], frames[14].coords["time"])
+
+
+@pytest.mark.parametrize(
+    ("op", "storage"),
+    [("sum", VariableBuffer), ("mean", lambda: FrameReferences(VariableBuffer()))],
+)
+def test_running_sums_match_scipp_after_a_million_updates(op, storage):
+    # Phases of huge and of tiny values: each huge phase leaves rounding
+    # errors in the running sums far larger than a whole window of tiny
+    # values, so the sums stay exact only if they are recomputed (every
+    # `recompute_every` frames, by default) once the huge frames have left.
+    extractor = AggregatingExtractor(frames=100, op=op)
+    buffer = Buffer(extractor.retention().frames, storage())
+    rng = np.random.default_rng(1)
+    pools = [
+        [sc.array(dims=["x"], values=rng.random(4) * scale) for _ in range(997)]
+        for scale in (1e15, 1e-3)
+    ]
+    phase = 25_000
+    updates = 1_000_000
+    for i in range(updates):
+        pool = pools[(i // phase) % 2]
+        buffer.append(pool[i % len(pool)])
+        if i % 97 == 0:
+            extractor.extract(buffer.snapshot())  # the running sums move on
+    assert buffer.snapshot().appended == updates
+    got = extractor.extract(buffer.snapshot())
+    expected = getattr(sc, op)(buffer.get_window(100), "time")
+    assert sc.allclose(got.data, expected, rtol=sc.scalar(1e-12), atol=sc.scalar(0.0))
