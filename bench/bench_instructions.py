@@ -9,7 +9,10 @@ ratio is closest to the target, instructions per update of ours and of the
 note's straightforward implementation (`note_baseline.py`), each the
 difference of two runs (with and without the measured updates), and their
 ratio. glibc is told not to copy with `rep movsb`, which callgrind would count
-once per byte and so inflate whoever copies more (the note). Needs valgrind.
+once per byte and so inflate whoever copies more (the note). Also the
+instructions to register a subscriber per key for 10,000 keys against 1,000
+(`bench_extractors.py`'s scenario), whose time ratio the machine moves most.
+Needs valgrind.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench_data_service import SCENARIOS, baseline_service
@@ -81,6 +85,24 @@ def per_update(name: str, who: str) -> float:
     return (instructions(name, UPDATES, who) - instructions(name, 0, who)) / UPDATES
 
 
+def register(keys: int, count: int) -> None:
+    """Set up `keys` keys as `bench_extractors` does; register only if `count`."""
+    import bench_extractors
+
+    if not count:
+        bench_extractors.DataService.register_subscriber = lambda *args, **kw: None
+    bench_extractors.registration(keys)
+
+
+def registering(keys: int) -> int:
+    """Instructions to register the subscribers of `keys` keys (setup apart)."""
+    # Counts do not depend on what runs beside them: both runs at once.
+    with ThreadPoolExecutor(2) as pool:
+        runs = pool.map(lambda count: instructions("register", keys, count), "10")
+        with_registering, setup_only = runs
+    return with_registering - setup_only
+
+
 def main() -> None:
     if shutil.which("valgrind") is None:
         print("skipped: valgrind is not installed (apt-get install valgrind)")
@@ -92,10 +114,19 @@ def main() -> None:
             f"{name:20s} ours {ours:9.0f}  note {note:9.0f}"
             f"  ratio {note / ours:5.2f}x (target >= 4 in time)"
         )
+    # Registering keys: the instructions, unlike the time, are not moved by
+    # where the machine's caches and neighbours stand, so they show linearity.
+    small, large = registering(1_000), registering(10_000)
+    print(
+        f"registering 1,000 keys {small / 1e6:7.1f} M instructions, 10,000 keys"
+        f" {large / 1e6:7.1f} M: ratio {large / small:5.2f} (target <= 12, linear)"
+    )
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["drive"]:
+    if sys.argv[1:3] == ["drive", "register"]:
+        register(int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1:2] == ["drive"]:
         drive(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         main()
