@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .scipp_buffers import DataArrayStack, _as_ns
+from .scipp_buffers import DataArrayStack
 
 
 @dataclass
@@ -137,10 +137,7 @@ class FrameReferences:
     def times(self, storage: ReferenceSlots) -> np.ndarray | None:
         if storage.times is None:
             return None
-        layout = storage.layout.layout
-        if layout.times_in_ns:
-            return storage.times.view(np.int64)
-        return _as_ns(storage.times, layout.time[1])
+        return storage.layout.layout.in_ns(storage.times)
 
     def nbytes(self, storage: ReferenceSlots) -> int:
         return storage.nbytes

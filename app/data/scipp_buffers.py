@@ -335,6 +335,12 @@ class DataArrayLayout:
             self.time[1], self.time_numpy_dtype.kind
         )
 
+    def in_ns(self, times: np.ndarray) -> np.ndarray:
+        """Stacked timestamps as int64 ns since the epoch (a view if stored so)."""
+        if self.times_in_ns:
+            return times.view(np.int64)
+        return _as_ns(times, self.time[1])
+
     @cached_property
     def plan(self) -> tuple[Any, ...]:
         """What a frame's coords, timestamp and masks are checked against, in
@@ -668,7 +674,7 @@ class DataArrayBuffer:
             return None
         if storage.times_ns is not None:
             return storage.times_ns
-        return _as_ns(storage.times, storage.layout.time[1])
+        return storage.layout.in_ns(storage.times)
 
     def nbytes(self, storage: DataArrayStack) -> int:
         """What scipp's `underlying_size` says of the stack's DataArray: linear

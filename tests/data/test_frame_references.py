@@ -183,3 +183,12 @@ def test_frames_stacked_for_a_window_that_left_move_out_of_the_stack():
     assert sc.identical(buffer.get_latest(), frames[-1])
     expected = sc.sum(stacked(frames[-5:]), "time")
     assert sc.identical(summing.stores[-1]["k"].data, expected.data)
+
+
+def test_timestamps_in_another_unit_read_as_ns():
+    buffer = Buffer(4, FrameReferences(DataArrayBuffer()))
+    for second in (3, 5):
+        frame = big(second)
+        frame.coords["time"] = sc.scalar(second, unit="s", dtype="int64")
+        buffer.append(frame)
+    np.testing.assert_array_equal(buffer.times(), [3 * 10**9, 5 * 10**9])
