@@ -66,7 +66,7 @@ class FrameReferences:
     def _slots(layout: Any, capacity: int, slot_nbytes: int) -> ReferenceSlots:
         times = None
         if isinstance(layout, DataArrayStack) and layout.times is not None:
-            times = np.empty(capacity, dtype=layout.layout.time_numpy_dtype)
+            times = np.zeros(capacity, dtype=layout.layout.time_numpy_dtype)
         variances = None
         if layout.variances is not None:
             variances = [None] * capacity
