@@ -192,3 +192,25 @@ def test_timestamps_in_another_unit_read_as_ns():
         frame.coords["time"] = sc.scalar(second, unit="s", dtype="int64")
         buffer.append(frame)
     np.testing.assert_array_equal(buffer.times(), [3 * 10**9, 5 * 10**9])
+
+
+def test_a_move_that_fails_leaves_the_buffer_and_registers_nobody(monkeypatch):
+    service, _ = subscribed(LatestValueExtractor())
+    service["k"] = first = big(0)
+    before = service.buffer("k")
+
+    def fail(self, frames):
+        raise MemoryError("no room for the moved frames")
+
+    monkeypatch.setattr(Buffer, "extend", fail)
+    summing = Recorder("k", AggregatingExtractor(frames=4, op="sum"))
+    with pytest.raises(MemoryError):
+        service.register_subscriber(summing)
+    assert service.buffer("k") is before
+    assert service.buffer("k").get_latest() is first
+    assert service.subscriber_count == 1
+    monkeypatch.undo()
+    service["k"] = big(1)
+    assert summing.stores == []
+    # What the failed subscriber asked for is forgotten too.
+    assert service.buffer("k").max_size == 1
