@@ -52,6 +52,13 @@ class Retention:
         )
 
     @property
+    def keeps_references(self) -> bool:
+        """Whether a buffer may keep the frames themselves (decision 016): all
+        subscribers read them one at a time, and more than the latest is kept
+        (the latest alone is kept by reference anyway)."""
+        return self.by_reference and (self.frames > 1 or self.seconds is not None)
+
+    @property
     def unstacked(self) -> bool:
         """Whether this never asks for frames stacked: read one at a time, or
         only the latest frame (which a buffer keeps by reference anyway)."""

@@ -24,7 +24,6 @@ class ReferenceSlots:
     variances: list[Any] | None
     times: np.ndarray | None
     slot_nbytes: int
-    nbytes: int
 
 
 class FrameReferences:
@@ -70,15 +69,8 @@ class FrameReferences:
         variances = None
         if layout.variances is not None:
             variances = [None] * capacity
-        nbytes = capacity * slot_nbytes + (0 if times is None else times.nbytes)
         return ReferenceSlots(
-            layout,
-            [None] * capacity,
-            [None] * capacity,
-            variances,
-            times,
-            slot_nbytes,
-            nbytes,
+            layout, [None] * capacity, [None] * capacity, variances, times, slot_nbytes
         )
 
     def check(self, storage: ReferenceSlots, frame: Any) -> None:
@@ -140,7 +132,10 @@ class FrameReferences:
         return storage.layout.layout.in_ns(storage.times)
 
     def nbytes(self, storage: ReferenceSlots) -> int:
-        return storage.nbytes
+        times = storage.times
+        return len(storage.frames) * storage.slot_nbytes + (
+            0 if times is None else times.nbytes
+        )
 
     def frame_nbytes(self, frame: Any) -> int:
         return frame.underlying_size()

@@ -557,22 +557,13 @@ class DataService(MutableMapping[K, V]):
                 "key %r: %s; keeping its values as objects from now on", key, error
             )
 
-    @staticmethod
-    def _by_reference(retention: Retention) -> bool:
-        """Whether a key's subscribers let its frames be kept by reference
-        (decision 016): all read them one at a time, and more than the latest
-        is kept (the latest alone is kept by reference anyway)."""
-        return retention.by_reference and (
-            retention.frames > 1 or retention.span_ns is not None
-        )
-
     def _kept_by_reference(self, buffer: Buffer[V], retention: Retention) -> bool:
         """Whether the frames of `buffer` belong in `FrameReferences` now."""
         impl = buffer.impl
         if isinstance(impl, FrameReferences):
             impl = impl.inner
         return self._buffer_factory.keeps_by_reference(
-            buffer.get_latest(), impl, self._by_reference(retention)
+            buffer.get_latest(), impl, retention.keeps_references
         )
 
     def _move_frames(self, key: K, old: Buffer[V]) -> None:
@@ -595,7 +586,7 @@ class DataService(MutableMapping[K, V]):
             buffer = Buffer(retention.frames, ListBuffer())
         else:
             buffer = self._buffer_factory.create_buffer(
-                template, retention.frames, by_reference=self._by_reference(retention)
+                template, retention.frames, by_reference=retention.keeps_references
             )
         buffer._memory = self._memory
         if retention.span_ns is not None:

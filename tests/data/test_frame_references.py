@@ -18,18 +18,9 @@ from app.data import (
 )
 
 from .frames import image, scalar, stacked
+from .subscribers import Recorder
 
 SIZE = 64  # 64x64 counts (int64): 32 KiB, above the 16 KiB from which frames are kept
-
-
-class Recorder:
-    def __init__(self, key, extractor):
-        self.keys = {key}
-        self.extractors = {key: extractor}
-        self.stores = []
-
-    def trigger(self, store):
-        self.stores.append(store)
 
 
 def big(i):

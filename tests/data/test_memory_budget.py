@@ -11,6 +11,7 @@ from app.data import (
 )
 
 from .frames import T0
+from .subscribers import Recorder
 
 MB = 1_000_000
 
@@ -22,16 +23,6 @@ def image(i, size=128):
         ),
         coords={"time": sc.scalar(np.datetime64(T0 + i, "ns"))},
     )
-
-
-class Recorder:
-    def __init__(self, key, extractor):
-        self.keys = {key}
-        self.extractors = {key: extractor}
-        self.stores = []
-
-    def trigger(self, store):
-        self.stores.append(store)
 
 
 def test_full_history_of_images_never_passes_the_budget(caplog):
