@@ -30,7 +30,10 @@ class NoteBuffer:
         for name, coord in template.coords.items():
             if name != "time":
                 self.storage.coords[name] = coord
-        self.times = sc.zeros(sizes={"time": capacity}, dtype="int64", unit="ns")
+        time = template.coords["time"]
+        self.times = sc.zeros(
+            sizes={"time": capacity}, dtype=time.dtype, unit=time.unit
+        )
         self.storage.coords["time"] = self.times
         self.capacity = capacity
         self.end = 0

@@ -60,6 +60,24 @@ def test_window_stacks_timestamps_into_a_time_coord():
     assert sc.identical(window, expected)
 
 
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+def test_datetime_timestamps_in_any_unit_stack_exactly_and_read_as_ns(unit):
+    # A datetime is read as its distance from the epoch in its own unit.
+    scale = {"ns": 1, "us": 1_000, "s": 1_000_000_000}[unit]
+    first = 1_700_000_000_000_000_000 // scale
+    frames = [
+        spectrum(i).assign_coords(time=sc.scalar(np.datetime64(first + i, unit)))
+        for i in range(7)
+    ]
+    buffer = data_array_buffer(4)
+    for frame in frames:
+        buffer.append(frame)
+    assert sc.identical(buffer.get_window(4), stacked(frames[-4:]))
+    assert sc.identical(buffer.get_latest(), frames[-1])
+    expected = [(first + i) * scale for i in range(3, 7)]
+    assert buffer.snapshot().times().tolist() == expected
+
+
 def test_max_size_one_keeps_a_reference_and_allocates_nothing():
     buffer = data_array_buffer(1)
     frame = image(0)
@@ -172,6 +190,12 @@ MISMATCHES = {
     "time unit": lambda: spectrum(1).assign_coords(
         time=sc.scalar(np.datetime64(1_700_000_000_000_000, "us"))
     ),
+    "time not 0-D": lambda: spectrum(1).assign_coords(
+        time=sc.array(
+            dims=["tof"], values=np.arange(8).astype("datetime64[ns]"), unit="ns"
+        )
+    ),
+    "time alignment": lambda: unaligned(spectrum(1), "time"),
     "coord alignment": lambda: unaligned(spectrum(1), "tof"),
     "extra coord": lambda: spectrum(1).assign_coords(extra=sc.scalar(1.0)),
     "mask missing": lambda: spectrum(1).drop_masks("noisy"),

@@ -176,13 +176,33 @@ def test_frames_stacked_for_a_window_that_left_move_out_of_the_stack():
     assert sc.identical(summing.stores[-1]["k"].data, expected.data)
 
 
-def test_timestamps_in_another_unit_read_as_ns():
+DAY = 1_700_000_000  # s since the epoch
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "first_ns", "second_ns"),
+    [
+        (lambda s: sc.scalar(s, unit="s", dtype="int64"), 0, 10**9),
+        (lambda s: sc.scalar(np.datetime64(DAY + s, "s")), DAY * 10**9, 10**9),
+        (
+            lambda s: sc.scalar(np.datetime64((DAY + s) * 10**6 + 7, "us")),
+            DAY * 10**9 + 7_000,
+            10**9,
+        ),
+    ],
+    ids=["int64 s", "datetime64 s", "datetime64 us"],
+)
+def test_timestamps_in_another_unit_read_as_ns(timestamp, first_ns, second_ns):
     buffer = Buffer(4, FrameReferences(DataArrayBuffer()))
+    frames = []
     for second in (3, 5):
         frame = big(second)
-        frame.coords["time"] = sc.scalar(second, unit="s", dtype="int64")
+        frame.coords["time"] = timestamp(second)
         buffer.append(frame)
-    np.testing.assert_array_equal(buffer.times(), [3 * 10**9, 5 * 10**9])
+        frames.append(frame)
+    expected = [first_ns + 3 * second_ns, first_ns + 5 * second_ns]
+    assert buffer.times().tolist() == expected
+    assert sc.identical(buffer.get_window(2), stacked(frames))
 
 
 def test_a_move_that_fails_leaves_the_buffer_and_registers_nobody(monkeypatch):
