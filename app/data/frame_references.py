@@ -65,7 +65,7 @@ class FrameReferences:
     def _slots(layout: Any, capacity: int, slot_nbytes: int) -> ReferenceSlots:
         times = None
         if isinstance(layout, DataArrayStack) and layout.times is not None:
-            times = np.zeros(capacity, dtype=layout.layout.time_numpy_dtype)
+            times = np.zeros(capacity, dtype=layout.layout.written_time_dtype)
         variances = None
         if layout.variances is not None:
             variances = [None] * capacity
