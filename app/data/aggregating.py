@@ -22,6 +22,7 @@ _OPS = ("auto", "sum", "mean", "max", "min", "nansum", "nanmean", "nanmax", "nan
 _INCREMENTAL = ("sum", "mean")
 _COUNTS = sc.Unit("counts")
 _NS = sc.scalar(0, unit="ns", dtype="int64")
+_NS_UNIT = sc.Unit("ns")
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,9 @@ class AggregatingExtractor(UpdateExtractor):
             coords["start_time"] = time_coord.min()
             coords["end_time"] = time_coord.max()
         else:
-            coords["start_time"] = sc.scalar(np.datetime64(int(times.min()), "ns"))
-            coords["end_time"] = sc.scalar(np.datetime64(int(times.max()), "ns"))
+            # Not `sc.scalar(np.datetime64(...))`: ~45 us against ~7.
+            coords["start_time"] = sc.datetime(int(times.min()), unit=_NS_UNIT)
+            coords["end_time"] = sc.datetime(int(times.max()), unit=_NS_UNIT)
         return sc.DataArray(data, coords=coords)
 
 
@@ -171,7 +173,8 @@ class _Result:
     dims: tuple[str, ...]
     shape: tuple[int, ...]
     unit: Any
-    dtype: np.dtype
+    # scipp's dtype: `sc.empty` converts a numpy dtype for ~4.5 us per result.
+    dtype: sc.DType
     has_variances: bool
     coords: dict[str, sc.Variable]
     # How `start_time`/`end_time` are made from ns: "datetime", "int" or
@@ -206,7 +209,7 @@ class _Result:
             dims=tuple(window.dims[1:]),
             shape=tuple(values.shape[1:]),
             unit=window.unit,
-            dtype=frame_dtype,
+            dtype=sc.DType(frame_dtype),
             has_variances=window.variances is not None,
             coords=coords,
             time_kind=time_kind,
@@ -263,7 +266,7 @@ class _Result:
             time = _NS.copy()
             time.value = ns
             return time
-        return sc.datetime(ns, unit="ns")
+        return sc.datetime(ns, unit=_NS_UNIT)
 
 
 class _RunningSum:
