@@ -89,13 +89,18 @@ def instructions(name: str, updates: int, who: str) -> int:
     return int(re.search(r"Collected : (\d+)", result.stderr).group(1))
 
 
-def per_update(name: str, who: str) -> float:
-    # Counts do not depend on what runs beside them: both runs at once.
+def difference(measured: tuple, setup: tuple) -> int:
+    """``instructions(*measured) - instructions(*setup)``, both run at once:
+    counts do not depend on what runs beside them."""
     with ThreadPoolExecutor(2) as pool:
-        measured, setup = pool.map(
-            lambda updates: instructions(name, updates, who), (UPDATES, 0)
+        with_measured, setup_only = pool.map(
+            lambda args: instructions(*args), (measured, setup)
         )
-    return (measured - setup) / UPDATES
+    return with_measured - setup_only
+
+
+def per_update(name: str, who: str) -> float:
+    return difference((name, UPDATES, who), (name, 0, who)) / UPDATES
 
 
 def register(keys: int, count: int) -> None:
@@ -109,11 +114,7 @@ def register(keys: int, count: int) -> None:
 
 def registering(keys: int) -> int:
     """Instructions to register the subscribers of `keys` keys (setup apart)."""
-    # Counts do not depend on what runs beside them: both runs at once.
-    with ThreadPoolExecutor(2) as pool:
-        runs = pool.map(lambda count: instructions("register", keys, count), "10")
-        with_registering, setup_only = runs
-    return with_registering - setup_only
+    return difference(("register", keys, "1"), ("register", keys, "0"))
 
 
 def main() -> None:

@@ -316,9 +316,6 @@ class DataArrayLayout:
     masks: dict[str, tuple[tuple[str, ...], tuple[int, ...]]]
     # numpy's dtype of the timestamp's `.values`; for datetimes it names the unit.
     time_numpy_dtype: np.dtype | None = None
-    # Whether the timestamp is a number, its unit compared apart; a datetime is
-    # read as its distance from the epoch in its own unit (see `plan`).
-    time_unit_apart: bool = True
     # The dim frames are stacked along, also the name of their timestamp coord.
     concat_dim: str = "time"
     # Per shared coord, the last frame's coord found identical (see `KnownCoord`).
@@ -344,11 +341,22 @@ class DataArrayLayout:
         return nbytes + sum(math.prod(shape) for _, shape in self.masks.values())
 
     @cached_property
+    def time_epoch(self) -> sc.Variable | None:
+        """The epoch in the timestamps' unit if they are datetimes, else None.
+
+        A datetime timestamp is read as its distance from it (see `plan`); a
+        number's unit is compared apart, since its dtype does not name it.
+        """
+        if self.time_numpy_dtype is None or self.time_numpy_dtype.kind != "M":
+            return None
+        return sc.epoch(unit=self.time[1])
+
+    @cached_property
     def written_time_dtype(self) -> np.dtype | None:
-        """The numpy dtype timestamps are written as: a datetime is read as its
-        distance from the epoch (see `plan`), and numpy writes an int64 into a
+        """The numpy dtype timestamps are written as: int64 for datetimes (read
+        as their distance from the epoch), since numpy writes an int64 into a
         datetime64 slot ten times slower than into an int64 one."""
-        if self.time_numpy_dtype is not None and self.time_numpy_dtype.kind == "M":
+        if self.time_epoch is not None:
             return np.dtype(np.int64)
         return self.time_numpy_dtype
 
@@ -371,12 +379,10 @@ class DataArrayLayout:
         the order `DataArrayBuffer._read` unpacks it: one tuple, since each
         attribute read costs as much as a comparison on the path every frame
         takes (its data is checked by `_read_data`)."""
-        time_name = time_aligned = time_unit = time_epoch = None
+        time_name = time_aligned = time_unit = None
         if self.time is not None:
             time_name = self.concat_dim
             time_unit, time_aligned = self.time[1:]
-            if not self.time_unit_apart:
-                time_epoch = sc.epoch(unit=time_unit)
         return (
             tuple(self.shared_coords),
             self.coord_count,
@@ -384,7 +390,7 @@ class DataArrayLayout:
             self.time_numpy_dtype,
             time_aligned,
             time_unit,
-            time_epoch,
+            self.time_epoch,
             bool(self.masks),
         )
 
@@ -494,7 +500,6 @@ class DataArrayBuffer:
             time,
             masks,
             time_numpy_dtype,
-            time_numpy_dtype is None or time_numpy_dtype.kind != "M",
             self._concat_dim,
         )
         return _allocate_variables(layout, capacity)
