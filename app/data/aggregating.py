@@ -41,6 +41,8 @@ class AggregatingExtractor(UpdateExtractor):
     its cost does not grow with the window. The running sums are recomputed
     from the buffer every `recompute_every` frames so float rounding cannot
     drift. Frames with masks, and the other ops, are reduced by scipp anew.
+    A result is never changed after it is handed out; like every extracted
+    value it is shared, so a subscriber must not change it either.
     """
 
     frames: int | None = None
@@ -180,6 +182,9 @@ class _Result:
     # How `start_time`/`end_time` are made from ns: "datetime", "int" or
     # None (the frames' time is in another unit: read from the window).
     time_kind: str | None
+    # Whether the result is the running sum itself: a sum whose dtype is the
+    # accumulator's (see `_RunningSum.sums_into`).
+    chains: bool = False
 
     @classmethod
     def of(cls, window: sc.DataArray | sc.Variable, op: str) -> _Result:
@@ -203,9 +208,10 @@ class _Result:
         frame_dtype = values.dtype
         if frame_dtype.kind != "f" and op == "mean":
             frame_dtype = np.dtype(np.float64)
+        incremental = op in _INCREMENTAL and not masked
         return cls(
             op=op,
-            incremental=op in _INCREMENTAL and not masked,
+            incremental=incremental,
             dims=tuple(window.dims[1:]),
             shape=tuple(values.shape[1:]),
             unit=window.unit,
@@ -213,6 +219,7 @@ class _Result:
             has_variances=window.variances is not None,
             coords=coords,
             time_kind=time_kind,
+            chains=incremental and op == "sum" and frame_dtype == _accumulator(values),
         )
 
     def empty(self) -> sc.Variable:
@@ -296,15 +303,25 @@ class _RunningSum:
     ) -> sc.Variable:
         """The op's result over frames ``[first, end)``, a new Variable."""
         data = result.empty()
+        # A sum in the accumulator's dtype is the result itself: the new sums
+        # are written into the result's memory, which then holds the running
+        # sums and is never written again (decision 014).
+        own = None
+        if result.chains:
+            own = (data.values, data.variances if result.has_variances else None)
         with self._lock:
-            if (
-                self._values is None
-                or not self._catch_up(buffer, first, end)
-                or self._since_recompute >= extractor.recompute_every
-            ):
+            caught_up = (
+                self._values is not None
+                and self._since_recompute < extractor.recompute_every
+                and self._catch_up(buffer, first, end, own)
+            )
+            if not caught_up:
                 self._recompute(buffer, first, end)
-            # Written out under the lock: the sums change with the next extraction.
-            result.write(data, self._values, self._variances, end - first)
+            if own is None or not caught_up:
+                # Under the lock: the sums move on with the next extraction.
+                result.write(data, self._values, self._variances, end - first)
+            if own is not None:
+                self._values, self._variances = own
         return data
 
     def _recompute(self, buffer: BufferSnapshot[Any], first: int, end: int) -> None:
@@ -313,8 +330,18 @@ class _RunningSum:
         self._variances = None if variances is None else _total(variances)
         self._first, self._end, self._since_recompute = first, end, 0
 
-    def _catch_up(self, buffer: BufferSnapshot[Any], first: int, end: int) -> bool:
+    def _catch_up(
+        self,
+        buffer: BufferSnapshot[Any],
+        first: int,
+        end: int,
+        out: tuple[np.ndarray, np.ndarray | None] | None = None,
+    ) -> bool:
+        """Move the sums to frames ``[first, end)``: in place, or into `out`
+        (the sums are only read then), False if the frames are not all held."""
         if first >= self._end or end <= self._first:
+            return False
+        if out is not None and (out[1] is None) != (self._variances is None):
             return False
         entering = [(max(self._end, first), end), (first, self._first)]
         leaving = [(self._first, first), (end, self._end)]
@@ -329,10 +356,20 @@ class _RunningSum:
             if frames is None:
                 return False
             moves.append((frames, sign, stop - start))
+        sums, source = (self._values, self._variances), (None, None)
+        if out is not None:
+            # The first move reads the sums and writes `out`, the rest work in
+            # `out`: the copy into a result is folded into the first add.
+            if not moves:
+                np.copyto(out[0], self._values)
+                if out[1] is not None:
+                    np.copyto(out[1], self._variances)
+            sums, source = out, sums
         for (values, variances), sign, count in moves:
-            _accumulate(self._values, values, sign)
-            if self._variances is not None and variances is not None:
-                _accumulate(self._variances, variances, sign)
+            _accumulate(sums[0], values, sign, source[0])
+            if sums[1] is not None and variances is not None:
+                _accumulate(sums[1], variances, sign, source[1])
+            source = (None, None)
             self._since_recompute += count
         self._first, self._end = first, end
         return True
@@ -351,14 +388,19 @@ def _total(frames: Frames) -> np.ndarray:
     return total
 
 
-def _accumulate(total: np.ndarray, frames: Frames, sign: int) -> None:
-    """Add `frames` to `total` in place (`sign` -1: subtract them)."""
+def _accumulate(
+    total: np.ndarray, frames: Frames, sign: int, start: np.ndarray | None = None
+) -> None:
+    """Add `frames` to `total` in place (`sign` -1: subtract them); to `start`
+    if given, writing the result into `total`."""
     combine = np.add if sign > 0 else np.subtract
+    source = total if start is None else start
     if isinstance(frames, np.ndarray):
-        combine(total, frames.sum(axis=0, dtype=total.dtype), out=total)
+        combine(source, frames.sum(axis=0, dtype=total.dtype), out=total)
         return
     for frame in frames:
-        combine(total, frame, out=total)
+        combine(source, frame, out=total)
+        source = total
 
 
 def _arrays(

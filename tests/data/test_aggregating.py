@@ -150,3 +150,27 @@ def test_running_sums_match_scipp_after_a_million_updates(op, storage):
     got = extractor.extract(buffer.snapshot())
     expected = getattr(sc, op)(buffer.get_window(100), "time")
     assert sc.allclose(got.data, expected, rtol=sc.scalar(1e-12), atol=sc.scalar(0.0))
+
+
+@pytest.mark.parametrize("storage", [DataArrayBuffer, FrameReferences])
+def test_an_aggregate_handed_out_never_changes(storage):
+    # A sum in float64 is the running sum itself (decision 014): the next
+    # extraction reads it and writes the next sums into a new result.
+    extractor = AggregatingExtractor(frames=4, op="sum")
+    make = storage if storage is DataArrayBuffer else lambda: storage(DataArrayBuffer())
+    buffer = Buffer(extractor.retention().frames, make())
+    frames = [frame(i) for i in range(40)]
+    handed_out = []
+    for i, f in enumerate(frames):
+        buffer.append(f)
+        if i % 3 == 0:
+            got = extractor.extract(buffer.snapshot())
+            handed_out.append((got, got.copy(), i))
+    # The same frames twice: no frame moves, the result is still new memory.
+    again = extractor.extract(buffer.snapshot())
+    assert sc.identical(again, extractor.extract(buffer.snapshot()))
+    for got, copy, i in handed_out:
+        assert sc.identical(got, copy)
+        expected = sc.sum(stacked(frames[max(0, i - 3) : i + 1]), "time")
+        assert sc.allclose(got.data, expected.data)
+    assert not np.shares_memory(again.values, handed_out[-1][0].values)
