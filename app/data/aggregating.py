@@ -310,16 +310,17 @@ class _RunningSum:
         if result.chains:
             own = (data.values, data.variances if result.has_variances else None)
         with self._lock:
-            caught_up = (
-                self._values is not None
-                and self._since_recompute < extractor.recompute_every
-                and self._catch_up(buffer, first, end, own)
-            )
-            if not caught_up:
+            sums = None
+            if self._values is not None and (
+                self._since_recompute < extractor.recompute_every
+            ):
+                sums = self._catch_up(buffer, first, end, own)
+            if sums is None:
                 self._recompute(buffer, first, end)
-            if own is None or not caught_up:
+                sums = (self._values, self._variances)
+            if sums is not own:
                 # Under the lock: the sums move on with the next extraction.
-                result.write(data, self._values, self._variances, end - first)
+                result.write(data, *sums, end - first)
             if own is not None:
                 self._values, self._variances = own
         return data
@@ -335,14 +336,17 @@ class _RunningSum:
         buffer: BufferSnapshot[Any],
         first: int,
         end: int,
-        out: tuple[np.ndarray, np.ndarray | None] | None = None,
-    ) -> bool:
-        """Move the sums to frames ``[first, end)``: in place, or into `out`
-        (the sums are only read then), False if the frames are not all held."""
+        out: tuple[np.ndarray, np.ndarray | None] | None,
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Move the sums to frames ``[first, end)``, None unless all are held.
+
+        In place, or, given `out`, into `out` (the sums are then only read).
+        Returns the arrays holding the moved sums, the sums themselves if no
+        frame entered or left. A history's frames keep their layout (a misfit
+        starts a new buffer and scratch), so `out` has variances if the sums do.
+        """
         if first >= self._end or end <= self._first:
-            return False
-        if out is not None and (out[1] is None) != (self._variances is None):
-            return False
+            return None
         entering = [(max(self._end, first), end), (first, self._first)]
         leaving = [(self._first, first), (end, self._end)]
         moves = []
@@ -354,16 +358,12 @@ class _RunningSum:
                 continue
             frames = _arrays(buffer, start, stop)
             if frames is None:
-                return False
+                return None
             moves.append((frames, sign, stop - start))
         sums, source = (self._values, self._variances), (None, None)
-        if out is not None:
+        if out is not None and moves:
             # The first move reads the sums and writes `out`, the rest work in
             # `out`: the copy into a result is folded into the first add.
-            if not moves:
-                np.copyto(out[0], self._values)
-                if out[1] is not None:
-                    np.copyto(out[1], self._variances)
             sums, source = out, sums
         for (values, variances), sign, count in moves:
             _accumulate(sums[0], values, sign, source[0])
@@ -372,7 +372,7 @@ class _RunningSum:
             source = (None, None)
             self._since_recompute += count
         self._first, self._end = first, end
-        return True
+        return sums
 
 
 Frames = np.ndarray | list[Any]
