@@ -419,9 +419,23 @@ class DataService(MutableMapping[K, V]):
                 self._drop_subscription(subscription)
                 raise
             if replay:
-                present = {key: None for key in self._buffers if key in self}
-                rounds = self._prepare(present)
-                self._deliver(subscription, present, rounds)
+                self._replay(subscription)
+
+    def _replay(self, subscription: _Subscription) -> None:
+        # Only the subscriber's own keys and extractors: a round of every key
+        # made registering N one-key subscribers cost N**2.
+        if subscription.keys is None:
+            present = {key: None for key in self._buffers if key in self}
+            self._deliver(subscription, present, _Round({}, frozenset()))
+            return
+        present = {key: None for key in subscription.keys if key in self}
+        extractions = {
+            (key, subscription.ids[key]): Extraction(
+                subscription.extractors[key], self._buffers[key]
+            )
+            for key in present
+        }
+        self._deliver(subscription, present, _Round(extractions, frozenset()))
 
     def _intern(self, extractor: UpdateExtractor) -> int:
         """The number of `extractor`: the same for equal extractors."""

@@ -14,6 +14,7 @@ from app.data import (
     Retention,
     WindowExtractor,
 )
+from app.data import service as service_module
 
 from .frames import image, scalar, spectrum, stacked
 
@@ -288,6 +289,26 @@ def test_replay_triggers_a_new_subscriber_with_what_is_held():
     silent = Recorder({"k": WindowExtractor(3)})
     service.register_subscriber(silent)
     assert silent.stores == []
+
+
+def test_replay_extracts_only_the_new_subscribers_keys(monkeypatch):
+    service = DataService()
+    for number in range(100):
+        key = f"log/{number}"
+        service.register_subscriber(Recorder({key: LatestValueExtractor()}))
+        service[key] = number
+    made = []
+
+    class CountedExtraction(service_module.Extraction):
+        def __init__(self, extractor, buffer):
+            made.append(extractor)
+            super().__init__(extractor, buffer)
+
+    monkeypatch.setattr(service_module, "Extraction", CountedExtraction)
+    late = Recorder({"log/7": WindowExtractor(2), "log/8": LatestValueExtractor()})
+    service.register_subscriber(late, replay=True)
+    assert late.stores == [{"log/7": [7], "log/8": 8}]
+    assert len(made) == 2
 
 
 def test_a_value_that_no_longer_fits_starts_a_new_history(caplog):
