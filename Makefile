@@ -33,7 +33,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 # Refreshes the README's picture from the browser test that renders every plot.
 screenshot: install

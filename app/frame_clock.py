@@ -223,7 +223,7 @@ class FrameClock:
 
     def _on_heartbeat(self) -> None:
         # Only when no frame went out for a while: a heartbeat frame would make
-        # the next data wait for its period (latency, issue 9).
+        # the next data wait for its period (the latency from data to the browser).
         if self._clock() - self._last_frame >= self._heartbeat_s - self._period_s:
             self.request()
 

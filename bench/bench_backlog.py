@@ -1,7 +1,7 @@
 """Benchmark: a browser session's frames while a 10,000-message backlog drains.
 
 All sessions of a process share one event loop, and ingestion applies batches
-on its own thread. A frame must never wait long on ingestion (issue 7 targets:
+on its own thread. A frame must never wait long on ingestion (targets:
 p99 <= 25 ms, max <= 50 ms). Two measures, every 10 ms while the backlog of
 1000-bin spectra (10 keys, one session with its plots subscribed) drains:
 

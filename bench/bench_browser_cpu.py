@@ -1,4 +1,5 @@
-"""Benchmark: what one tab of the default layout costs the browser (issue 10).
+"""Benchmark: what one tab of the default layout costs the browser (its share of
+serving many operators).
 
 Headless chromium, default layout (11 plots), simulated instrument at 5 Hz,
 frame period 0.2 s, canvas backend. The share of a core is the renderer's main
@@ -60,7 +61,7 @@ def main() -> None:
         )
         results = {}
         with checkout(BASELINE_REV) as old:
-            results[f"issue 10 ({BASELINE_REV})"] = measure(browser, old)
+            results[f"baseline ({BASELINE_REV})"] = measure(browser, old)
         with checkout(BEFORE_REV) as before:
             results[f"before ({BEFORE_REV})"] = measure(browser, before)
         results["ours (working tree)"] = measure(browser, REPO)

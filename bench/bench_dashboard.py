@@ -1,4 +1,4 @@
-"""Benchmark: the dashboard in headless chromium, against the targets of issue 4.
+"""Benchmark: the dashboard in headless chromium, against the page's targets.
 
 Prints medians and 95th percentiles of
 - latency from a value entering the DataService to it being in the browser's
@@ -8,8 +8,8 @@ Prints medians and 95th percentiles of
   websocket messages per frame (all plot updates of a frame in one batch);
 - server CPU over the 30 s after a GET that never opens a websocket.
 
-Sections can be chosen: ``python bench/bench_dashboard.py issue9`` runs only
-the issue-9 latency (with where its time goes, hop by hop); the names are
+Sections can be chosen: ``python bench/bench_dashboard.py latency-hops`` runs only
+the latency (with where its time goes, hop by hop); the names are
 those of `SECTIONS`.
 """
 
@@ -287,11 +287,11 @@ def print_hops(
         )
 
 
-def bench_latency_issue_9(browser: Browser) -> None:
+def bench_latency_hops(browser: Browser) -> None:
     period_ms = DEFAULT_PERIOD_S * 1000
     p95_target = period_ms + 50
     print(
-        f"Latency DataService -> browser document (issue 9), frame period "
+        f"Latency DataService -> browser document, hop by hop, frame period "
         f"{period_ms:.0f} ms, one scalar key, 150 values at 5 Hz on average "
         f"(targets: median <= 30 ms, p95 <= {p95_target:.0f} ms)"
     )
@@ -394,7 +394,7 @@ def bench_get_without_websocket() -> None:
 
 SECTIONS = {
     "latency": bench_latency,
-    "issue9": bench_latency_issue_9,
+    "latency-hops": bench_latency_hops,
     "bytes": bench_bytes,
     "cpu": bench_cpu,
 }

@@ -34,8 +34,8 @@ T0 = 1_700_000_000_000_000_000
 
 
 def timestamp(i: int, datetimes: bool = False) -> sc.Variable:
-    """Frame `i`'s `time` coord: int64 ns as issue 2 specifies, or datetime64
-    as the decoders make it (`app.sources.message`)."""
+    """Frame `i`'s `time` coord: int64 ns as the data layer's targets specify,
+    or datetime64 as the decoders make it (`app.sources.message`)."""
     if datetimes:
         return sc.datetime(T0 + i, unit="ns")
     return sc.scalar(T0 + i, unit="ns", dtype="int64")
@@ -105,7 +105,7 @@ SCENARIOS = [
 ]
 
 # The same frames with datetime64 timestamps, as the decoders make them: not
-# issue 2's rows, but what production pays (scipp reads a datetime slowly).
+# the targets' rows, but what production pays (scipp reads a datetime slowly).
 DATETIME_SCENARIOS = [
     Scenario(
         "scalar_w100",

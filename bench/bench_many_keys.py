@@ -1,4 +1,4 @@
-"""Benchmark: a browser session over 1,000 and 10,000 keys (issue 7).
+"""Benchmark: a browser session over 1,000 and 10,000 keys.
 
 A facility may publish thousands of logs. Prints, for N f144-like scalar logs
 already in the DataService, the time to build a session (its automatic layout),

@@ -1,4 +1,4 @@
-"""Benchmark: one server process serving 1, 10, 25 and 50 sessions (issue 10).
+"""Benchmark: one server process serving 1, 10, 25 and 50 sessions.
 
 Sessions are headless (`app.testing.load_client`: Bokeh's Python client, which
 acknowledges every frame at once like a fast browser), so the server is measured

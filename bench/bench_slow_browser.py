@@ -1,4 +1,4 @@
-"""Benchmark: one normal tab and one tab slowed 20x (issue 10), today's code and ours.
+"""Benchmark: one normal tab and one tab slowed 20x: before backpressure and ours.
 
 Headless chromium, default layout, simulated instrument at 5 Hz, frame period
 0.2 s. For each checkout (the revision before backpressure, `BASELINE_REV`, in a

@@ -1,4 +1,4 @@
-"""Benchmark: 1, 5, 10 and 20 tabs of one headless chromium on one server (issue 10).
+"""Benchmark: 1, 5, 10 and 20 tabs of one headless chromium on one server.
 
 Default layout, simulated instrument at 5 Hz, frame period 0.2 s, each tab
 1400x1200 with the measured sliding window in view. For each N: the server's

@@ -1,4 +1,4 @@
-"""Soak: 30 minutes of two tabs at 20 Hz, nothing may grow with time (issue 10).
+"""Soak: 30 minutes of two tabs at 20 Hz, nothing may grow with time.
 
 Not a ``bench_*`` script (``make bench`` would take half an hour): run it with
 ``make soak`` (``SOAK_MINUTES`` shortens it). Simulated instrument at 20 Hz,
