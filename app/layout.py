@@ -106,9 +106,12 @@ def plotter_for(spec: PlotSpec, info: KeyInfo, options: DashboardOptions) -> Plo
         If the key's kind does not offer the view.
     """
     kind = plot_kind(info)
-    if spec.view not in views_for(spec.key, info):
+    views = views_for(spec.key, info)
+    if spec.view not in views:
+        offers = ", ".join(views) if views else "no view"
         raise ValueError(
-            f"key {spec.key!r}: a {kind or info.kind} offers no {spec.view!r} view"
+            f"key {spec.key!r}: a {kind or info.kind} offers no {spec.view!r} view "
+            f"(it offers {offers})"
         )
     drawn = {"renderer": options.renderer}
     frame_ndim = 0 if kind == VALUE else 1
