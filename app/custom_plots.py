@@ -108,7 +108,7 @@ class HoloViewsPlotter(Plotter):
         # Runs in the session's frame: the DynamicMap redraws into its document.
         self._pipe.send(value)
 
-    def _set_header(self, text: str) -> None:
+    def _set_header(self, text: str, state: object = None) -> None:
         self._div.text = markup(
             "<b>{header}</b> · {view}", header=text, view=self.view.name
         )

@@ -176,7 +176,7 @@ class KeyBrowser:
             self._render()
         now_ns = time.time_ns() if now_ns is None else now_ns
         for key, pane in self._details.items():
-            text = self._detail_text(key, now_ns)
+            text = escaped(self._detail_text(key, now_ns))
             if pane.object != text:
                 pane.object = text
 
@@ -226,7 +226,7 @@ class KeyBrowser:
                 lambda event, key=key: self._schedule(lambda: self._add(key))
             )
             detail = pn.pane.HTML(
-                self._detail_text(key, now_ns),
+                escaped(self._detail_text(key, now_ns)),
                 css_classes=["key-detail"],
                 margin=(0, 14),
                 styles={"font-size": "80%", "color": "#888"},
@@ -247,7 +247,7 @@ class KeyBrowser:
             rate = steady_rate(self._rates.get(key), arrival.rate_hz(now_ns))
             self._rates[key] = rate
             activity = f"{format_rate(rate)} · {format_key_age(arrival.age_s(now_ns))}"
-        return escaped(describe_key(info, activity))
+        return describe_key(info, activity)
 
     def _add(self, key: Hashable) -> None:
         self._on_add(key, self.add_as.value)
