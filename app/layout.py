@@ -108,9 +108,11 @@ def plotter_for(spec: PlotSpec, info: KeyInfo, options: DashboardOptions) -> Plo
     kind = plot_kind(info)
     views = views_for(spec.key, info)
     if spec.view not in views:
+        what = kind or info.kind
+        article = "an" if what[:1].lower() in "aeiou" else "a"
         offers = ", ".join(views) if views else "no view"
         raise ValueError(
-            f"key {spec.key!r}: a {kind or info.kind} offers no {spec.view!r} view "
+            f"key {spec.key!r}: {article} {what} offers no {spec.view!r} view "
             f"(it offers {offers})"
         )
     drawn = {"renderer": options.renderer}

@@ -309,7 +309,7 @@ def test_a_custom_view_named_with_markup_and_a_refused_plot_are_shown_literally(
     sinks = assert_no_injected_markup(models)
     headers = [p.text for p in sinks if html_view in p.text]
     assert any(IMAGE_KEY in header for header in headers)  # the custom header
-    assert f"key {IMAGE_KEY!r}: a image offers no 'window' view" in (
+    assert f"key {IMAGE_KEY!r}: an image offers no 'window' view" in (
         session.message.text
     )
 
