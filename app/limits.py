@@ -15,6 +15,6 @@ MAX_LAYOUT_SECONDS = 86_400.0
 holds more frames than the memory budget keeps of a key (decision 073)."""
 
 MAX_LAYOUT_URL_CHARS = 8_000
-"""Longest layout the page's URL carries (its base64url text). Tornado refuses
-a request whose head exceeds 64 KB with an error page, and proxies often stop
+"""Longest layout the page's URL carries (its base64url text). Tornado closes the
+connection of a request whose head exceeds 64 KiB, and proxies often stop
 at 8 KB; a longer layout stays in this browser (decision 073)."""
