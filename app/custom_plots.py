@@ -14,7 +14,6 @@ into a HoloViews element, and the plot shows each new element through a
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -22,10 +21,12 @@ from typing import Any
 
 import holoviews as hv
 import panel as pn
-from bokeh.models import Div, LayoutDOM
+from bokeh.models import LayoutDOM
 
 from app.data import KeyInfo, LatestValueExtractor, UpdateExtractor
 from app.plotters import Plotter
+
+from .page_text import html_div, markup
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ class HoloViewsPlotter(Plotter):
         )
 
     def _build(self) -> LayoutDOM:
-        self._div = Div(name=f"custom:{self.view.name}:{self.label}", width=self.width)
+        self._div = html_div(
+            name=f"custom:{self.view.name}:{self.label}", width=self.width
+        )
         return self._div
 
     def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
@@ -105,5 +108,7 @@ class HoloViewsPlotter(Plotter):
         # Runs in the session's frame: the DynamicMap redraws into its document.
         self._pipe.send(value)
 
-    def _set_header(self, text: str) -> None:
-        self._div.text = f"<b>{html.escape(text)}</b> · {html.escape(self.view.name)}"
+    def _set_header(self, text: str, state: object = None) -> None:
+        self._div.text = markup(
+            "<b>{header}</b> · {view}", header=text, view=self.view.name
+        )

@@ -4,9 +4,12 @@ The ingestion is started once per process (on the first run of this script,
 at server start with ``--warm``); each run only builds one session's page.
 """
 
+import html
 import logging
 import os
 import sys
+
+import panel as pn
 
 from app import pixel_histogram
 from app.ingestion import process_ingestion
@@ -17,4 +20,6 @@ from app.shell import open_page
 logging.getLogger("app").setLevel(logging.INFO)
 options = parse_options(sys.argv[1:], os.environ)
 pixel_histogram.register()
-open_page(process_ingestion(options), options)[1].servable(title="Live data")
+page = open_page(process_ingestion(options), options)[1].servable(title="Live data")
+# The template's title is HTML for the header; the browser's tab reads it as text.
+pn.state.curdoc.title = html.unescape(page.title)

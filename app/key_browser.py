@@ -6,7 +6,6 @@ costs the same with 10,000 keys as with ten (decision 052).
 
 from __future__ import annotations
 
-import html
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from app.durations import coarse_duration
 from .key_activity import KeyActivity
 from .layout import IMAGE, SPECTRUM, VALUE, plot_kind
 from .layout_file import BUILT_IN_VIEWS, LATEST
+from .page_text import escaped, markup
 
 PAGE_SIZE = 20
 """Keys rendered at once; the rest are reached by searching or paging."""
@@ -176,7 +176,7 @@ class KeyBrowser:
             self._render()
         now_ns = time.time_ns() if now_ns is None else now_ns
         for key, pane in self._details.items():
-            text = self._detail_text(key, now_ns)
+            text = escaped(self._detail_text(key, now_ns))
             if pane.object != text:
                 pane.object = text
 
@@ -196,7 +196,7 @@ class KeyBrowser:
     def _render(self) -> None:
         matches = match_keys(self._keys, self.search.value_input or "", self._page)
         self._page = matches.page
-        self.count.object = (
+        self.count.object = escaped(
             f"{matches.total} keys · page {matches.page + 1} of {matches.pages}"
         )
         if matches.keys == self._shown:
@@ -210,7 +210,9 @@ class KeyBrowser:
             if group_of(key) != group:
                 group = group_of(key)
                 rows.append(
-                    pn.pane.HTML(f"<b>{html.escape(group)}</b>", margin=(6, 10, 0, 10))
+                    pn.pane.HTML(
+                        markup("<b>{group}</b>", group=group), margin=(6, 10, 0, 10)
+                    )
                 )
             button = pn.widgets.Button(
                 label=str(key),
@@ -224,7 +226,7 @@ class KeyBrowser:
                 lambda event, key=key: self._schedule(lambda: self._add(key))
             )
             detail = pn.pane.HTML(
-                self._detail_text(key, now_ns),
+                escaped(self._detail_text(key, now_ns)),
                 css_classes=["key-detail"],
                 margin=(0, 14),
                 styles={"font-size": "80%", "color": "#888"},
@@ -245,7 +247,7 @@ class KeyBrowser:
             rate = steady_rate(self._rates.get(key), arrival.rate_hz(now_ns))
             self._rates[key] = rate
             activity = f"{format_rate(rate)} · {format_key_age(arrival.age_s(now_ns))}"
-        return html.escape(describe_key(info, activity))
+        return describe_key(info, activity)
 
     def _add(self, key: Hashable) -> None:
         self._on_add(key, self.add_as.value)

@@ -106,9 +106,14 @@ def plotter_for(spec: PlotSpec, info: KeyInfo, options: DashboardOptions) -> Plo
         If the key's kind does not offer the view.
     """
     kind = plot_kind(info)
-    if spec.view not in views_for(spec.key, info):
+    views = views_for(spec.key, info)
+    if spec.view not in views:
+        what = kind or info.kind
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        offers = ", ".join(views) if views else "no view"
         raise ValueError(
-            f"key {spec.key!r}: a {kind or info.kind} offers no {spec.view!r} view"
+            f"key {spec.key!r}: {article} {what} offers no {spec.view!r} view "
+            f"(it offers {offers})"
         )
     drawn = {"renderer": options.renderer}
     frame_ndim = 0 if kind == VALUE else 1

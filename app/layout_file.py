@@ -20,12 +20,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.limits import MAX_WINDOW_SIZE
+from app.limits import MAX_LAYOUT_SECONDS, MAX_LAYOUT_URL_CHARS, MAX_WINDOW_SIZE
 
 LAYOUT_VERSION = 1
 LATEST, WINDOW, TIME_WINDOW, AGGREGATE = "latest", "window", "time_window", "aggregate"
@@ -124,7 +125,22 @@ def parse_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
 
 
 def parse_url_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
-    """Read the page URL's ``layout`` argument (see `Layout.to_url`)."""
+    """Read the page URL's ``layout`` argument (see `Layout.to_url`).
+
+    A text longer than `MAX_LAYOUT_URL_CHARS` is refused unread: a link that
+    long does not travel (decision 073).
+    """
+    if len(text) > MAX_LAYOUT_URL_CHARS:
+        raise LayoutError(
+            f"layout link is {len(text):,} characters long, longer than the "
+            f"{MAX_LAYOUT_URL_CHARS:,} a link may carry: share such a layout "
+            "as a file (Download layout)"
+        )
+    return parse_stored_layout(text, custom_views)
+
+
+def parse_stored_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
+    """Read a layout in its URL form of any length (this browser's stored copy)."""
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         decoded = raw.decode()
@@ -175,8 +191,11 @@ def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
         seconds = default if seconds is None else seconds
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise LayoutError(f"{where}: 'seconds' must be a number")
-        if not seconds > 0:
-            raise LayoutError(f"{where}: 'seconds' must be positive, got {seconds}")
+        if not (math.isfinite(seconds) and 0 < seconds <= MAX_LAYOUT_SECONDS):
+            raise LayoutError(
+                f"{where}: 'seconds' must be a number more than 0 and at most "
+                f"{MAX_LAYOUT_SECONDS:,g}, got {seconds}"
+            )
         seconds = float(seconds)
     elif seconds is not None:
         raise LayoutError(f"{where}: 'seconds' belongs to time windows and aggregates")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import logging
 import time
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 
 import panel as pn
 from bokeh.document import Document
-from bokeh.models import Div
 from panel.io.state import set_curdoc
 
 from app.data import KeyInfo
@@ -30,9 +28,10 @@ from .layout import (
     spec_for,
     views_for,
 )
-from .layout_file import Layout, PlotSpec
-from .limits import MAX_AUTO_PLOTS
+from .layout_file import Layout, LayoutError, PlotSpec, parse_stored_layout
+from .limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
 from .options import DashboardOptions
+from .page_text import escaped, text_div
 from .plot_visibility import PlotVisibility
 from .plotters import Plotter
 from .status import StatusLine, StatusPill, health, loss_totals
@@ -105,13 +104,24 @@ class DashboardSession:
         self._frames_note_due_ns = 0
         self.status = StatusLine(width=280)
         self.pill = StatusPill()
-        self.hidden_keys = Div(text="", name="hidden-keys", width=900)
-        self.frames_note = Div(text="", name="frames-note", width=900, tags=[IN_PLACE])
-        self.message = Div(text=message, name="layout-message", width=900)
+        self.hidden_keys = text_div(name="hidden-keys", width=900)
+        self.frames_note = text_div(name="frames-note", width=900, tags=[IN_PLACE])
+        self.message = text_div(message, name="layout-message", width=900)
+        # What the message says: the start's, plots that cannot be shown, and
+        # a layout too long for a link (decision 073).
+        self._start_message = message
+        self._refused: dict[PlotSpec, str] = {}
+        self._too_long = ""
         # The layout as the URL and this browser keep it; "" for the default.
-        self.layout_state = Div(text="", name="layout-state", visible=False)
+        self.layout_state = text_div(name="layout-state", visible=False)
+        # Where the browser hands back a stored layout too long for the URL.
+        self.stored_layout = text_div(name="stored-layout", visible=False)
+        self.stored_layout.on_change(
+            "text",
+            lambda attr, old, new: self.soon(lambda: self.use_stored_layout(new)),
+        )
         # Set once drawing starts: the browser then restores its stored layout.
-        self.connected = Div(text="", name="connected", visible=False)
+        self.connected = text_div(name="connected", visible=False)
         self.grid = DashboardGrid()
         self.browser = KeyBrowser(
             ingestion.data_service.catalog,
@@ -140,6 +150,7 @@ class DashboardSession:
             pn.pane.Bokeh(self._clock.view),
             pn.pane.Bokeh(self.visibility.model),
             pn.pane.Bokeh(self.layout_state),
+            pn.pane.Bokeh(self.stored_layout),
             pn.pane.Bokeh(self.connected),
             self.grid.view,
         )
@@ -155,7 +166,7 @@ class DashboardSession:
         if message:
             logger.warning("%s", message)
         self._sync_keys()
-        self.layout_state.text = self.layout_url()
+        self._layout_changed()
 
     @property
     def plotters(self) -> tuple[Plotter, ...]:
@@ -292,16 +303,35 @@ class DashboardSession:
 
     def use_default_layout(self) -> None:
         """Drop the operator's changes: the layout file's plots, or automatic."""
+        self._show_layout(self._default)
+        self._set_layout_state("")
+
+    def use_stored_layout(self, text: str) -> None:
+        """Show the layout this browser kept because a link could not carry it."""
+        if not text:
+            return
+        try:
+            layout = parse_stored_layout(text, tuple(custom_views()))
+        except LayoutError as error:
+            self._start_message = f"this browser's stored {error}"
+            self._show_message()
+            return
+        self._show_layout(layout)
+        self._layout_changed()
+
+    def _show_layout(self, layout: Layout | None) -> None:
+        """Show `layout`'s plots instead of the page's; automatic if None."""
         for plot in self._plots.values():
             plot.plotter.unsubscribe()
             self.grid.remove(plot)
         self._plots.clear()
         self._auto_keys.clear()
-        self._automatic = self._default is None
-        self._wanted = [] if self._default is None else list(self._default.plots)
+        self._refused.clear()
+        self._automatic = layout is None
+        self._wanted = [] if layout is None else list(layout.plots)
         self._catalog_seen = None
         self._sync_keys()
-        self.layout_state.text = ""
+        self._show_message()
 
     # Following the catalog ---------------------------------------------------
     def _sync_keys(self) -> None:
@@ -368,8 +398,15 @@ class DashboardSession:
         try:
             plotter = plotter_for(spec, info, self._options)
         except ValueError as error:
-            logger.info("%s", error)
+            # Said on the page, not dropped in silence: the layout asked for it.
+            note = f"{error}: not shown"
+            if self._refused.get(spec) != note:
+                self._refused[spec] = note
+                logger.warning("%s", note)
+                self._show_message()
             return None
+        if self._refused.pop(spec, None) is not None:
+            self._show_message()
         plot = _Plot(spec, plot_kind(info), plotter, self._card(spec, info, plotter))
         self._plots[spec] = plot
         plotter.on_data = self._data_arrived(plot.model_id)
@@ -408,7 +445,7 @@ class DashboardSession:
         remove.on_click(lambda event: self.soon(lambda: self.remove_plot(spec)))
         # The key in words too: a value panel draws it on a canvas.
         label = pn.pane.HTML(
-            html.escape(str(spec.key)),
+            escaped(spec.key),
             css_classes=["plot-key"],
             styles={"font-size": "80%", "color": "#888"},
         )
@@ -424,7 +461,30 @@ class DashboardSession:
             self._show_hidden(0)
 
     def _layout_changed(self) -> None:
-        self.layout_state.text = self.layout_url()
+        self._set_layout_state(self.layout_url())
+
+    def _set_layout_state(self, text: str) -> None:
+        """Hand the layout to the page, which keeps it in the URL and this browser.
+
+        A layout too long for a link stays in this browser only (decision 073).
+        """
+        self.layout_state.text = text
+        self._too_long = (
+            ""
+            if len(text) <= MAX_LAYOUT_URL_CHARS
+            else f"this layout is too long to share by link ({len(text):,} "
+            f"characters, a link carries {MAX_LAYOUT_URL_CHARS:,}): this browser "
+            "keeps it; use Download layout to share it"
+        )
+        self._show_message()
+
+    def _show_message(self) -> None:
+        """Say what of the layout could not be done, in one line."""
+        refused = [note for spec, note in self._refused.items() if spec in self._wanted]
+        parts = [self._start_message, self._too_long, *refused]
+        text = " · ".join(part for part in parts if part)
+        if text != self.message.text:
+            self.message.text = text
 
     def layout_url(self) -> str:
         """The layout as the URL keeps it; empty while it is the default."""

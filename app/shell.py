@@ -12,7 +12,9 @@ from bokeh.models import CustomJS
 from .custom_plots import custom_views
 from .ingestion import Ingestion
 from .layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
+from .limits import MAX_LAYOUT_URL_CHARS
 from .options import DashboardOptions
+from .page_text import escaped
 from .paint_without_css import skip_css_lookups
 from .session import DashboardSession
 from .text_in_place import text_in_place
@@ -22,15 +24,19 @@ logger = logging.getLogger(__name__)
 LAYOUT_ARG = "layout"
 STORAGE_KEY = "dashboard-layout"
 
-# Keeps this browser's copy and the URL in step with the session's layout.
+# Keeps this browser's copy and the URL in step with the session's layout; a
+# layout longer than a link may carry stays in this browser only (decision 073).
 SYNC_LAYOUT_JS = """
 const text = state.text;
 const url = new URL(window.location.href);
 if (text) {
   window.localStorage.setItem(storage_key, text);
-  url.searchParams.set(arg, text);
 } else {
   window.localStorage.removeItem(storage_key);
+}
+if (text && text.length <= max_chars) {
+  url.searchParams.set(arg, text);
+} else {
   url.searchParams.delete(arg);
 }
 if (url.href !== window.location.href) {
@@ -38,13 +44,18 @@ if (url.href !== window.location.href) {
 }
 """
 
-# A page opened without a layout in its URL asks for this browser's last one.
+# A page opened without a layout in its URL asks for this browser's last one:
+# through the URL if a link can carry it, else handed to the session directly.
 RESTORE_LAYOUT_JS = """
 const url = new URL(window.location.href);
 const stored = window.localStorage.getItem(storage_key);
 if (!url.searchParams.has(arg) && stored && !state.text) {
-  url.searchParams.set(arg, stored);
-  window.location.replace(url.href);
+  if (stored.length <= max_chars) {
+    url.searchParams.set(arg, stored);
+    window.location.replace(url.href);
+  } else {
+    stored_layout.text = stored;
+  }
 } else {
 """
 RESTORE_LAYOUT_JS += SYNC_LAYOUT_JS + "}\n"
@@ -90,7 +101,8 @@ def build_page(
     )
     title = options.title or ingestion.source.status.description
     template = pn.template.FastListTemplate(
-        title=title,
+        # The header reads its title as HTML (the tab as text: see dashboard.py).
+        title=escaped(title),
         sidebar=[session.sidebar],
         main=[session.view],
         sidebar_width=340,
@@ -101,6 +113,8 @@ def build_page(
         "state": session.layout_state,
         "storage_key": STORAGE_KEY,
         "arg": LAYOUT_ARG,
+        "max_chars": MAX_LAYOUT_URL_CHARS,
+        "stored_layout": session.stored_layout,
     }
     session.layout_state.js_on_change("text", CustomJS(args=args, code=SYNC_LAYOUT_JS))
     # Bokeh's own document_ready event would displace Panel's onload: the

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import html
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bokeh.models import Div
-
 from app.data import MemoryStats
 
 from .ingestion import IngestionSnapshot
+from .page_text import html_div, markup, text_div
 from .text_in_place import IN_PLACE
 
 
@@ -53,7 +51,7 @@ class StatusLine:
     """A Bokeh ``Div`` named ``status`` showing the ingestion's counters."""
 
     def __init__(self, width: int = 900) -> None:
-        self.div = Div(text="starting", name="status", width=width, tags=[IN_PLACE])
+        self.div = text_div("starting", name="status", width=width, tags=[IN_PLACE])
         self._previous: IngestionSnapshot | None = None
 
     def update(
@@ -180,8 +178,8 @@ class StatusPill:
     """A large coloured pill (Bokeh ``Div`` named ``status-pill``) with its reason."""
 
     def __init__(self) -> None:
-        self.div = Div(
-            text="", name="status-pill", sizing_mode="stretch_width", tags=[IN_PLACE]
+        self.div = html_div(
+            name="status-pill", sizing_mode="stretch_width", tags=[IN_PLACE]
         )
         self.health: Health | None = None
         self.losses = LossWindow()
@@ -192,11 +190,14 @@ class StatusPill:
             return
         self.health = health
         colour = PILL_COLOURS[health.state]
-        reason = html.escape(health.reason)
-        self.div.text = (
-            f'<div title="{reason}" style="display:flex;align-items:center;gap:10px">'
-            f'<span class="pill {health.state}" style="background:{colour};'
+        self.div.text = markup(
+            '<div title="{reason}" style="display:flex;align-items:center;gap:10px">'
+            '<span class="pill {state}" style="background:{colour};'
             "color:white;font:bold 160% sans-serif;padding:6px 18px;"
-            f'border-radius:999px">{health.state.upper()}</span>'
-            f'<span class="pill-reason" style="font-size:85%">{reason}</span></div>'
+            'border-radius:999px">{label}</span>'
+            '<span class="pill-reason" style="font-size:85%">{reason}</span></div>',
+            reason=health.reason,
+            state=health.state,
+            colour=colour,
+            label=health.state.upper(),
         )

@@ -9,9 +9,11 @@ from app.layout_file import (
     LayoutError,
     PlotSpec,
     parse_layout,
+    parse_stored_layout,
     parse_url_layout,
     read_layout_file,
 )
+from app.limits import MAX_LAYOUT_SECONDS, MAX_LAYOUT_URL_CHARS
 
 LAYOUT = Layout(
     (
@@ -58,7 +60,7 @@ def test_views_get_their_default_extent_when_the_file_leaves_it_out() -> None:
         (
             '{"version": 1, "plots": [{"key": "a", "view": "time_window", '
             '"seconds": -1}]}',
-            "'seconds' must be positive",
+            "'seconds' must be a number more than 0 and at most 86,400, got -1",
         ),
         (
             '{"version": 1, "plots": [{"key": "a", "view": "aggregate", "op": "x"}]}',
@@ -99,3 +101,49 @@ def test_a_broken_url_layout_is_a_layout_error() -> None:
 def test_keys_that_are_not_strings_stay_out_of_files() -> None:
     layout = Layout((PlotSpec(("log", 7)), PlotSpec("a")))
     assert json.loads(layout.to_json())["plots"] == [{"key": "a", "view": "latest"}]
+
+
+@pytest.mark.parametrize("view", ["time_window", "aggregate"])
+@pytest.mark.parametrize("seconds", ["Infinity", "-Infinity", "NaN", "1e300", "0"])
+def test_a_span_that_is_not_finite_or_beyond_a_day_is_refused_naming_the_range(
+    view: str, seconds: str
+) -> None:
+    plot = f'{{"key": "monitor/m1", "view": "{view}", "seconds": {seconds}}}'
+    text = f'{{"version": 1, "plots": [{plot}]}}'
+    with pytest.raises(LayoutError) as error:
+        parse_layout(text)
+    assert str(error.value).startswith(
+        "plot 1 ('monitor/m1'): 'seconds' must be a number more than 0 and at "
+        "most 86,400, got "
+    )
+
+
+def test_a_span_of_exactly_the_bound_is_accepted() -> None:
+    text = json.dumps(
+        {
+            "version": 1,
+            "plots": [{"key": "a", "view": "time_window", "seconds": 86_400}],
+        }
+    )
+    assert parse_layout(text).plots[0].seconds == MAX_LAYOUT_SECONDS
+
+
+def long_layout(chars: int) -> Layout:
+    """A layout whose URL form is longer than `chars`."""
+    plots = tuple(PlotSpec(f"log/a_rather_long_key_name_{i:04}") for i in range(200))
+    layout = Layout(plots)
+    assert len(layout.to_url()) > chars
+    return layout
+
+
+def test_a_url_layout_longer_than_a_link_carries_is_refused_naming_the_limit() -> None:
+    text = long_layout(MAX_LAYOUT_URL_CHARS).to_url()
+    with pytest.raises(LayoutError) as error:
+        parse_url_layout(text)
+    assert f"layout link is {len(text):,} characters long" in str(error.value)
+    assert "longer than the 8,000 a link may carry" in str(error.value)
+
+
+def test_a_stored_layout_of_any_length_reads_back() -> None:
+    layout = long_layout(MAX_LAYOUT_URL_CHARS)
+    assert parse_stored_layout(layout.to_url()) == layout

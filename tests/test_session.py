@@ -7,7 +7,7 @@ import scipp as sc
 
 from app.ingestion import Ingestion
 from app.layout_file import Layout, PlotSpec, parse_url_layout
-from app.limits import MAX_AUTO_PLOTS
+from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
 from app.session import DashboardSession, _Plot
@@ -320,6 +320,68 @@ def test_a_layout_shows_its_plots_as_their_keys_arrive_and_skips_views_a_key_lac
     session.draw_frame()
     assert views(session) == [("monitor/m", "aggregate")]
     assert session.layout_state.text == ""  # the layout given is the default
+
+
+def test_a_layout_plot_whose_key_lacks_its_view_is_said_on_the_page(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    layout = Layout((PlotSpec("detector/d", "window", frames=5),))
+    session = DashboardSession(quiet_ingestion, DashboardOptions(), layout=layout)
+    assert session.message.text == ""  # its key has not come yet
+    ds["detector/d"] = image()
+    session.draw_frame()
+    assert session.plotters == ()
+    assert session.message.text == (
+        "key 'detector/d': an image offers no 'window' view "
+        "(it offers latest, aggregate): not shown"
+    )
+    ds["detector/d"] = spectrum([1.0, 2.0], T0_NS + 1)  # now it offers a window
+    session.draw_frame()
+    assert views(session) == [("detector/d", "window")]
+    assert session.message.text == ""
+
+
+def long_layout() -> Layout:
+    """A layout whose URL form is longer than a link carries."""
+    plots = tuple(PlotSpec(f"log/a_rather_long_key_name_{i:04}") for i in range(199))
+    layout = Layout((PlotSpec("log/t"), *plots))
+    assert len(layout.to_url()) > MAX_LAYOUT_URL_CHARS
+    return layout
+
+
+def test_a_layout_too_long_for_a_link_is_kept_and_the_page_says_to_download_it(
+    quiet_ingestion: Ingestion,
+) -> None:
+    quiet_ingestion.data_service["log/t"] = scalar_log(1.0)
+    layout = long_layout()
+    session = DashboardSession(quiet_ingestion, DashboardOptions(), layout=layout)
+    assert session.layout_state.text == layout.to_url()  # the browser keeps it
+    text = session.message.text
+    assert text.startswith("this layout is too long to share by link (")
+    assert f"a link carries {MAX_LAYOUT_URL_CHARS:,}" in text
+    assert text.endswith("use Download layout to share it")
+    session.remove_plot(layout.plots[-1])
+    session.remove_plot(layout.plots[-2])
+    assert "too long" in session.message.text
+    session.use_default_layout()
+    assert session.message.text == ""
+
+
+def test_a_stored_layout_too_long_for_a_link_is_shown_when_the_browser_hands_it(
+    quiet_ingestion: Ingestion,
+) -> None:
+    quiet_ingestion.data_service["log/t"] = scalar_log(1.0)
+    layout = long_layout()
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    assert session.automatic
+    session.stored_layout.text = layout.to_url()  # as the page's restore does
+    assert not session.automatic
+    assert session.layout == Layout((PlotSpec("log/t"),))  # shown as keys come
+    assert session.layout_state.text == layout.to_url()
+    session.use_stored_layout("bm90IGpzb24")
+    assert "this browser's stored" in session.message.text
+    assert "not JSON" in session.message.text
 
 
 def test_the_pill_turns_amber_for_a_stale_plot_and_red_for_a_source_down(
