@@ -15,6 +15,7 @@ import panel as pn
 
 from app.data import KeyInfo
 from app.durations import coarse_duration
+from app.plotters.columns import NO_UNIT
 
 from .key_activity import KeyActivity
 from .layout import IMAGE, SPECTRUM, VALUE, plot_kind
@@ -93,9 +94,7 @@ def format_key_age(seconds: float) -> str:
 
 def describe_key(info: KeyInfo, activity_text: str) -> str:
     """``spectrum · counts · 5/s · now``."""
-    unit = info.unit if info.unit not in (None, "None") else "no unit"
-    if unit == "dimensionless":
-        unit = "no unit"
+    unit = info.unit if info.unit not in (None, "None", "dimensionless") else NO_UNIT
     return f"{KIND_NAMES[plot_kind(info)]} · {unit} · {activity_text}"
 
 
