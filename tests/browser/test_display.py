@@ -1,0 +1,123 @@
+"""What plots show in headless chromium: bins where their edges are, headers
+readable on the dark theme."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import confluent_kafka
+import numpy as np
+import pytest
+import scipp as sc
+from playwright.sync_api import Page
+
+from app.sources.message import Message
+from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
+from app.testing.local_server import serve_dashboard
+from app.testing.mock_cluster import MockKafkaCluster
+
+from .dashboard_page import DashboardPage
+
+pytestmark = pytest.mark.browser
+
+IMAGE = "figure:image:detector/panel_0"
+
+
+def luminance(colour: str) -> float:
+    """Relative luminance (WCAG) of ``#rrggbb`` or ``rgb(r, g, b)``."""
+    if colour.startswith("#"):
+        channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    else:
+        channels = [int(c) for c in re.findall(r"\d+", colour)[:3]]
+    linear = [
+        c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4
+        for c in channels
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_plot_headers_contrast_with_the_dark_themes_background(
+    browser_page: Page,
+) -> None:
+    with serve_dashboard(
+        ["--frame-period", "0.1", "--simulated-rate", "5", "--keys", "detector/panel_0"]
+    ) as server:
+        dashboard = DashboardPage(browser_page).open(f"{server.url}?theme=dark")
+        dashboard.wait_for(
+            "(doc, name) => { const f = doc.get_model_by_name(name);"
+            " return f && f.title.text.includes('age'); }",
+            IMAGE,
+        )
+        text, behind = dashboard.evaluate(
+            "(doc, name) => { const f = doc.get_model_by_name(name);"
+            " return [f.title.text_color, f.border_fill_color]; }",
+            IMAGE,
+        )
+        page = browser_page.evaluate("getComputedStyle(document.body).backgroundColor")
+    # The title is drawn over the figure's border, itself see-through on the page.
+    assert luminance(page) < 0.05  # the page did turn dark
+    assert contrast(text, page) >= 4.5
+    assert contrast(text, behind) >= 4.5
+
+
+@pytest.fixture
+def cluster() -> Iterator[MockKafkaCluster]:
+    with MockKafkaCluster() as cluster:
+        for topic in (DATA_TOPIC, LOG_TOPIC):
+            cluster.create_topic(topic, partitions=1)
+        yield cluster
+
+
+def geometric_image() -> sc.DataArray:
+    """8 x 16 bins, tof edges from 10 to 100,000 us by a constant factor."""
+    values = np.ones((8, 16))
+    values[2, 12] = 1000.0
+    return sc.DataArray(
+        sc.array(dims=["y", "tof"], values=values, unit="counts"),
+        coords={
+            "tof": sc.array(dims=["tof"], values=np.geomspace(10, 1e5, 17), unit="us"),
+            "y": sc.linspace("y", 0.0, 8.0, 9, unit="mm"),
+        },
+    )
+
+
+def test_a_bright_bin_of_geometric_edges_is_drawn_at_its_true_coordinates(
+    cluster: MockKafkaCluster, browser_page: Page
+) -> None:
+    producer = confluent_kafka.Producer(
+        {"bootstrap.servers": cluster.bootstrap_servers}
+    )
+    # Stamped now: the dashboard's look-back on start reaches recent records.
+    now_ns = time.time_ns()
+    frame = geometric_image()
+    frame.coords["time"] = sc.datetime(now_ns, unit="ns")
+    publish(producer, [Message(key="detector/tof", value=frame, timestamp=now_ns)])
+    producer.flush(10)
+    with serve_dashboard(
+        [
+            "--source",
+            "kafka",
+            "--bootstrap-servers",
+            cluster.bootstrap_servers,
+            "--frame-period",
+            "0.1",
+        ]
+    ) as server:
+        dashboard = DashboardPage(browser_page).open(server.url)
+        dashboard.wait_for_data("quads:detector/tof", "image")
+        # Where BokehJS puts the brightest bin: its glyph's own coordinates.
+        left, right, bottom, top = dashboard.evaluate(
+            "(doc) => { const d = doc.get_model_by_name('quads:detector/tof').data;"
+            " const v = Array.from(d.image); const i = v.indexOf(Math.max(...v));"
+            " return [d.left[i], d.right[i], d.bottom[i], d.top[i]]; }"
+        )
+    edges = np.geomspace(10, 1e5, 17)
+    assert (left, right) == pytest.approx((edges[12], edges[13]))
+    assert (bottom, top) == (2.0, 3.0)
