@@ -33,7 +33,15 @@ from app.data import TimeWindowExtractor, UpdateExtractor, WindowExtractor
 from app.limits import MAX_WINDOW_SIZE
 
 from .base import add_image, image_source
-from .columns import TIME_DIM, axis_label, epoch_ms, extent, times_ns, unit_label
+from .columns import (
+    TIME_DIM,
+    axis_label,
+    epoch_ms,
+    extent,
+    masked_values,
+    times_ns,
+    unit_label,
+)
 from .figure_plot import FigurePlotter
 from .local_time import local_time_axis, local_time_hover, row_time_hover
 from .scale import Extent
@@ -287,7 +295,7 @@ class SlidingWindowPlotter(FigurePlotter):
             self._structure = structure
         self._unit = value.unit
         columns = self._columns(update.frames, reset=update.reset)
-        lows, highs = rows_extent(update.frames.values)
+        lows, highs = rows_extent(masked_values(update.frames))
         if update.reset:
             self.source.data = columns
             self._shown = update.frames.sizes[TIME_DIM]
@@ -316,7 +324,7 @@ class SlidingWindowPlotter(FigurePlotter):
     def _columns(self, frames: sc.DataArray, *, reset: bool) -> dict[str, Any]:
         times_ms = epoch_ms(frames.coords[TIME_DIM])
         if self.frame_ndim == 0:
-            values = frames.values.astype(np.float64)
+            values = masked_values(frames)
             if not reset and len(values) <= INLINE_ROWS:
                 return {"time": times_ms.tolist(), "value": values.tolist()}
             return {"time": times_ms, "value": values}
@@ -325,7 +333,7 @@ class SlidingWindowPlotter(FigurePlotter):
         dim = frames.dims[1]
         coord = frames.coords.get(dim, None)
         x0, dw = extent(coord, frames.sizes[dim])
-        rows = frames.values.astype(np.float32)
+        rows = masked_values(frames).astype(np.float32)
         return {
             "row": list(rows),
             "start": starts,

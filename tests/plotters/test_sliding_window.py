@@ -277,3 +277,20 @@ def test_time_axis_is_formatted_in_the_browser_in_local_time(frame_ndim: int) ->
     assert axis.formatter.args["axis"] is axis
     (hover,) = plotter.root.select(HoverTool)
     assert all(isinstance(f, CustomJSHover) for f in hover.formatters.values())
+
+
+def test_waterfall_leaves_masked_bins_undrawn_and_out_of_the_colour_range(
+    data_service: DataService,
+) -> None:
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=4, frame_ndim=1)
+    plotter.subscribe(data_service)
+    for index in range(2):
+        frame = spectrum(index)
+        frame.values[0] = 1000.0
+        frame.masks["noisy"] = sc.array(dims=["tof"], values=[True] + [False] * 7)
+        data_service["monitor/m1"] = frame
+    plotter.draw(now_ns=T0_NS)
+
+    rows = plotter.source.data["row"]
+    assert all(np.isnan(row[0]) and np.isfinite(row[1:]).all() for row in rows)
+    assert plotter._mapper.high < 1000.0
