@@ -18,13 +18,19 @@ from app.durations import coarse_duration
 from app.plotters.columns import NO_UNIT
 
 from .key_activity import KeyActivity
-from .layout import IMAGE, SPECTRUM, VALUE, plot_kind
+from .layout import IMAGE, SPECTRUM, VALUE, VOLUME, plot_kind
 from .layout_file import BUILT_IN_VIEWS, LATEST
 
 PAGE_SIZE = 20
 """Keys rendered at once; the rest are reached by searching or paging."""
 
-KIND_NAMES = {VALUE: "value", SPECTRUM: "spectrum", IMAGE: "image", None: "not plotted"}
+KIND_NAMES = {
+    VALUE: "value",
+    SPECTRUM: "spectrum",
+    IMAGE: "image",
+    VOLUME: "3-D (summed)",
+    None: "not plotted",
+}
 
 
 @dataclass(frozen=True)

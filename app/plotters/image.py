@@ -53,7 +53,11 @@ def quad_columns(x_edges: np.ndarray, y_edges: np.ndarray) -> dict[str, np.ndarr
 
 
 class ImagePlotter(FigurePlotter):
-    """Latest value of a 2-D DataArray as an image with a colour bar in its unit."""
+    """Latest value of a 2-D DataArray as an image with a colour bar in its unit.
+
+    A 3-D value is drawn as its sum over its first dim (masked values left
+    out of the sum), and the header says so.
+    """
 
     log_color = param.Boolean(default=False, doc="Logarithmic colour scale.")
     palette = param.String(default="Viridis256", doc="Bokeh palette name.")
@@ -67,6 +71,7 @@ class ImagePlotter(FigurePlotter):
             data={name: [] for name in (*QUAD_COLUMNS, "image")}, name=f"quads:{key}"
         )
         self._quad_edges: tuple[np.ndarray, np.ndarray] | None = None
+        self._summed_dim: str | None = None
 
     def _build(self) -> LayoutDOM:
         transparent = "rgba(0,0,0,0)"
@@ -122,7 +127,15 @@ class ImagePlotter(FigurePlotter):
         self._quad_edges = None
         self._forget_range()
 
+    def _extent_label(self) -> str:
+        return f"sum over {self._summed_dim}" if self._summed_dim else ""
+
     def _show(self, value: sc.DataArray) -> None:
+        if value.ndim == 3:
+            self._summed_dim = value.dims[0]
+            value = value.sum(self._summed_dim)
+        else:
+            self._summed_dim = None
         y_dim, x_dim = value.dims
         x_coord = value.coords.get(x_dim, None)
         y_coord = value.coords.get(y_dim, None)
