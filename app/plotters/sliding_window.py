@@ -36,13 +36,16 @@ from .base import add_image, image_source
 from .columns import (
     TIME_DIM,
     axis_label,
+    edges_of,
     epoch_ms,
-    extent,
+    is_uniform,
     masked_values,
     times_ns,
+    uniform_cells,
     unit_label,
 )
 from .figure_plot import FigurePlotter
+from .image import MAX_CELLS
 from .local_time import local_time_axis, local_time_hover, row_time_hover
 from .scale import Extent
 
@@ -184,6 +187,8 @@ class SlidingWindowPlotter(FigurePlotter):
         self._shown = 0
         self._needs_reset = False
         self._structure: tuple | None = None
+        self._row_cells: np.ndarray | None = None
+        self._row_extent = (0.0, 1.0)
         if self.frame_ndim == 0:
             columns = {"time": [], "value": []}
         else:
@@ -319,7 +324,13 @@ class SlidingWindowPlotter(FigurePlotter):
             return (window.unit,)
         dim = window.dims[1]
         coord = window.coords.get(dim, None)
-        return (window.unit, dim, extent(coord, window.sizes[dim]))
+        edges = edges_of(coord, window.sizes[dim])
+        # Rows of uneven bins are resampled onto even cells, the way the one
+        # stacked image can draw them (decision 044).
+        self._row_cells = None if is_uniform(edges) else uniform_cells(edges, MAX_CELLS)
+        self._row_extent = float(edges[0]), float(edges[-1] - edges[0])
+        uneven = None if self._row_cells is None else edges.tobytes()
+        return (window.unit, dim, self._row_extent, uneven)
 
     def _columns(self, frames: sc.DataArray, *, reset: bool) -> dict[str, Any]:
         times_ms = epoch_ms(frames.coords[TIME_DIM])
@@ -330,10 +341,10 @@ class SlidingWindowPlotter(FigurePlotter):
             return {"time": times_ms, "value": values}
         previous_ms = None if reset else self._last_time_ns / 1e6
         starts = _row_starts(times_ms, previous_ms)
-        dim = frames.dims[1]
-        coord = frames.coords.get(dim, None)
-        x0, dw = extent(coord, frames.sizes[dim])
+        x0, dw = self._row_extent
         rows = masked_values(frames).astype(np.float32)
+        if self._row_cells is not None:
+            rows = rows[:, self._row_cells]
         return {
             "row": list(rows),
             "start": starts,
