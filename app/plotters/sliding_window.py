@@ -53,6 +53,9 @@ logger = logging.getLogger(__name__)
 
 FALLBACK_ROW_MS = 200.0
 
+PX_PER_TIME_TICK = 110
+"""Room for one label of a horizontal time axis ("hh:mm:ss" is about 64 px)."""
+
 INLINE_ROWS = 64
 """A stream of at most this many points goes as JSON lists inside the message:
 each binary buffer would cost the server two more websocket writes per frame
@@ -212,6 +215,11 @@ class SlidingWindowPlotter(FigurePlotter):
             self._fig = self._figure(x_axis_type="datetime", y_range=Range1d(0, 1))
             line = self._fig.line("time", "value", source=self.source, line_width=1.5)
             local_time_axis(self._fig.xaxis[0], "time", time_axis)
+            # Bokeh asks for 6 ticks: at 30 s steps "hh:mm:ss" labels overlapped
+            # on a 440 px plot; one tick per 110 px leaves room for each label.
+            self._fig.xaxis[0].ticker.desired_num_ticks = max(
+                2, round(self.width / PX_PER_TIME_TICK)
+            )
             self._hover = HoverTool(
                 renderers=[line],
                 mode="vline",

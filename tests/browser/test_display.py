@@ -121,3 +121,77 @@ def test_a_bright_bin_of_geometric_edges_is_drawn_at_its_true_coordinates(
     edges = np.geomspace(10, 1e5, 17)
     assert (left, right) == pytest.approx((edges[12], edges[13]))
     assert (bottom, top) == (2.0, 3.0)
+
+
+# The x axis's own ticker and formatter, run on the figure's range: each label's
+# width (measured on a canvas in the axis's font) against the room between ticks.
+TIME_LABELS_JS = """
+(doc, name) => {
+  const f = doc.get_model_by_name(name);
+  const axis = f.below[0];
+  const start = f.x_range.start, end = f.x_range.end;
+  const ticks = axis.ticker.get_ticks(start, end, f.x_range, NaN).major;
+  const labels = axis.formatter.doFormat(ticks, {loc: 0});
+  const ctx = document.createElement("canvas").getContext("2d");
+  const size = String(axis.major_label_text_font_size);
+  const px = size.endsWith("em") ? 16 * parseFloat(size) : parseFloat(size);
+  ctx.font = px + "px " + axis.major_label_text_font;
+  const widths = labels.map((l) => ctx.measureText(l).width);
+  const scale = f.inner_width / (end - start);
+  const at = ticks.map((t) => (t - start) * scale);
+  return {labels, widths, at, span_s: (end - start) / 1000};
+}
+"""
+
+
+def test_time_labels_of_a_five_minute_window_do_not_overlap(
+    cluster: MockKafkaCluster, browser_page: Page
+) -> None:
+    producer = confluent_kafka.Producer(
+        {"bootstrap.servers": cluster.bootstrap_servers}
+    )
+    with serve_dashboard(
+        [
+            "--source",
+            "kafka",
+            "--bootstrap-servers",
+            cluster.bootstrap_servers,
+            "--frame-period",
+            "0.1",
+            "--window-size",
+            "150",
+        ]
+    ) as server:
+        dashboard = DashboardPage(browser_page).open(server.url)
+        # A log every 2 s over 200 s of a five-minute window: the first makes its
+        # plots, which then keep what follows.
+        now_ns = time.time_ns()
+        logs = [
+            Message(
+                key="log/motor_x",
+                value=sc.DataArray(
+                    sc.scalar(float(i)), coords={"time": sc.datetime(t, unit="ns")}
+                ),
+                timestamp=t,
+            )
+            for i, t in enumerate(now_ns - (100 - i) * 2 * 10**9 for i in range(100))
+        ]
+        publish(producer, logs[:1])
+        producer.flush(10)
+        dashboard.wait_for_rows("window:log/motor_x", "time", 1)
+        publish(producer, logs[1:])
+        producer.flush(10)
+        dashboard.wait_for_rows("window:log/motor_x", "time", 100)
+        dashboard.wait_for(
+            "(doc) => { const f = doc.get_model_by_name('figure:window:log/motor_x');"
+            " return f.inner_width > 0 && f.x_range.end - f.x_range.start > 1.9e5; }"
+        )
+        shown = dashboard.evaluate(TIME_LABELS_JS, "figure:window:log/motor_x")
+    assert shown["span_s"] > 190
+    assert len(shown["labels"]) >= 2
+    gaps = [b - a for a, b in zip(shown["at"], shown["at"][1:], strict=False)]
+    # Two neighbours overlap when the room between their centres is less
+    # than half of each label's width, plus a little air.
+    for i, gap in enumerate(gaps):
+        needed = (shown["widths"][i] + shown["widths"][i + 1]) / 2 + 8
+        assert gap >= needed, (shown["labels"], shown["widths"], gaps)
