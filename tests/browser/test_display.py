@@ -111,16 +111,18 @@ def test_a_bright_bin_of_geometric_edges_is_drawn_at_its_true_coordinates(
         ]
     ) as server:
         dashboard = DashboardPage(browser_page).open(server.url)
-        dashboard.wait_for_data("quads:detector/tof", "image")
-        # Where BokehJS puts the brightest bin: its glyph's own coordinates.
-        left, right, bottom, top = dashboard.evaluate(
-            "(doc) => { const d = doc.get_model_by_name('quads:detector/tof').data;"
-            " const v = Array.from(d.image); const i = v.indexOf(Math.max(...v));"
-            " return [d.left[i], d.right[i], d.bottom[i], d.top[i]]; }"
+        dashboard.wait_for_data("strip-images:detector/tof", "image")
+        # The strips BokehJS draws: the one holding the bright bin, and where.
+        left, width, row = dashboard.evaluate(
+            "(doc) => { const d = doc.get_model_by_name("
+            "'strip-images:detector/tof').data;"
+            " const peaks = d.image.map((s) => Math.max(...s));"
+            " const i = peaks.indexOf(Math.max(...peaks));"
+            " return [d.x[i], d.dw[i], Array.from(d.image[i]).indexOf(peaks[i])]; }"
         )
     edges = np.geomspace(10, 1e5, 17)
-    assert (left, right) == pytest.approx((edges[12], edges[13]))
-    assert (bottom, top) == (2.0, 3.0)
+    assert (left, left + width) == pytest.approx((edges[12], edges[13]))
+    assert row == 2  # of rows 0 to 8 mm, 1 mm each: 2 to 3 mm
 
 
 # The x axis's own ticker and formatter, run on the figure's range: each label's

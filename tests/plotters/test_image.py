@@ -81,7 +81,7 @@ def geometric_image() -> sc.DataArray:
     )
 
 
-def test_bins_of_geometric_edges_are_drawn_where_their_edges_are(
+def test_bins_of_geometric_edges_go_with_their_edges_to_be_drawn_in_strips(
     data_service: DataService,
 ) -> None:
     plotter = ImagePlotter("detector/tof")
@@ -89,16 +89,25 @@ def test_bins_of_geometric_edges_are_drawn_where_their_edges_are(
     data_service["detector/tof"] = geometric_image()
     plotter.draw(now_ns=T0_NS)
 
-    quads = plotter.quads.data
-    bright = int(np.argmax(quads["image"]))
-    edges = np.geomspace(1.0, 1000.0, 7)
-    assert (quads["left"][bright], quads["right"][bright]) == pytest.approx(
-        (edges[4], edges[5])
-    )
-    assert (quads["bottom"][bright], quads["top"][bright]) == (1.0, 2.0)
-    assert len(quads["left"]) == 24
+    strips = plotter.strips.data
+    np.testing.assert_allclose(strips["edges"][0], np.geomspace(1.0, 1000.0, 7))
+    assert strips["axis"] == ["x"]
+    assert (strips["start"], strips["span"]) == ([0.0], [4.0])
+    np.testing.assert_allclose(strips["image"][0], geometric_image().values)
     # Nothing is drawn as an evenly spaced image on top of it.
     assert len(plotter.source.data["image"]) == 0
+
+
+def test_uneven_rows_are_strips_along_y(data_service: DataService) -> None:
+    frame = geometric_image().transpose(["x", "y"]).copy()
+    data_service["detector/tof"] = frame
+    plotter = ImagePlotter("detector/tof")
+    plotter.subscribe(data_service)
+    plotter.draw(now_ns=T0_NS)
+    assert plotter.strips.data["axis"] == ["y"]
+    np.testing.assert_allclose(
+        plotter.strips.data["edges"][0], np.geomspace(1.0, 1000.0, 7)
+    )
 
 
 def test_even_edges_are_drawn_as_one_image(data_service: DataService) -> None:
@@ -107,15 +116,15 @@ def test_even_edges_are_drawn_as_one_image(data_service: DataService) -> None:
     data_service["detector/panel_0"] = image(0)
     plotter.draw(now_ns=T0_NS)
     assert len(plotter.source.data["image"]) == 1
-    assert len(plotter.quads.data["left"]) == 0
+    assert len(plotter.strips.data["image"]) == 0
 
 
-def test_a_large_image_of_uneven_bins_is_resampled_onto_even_cells_in_place(
+def test_more_uneven_bins_than_strips_are_resampled_onto_even_cells_in_place(
     data_service: DataService,
 ) -> None:
-    edges = np.geomspace(1.0, 1000.0, 401)
-    values = np.zeros((300, 400))
-    values[:, 300] = 5.0
+    edges = np.geomspace(1.0, 1000.0, 2001)
+    values = np.zeros((30, 2000))
+    values[:, 1500] = 5.0
     data_service["detector/big"] = sc.DataArray(
         sc.array(dims=["y", "x"], values=values),
         coords={"x": sc.array(dims=["x"], values=edges, unit="us")},
@@ -131,8 +140,8 @@ def test_a_large_image_of_uneven_bins_is_resampled_onto_even_cells_in_place(
     lit = x[drawn[0] == 5.0]
     # Every lit cell's centre lies in the bright bin.
     assert lit.size
-    assert lit.min() >= edges[300]
-    assert lit.max() <= edges[301]
+    assert lit.min() >= edges[1500]
+    assert lit.max() <= edges[1501]
 
 
 def test_masked_pixels_are_left_undrawn_and_out_of_the_colour_range(
