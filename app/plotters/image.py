@@ -109,7 +109,7 @@ class ImagePlotter(FigurePlotter):
         # Tags hold both mappers in the document from the start, and the
         # strips' source, which is not drawn itself.
         self._fig = self._figure(
-            match_aspect=True, tags=[*self._mappers.values(), self.strips]
+            match_aspect=False, tags=[*self._mappers.values(), self.strips]
         )
         self._fig.name = f"figure:image:{self.label}"
         self._color_bar = add_image(self._fig, self.source, self._mapper)
@@ -186,6 +186,13 @@ class ImagePlotter(FigurePlotter):
         self._unit = value.unit
         # float32 halves the bytes sent per frame; colours need no more precision.
         image = image.astype(np.float32)
+        x_unit = x_coord.unit if x_coord is not None else None
+        y_unit = y_coord.unit if y_coord is not None else None
+        # Set before the data, whose change makes the browser fit the ranges.
+        # Equal scales only where both axes measure the same thing: 8 mm of
+        # pixels against 100 ms of time of flight drew a line, not an image.
+        if self._fig.match_aspect != (x_unit == y_unit):
+            self._fig.match_aspect = x_unit == y_unit
         x_edges, y_edges, image = _even_but_one(x_edges, y_edges, image)
         if is_uniform(x_edges) and is_uniform(y_edges):
             self._show_image(image, x_edges, y_edges)
@@ -193,8 +200,8 @@ class ImagePlotter(FigurePlotter):
             self._show_strips(image, x_edges, y_edges)
         self._take_in(extent_of(image, log=self.log_color))
         self._set_labels(
-            axis_label(x_dim, x_coord.unit if x_coord is not None else None),
-            axis_label(y_dim, y_coord.unit if y_coord is not None else None),
+            axis_label(x_dim, x_unit),
+            axis_label(y_dim, y_unit),
             unit_label(value.unit),
         )
 

@@ -172,3 +172,19 @@ def test_an_image_of_nothing_but_nan_says_so_in_its_header(
     plotter.draw(now_ns=T0_NS)
     assert "· all values NaN" in plotter.header
     assert "all values NaN" in plotter.root.title.text
+
+
+def test_axes_of_other_units_are_not_held_to_one_scale(
+    data_service: DataService,
+) -> None:
+    plotter = ImagePlotter("detector/tof")
+    plotter.subscribe(data_service)
+    data_service["detector/tof"] = geometric_image()  # x and y in mm
+    plotter.draw(now_ns=T0_NS)
+    assert plotter.root.match_aspect
+
+    frame = geometric_image()
+    frame.coords["x"] = sc.array(dims=["x"], values=np.geomspace(10, 1e5, 7), unit="us")
+    data_service["detector/tof"] = frame
+    plotter.draw(now_ns=T0_NS)
+    assert not plotter.root.match_aspect
