@@ -14,16 +14,23 @@ import panel as pn
 
 from app.data import KeyInfo
 from app.durations import coarse_duration
+from app.plotters.columns import NO_UNIT
 
 from .key_activity import KeyActivity
-from .layout import IMAGE, SPECTRUM, VALUE, plot_kind
+from .layout import IMAGE, SPECTRUM, VALUE, VOLUME, plot_kind
 from .layout_file import BUILT_IN_VIEWS, LATEST
 from .page_text import escaped, markup
 
 PAGE_SIZE = 20
 """Keys rendered at once; the rest are reached by searching or paging."""
 
-KIND_NAMES = {VALUE: "value", SPECTRUM: "spectrum", IMAGE: "image", None: "not plotted"}
+KIND_NAMES = {
+    VALUE: "value",
+    SPECTRUM: "spectrum",
+    IMAGE: "image",
+    VOLUME: "3-D (summed)",
+    None: "not plotted",
+}
 
 
 @dataclass(frozen=True)
@@ -93,9 +100,7 @@ def format_key_age(seconds: float) -> str:
 
 def describe_key(info: KeyInfo, activity_text: str) -> str:
     """``spectrum · counts · 5/s · now``."""
-    unit = info.unit if info.unit not in (None, "None") else "no unit"
-    if unit == "dimensionless":
-        unit = "no unit"
+    unit = info.unit if info.unit not in (None, "None", "dimensionless") else NO_UNIT
     return f"{KIND_NAMES[plot_kind(info)]} · {unit} · {activity_text}"
 
 

@@ -33,8 +33,9 @@ from .plotters import (
 
 logger = logging.getLogger(__name__)
 
-VALUE, SPECTRUM, IMAGE = "value", "spectrum", "image"
-"""The kinds of key the dashboard plots."""
+VALUE, SPECTRUM, IMAGE, VOLUME = "value", "spectrum", "image", "volume"
+"""The kinds of key the dashboard plots; a volume (3-D) is drawn as the image
+of its sum over its first dim (decision 045)."""
 
 _NUMERIC_DTYPES = frozenset({"float64", "float32", "int64", "int32", "bool"})
 
@@ -49,13 +50,14 @@ def plot_kind(info: KeyInfo) -> str | None:
         return None
     if info.kind not in ("DataArray", "Variable"):
         return None
-    return {0: VALUE, 1: SPECTRUM, 2: IMAGE}.get(info.ndim)
+    return {0: VALUE, 1: SPECTRUM, 2: IMAGE, 3: VOLUME}.get(info.ndim)
 
 
 BUILT_IN_VIEWS = {
     VALUE: (LATEST, WINDOW, TIME_WINDOW),
     SPECTRUM: (LATEST, WINDOW, TIME_WINDOW, AGGREGATE),
     IMAGE: (LATEST, AGGREGATE),
+    VOLUME: (LATEST, AGGREGATE),
     None: (),
 }
 """The built-in views each kind of key offers (windows of images are not drawn)."""
@@ -64,6 +66,7 @@ AUTOMATIC_VIEWS = {
     VALUE: (LATEST, WINDOW),
     SPECTRUM: (LATEST, WINDOW),
     IMAGE: (LATEST,),
+    VOLUME: (LATEST,),
 }
 
 PLOTS_PER_KIND = {kind: len(AUTOMATIC_VIEWS.get(kind, ())) for kind in BUILT_IN_VIEWS}
@@ -120,6 +123,7 @@ def plotter_for(spec: PlotSpec, info: KeyInfo, options: DashboardOptions) -> Plo
     if spec.view == LATEST:
         if kind == VALUE:
             return ValuePanel(spec.key)
+        # An image plot draws a volume as its sum over the first dim.
         return (LinePlotter if kind == SPECTRUM else ImagePlotter)(spec.key, **drawn)
     if spec.view == WINDOW:
         return SlidingWindowPlotter(

@@ -14,14 +14,18 @@ from .text_in_place import IN_PLACE
 
 
 def format_bytes(count: int) -> str:
-    """Return a byte count for people: ``512 B``, ``1.5 MB``."""
-    if count < 1000:
+    """Return a byte count for people: ``512 B``, ``1.5 MiB``, ``1.0 GiB``.
+
+    Binary units: budgets are powers of two, and a 1 GiB budget must not
+    read "1.1 GB".
+    """
+    if count < 1024:
         return f"{count} B"
-    size, unit = count / 1000, "kB"
-    for larger in ("MB", "GB"):
-        if size < 1000:
+    size, unit = count / 1024, "KiB"
+    for larger in ("MiB", "GiB", "TiB"):
+        if size < 1024:
             break
-        size, unit = size / 1000, larger
+        size, unit = size / 1024, larger
     return f"{size:.1f} {unit}"
 
 

@@ -4,7 +4,14 @@ import scipp as sc
 
 from app.data import DataService, KeyInfo
 from app.key_activity import KeyActivity
-from app.key_browser import PAGE_SIZE, KeyBrowser, group_of, match_keys, sorted_keys
+from app.key_browser import (
+    PAGE_SIZE,
+    KeyBrowser,
+    describe_key,
+    group_of,
+    match_keys,
+    sorted_keys,
+)
 
 SPECTRUM = KeyInfo.of(sc.DataArray(sc.zeros(dims=["tof"], shape=[3])), 0)
 
@@ -88,3 +95,10 @@ def test_a_key_whose_rate_wobbles_keeps_its_text_and_a_real_change_shows() -> No
     texts = {arrive([interval]) for interval in (170, 230, 175, 225, 180, 220)}
     assert texts == {steady}
     assert "2.5/s" in arrive([400] * 30)
+
+
+def test_a_3d_key_is_described_as_drawn_summed_not_as_not_plotted() -> None:
+    volume = sc.DataArray(sc.zeros(dims=["tof", "y", "x"], shape=[2, 2, 2]))
+    text = describe_key(KeyInfo.of(volume, restarts=0), "now")
+    assert text.startswith("3-D (summed) · ")
+    assert "not plotted" not in text

@@ -40,7 +40,7 @@ def test_status_line_shows_rate_rejects_source_and_memory() -> None:
     status.update(snapshot(12.0, applied=130))
     assert status.div.text == (
         "15.0 msg/s · 2 rejected · kafka 127.0.0.1:9092 (connected) · "
-        "buffers 1.5 MB · 1 sessions · 11 subscribers · process 4321"
+        "buffers 1.4 MiB · 1 sessions · 11 subscribers · process 4321"
     )
 
 
@@ -50,10 +50,11 @@ def test_status_line_says_when_source_is_not_connected() -> None:
     assert "(not connected)" in status.div.text
 
 
-def test_byte_counts_read_like_people_write_them() -> None:
+def test_byte_counts_read_in_binary_units_like_the_budgets_they_are_set_in() -> None:
     assert format_bytes(512) == "512 B"
-    assert format_bytes(1_500) == "1.5 kB"
-    assert format_bytes(3_000_000_000_000) == "3000.0 GB"
+    assert format_bytes(1_536) == "1.5 KiB"
+    assert format_bytes(2**30) == "1.0 GiB"
+    assert format_bytes(3 * 2**40) == "3.0 TiB"
 
 
 def test_health_is_red_when_the_source_is_down_amber_when_anything_lags() -> None:

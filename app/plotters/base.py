@@ -115,6 +115,8 @@ class Plotter(param.Parameterized):
         self._now_ns = 0
         self._unit: sc.Unit | None = None
         self._last_value: Any = None
+        # Why the newest frame draws nothing ("all values NaN"), for the header.
+        self._note = ""
         self._header = ""
         self._age_text = "no data yet"
         self._data_service: DataService | None = None
@@ -313,6 +315,7 @@ class Plotter(param.Parameterized):
         self._newest_ns = None
         self._failure = None
         self._arrivals.clear()
+        self._note = ""
         self._age_text = "no data"
 
     def _note_newest(self, newest_ns: int | None) -> None:
@@ -353,6 +356,8 @@ class Plotter(param.Parameterized):
             parts.append(f"[{unit_label(self._unit)}]")
         if self._extent_label():
             parts.append(f"· {self._extent_label()}")
+        if self._note:
+            parts.append(f"· {self._note}")
         if self.paused:
             parts.append("· paused")
         self._stale = False

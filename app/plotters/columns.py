@@ -8,14 +8,24 @@ import scipp as sc
 TIME_DIM = "time"
 
 
+NO_UNIT = "no unit"
+"""What headers, colour bars, value panels and the key browser say of a value
+without a unit (scipp's None or dimensionless, as f144 logs without one)."""
+
+
+def has_unit(unit: sc.Unit | None) -> bool:
+    """Whether ``unit`` is a unit worth printing (not None nor dimensionless)."""
+    return unit is not None and unit != sc.units.dimensionless
+
+
 def unit_label(unit: sc.Unit | None) -> str:
-    """Return a unit for an axis or title, ``dimensionless`` for unit one."""
-    return "none" if unit is None else str(unit)
+    """Return a unit for a header or colour bar, `NO_UNIT` if it has none."""
+    return str(unit) if has_unit(unit) else NO_UNIT
 
 
 def axis_label(name: str, unit: sc.Unit | None) -> str:
-    """Return ``name [unit]`` as used on every axis."""
-    return f"{name} [{unit_label(unit)}]"
+    """Return ``name [unit]`` as used on every axis, ``name`` if it has no unit."""
+    return f"{name} [{unit}]" if has_unit(unit) else name
 
 
 def epoch_ms(times: sc.Variable) -> np.ndarray:
@@ -75,3 +85,104 @@ def plottable(values: np.ndarray, *, log: bool) -> np.ndarray:
     if log:
         return np.where(values > 0, values, np.nan)
     return values
+
+
+def mask_of(value: sc.DataArray) -> np.ndarray | None:
+    """Return where any of ``value``'s masks hides a value, in its shape; None if none.
+
+    A mask may span fewer dims than the data (a dead detector column masks
+    that column in every row): it is broadcast to the data's dims.
+    """
+    masks = getattr(value, "masks", None)
+    if not masks:
+        return None
+    hidden = np.zeros(value.shape, dtype=bool)
+    for mask in masks.values():
+        full = mask.broadcast(sizes=value.sizes).transpose(value.dims)
+        hidden |= np.asarray(full.values, dtype=bool)
+    return hidden
+
+
+def masked_values(value: sc.DataArray) -> np.ndarray:
+    """Return ``value``'s values as float64, NaN where a mask hides them.
+
+    NaN is what every plot already leaves undrawn (a gap in a line, a
+    transparent pixel) and what value ranges skip (decision 045).
+    """
+    values = np.asarray(value.values, dtype=np.float64)
+    hidden = mask_of(value)
+    if hidden is None or not hidden.any():
+        return values
+    return np.where(hidden, np.nan, values)
+
+
+ALL_MASKED = "all values masked"
+ALL_NAN = "all values NaN"
+
+
+def values_note(value: sc.DataArray, shown: np.ndarray) -> str:
+    """Return why a frame draws nothing (all masked, all NaN), else ``""``.
+
+    ``shown`` is `masked_values` of ``value``; an empty frame needs no note.
+    """
+    if shown.size == 0 or np.isfinite(shown).any():
+        return ""
+    hidden = mask_of(value)
+    if hidden is not None and hidden.all():
+        return ALL_MASKED
+    if np.isnan(shown).all():
+        return ALL_NAN
+    return "no finite values"
+
+
+UNIFORM_TOLERANCE = 0.01
+"""Edges count as uniform when each lies within this share of a bin of where
+evenly spaced edges would be: drawn as one image, no pixel moves by more than
+a hundredth of a bin (decision 044)."""
+
+
+def edges_of(coord: sc.Variable | None, length: int) -> np.ndarray:
+    """Return the ``length + 1`` bin edges of a dim, as float64.
+
+    Bin centres become edges half way between them (the outer edges half a
+    gap beyond the outer centres); a missing coord counts bins from zero.
+    """
+    if coord is None:
+        return np.arange(length + 1, dtype=np.float64)
+    values = np.asarray(coord.values, dtype=np.float64)
+    if values.shape[0] == length + 1:
+        return values
+    if length == 1:
+        return np.array([values[0] - 0.5, values[0] + 0.5])
+    middles = 0.5 * (values[:-1] + values[1:])
+    first = values[0] - (middles[0] - values[0])
+    last = values[-1] + (values[-1] - middles[-1])
+    return np.concatenate([[first], middles, [last]])
+
+
+def is_uniform(edges: np.ndarray) -> bool:
+    """Whether ``edges`` may be drawn as evenly spaced (see `UNIFORM_TOLERANCE`)."""
+    if edges.size <= 2:
+        return True
+    even = np.linspace(edges[0], edges[-1], edges.size)
+    step = abs(edges[-1] - edges[0]) / (edges.size - 1)
+    return bool(np.max(np.abs(edges - even)) <= UNIFORM_TOLERANCE * step)
+
+
+def uniform_cells(edges: np.ndarray, max_cells: int) -> np.ndarray:
+    """Return which bin each of at most ``max_cells`` even cells across ``edges`` shows.
+
+    Cells are as narrow as the narrowest bin if ``max_cells`` allows, else
+    ``max_cells`` wide: each cell shows the bin holding its centre, so a bin
+    narrower than a cell may be left out (decision 044).
+    """
+    span = edges[-1] - edges[0]
+    narrowest = float(np.min(np.abs(np.diff(edges))))
+    wanted = int(np.ceil(abs(span) / narrowest)) if narrowest > 0 else max_cells
+    cells = min(max_cells, max(edges.size - 1, wanted))
+    centres = edges[0] + (np.arange(cells) + 0.5) * span / cells
+    if span < 0:  # falling edges: found among the same edges rising
+        found = edges.size - 1 - np.searchsorted(edges[::-1], centres)
+    else:
+        found = np.searchsorted(edges, centres) - 1
+    return np.clip(found, 0, edges.size - 2)

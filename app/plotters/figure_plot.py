@@ -22,12 +22,27 @@ from .confirm import ConfirmedClick
 from .scale import AutoRange, Extent
 
 HEADER_COLOURS = {
+    # Live text takes the page theme's title colour when the figure has one
+    # (`header_colours`): a fixed dark grey vanished on the dark theme.
     HeaderState.LIVE: ("#222222", None),
     HeaderState.PAUSED: ("#1f4e8c", "#e3ecf7"),
     HeaderState.STALE: ("#7a4f00", "#ffe2a0"),
     HeaderState.FAILED: ("#9c0000", "#fdd8d8"),
 }
 """Title text and background per header state: seen at a glance across the room."""
+
+
+def header_colours(state: HeaderState, title: Any) -> tuple[str, str | None]:
+    """Return the text and background colour of a header in ``state``.
+
+    A live header has no background of its own: its text is the colour the
+    document's theme (light or dark) gives titles, the fixed colour without one.
+    The other states bring a light background and dark text of their own.
+    """
+    colour, background = HEADER_COLOURS[state]
+    if state is HeaderState.LIVE:
+        colour = (title.themed_values() or {}).get("text_color", colour)
+    return colour, background
 
 
 CLEAR = "clear"
@@ -189,7 +204,7 @@ class FigurePlotter(Plotter):
 
     # Header and layout -------------------------------------------------------
     def _set_header(self, text: str, state: HeaderState) -> None:
-        colour, background = HEADER_COLOURS[state]
+        colour, background = header_colours(state, self._fig.title)
         self._fig.title.update(
             text=text, text_color=colour, background_fill_color=background
         )

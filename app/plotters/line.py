@@ -22,7 +22,14 @@ from bokeh.models import (
     Range1d,
 )
 
-from .columns import axis_label, centers, plottable
+from .columns import (
+    axis_label,
+    centers,
+    extent,
+    masked_values,
+    plottable,
+    values_note,
+)
 from .figure_plot import FigurePlotter
 from .scale import extent_of
 
@@ -107,7 +114,13 @@ class LinePlotter(FigurePlotter):
             else sc.arange(dim, length, unit=None).values
         )
         self._unit = value.unit
-        y = plottable(value.values, log=self.log_y)
+        shown = masked_values(value)
+        self._note = values_note(value, shown)
+        y = plottable(shown, log=self.log_y)
+        if length == 1:
+            # One point draws no line: the one bin's value spans the bin.
+            start, width = extent(coord, 1)
+            x, y = np.array([start, start + width]), np.repeat(y, 2)
         self.source.data = {"x": x, "y": y}
         self._show_edges(coord, length)
         self._take_in(extent_of(y, log=self.log_y))

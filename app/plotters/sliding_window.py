@@ -33,14 +33,28 @@ from app.data import TimeWindowExtractor, UpdateExtractor, WindowExtractor
 from app.limits import MAX_WINDOW_SIZE
 
 from .base import add_image, image_source
-from .columns import TIME_DIM, axis_label, epoch_ms, extent, times_ns, unit_label
+from .columns import (
+    TIME_DIM,
+    axis_label,
+    edges_of,
+    epoch_ms,
+    is_uniform,
+    masked_values,
+    times_ns,
+    uniform_cells,
+    unit_label,
+)
 from .figure_plot import FigurePlotter
+from .image import MAX_CELLS
 from .local_time import local_time_axis, local_time_hover, row_time_hover
 from .scale import Extent
 
 logger = logging.getLogger(__name__)
 
 FALLBACK_ROW_MS = 200.0
+
+PX_PER_TIME_TICK = 110
+"""Room for one label of a horizontal time axis ("hh:mm:ss" is about 64 px)."""
 
 INLINE_ROWS = 64
 """A stream of at most this many points goes as JSON lists inside the message:
@@ -176,6 +190,8 @@ class SlidingWindowPlotter(FigurePlotter):
         self._shown = 0
         self._needs_reset = False
         self._structure: tuple | None = None
+        self._row_cells: np.ndarray | None = None
+        self._row_extent = (0.0, 1.0)
         if self.frame_ndim == 0:
             columns = {"time": [], "value": []}
         else:
@@ -199,6 +215,11 @@ class SlidingWindowPlotter(FigurePlotter):
             self._fig = self._figure(x_axis_type="datetime", y_range=Range1d(0, 1))
             line = self._fig.line("time", "value", source=self.source, line_width=1.5)
             local_time_axis(self._fig.xaxis[0], "time", time_axis)
+            # Bokeh asks for 6 ticks: at 30 s steps "hh:mm:ss" labels overlapped
+            # on a 440 px plot; one tick per 110 px leaves room for each label.
+            self._fig.xaxis[0].ticker.desired_num_ticks = max(
+                2, round(self.width / PX_PER_TIME_TICK)
+            )
             self._hover = HoverTool(
                 renderers=[line],
                 mode="vline",
@@ -287,7 +308,7 @@ class SlidingWindowPlotter(FigurePlotter):
             self._structure = structure
         self._unit = value.unit
         columns = self._columns(update.frames, reset=update.reset)
-        lows, highs = rows_extent(update.frames.values)
+        lows, highs = rows_extent(masked_values(update.frames))
         if update.reset:
             self.source.data = columns
             self._shown = update.frames.sizes[TIME_DIM]
@@ -311,21 +332,27 @@ class SlidingWindowPlotter(FigurePlotter):
             return (window.unit,)
         dim = window.dims[1]
         coord = window.coords.get(dim, None)
-        return (window.unit, dim, extent(coord, window.sizes[dim]))
+        edges = edges_of(coord, window.sizes[dim])
+        # Rows of uneven bins are resampled onto even cells, the way the one
+        # stacked image can draw them (decision 044).
+        self._row_cells = None if is_uniform(edges) else uniform_cells(edges, MAX_CELLS)
+        self._row_extent = float(edges[0]), float(edges[-1] - edges[0])
+        uneven = None if self._row_cells is None else edges.tobytes()
+        return (window.unit, dim, self._row_extent, uneven)
 
     def _columns(self, frames: sc.DataArray, *, reset: bool) -> dict[str, Any]:
         times_ms = epoch_ms(frames.coords[TIME_DIM])
         if self.frame_ndim == 0:
-            values = frames.values.astype(np.float64)
+            values = masked_values(frames)
             if not reset and len(values) <= INLINE_ROWS:
                 return {"time": times_ms.tolist(), "value": values.tolist()}
             return {"time": times_ms, "value": values}
         previous_ms = None if reset else self._last_time_ns / 1e6
         starts = _row_starts(times_ms, previous_ms)
-        dim = frames.dims[1]
-        coord = frames.coords.get(dim, None)
-        x0, dw = extent(coord, frames.sizes[dim])
-        rows = frames.values.astype(np.float32)
+        x0, dw = self._row_extent
+        rows = masked_values(frames).astype(np.float32)
+        if self._row_cells is not None:
+            rows = rows[:, self._row_cells]
         return {
             "row": list(rows),
             "start": starts,

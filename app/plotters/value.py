@@ -10,13 +10,18 @@ import scipp as sc
 from bokeh.models import ColumnDataSource, LayoutDOM, Plot, Range1d, Text
 
 from .base import HeaderState, Plotter
-from .columns import unit_label
+from .columns import NO_UNIT, has_unit
 
 # Three lines of text (key, value, age) drawn on a small canvas: changing them
 # repaints this canvas alone. A Div would re-render, and BokehJS then lays out
 # the whole page again: measured, that was most of a browser's work per frame.
 _ROWS = {"x": [0.04, 0.04, 0.04], "y": [0.86, 0.5, 0.14]}
-_SIZES = ["12px", "24px", "11px"]
+_KEY_PX, _VALUE_PX, _AGE_PX = 12, 24, 11
+_CHAR_WIDTH = 0.62
+"""Width of a character of bold text, in units of its font size (digits and
+most letters are narrower): enough to size the value line to its panel."""
+_TEXT_SHARE = 0.92
+"""Share of the panel's width the text may use (it starts at 4 %)."""
 _STYLES = ["normal", "bold", "normal"]
 _KEY_COLOR, _VALUE_COLOR = "#555555", "#111111"
 _AGE_COLORS = {
@@ -37,6 +42,7 @@ class ValuePanel(Plotter):
     def __init__(self, key: Hashable, **params: Any) -> None:
         super().__init__(key, **params)
         self._value_text = "no data yet"
+        self._key_text = self.label
         self._state = HeaderState.LIVE
         self._shown_state: HeaderState | None = None
         self.source = ColumnDataSource(name=f"value:{self.label}")
@@ -80,7 +86,14 @@ class ValuePanel(Plotter):
             text = f"{value.value:.{self.precision}g}"
             if value.variance is not None:
                 text += f" ± {value.variance**0.5:.2g}"
-            self._value_text = f"{text} {unit_label(value.unit)}"
+            # A value without a unit says so where the key is, as the key
+            # browser does, and its number keeps the large line to itself.
+            unit = has_unit(value.unit)
+            self._value_text = f"{text} {value.unit}" if unit else text
+            self._key_text = self.label if unit else f"{self.label} · {NO_UNIT}"
+            masks = getattr(value, "masks", {})
+            if any(bool(mask.value) for mask in masks.values()):
+                self._value_text += " (masked)"
         else:
             self._value_text = str(value)
         self._render()
@@ -94,17 +107,23 @@ class ValuePanel(Plotter):
         self._render()
 
     def _render(self) -> None:
-        lines = [self.label, self._value_text, self._status_text()]
+        lines = [self._key_text, self._value_text, self._status_text()]
         if self.source.data.get("text") == lines and self._shown_state is self._state:
             return
         self._shown_state = self._state
         self.source.data = {
             **_ROWS,
             "text": lines,
-            "size": _SIZES,
+            "size": [f"{_KEY_PX}px", f"{self._value_px()}px", f"{_AGE_PX}px"],
             "style": _STYLES,
             "color": [_KEY_COLOR, _VALUE_COLOR, _AGE_COLORS[self._state]],
         }
+
+    def _value_px(self) -> int:
+        """The value line's font size: 24 px, smaller if the text needs it to fit."""
+        room = self.width * _TEXT_SHARE
+        fits = int(room / (_CHAR_WIDTH * max(1, len(self._value_text))))
+        return max(10, min(_VALUE_PX, fits))
 
     def _status_text(self) -> str:
         if self.failure is not None:

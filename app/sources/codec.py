@@ -31,12 +31,15 @@ DA00 = "da00"
 F144 = "f144"
 SIGNAL = "signal"
 ERRORS = "errors"
+MASK_LABEL = "mask"
+"""The label of a da00 variable that is a mask, not a coord (decision 045):
+da00 has no bool dtype, so a mask travels as integers, non-zero where masked."""
 F144_ARRAY_DIM = "index"
 """Dim of a 1-D f144 value (the schema names none)."""
 
 # Fields by vtable offset (4 + 2 * index in the schema), as in the generated code.
 _DA00_SOURCE_NAME, _DA00_TIMESTAMP, _DA00_DATA = 4, 6, 8
-_VARIABLE_NAME, _VARIABLE_UNIT, _VARIABLE_DATA_TYPE = 4, 6, 12
+_VARIABLE_NAME, _VARIABLE_UNIT, _VARIABLE_LABEL, _VARIABLE_DATA_TYPE = 4, 6, 8, 12
 _VARIABLE_AXES, _VARIABLE_SHAPE, _VARIABLE_DATA = 14, 16, 18
 _F144_SOURCE_NAME, _F144_TIMESTAMP, _F144_VALUE_TYPE, _F144_VALUE = 4, 6, 8, 10
 _F144_VALUE_FIELD = 4
@@ -358,7 +361,11 @@ def _data_array(
             )
         data = _variable(DA00, key, SIGNAL, dims, values, unit, stddevs=stddevs)
     coords = {}
+    masks = {}
     for name, table in fields.items():
+        if table.string(_VARIABLE_LABEL) == MASK_LABEL:
+            masks[name] = _mask(key, name, table, dims, values.shape)
+            continue
         coord_dims, coord_values, coord_unit = _read_variable(key, name, table)
         if isinstance(coord_values, str):
             coords[name] = sc.scalar(coord_values, unit=None)
@@ -373,7 +380,33 @@ def _data_array(
         )
     # The payload's timestamp wins over a variable of the same name.
     coords[TIME_DIM] = time
-    return sc.DataArray(data, coords=coords)
+    return sc.DataArray(data, coords=coords, masks=masks)
+
+
+def _mask(
+    key: str,
+    name: str,
+    table: Table,
+    data_dims: tuple[str, ...],
+    data_shape: tuple[int, ...],
+) -> sc.Variable:
+    """A mask variable: True where its integers are non-zero.
+
+    Its dims must be some of the signal's, in any order, each of the
+    signal's length: a mask hides values of the signal, nothing else.
+    """
+    dims, values, _ = _read_variable(key, name, table)
+    if isinstance(values, str):
+        raise ValueError(f"mask {name!r}: a string, not integers")
+    sizes = dict(zip(data_dims, data_shape, strict=True))
+    if any(
+        sizes.get(dim) != length for dim, length in zip(dims, values.shape, strict=True)
+    ):
+        raise ValueError(
+            f"mask {name!r} of dims {dims} shape {values.shape} does not fit "
+            f"the signal's dims {data_dims} shape {data_shape}"
+        )
+    return sc.array(dims=list(dims), values=values != 0)
 
 
 def _read_variable(
@@ -452,6 +485,14 @@ def _unit_string(unit: sc.Unit | None) -> str | None:
 
 
 def _to_da00_variable(key: str, name: str, variable: sc.Variable) -> Variable:
+    if variable.dtype == sc.DType.bool:
+        # da00 has no bool: a mask travels as uint8 under its label.
+        return Variable(
+            name=name,
+            data=np.ascontiguousarray(variable.values, dtype=np.uint8),
+            axes=list(variable.dims),
+            label=MASK_LABEL,
+        )
     if variable.dtype in (sc.DType.datetime64, sc.DType.string):
         raise ValueError(f"key {key!r}: da00 cannot carry {variable.dtype} {name!r}")
     return Variable(
@@ -465,15 +506,18 @@ def _to_da00_variable(key: str, name: str, variable: sc.Variable) -> Variable:
 def encode_da00(key: str, value: sc.DataArray, timestamp_ns: int) -> bytes:
     """A da00 payload of `value` at `timestamp_ns`.
 
-    A 0-D ``time`` coord is left out: the payload's timestamp carries it.
+    A 0-D ``time`` coord is left out: the payload's timestamp carries it;
+    masks go as uint8 variables labelled `MASK_LABEL`.
 
     Raises
     ------
     ValueError
-        If `value` has masks or a coord that da00 cannot carry.
+        If `value` has a coord that da00 cannot carry, or a mask and a coord
+        of one name.
     """
-    if value.masks:
-        raise ValueError(f"key {key!r}: da00 carries no masks, got {list(value.masks)}")
+    clash = set(value.masks) & ({SIGNAL, ERRORS} | {str(n) for n in value.coords})
+    if clash:
+        raise ValueError(f"key {key!r}: masks and coords share names {sorted(clash)}")
     variables = [_to_da00_variable(key, SIGNAL, value.data)]
     if value.variances is not None:
         variables.append(_to_da00_variable(key, ERRORS, sc.stddevs(value.data)))
@@ -481,6 +525,8 @@ def encode_da00(key: str, value: sc.DataArray, timestamp_ns: int) -> bytes:
         if name == TIME_DIM and coord.ndim == 0:
             continue
         variables.append(_to_da00_variable(key, str(name), coord))
+    for name, mask in value.masks.items():
+        variables.append(_to_da00_variable(key, str(name), mask))
     return serialise_da00(
         source_name=key, timestamp_ns=int(timestamp_ns), data=variables
     )

@@ -79,3 +79,26 @@ def test_operator_zoom_holds_the_y_axis_until_reset_brings_the_chosen_range(
     # The reset tool puts the range back to reset_start/reset_end.
     y_range.start, y_range.end = grown
     assert not plotter.held
+
+
+def test_a_live_header_takes_the_dark_themes_title_colour_also_after_a_pause(
+    data_service: DataService,
+) -> None:
+    from panel.theme.fast import FastDarkTheme
+
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    document = Document()
+    document.add_root(plotter.root)
+    document.theme = FastDarkTheme().bokeh_theme
+    dark_title = document.theme._json["attrs"]["Title"]["text_color"]
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    assert plotter.root.title.text_color == dark_title
+
+    plotter.paused = True
+    plotter.draw(now_ns=T0_NS)
+    assert plotter.root.title.text_color != dark_title
+    plotter.paused = False
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    assert plotter.root.title.text_color == dark_title

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipp as sc
 from bokeh.models import HoverTool, LinearColorMapper, LogColorMapper
 
 from app.data import DataService
@@ -65,3 +66,125 @@ def test_hover_shows_pixel_value_and_position_in_the_frame_units(
         ("y [mm]", "$y"),
         ("value [counts]", "@image"),
     ]
+
+
+def geometric_image() -> sc.DataArray:
+    """4 x 6 bins, x edges from 1 to 1000 mm by a constant factor, one bright bin."""
+    values = np.ones((4, 6))
+    values[1, 4] = 100.0
+    return sc.DataArray(
+        sc.array(dims=["y", "x"], values=values, unit="counts"),
+        coords={
+            "x": sc.array(dims=["x"], values=np.geomspace(1.0, 1000.0, 7), unit="mm"),
+            "y": sc.linspace("y", 0.0, 4.0, 5, unit="mm"),
+        },
+    )
+
+
+def test_bins_of_geometric_edges_go_with_their_edges_to_be_drawn_in_strips(
+    data_service: DataService,
+) -> None:
+    plotter = ImagePlotter("detector/tof")
+    plotter.subscribe(data_service)
+    data_service["detector/tof"] = geometric_image()
+    plotter.draw(now_ns=T0_NS)
+
+    strips = plotter.strips.data
+    np.testing.assert_allclose(strips["edges"][0], np.geomspace(1.0, 1000.0, 7))
+    assert strips["axis"] == ["x"]
+    assert (strips["start"], strips["span"]) == ([0.0], [4.0])
+    np.testing.assert_allclose(strips["image"][0], geometric_image().values)
+    # Nothing is drawn as an evenly spaced image on top of it.
+    assert len(plotter.source.data["image"]) == 0
+
+
+def test_uneven_rows_are_strips_along_y(data_service: DataService) -> None:
+    frame = geometric_image().transpose(["x", "y"]).copy()
+    data_service["detector/tof"] = frame
+    plotter = ImagePlotter("detector/tof")
+    plotter.subscribe(data_service)
+    plotter.draw(now_ns=T0_NS)
+    assert plotter.strips.data["axis"] == ["y"]
+    np.testing.assert_allclose(
+        plotter.strips.data["edges"][0], np.geomspace(1.0, 1000.0, 7)
+    )
+
+
+def test_even_edges_are_drawn_as_one_image(data_service: DataService) -> None:
+    plotter = ImagePlotter("detector/panel_0")
+    plotter.subscribe(data_service)
+    data_service["detector/panel_0"] = image(0)
+    plotter.draw(now_ns=T0_NS)
+    assert len(plotter.source.data["image"]) == 1
+    assert len(plotter.strips.data["image"]) == 0
+
+
+def test_more_uneven_bins_than_strips_are_resampled_onto_even_cells_in_place(
+    data_service: DataService,
+) -> None:
+    edges = np.geomspace(1.0, 1000.0, 2001)
+    values = np.zeros((30, 2000))
+    values[:, 1500] = 5.0
+    data_service["detector/big"] = sc.DataArray(
+        sc.array(dims=["y", "x"], values=values),
+        coords={"x": sc.array(dims=["x"], values=edges, unit="us")},
+    )
+    plotter = ImagePlotter("detector/big")
+    plotter.subscribe(data_service)
+    plotter.draw(now_ns=T0_NS)
+
+    data = plotter.source.data
+    (drawn,) = data["image"]
+    cells = drawn.shape[1]
+    x = data["x"][0] + (np.arange(cells) + 0.5) * data["dw"][0] / cells
+    lit = x[drawn[0] == 5.0]
+    # Every lit cell's centre lies in the bright bin.
+    assert lit.size
+    assert lit.min() >= edges[1500]
+    assert lit.max() <= edges[1501]
+
+
+def test_masked_pixels_are_left_undrawn_and_out_of_the_colour_range(
+    data_service: DataService,
+) -> None:
+    frame = image(0)
+    frame.values[0, 0] = 1000.0
+    frame.masks["hot"] = sc.array(dims=["x"], values=[True, False, False, False])
+    data_service["detector/panel_0"] = frame
+    plotter = ImagePlotter("detector/panel_0")
+    plotter.subscribe(data_service)
+    plotter.draw(now_ns=T0_NS)
+
+    drawn = plotter.source.data["image"][0]
+    assert np.isnan(drawn[:, 0]).all()
+    assert np.isfinite(drawn[:, 1:]).all()
+    assert plotter._mapper.high < 1000.0
+
+
+def test_an_image_of_nothing_but_nan_says_so_in_its_header(
+    data_service: DataService,
+) -> None:
+    frame = image(0)
+    frame.values[...] = np.nan
+    data_service["detector/panel_0"] = frame
+    plotter = ImagePlotter("detector/panel_0")
+    plotter.subscribe(data_service)
+    plotter.draw(now_ns=T0_NS)
+    assert "· all values NaN" in plotter.header
+    assert "all values NaN" in plotter.root.title.text
+
+
+def test_axes_of_other_units_are_not_held_to_one_scale(
+    data_service: DataService,
+) -> None:
+    plotter = ImagePlotter("detector/tof")
+    plotter.subscribe(data_service)
+    data_service["detector/tof"] = geometric_image()  # x and y in mm
+    plotter.draw(now_ns=T0_NS)
+    assert plotter.root.match_aspect
+
+    frame = geometric_image()
+    frame.coords["x"] = sc.array(dims=["x"], values=np.geomspace(10, 1e5, 7), unit="us")
+    data_service["detector/tof"] = frame
+    plotter.draw(now_ns=T0_NS)
+    assert not plotter.root.match_aspect

@@ -80,4 +80,41 @@ def test_line_without_coord_counts_bins(data_service: DataService) -> None:
     data_service["counts"] = sc.DataArray(sc.array(dims=["pixel"], values=[1.0, 2.0]))
     plotter.draw(now_ns=T0_NS)
     assert list(plotter.source.data["x"]) == [0, 1]
-    assert plotter.root.xaxis[0].axis_label == "pixel [none]"
+    assert plotter.root.xaxis[0].axis_label == "pixel"
+
+
+def test_a_spectrum_of_one_bin_is_drawn_across_that_bin(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    one_bin = sc.DataArray(
+        sc.array(dims=["tof"], values=[7.0], unit="counts"),
+        coords={"tof": sc.array(dims=["tof"], values=[10.0, 30.0], unit="us")},
+    )
+    data_service["monitor/m1"] = one_bin
+    plotter.draw(now_ns=T0_NS)
+
+    # One point draws no line: the bin's value spans it from edge to edge.
+    assert list(plotter.source.data["x"]) == [10.0, 30.0]
+    assert list(plotter.source.data["y"]) == [7.0, 7.0]
+
+
+def test_masked_bins_are_gaps_and_a_fully_masked_spectrum_says_so(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    frame = spectrum(0)
+    frame.masks["noisy"] = sc.array(dims=["tof"], values=[False] * 7 + [True])
+    data_service["monitor/m1"] = frame
+    plotter.draw(now_ns=T0_NS)
+    y = plotter.source.data["y"]
+    assert np.isnan(y[-1])
+    assert np.isfinite(y[:-1]).all()
+
+    frame = spectrum(1)
+    frame.masks["all"] = sc.array(dims=["tof"], values=[True] * 8)
+    data_service["monitor/m1"] = frame
+    plotter.draw(now_ns=T0_NS)
+    assert "· all values masked" in plotter.header

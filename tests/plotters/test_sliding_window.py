@@ -8,7 +8,7 @@ from bokeh.models import CustomJSHover, CustomJSTickFormatter, HoverTool
 from app.data import DataService
 from app.plotters import SlidingWindowPlotter, window_update
 
-from .plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum
+from .plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum, stamp
 
 
 def window_of(*indices: int) -> sc.DataArray:
@@ -277,3 +277,48 @@ def test_time_axis_is_formatted_in_the_browser_in_local_time(frame_ndim: int) ->
     assert axis.formatter.args["axis"] is axis
     (hover,) = plotter.root.select(HoverTool)
     assert all(isinstance(f, CustomJSHover) for f in hover.formatters.values())
+
+
+def test_waterfall_leaves_masked_bins_undrawn_and_out_of_the_colour_range(
+    data_service: DataService,
+) -> None:
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=4, frame_ndim=1)
+    plotter.subscribe(data_service)
+    for index in range(2):
+        frame = spectrum(index)
+        frame.values[0] = 1000.0
+        frame.masks["noisy"] = sc.array(dims=["tof"], values=[True] + [False] * 7)
+        data_service["monitor/m1"] = frame
+    plotter.draw(now_ns=T0_NS)
+
+    rows = plotter.source.data["row"]
+    assert all(np.isnan(row[0]) and np.isfinite(row[1:]).all() for row in rows)
+    assert plotter._mapper.high < 1000.0
+
+
+def test_waterfall_rows_of_geometric_bins_are_drawn_where_the_bins_are(
+    data_service: DataService,
+) -> None:
+    edges = np.geomspace(10.0, 1e5, 17)
+    values = np.ones(16)
+    values[12] = 50.0
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=4, frame_ndim=1)
+    plotter.subscribe(data_service)
+    for index in range(2):
+        frame = sc.DataArray(
+            sc.array(dims=["tof"], values=values, unit="counts"),
+            coords={"tof": sc.array(dims=["tof"], values=edges, unit="us")},
+        )
+        data_service["monitor/m1"] = stamp(frame, index)
+    plotter.draw(now_ns=T0_NS)
+
+    data = plotter.source.data
+    row = data["row"][-1]
+    x0, dw = data["x0"][-1], data["dw"][-1]
+    centres = x0 + (np.arange(row.size) + 0.5) * dw / row.size
+    lit = centres[row == 50.0]
+    assert lit.size
+    assert lit.min() >= edges[12]
+    assert lit.max() <= edges[13]
+    # The cells of the bright bin cover it but for less than a cell at each end.
+    assert lit.size == pytest.approx((edges[13] - edges[12]) / (dw / row.size), abs=2)

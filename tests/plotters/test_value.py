@@ -26,3 +26,35 @@ def test_value_panel_shows_standard_deviation_of_variances(
     data_service["log/current"] = sc.DataArray(sc.scalar(2.0, variance=0.04, unit="uA"))
     panel.draw()
     assert "2 ± 0.2 µA" in panel.text
+
+
+def test_a_log_without_unit_says_no_unit_as_the_key_browser_does(
+    data_service: DataService,
+) -> None:
+    # An f144 log without a configured unit decodes as dimensionless.
+    panel = ValuePanel("log/chopper_phase")
+    panel.subscribe(data_service)
+    data_service["log/chopper_phase"] = scalar(0, value=0.123456, unit="dimensionless")
+    panel.draw(now_ns=T0_NS)
+
+    key_line, value_line, _ = panel.source.data["text"]
+    assert key_line == "log/chopper_phase · no unit"
+    assert value_line == "0.1235"
+    assert "dimensionless" not in panel.text
+
+
+def test_a_long_value_line_gets_a_font_small_enough_to_fit_the_panel(
+    data_service: DataService,
+) -> None:
+    panel = ValuePanel("log/current", precision=12)
+    panel.subscribe(data_service)
+    data_service["log/current"] = sc.DataArray(
+        sc.scalar(1234.56789012, variance=0.0001234, unit="uA")
+    )
+    panel.draw()
+
+    value_line = panel.source.data["text"][1]
+    size = int(panel.source.data["size"][1].removesuffix("px"))
+    # A bold character is at most 0.62 em wide; the text starts at 4 %.
+    assert len(value_line) * 0.62 * size <= 0.92 * panel.width
+    assert size < 24

@@ -15,6 +15,7 @@ from streaming_data_types.logdata_f144 import serialise_f144
 from app.reasons import Reason
 from app.sources.codec import (
     F144_ARRAY_DIM,
+    MASK_LABEL,
     DecodeError,
     Decoder,
     MalformedPayloadError,
@@ -216,13 +217,62 @@ def test_simulated_values_survive_encode_and_decode() -> None:
             assert sc.identical(decoded.value.coords[name], coord), name
 
 
-def test_encode_da00_refuses_masks() -> None:
-    value = sc.DataArray(
-        sc.ones(dims=["x"], shape=[2]),
-        masks={"bad": sc.array(dims=["x"], values=[1, 0], dtype=bool)},
+def test_a_da00_variable_labelled_mask_becomes_a_mask_not_a_coord() -> None:
+    payload = serialise_da00(
+        source_name="detector/panel_0",
+        timestamp_ns=T,
+        data=[
+            Variable(name="signal", data=np.ones((2, 3)), axes=["y", "x"]),
+            Variable(
+                name="dead",
+                data=np.array([0, 1, 0], dtype=np.uint8),
+                axes=["x"],
+                label=MASK_LABEL,
+            ),
+        ],
     )
-    with pytest.raises(ValueError, match=r"'k'.*masks"):
-        encode_da00("k", value, T)
+    value = Decoder().decode(payload).value
+    assert "dead" not in value.coords
+    assert sc.identical(
+        value.masks["dead"], sc.array(dims=["x"], values=[False, True, False])
+    )
+
+
+def test_a_da00_mask_that_does_not_fit_the_signal_is_malformed_and_named() -> None:
+    payload = serialise_da00(
+        source_name="detector/panel_0",
+        timestamp_ns=T,
+        data=[
+            Variable(name="signal", data=np.ones((2, 3)), axes=["y", "x"]),
+            Variable(
+                name="dead",
+                data=np.zeros(4, dtype=np.uint8),
+                axes=["x"],
+                label=MASK_LABEL,
+            ),
+        ],
+    )
+    with pytest.raises(DecodeError, match=r"'detector/panel_0'.*'dead'") as error:
+        Decoder().decode(payload)
+    assert error.value.reason == Reason.MALFORMED_DA00
+
+
+def test_masks_survive_encode_and_decode() -> None:
+    value = sc.DataArray(
+        sc.ones(dims=["y", "x"], shape=[2, 3]),
+        coords={"x": sc.arange("x", 3.0, unit="mm")},
+        masks={
+            "dead": sc.array(dims=["x"], values=[True, False, False]),
+            "hot": sc.array(
+                dims=["x", "y"], values=[[False, True], [False, False], [True, False]]
+            ),
+        },
+    )
+    decoded = Decoder().decode(encode_da00("k", value, T)).value
+    assert set(decoded.masks) == {"dead", "hot"}
+    for name, mask in value.masks.items():
+        assert sc.identical(decoded.masks[name], mask), name
+    assert set(decoded.coords) == {"x", "time"}
 
 
 def test_encode_f144_refuses_2d() -> None:
