@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -19,12 +19,13 @@ from confluent_kafka import KafkaError, TopicPartition
 from app.reasons import DROPPED_BEHIND, Reason
 from app.throttled_log import ThrottledLog
 
-from .codec import DecodeError, Decoder
+from .codec import DecodeError, Decoder, UnknownSchemaError
 from .kafka_errors import ClassifiedError, ErrorKind, classify
 from .kafka_health import KafkaHealth
 from .librdkafka_log import ThrottledLibrdkafkaLog
 from .lookback import DEFAULT_LOOKBACK_RECORDS, DEFAULT_LOOKBACK_S, LookBack
 from .message import Message, SourceStatus
+from .other_schemas import DEFAULT_IGNORED_SCHEMAS
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class KafkaSourceStats:
     skipped:
         Records not turned into messages, per reason (`app.reasons.Reason`
         or the decoder's `DecodeError.reason`).
+    ignored:
+        Records of schemas the dashboard knowingly does not read, per schema
+        id (`ignore_schemas`); not lost (decision 035).
     errors:
         Errors the consumer reported instead of records, per name
         (``"UNKNOWN_TOPIC_OR_PART"`` while a topic does not exist yet).
@@ -85,6 +89,7 @@ class KafkaSourceStats:
     queued_bytes: int = 0
     dropped: int = 0
     skipped: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    ignored: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     errors: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     decode_seconds: float = 0.0
 
@@ -132,6 +137,9 @@ class KafkaSource:
         Units of f144 sources by source name (f144 carries none).
     decoder:
         Turns payloads into messages; by default a `Decoder` with `log_units`.
+    ignore_schemas:
+        Schema ids whose records the decoder does not read and which are
+        expected on these topics: counted as ignored, not as lost.
     """
 
     def __init__(
@@ -147,6 +155,7 @@ class KafkaSource:
         config: Mapping[str, Any] | None = None,
         log_units: Mapping[str, str] | None = None,
         decoder: PayloadDecoder | None = None,
+        ignore_schemas: Iterable[str] = DEFAULT_IGNORED_SCHEMAS,
     ) -> None:
         if max_queued < 1:
             raise ValueError(f"max_queued must be at least 1, got {max_queued}")
@@ -173,6 +182,8 @@ class KafkaSource:
         self._replayed = 0
         self._dropped = 0
         self._skipped: Counter[str] = Counter()
+        self._ignore_schemas = frozenset(ignore_schemas)
+        self._ignored: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
         self._decode_seconds = 0.0
         self._health = KafkaHealth()
@@ -218,6 +229,10 @@ class KafkaSource:
             skipped = sum(self._skipped.values())
             if skipped:
                 description += f", {skipped} undecodable skipped"
+            ignored = sum(self._ignored.values())
+            if ignored:
+                schemas = ", ".join(sorted(self._ignored))
+                description += f", {ignored} of other schemas ignored ({schemas})"
             lost = Counter(self._skipped)
             if self._dropped:
                 description += f", {self._dropped} {DROPPED_BEHIND}"
@@ -239,6 +254,7 @@ class KafkaSource:
                 queued_bytes=self._queued_bytes,
                 dropped=self._dropped,
                 skipped=MappingProxyType(dict(self._skipped)),
+                ignored=MappingProxyType(dict(self._ignored)),
                 errors=MappingProxyType(dict(self._errors)),
                 decode_seconds=self._decode_seconds,
             )
@@ -286,6 +302,7 @@ class KafkaSource:
             return
         decoded: list[tuple[Message, int]] = []
         skipped: list[str] = []
+        ignored: list[str] = []
         errors: list[tuple[KafkaError, str | None]] = []
         topics: set[str] = set()
         replayed = 0
@@ -316,6 +333,12 @@ class KafkaSource:
             try:
                 message = self._decoder.decode(payload)
             except Exception as failure:  # one bad record costs one record
+                if (
+                    isinstance(failure, UnknownSchemaError)
+                    and failure.schema_id in self._ignore_schemas
+                ):
+                    ignored.append(failure.schema_id)
+                    continue
                 reason = self._skip(failure, topic, partition, offset)
                 skipped.append(reason)
                 continue
@@ -326,6 +349,7 @@ class KafkaSource:
             self._replayed += replayed
             self._decode_seconds += decode_seconds
             self._skipped.update(skipped)
+            self._ignored.update(ignored)
             self._errors.update(error.name() for error, _ in errors)
             self._enqueue(decoded)
             if topics:

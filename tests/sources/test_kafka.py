@@ -176,7 +176,8 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
         produce(producer, DATA_TOPIC, key, payload)
     produce(producer, DATA_TOPIC, key, spectrum(key, 2))
     assert producer.flush(10) == 0
-    source = make_source()
+    # Nothing expected besides what the dashboard reads: ev44 is unknown here.
+    source = make_source(ignore_schemas=())
 
     poll_until(lambda: source.stats.consumed == 5)
 
@@ -189,6 +190,27 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
     assert source.status.connected
     assert source.status.description.endswith("connected, 3 undecodable skipped")
     assert source.status.lost == source.stats.skipped
+
+
+def test_records_of_expected_other_schemas_are_ignored_not_lost(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "monitor/m1"
+    produce(producer, DATA_TOPIC, key, serialise_ev44(key, 0, [T0], [0], [1], [2]))
+    # Only the schema id matters (the f142 serialiser needs an older numpy).
+    produce(producer, DATA_TOPIC, key, b"\x08\x00\x00\x00f142" + bytes(16))
+    produce(producer, DATA_TOPIC, key, spectrum(key, 0))
+    produce(producer, DATA_TOPIC, key, b"\x00\x00\x00\x00zz99 not read")
+    assert producer.flush(10) == 0
+    source = make_source()  # the default: ev44 and f142 are expected
+
+    poll_until(lambda: source.stats.consumed == 4)
+
+    assert len(source.get_messages()) == 1
+    assert dict(source.stats.ignored) == {"ev44": 1, "f142": 1}
+    # Only the schema nobody expects is lost.
+    assert dict(source.status.lost) == {Reason.UNKNOWN_SCHEMA: 1}
+    assert "2 of other schemas ignored (ev44, f142)" in source.status.description
 
 
 def test_full_queue_drops_the_oldest_and_counts(
