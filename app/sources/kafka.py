@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import confluent_kafka
 from confluent_kafka import KafkaError, TopicPartition
 
-from app.reasons import DROPPED_BEHIND, Reason
+from app.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
 from app.throttled_log import ThrottledLog
 
 from .codec import DecodeError, Decoder, UnknownSchemaError
@@ -69,6 +69,10 @@ class KafkaSourceStats:
         Their payload bytes.
     dropped:
         Decoded messages dropped, oldest first, because the queue was full.
+    passed_over:
+        Records never read because the consumer's offset was reset past them:
+        the gaps between a partition's last record and the next one read
+        (decision 034).
     skipped:
         Records not turned into messages, per reason (`app.reasons.Reason`
         or the decoder's `DecodeError.reason`).
@@ -88,6 +92,7 @@ class KafkaSourceStats:
     queued: int = 0
     queued_bytes: int = 0
     dropped: int = 0
+    passed_over: int = 0
     skipped: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     ignored: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     errors: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
@@ -181,6 +186,7 @@ class KafkaSource:
         self._consumed = 0
         self._replayed = 0
         self._dropped = 0
+        self._passed_over = 0
         self._skipped: Counter[str] = Counter()
         self._ignore_schemas = frozenset(ignore_schemas)
         self._ignored: Counter[str] = Counter()
@@ -237,6 +243,9 @@ class KafkaSource:
             if self._dropped:
                 description += f", {self._dropped} {DROPPED_BEHIND}"
                 lost[DROPPED_BEHIND] = self._dropped
+            if self._passed_over:
+                description += f", {self._passed_over} {OFFSET_RESET}"
+                lost[OFFSET_RESET] = self._passed_over
             return SourceStatus(
                 connected=connected,
                 description=description,
@@ -253,6 +262,7 @@ class KafkaSource:
                 queued=len(self._queue),
                 queued_bytes=self._queued_bytes,
                 dropped=self._dropped,
+                passed_over=self._passed_over,
                 skipped=MappingProxyType(dict(self._skipped)),
                 ignored=MappingProxyType(dict(self._ignored)),
                 errors=MappingProxyType(dict(self._errors)),
@@ -306,6 +316,7 @@ class KafkaSource:
         errors: list[tuple[KafkaError, str | None]] = []
         topics: set[str] = set()
         replayed = 0
+        passed_over = 0
         started = time.thread_time()
         for record in records:
             error = record.error()
@@ -318,6 +329,9 @@ class KafkaSource:
                 record.offset(),
             )
             topics.add(topic)
+            expected = self._next_offsets.get((topic, partition))
+            if expected is not None and offset > expected:
+                passed_over += self._passed(topic, partition, expected, offset)
             self._next_offsets[(topic, partition)] = offset + 1
             replay = self._replays.get((topic, partition))
             if replay is not None:
@@ -347,6 +361,7 @@ class KafkaSource:
         with self._lock:
             self._consumed += len(records) - len(errors)
             self._replayed += replayed
+            self._passed_over += passed_over
             self._decode_seconds += decode_seconds
             self._skipped.update(skipped)
             self._ignored.update(ignored)
@@ -357,6 +372,23 @@ class KafkaSource:
             for error, topic in errors:
                 self._note(classify(error, topic))
             self._say()
+
+    def _passed(self, topic: str, partition: int, expected: int, offset: int) -> int:
+        """Records between the one expected and the one read: never read.
+
+        Offsets of a partition are consecutive on the facility's topics (no
+        compaction, no transactions), so a gap means librdkafka reset the
+        consumer's offset past them (`auto.offset.reset`, decision 034).
+        """
+        self._log.warning(
+            OFFSET_RESET,
+            "kafka: %s [%d]: offsets %d..%d were never read (offset reset)",
+            topic,
+            partition,
+            expected,
+            offset - 1,
+        )
+        return offset - expected
 
     def _skip(self, failure: Exception, topic: str, partition: int, offset: int) -> str:
         if isinstance(failure, DecodeError):

@@ -18,7 +18,7 @@ from streaming_data_types.logdata_f144 import serialise_f144
 
 from app.data import DataService, WindowExtractor
 from app.orchestrator import Orchestrator
-from app.reasons import Reason
+from app.reasons import OFFSET_RESET, Reason
 from app.sources.codec import DecodeError, Decoder
 from app.sources.kafka import KafkaSource
 from app.sources.message import Message, MessageSource
@@ -211,6 +211,72 @@ def test_records_of_expected_other_schemas_are_ignored_not_lost(
     # Only the schema nobody expects is lost.
     assert dict(source.status.lost) == {Reason.UNKNOWN_SCHEMA: 1}
     assert "2 of other schemas ignored (ev44, f142)" in source.status.description
+
+
+class _HoldingDecoder:
+    """Decodes, but holds the consumer thread on the record stamped T0 + `hold`."""
+
+    def __init__(self, hold: int) -> None:
+        self._decoder = Decoder()
+        self._hold = T0 + hold
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def decode(self, payload: bytes) -> Message:
+        message = self._decoder.decode(payload)
+        if message.timestamp == self._hold:
+            self.holding.set()
+            self.release.wait(20)
+        return message
+
+
+def test_records_passed_over_by_an_offset_reset_are_counted_as_lost(
+    cluster: MockKafkaCluster, make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    topic, key = "retention", "monitor/m1"
+    cluster.create_topic(topic, partitions=1)
+    decoder = _HoldingDecoder(hold=1)
+    source = make_source(
+        topics=[topic],
+        lookback_s=0,
+        decoder=decoder,
+        # Fetch no further ahead than one record while the thread is held;
+        # after the reset, read what is left (any reset leaves the same gap).
+        config={"queued.min.messages": 1, "auto.offset.reset": "earliest"},
+    )
+    poll_until(lambda: source.status.connected)
+    produce(producer, topic, key, spectrum(key, 0))
+    assert producer.flush(10) == 0
+    poll_until(lambda: source.stats.consumed == 1)
+    produce(producer, topic, key, spectrum(key, 1))
+    assert producer.flush(10) == 0
+    poll_until(decoder.holding.is_set)
+    for i in range(2, 7):
+        produce(producer, topic, key, spectrum(key, i))
+    assert producer.flush(10) == 0
+    # Retention passes the consumer, which is still at offset 2 or 3.
+    cluster.delete_records(topic, 0, before=7)
+    for i in range(7, 10):
+        produce(producer, topic, key, spectrum(key, i))
+    assert producer.flush(10) == 0
+    decoder.release.set()
+
+    seen: list[int] = []
+    poll_until(
+        lambda: (
+            bool(seen.extend(m.timestamp - T0 for m in source.get_messages()))
+            or (seen and seen[-1] == 9)
+        )
+    )
+
+    passed_over = source.stats.passed_over
+    assert passed_over >= 1
+    # Every record was either shown or counted as lost, none twice.
+    assert len(seen) + passed_over == 10
+    assert seen[:2] == [0, 1]
+    assert seen[-3:] == [7, 8, 9]
+    assert source.status.lost == {OFFSET_RESET: passed_over}
+    assert f"{passed_over} skipped by an offset reset" in source.status.description
 
 
 def test_full_queue_drops_the_oldest_and_counts(
