@@ -56,6 +56,20 @@ def test_byte_counts_read_like_people_write_them() -> None:
     assert format_bytes(3_000_000_000_000) == "3000.0 GB"
 
 
+def test_health_is_amber_not_red_while_part_of_the_source_is_down() -> None:
+    impaired = replace(
+        snapshot(1.0, applied=0),
+        source=SourceStatus(
+            connected=True,
+            description="kafka b:9092: topic 'logs' does not exist",
+            impaired="topic 'logs' does not exist",
+        ),
+    )
+    judged = health(impaired, stale_keys=(), lost_lately={})
+    assert judged.state == AMBER
+    assert judged.reason == "part of the source down: topic 'logs' does not exist"
+
+
 def test_health_is_red_when_the_source_is_down_amber_when_anything_lags() -> None:
     down = snapshot(1.0, applied=0, connected=False)
     assert health(down, stale_keys=(), lost_lately={}).state == RED

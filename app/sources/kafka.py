@@ -250,6 +250,7 @@ class KafkaSource:
                 connected=connected,
                 description=description,
                 lost=MappingProxyType(dict(lost)),
+                impaired=self._health.impairment(),
             )
 
     @property
@@ -507,5 +508,7 @@ class KafkaSource:
         connected, state = self._health.state()
         if state != self._said:
             self._said = state
-            log = logger.info if connected or self._closed.is_set() else logger.warning
+            impaired = self._health.impairment()
+            calm = (connected and not impaired) or self._closed.is_set()
+            log = logger.info if calm else logger.warning
             log("kafka %s: %s", self._bootstrap_servers, state)

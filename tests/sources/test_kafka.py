@@ -574,9 +574,10 @@ def test_missing_topic_is_reported_and_reading_starts_when_it_appears(
     has = receive_into(source, received)
 
     poll_until(lambda: "topic 'late_logs' does not exist" in source.status.description)
-    assert not source.status.connected
     poll_until(has(1))
-    assert not source.status.connected  # data flows, yet a topic is missing
+    # Data flows, so the source is up, impaired by the missing topic.
+    assert source.status.connected
+    assert source.status.impaired == "topic 'late_logs' does not exist"
 
     cluster.create_topic("late_logs", partitions=2)
     for i in range(1, 4):
@@ -590,6 +591,7 @@ def test_missing_topic_is_reported_and_reading_starts_when_it_appears(
     assert [m.timestamp - T0 for m in received if m.key == key] == [0, 1, 2, 3]
     assert [m.timestamp - T0 for m in received if m.key == "log/x"] == [7]
     assert source.status.description.endswith(": connected")
+    assert source.status.impaired == ""
 
 
 def test_queue_bounded_by_bytes_drops_the_oldest_and_counts(
