@@ -104,6 +104,9 @@ class Plotter(param.Parameterized):
         self._failure: str | None = None
         # Set by the session: wakes its frame when data arrives (any thread).
         self.on_data: Callable[[], None] | None = None
+        # Set by the session: the key publishes on change, so its quiet is
+        # not stale while its source is connected (decision 076).
+        self.on_change = False
         self._pending: Any = None
         self._has_pending = False
         self._cleared = False
@@ -359,7 +362,7 @@ class Plotter(param.Parameterized):
         if self._newest_ns is not None:
             age_ns = max(0, now_ns - self._newest_ns)
             self._age_text = format_age(age_ns / 1e9)
-            self._stale = age_ns > self.stale_after_ns
+            self._stale = not self.on_change and age_ns > self.stale_after_ns
         if self._stale:
             parts.append("· stale")
         parts.append(f"· {self._age_text}")

@@ -19,7 +19,7 @@ from confluent_kafka import KafkaError, TopicPartition
 from app.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
 from app.throttled_log import ThrottledLog
 
-from .codec import DecodeError, Decoder, UnknownSchemaError
+from .codec import F144, DecodeError, Decoder, UnknownSchemaError
 from .kafka_errors import ClassifiedError, ErrorKind, classify
 from .kafka_health import KafkaHealth
 from .librdkafka_log import ThrottledLibrdkafkaLog
@@ -41,6 +41,8 @@ DEFAULT_MAX_QUEUED = 10_000
 """Decoded messages kept while nobody drains."""
 DEFAULT_MAX_QUEUED_BYTES = 256 * 1024**2
 """Payload bytes of the decoded messages kept while nobody drains (256 MiB)."""
+ON_CHANGE_SCHEMA = F144.encode()
+"""Logs of this schema are published when their value changes (decision 076)."""
 METADATA_REFRESH_MS = 10_000
 """How often librdkafka re-reads topic metadata: how soon a new topic is read."""
 
@@ -191,6 +193,8 @@ class KafkaSource:
         self._ignore_schemas = frozenset(ignore_schemas)
         self._ignored: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
+        # Replaced whole when it grows, so `status` hands it out without a copy.
+        self._on_change: frozenset[str] = frozenset()
         self._decode_seconds = 0.0
         self._health = KafkaHealth()
         self._said = self._health.state()[1]
@@ -251,6 +255,7 @@ class KafkaSource:
                 description=description,
                 lost=MappingProxyType(dict(lost)),
                 impaired=self._health.impairment(),
+                on_change_keys=self._on_change,
             )
 
     @property
@@ -318,6 +323,7 @@ class KafkaSource:
         topics: set[str] = set()
         replayed = 0
         passed_over = 0
+        on_change: set[str] = set()
         started = time.thread_time()
         for record in records:
             error = record.error()
@@ -358,6 +364,8 @@ class KafkaSource:
                 skipped.append(reason)
                 continue
             decoded.append((message, len(payload)))
+            if payload[4:8] == ON_CHANGE_SCHEMA:
+                on_change.add(message.key)
         decode_seconds = time.thread_time() - started
         with self._lock:
             self._consumed += len(records) - len(errors)
@@ -366,6 +374,8 @@ class KafkaSource:
             self._decode_seconds += decode_seconds
             self._skipped.update(skipped)
             self._ignored.update(ignored)
+            if not on_change <= self._on_change:
+                self._on_change = self._on_change | on_change
             self._errors.update(error.name() for error, _ in errors)
             self._enqueue(decoded)
             if topics:

@@ -279,6 +279,19 @@ def test_records_passed_over_by_an_offset_reset_are_counted_as_lost(
     assert f"{passed_over} skipped by an offset reset" in source.status.description
 
 
+def test_keys_of_f144_logs_are_told_as_publishing_on_change(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    produce(producer, LOG_TOPIC, "log/motor_x", log_value("log/motor_x", 0))
+    produce(producer, DATA_TOPIC, "monitor/m1", spectrum("monitor/m1", 0))
+    assert producer.flush(10) == 0
+    source = make_source()
+
+    poll_until(lambda: source.stats.consumed == 2)
+
+    assert source.status.on_change_keys == {"log/motor_x"}
+
+
 def test_full_queue_drops_the_oldest_and_counts(
     make_source: Callable[..., KafkaSource], producer: Any
 ) -> None:
