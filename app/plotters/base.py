@@ -112,6 +112,8 @@ class Plotter(param.Parameterized):
         self._cleared = False
         self._received_ns: int | None = None
         self._newest_ns: int | None = None
+        # The newest time of what is drawn: older than `_newest_ns` while paused.
+        self._shown_ns: int | None = None
         self._arrivals: deque[int] = deque(maxlen=ARRIVALS_KEPT)
         self._peeked_ns: int | None = None
         self._stale = False
@@ -221,6 +223,7 @@ class Plotter(param.Parameterized):
                 self._failed(value, error)
             else:
                 self._note_newest(self._time_of(value) or received_ns)
+                self._shown_ns = self._newest_ns
                 self._last_value = value
                 if self._failure is not None:
                     logger.info("key %r: drawing again", self.key)
@@ -314,6 +317,7 @@ class Plotter(param.Parameterized):
         self._clear_view()
         self._last_value = None
         self._newest_ns = None
+        self._shown_ns = None
         self._failure = None
         self._arrivals.clear()
         self._age_text = "no data"
@@ -359,9 +363,12 @@ class Plotter(param.Parameterized):
         if self.paused:
             parts.append("· paused")
         self._stale = False
+        if self._shown_ns is not None:
+            # The age of what the plot shows: a paused plot's data grows old.
+            self._age_text = format_age(max(0, now_ns - self._shown_ns) / 1e9)
         if self._newest_ns is not None:
+            # Stale judges what arrives, shown or pending behind a pause.
             age_ns = max(0, now_ns - self._newest_ns)
-            self._age_text = format_age(age_ns / 1e9)
             self._stale = not self.on_change and age_ns > self.stale_after_ns
         if self._stale:
             parts.append("· stale")

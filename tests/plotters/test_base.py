@@ -164,6 +164,31 @@ def test_paused_plot_draws_nothing_and_shows_the_newest_at_once_on_resume(
     assert "paused" not in plotter.header
 
 
+def test_a_paused_plot_tells_the_age_of_what_it_shows_not_of_what_waits(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    plotter.paused = True
+
+    # Two minutes on, data keeps arriving behind the pause.
+    two_minutes = 600  # frames of PERIOD_NS
+    for index in range(5, two_minutes + 1, 5):
+        data_service["monitor/m1"] = spectrum(index)
+        plotter.draw(now_ns=T0_NS + index * PERIOD_NS)
+
+    assert plotter.age_text == "age 2 min"
+    assert "paused" in plotter.header
+    # Data arrives, so the plot is not stale: paused is what it says.
+    assert plotter.header_state is HeaderState.PAUSED
+
+    plotter.paused = False
+    plotter.draw(now_ns=T0_NS + two_minutes * PERIOD_NS)
+    assert plotter.age_text == format_age(0)
+
+
 def test_a_plot_that_cannot_draw_says_why_in_colour_until_good_data(
     data_service: DataService,
 ) -> None:
