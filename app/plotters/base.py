@@ -28,6 +28,7 @@ from app.data import DataService, LatestValueExtractor, UpdateExtractor
 from app.durations import coarse_duration
 from app.staleness import stale_after_ns
 
+from .clears import Clear, clear_of, operator, record_clear
 from .columns import newest_time_ns, unit_label
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class Plotter(param.Parameterized):
         self._pending: Any = None
         self._has_pending = False
         self._cleared = False
+        # Who emptied the key, said until new data is drawn.
+        self._clear: Clear | None = None
         self._received_ns: int | None = None
         self._newest_ns: int | None = None
         # The newest time of what is drawn: older than `_newest_ns` while paused.
@@ -150,7 +153,10 @@ class Plotter(param.Parameterized):
         cleared = self.key in getattr(store, "cleared", ())
         if not cleared and self.key not in store:
             return
+        clear = clear_of(self.key, time.time_ns()) if cleared else None
         with self._lock:
+            if cleared:
+                self._clear = clear
             self._pending = None if cleared else store
             self._has_pending = not cleared
             self._cleared = cleared
@@ -168,12 +174,15 @@ class Plotter(param.Parameterized):
         """Drop the key's history in the DataService; every plot of it shows no data."""
         if self._data_service is None:
             return
+        # Recorded first: the clear tells every plot of the key at once.
+        who = operator()
+        record_clear(self.key, who, time.time_ns())
         try:
             self._data_service.clear_history(self.key)
         except KeyError:
             logger.info("key %r: no history to clear", self.key)
         else:
-            logger.info("key %r: history cleared by the operator", self.key)
+            logger.info("key %r: history cleared by %s", self.key, who)
 
     def unsubscribe(self) -> None:
         """Unregister from the DataService this plot subscribed to, if any."""
@@ -224,6 +233,7 @@ class Plotter(param.Parameterized):
             else:
                 self._note_newest(self._time_of(value) or received_ns)
                 self._shown_ns = self._newest_ns
+                self._clear = None
                 self._last_value = value
                 if self._failure is not None:
                     logger.info("key %r: drawing again", self.key)
@@ -366,6 +376,8 @@ class Plotter(param.Parameterized):
         if self._shown_ns is not None:
             # The age of what the plot shows: a paused plot's data grows old.
             self._age_text = format_age(max(0, now_ns - self._shown_ns) / 1e9)
+        elif self._clear is not None:
+            self._age_text = f"no data · {self._clear.describe(now_ns)}"
         if self._newest_ns is not None:
             # Stale judges what arrives, shown or pending behind a pause.
             age_ns = max(0, now_ns - self._newest_ns)
