@@ -458,8 +458,10 @@ class DashboardSession:
         memory = self._ingestion.data_service.memory_stats()
         self.status.update(snapshot, memory)
         activity = self._ingestion.activity
-        # A key that publishes on change is quiet, not stale (decision 076).
-        on_change = snapshot.source.on_change_keys
+        # A key that publishes on change is quiet, not stale, while its
+        # source is connected (decision 076).
+        source = snapshot.source
+        on_change = source.on_change_keys if source.connected else frozenset()
         for plot in self._plots.values():
             plot.plotter.on_change = plot.spec.key in on_change
         stale = tuple(
