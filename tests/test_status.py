@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 from app.ingestion import IngestionSnapshot
-from app.reasons import DROPPED_BEHIND, Reason
+from app.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
 from app.sources import SourceStatus
 from app.status import (
     AMBER,
@@ -87,6 +87,21 @@ def test_health_is_amber_with_every_reason_for_what_was_lost_lately() -> None:
     lost = health(up, stale_keys=(), lost_lately={"dropped behind": 10, "x": 2})
     assert lost.state == AMBER
     assert lost.reason == "lost in the last 30 s: 10 dropped behind, 2 x"
+
+
+def test_records_passed_over_by_an_offset_reset_turn_the_pill_amber_saying_so() -> None:
+    up = replace(
+        snapshot(1.0, applied=0),
+        source=SourceStatus(
+            connected=True, description="kafka", lost={OFFSET_RESET: 1200}
+        ),
+    )
+    window = LossWindow()
+    window.recent(0, {})
+    judged = health(up, stale_keys=(), lost_lately=window.recent(S, loss_totals(up)))
+    assert judged == Health(
+        AMBER, "lost in the last 30 s: 1200 skipped by an offset reset"
+    )
 
 
 def test_a_browser_that_skips_a_few_frames_keeps_the_pill_green() -> None:
