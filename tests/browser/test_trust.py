@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import confluent_kafka
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, expect
 
 from app.sources import SimulatedInstrument
 from app.sources.codec import DecodeError, Decoder
@@ -168,6 +168,45 @@ def test_a_plot_whose_key_stops_turns_stale_and_the_pill_amber_until_data_return
     assert header(dashboard)["background"] is None
     wait_for_pill(dashboard, "live", 30_000)
     assert pill_colour(dashboard) == rgb(PILL_COLOURS["live"])
+
+
+CLEARED_JS = (
+    "(doc, key) => Array.from(doc._all_models.values()).some(m => m.title"
+    " && m.title.text && m.title.text.startsWith(key + ' ·')"
+    " && m.title.text.includes('· no data · cleared ')"
+    " && m.title.text.endsWith(' by an operator'))"
+)
+
+
+def test_a_clear_in_one_page_tells_every_page_who_cleared_the_key(
+    server: LocalServer, publisher: Publisher, chromium: Browser
+) -> None:
+    contexts = [chromium.new_context(viewport={"width": 1400, "height": 1200})]
+    contexts.append(chromium.new_context(viewport={"width": 1400, "height": 1200}))
+    try:
+        here, there = (
+            DashboardPage(context.new_page()).open(server.url) for context in contexts
+        )
+        for dashboard in (here, there):
+            dashboard.wait_for(HEADER_JS, KEY)
+        publisher.pause()
+        try:
+            # Nothing in flight any more: what is cleared stays cleared.
+            there.wait_for(
+                f"(doc, key) => ({HEADER_JS})(doc, key).text.includes('· stale ·')",
+                KEY,
+            )
+            clear = here.card("window", KEY).locator(".clear button")
+            clear.click()
+            expect(clear).to_have_text("confirm clear?")
+            clear.click()
+            for dashboard in (here, there):
+                dashboard.wait_for(CLEARED_JS, KEY)
+        finally:
+            publisher.resume()
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def test_the_pill_is_red_while_the_broker_is_down_and_green_once_it_is_back(
