@@ -54,6 +54,7 @@ def make_source(options: DashboardOptions) -> MessageSource:
             list(options.topics),
             log_units=dict(options.log_units),
             lookback_s=options.lookback_s,
+            ignore_schemas=options.ignore_schemas,
         )
     streams = [key for key in options.keys if key in ALL_STREAMS]
     return SimulatedInstrument(

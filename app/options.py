@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.sources.lookback import DEFAULT_LOOKBACK_S
+from app.sources.other_schemas import DEFAULT_IGNORED_SCHEMAS
 
 from .limits import MAX_WINDOW_SIZE
 
@@ -52,6 +53,9 @@ class DashboardOptions:
         empty for the automatic layout.
     title:
         The page header, e.g. the instrument's name; the source's by default.
+    ignore_schemas:
+        Schema ids expected on the Kafka topics that the dashboard does not
+        read: their records are counted as ignored, not lost (decision 035).
     """
 
     source: str = "simulated"
@@ -68,6 +72,7 @@ class DashboardOptions:
     lookback_s: float = DEFAULT_LOOKBACK_S
     layout_file: str = ""
     title: str = ""
+    ignore_schemas: tuple[str, ...] = DEFAULT_IGNORED_SCHEMAS
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
@@ -219,6 +224,14 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="layout file (JSON) every new session starts from",
     )
     option("--title", "TITLE", defaults.title, help="page header, e.g. the instrument")
+    option(
+        "--ignore-schemas",
+        "IGNORE_SCHEMAS",
+        defaults.ignore_schemas,
+        type=_csv,
+        help="schema ids on the topics that are not read and not lost, "
+        "comma-separated ('' counts every unread schema as lost)",
+    )
     return parser
 
 
@@ -241,4 +254,5 @@ def parse_options(
         lookback_s=args.lookback,
         layout_file=args.layout,
         title=args.title,
+        ignore_schemas=tuple(args.ignore_schemas),
     )

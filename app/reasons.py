@@ -12,6 +12,11 @@ DROPPED_BEHIND = "dropped behind"
 """Decoded messages dropped, oldest first, because the dashboard fell behind
 (decision 004): lost like a skipped record, though nothing was wrong with them."""
 
+OFFSET_RESET = "skipped by an offset reset"
+"""Records a Kafka consumer passed over: its offset was reset (retention passed
+it, an offset out of range), and the records between its last one and the
+first after the reset were never read (decision 034)."""
+
 
 class Reason(StrEnum):
     """The reasons a record or message is skipped, counted under their value."""

@@ -518,11 +518,18 @@ class DashboardSession:
         memory = self._ingestion.data_service.memory_stats()
         self.status.update(snapshot, memory)
         activity = self._ingestion.activity
+        # A key that publishes on change is quiet, not stale, while its
+        # source is connected (decision 076).
+        source = snapshot.source
+        on_change = source.on_change_keys if source.connected else frozenset()
+        for plot in self._plots.values():
+            plot.plotter.on_change = plot.spec.key in on_change
         stale = tuple(
             dict.fromkeys(
                 plot.spec.key
                 for plot in self._plots.values()
-                if (arrival := activity.get(plot.spec.key)) is not None
+                if plot.spec.key not in on_change
+                and (arrival := activity.get(plot.spec.key)) is not None
                 and arrival.stale(now_ns)
             )
         )

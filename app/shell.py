@@ -91,6 +91,19 @@ def _url_layout() -> str | None:
     return values[0].decode() if values else None
 
 
+def page_title(options: DashboardOptions) -> str:
+    """The page header: the instrument's name, else where data comes from.
+
+    Only what does not change: the source's state and counts change every
+    second and belong to the status line, which is updated (decision 077).
+    """
+    if options.title:
+        return options.title
+    if options.source == "kafka":
+        return f"kafka {options.bootstrap_servers}"
+    return "simulated instrument"
+
+
 def build_page(
     ingestion: Ingestion, options: DashboardOptions
 ) -> tuple[DashboardSession, pn.template.FastListTemplate]:
@@ -99,10 +112,9 @@ def build_page(
     session = DashboardSession(
         ingestion, options, layout=shown, default=default, message=message
     )
-    title = options.title or ingestion.source.status.description
     template = pn.template.FastListTemplate(
         # The header reads its title as HTML (the tab as text: see dashboard.py).
-        title=escaped(title),
+        title=escaped(page_title(options)),
         sidebar=[session.sidebar],
         main=[session.view],
         sidebar_width=340,

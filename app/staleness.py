@@ -2,6 +2,9 @@
 
 A plot's header (`Plotter.stale`, from its data's times) and the key browser
 and status pill (`Arrival.stale`, from arrivals) both judge by it (decision 070).
+A key that publishes only on change (`SourceStatus.on_change_keys`, f144 logs)
+is not judged by it while its source is connected: quiet is not stale there
+(decision 076).
 """
 
 from __future__ import annotations

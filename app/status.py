@@ -159,6 +159,9 @@ def health(
     if not snapshot.source.connected:
         return Health(RED, f"source down: {snapshot.source.description}")
     reasons = []
+    if snapshot.source.impaired:
+        # Part of the data cannot arrive, the rest does: not down (decision 076).
+        reasons.append(f"part of the source down: {snapshot.source.impaired}")
     if stale_keys:
         names = ", ".join(stale_keys[:3]) + (" ..." if len(stale_keys) > 3 else "")
         reasons.append(f"{len(stale_keys)} stale: {names}")

@@ -25,6 +25,16 @@ def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
     assert options.keys == ("log/x",)
 
 
+def test_expected_other_schemas_default_to_events_and_older_logs() -> None:
+    assert {"ev44", "f142"} <= set(DashboardOptions().ignore_schemas)
+    assert parse_options(["--ignore-schemas", "ev44,x5f2"]).ignore_schemas == (
+        "ev44",
+        "x5f2",
+    )
+    # Empty: every schema the dashboard does not read counts as lost.
+    assert parse_options([], {"DASHBOARD_IGNORE_SCHEMAS": ""}).ignore_schemas == ()
+
+
 @pytest.mark.parametrize(
     ("argv", "environ"),
     [

@@ -11,7 +11,7 @@ from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
 from app.session import DashboardSession, _Plot
-from app.sources import Message, SimulatedInstrument
+from app.sources import Message, SimulatedInstrument, SourceStatus
 
 from .test_orchestrator import ListSource
 
@@ -400,6 +400,39 @@ def test_the_pill_turns_amber_for_a_stale_plot_and_red_for_a_source_down(
     assert session.pill.health.state == "degraded"
     assert "log/t" in session.pill.health.reason
     assert "#e0a000" in session.pill.div.text
+
+
+class _OnChangeSource(ListSource):
+    """A source whose log key publishes only when its value changes."""
+
+    @property
+    def status(self) -> SourceStatus:
+        return SourceStatus(
+            connected=True, description="list", on_change_keys=frozenset({"log/t"})
+        )
+
+
+def test_a_quiet_key_that_publishes_on_change_keeps_the_pill_and_header_calm() -> None:
+    ingestion = Ingestion(_OnChangeSource(), ingest_period_s=1.0)
+    activity = ingestion.activity
+    activity["log/t"] = scalar_log(1.0, time.time_ns())
+    activity["log/fast"] = scalar_log(2.0, time.time_ns())
+    session = DashboardSession(ingestion, DashboardOptions())
+    session.start()
+    try:
+        session.draw_frame()
+        an_hour_later = activity.get("log/t").last_ns + 3600 * 1_000_000_000
+        session._update_status(an_hour_later)
+        # The motor at rest is not stale; the key that stopped is.
+        assert session.pill.health.state == "degraded"
+        assert session.pill.health.reason == "1 stale: log/fast"
+        for plotter in session.plotters:
+            plotter.draw(an_hour_later)
+            assert plotter.stale == (plotter.key == "log/fast")
+            if plotter.key == "log/t":
+                assert plotter.age_text == "age 60 min"
+    finally:
+        session.close(None)
 
 
 def test_the_pill_turns_amber_while_messages_are_rejected_and_says_why() -> None:

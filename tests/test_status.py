@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 from app.ingestion import IngestionSnapshot
-from app.reasons import DROPPED_BEHIND, Reason
+from app.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
 from app.sources import SourceStatus
 from app.status import (
     AMBER,
@@ -57,6 +57,20 @@ def test_byte_counts_read_in_binary_units_like_the_budgets_they_are_set_in() -> 
     assert format_bytes(3 * 2**40) == "3.0 TiB"
 
 
+def test_health_is_amber_not_red_while_part_of_the_source_is_down() -> None:
+    impaired = replace(
+        snapshot(1.0, applied=0),
+        source=SourceStatus(
+            connected=True,
+            description="kafka b:9092: topic 'logs' does not exist",
+            impaired="topic 'logs' does not exist",
+        ),
+    )
+    judged = health(impaired, stale_keys=(), lost_lately={})
+    assert judged.state == AMBER
+    assert judged.reason == "part of the source down: topic 'logs' does not exist"
+
+
 def test_health_is_red_when_the_source_is_down_amber_when_anything_lags() -> None:
     down = snapshot(1.0, applied=0, connected=False)
     assert health(down, stale_keys=(), lost_lately={}).state == RED
@@ -74,6 +88,21 @@ def test_health_is_amber_with_every_reason_for_what_was_lost_lately() -> None:
     lost = health(up, stale_keys=(), lost_lately={"dropped behind": 10, "x": 2})
     assert lost.state == AMBER
     assert lost.reason == "lost in the last 30 s: 10 dropped behind, 2 x"
+
+
+def test_records_passed_over_by_an_offset_reset_turn_the_pill_amber_saying_so() -> None:
+    up = replace(
+        snapshot(1.0, applied=0),
+        source=SourceStatus(
+            connected=True, description="kafka", lost={OFFSET_RESET: 1200}
+        ),
+    )
+    window = LossWindow()
+    window.recent(0, {})
+    judged = health(up, stale_keys=(), lost_lately=window.recent(S, loss_totals(up)))
+    assert judged == Health(
+        AMBER, "lost in the last 30 s: 1200 skipped by an offset reset"
+    )
 
 
 def test_a_browser_that_skips_a_few_frames_keeps_the_pill_green() -> None:

@@ -28,6 +28,7 @@ from app.data import DataService, LatestValueExtractor, UpdateExtractor
 from app.durations import coarse_duration
 from app.staleness import stale_after_ns
 
+from .clears import Clear, clear_of, operator, record_clear
 from .columns import newest_time_ns, unit_label
 
 logger = logging.getLogger(__name__)
@@ -104,11 +105,18 @@ class Plotter(param.Parameterized):
         self._failure: str | None = None
         # Set by the session: wakes its frame when data arrives (any thread).
         self.on_data: Callable[[], None] | None = None
+        # Set by the session: the key publishes on change, so its quiet is
+        # not stale while its source is connected (decision 076).
+        self.on_change = False
         self._pending: Any = None
         self._has_pending = False
         self._cleared = False
+        # Who emptied the key, said until new data is drawn.
+        self._clear: Clear | None = None
         self._received_ns: int | None = None
         self._newest_ns: int | None = None
+        # The newest time of what is drawn: older than `_newest_ns` while paused.
+        self._shown_ns: int | None = None
         self._arrivals: deque[int] = deque(maxlen=ARRIVALS_KEPT)
         self._peeked_ns: int | None = None
         self._stale = False
@@ -147,7 +155,10 @@ class Plotter(param.Parameterized):
         cleared = self.key in getattr(store, "cleared", ())
         if not cleared and self.key not in store:
             return
+        clear = clear_of(self.key, time.time_ns()) if cleared else None
         with self._lock:
+            if cleared:
+                self._clear = clear
             self._pending = None if cleared else store
             self._has_pending = not cleared
             self._cleared = cleared
@@ -165,12 +176,15 @@ class Plotter(param.Parameterized):
         """Drop the key's history in the DataService; every plot of it shows no data."""
         if self._data_service is None:
             return
+        # Recorded first: the clear tells every plot of the key at once.
+        who = operator()
+        record_clear(self.key, who, time.time_ns())
         try:
             self._data_service.clear_history(self.key)
         except KeyError:
             logger.info("key %r: no history to clear", self.key)
         else:
-            logger.info("key %r: history cleared by the operator", self.key)
+            logger.info("key %r: history cleared by %s", self.key, who)
 
     def unsubscribe(self) -> None:
         """Unregister from the DataService this plot subscribed to, if any."""
@@ -220,6 +234,8 @@ class Plotter(param.Parameterized):
                 self._failed(value, error)
             else:
                 self._note_newest(self._time_of(value) or received_ns)
+                self._shown_ns = self._newest_ns
+                self._clear = None
                 self._last_value = value
                 if self._failure is not None:
                     logger.info("key %r: drawing again", self.key)
@@ -313,6 +329,7 @@ class Plotter(param.Parameterized):
         self._clear_view()
         self._last_value = None
         self._newest_ns = None
+        self._shown_ns = None
         self._failure = None
         self._arrivals.clear()
         self._note = ""
@@ -361,10 +378,15 @@ class Plotter(param.Parameterized):
         if self.paused:
             parts.append("· paused")
         self._stale = False
+        if self._shown_ns is not None:
+            # The age of what the plot shows: a paused plot's data grows old.
+            self._age_text = format_age(max(0, now_ns - self._shown_ns) / 1e9)
+        elif self._clear is not None:
+            self._age_text = f"no data · {self._clear.describe(now_ns)}"
         if self._newest_ns is not None:
+            # Stale judges what arrives, shown or pending behind a pause.
             age_ns = max(0, now_ns - self._newest_ns)
-            self._age_text = format_age(age_ns / 1e9)
-            self._stale = age_ns > self.stale_after_ns
+            self._stale = not self.on_change and age_ns > self.stale_after_ns
         if self._stale:
             parts.append("· stale")
         parts.append(f"· {self._age_text}")

@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -16,15 +16,16 @@ from typing import Any, Protocol
 import confluent_kafka
 from confluent_kafka import KafkaError, TopicPartition
 
-from app.reasons import DROPPED_BEHIND, Reason
+from app.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
 from app.throttled_log import ThrottledLog
 
-from .codec import DecodeError, Decoder
+from .codec import F144, DecodeError, Decoder, UnknownSchemaError
 from .kafka_errors import ClassifiedError, ErrorKind, classify
 from .kafka_health import KafkaHealth
 from .librdkafka_log import ThrottledLibrdkafkaLog
 from .lookback import DEFAULT_LOOKBACK_RECORDS, DEFAULT_LOOKBACK_S, LookBack
 from .message import Message, SourceStatus
+from .other_schemas import DEFAULT_IGNORED_SCHEMAS
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ DEFAULT_MAX_QUEUED = 10_000
 """Decoded messages kept while nobody drains."""
 DEFAULT_MAX_QUEUED_BYTES = 256 * 1024**2
 """Payload bytes of the decoded messages kept while nobody drains (256 MiB)."""
+ON_CHANGE_SCHEMA = F144.encode()
+"""Logs of this schema are published when their value changes (decision 076)."""
 METADATA_REFRESH_MS = 10_000
 """How often librdkafka re-reads topic metadata: how soon a new topic is read."""
 
@@ -68,9 +71,16 @@ class KafkaSourceStats:
         Their payload bytes.
     dropped:
         Decoded messages dropped, oldest first, because the queue was full.
+    passed_over:
+        Records never read because the consumer's offset was reset past them:
+        the gaps between a partition's last record and the next one read
+        (decision 034).
     skipped:
         Records not turned into messages, per reason (`app.reasons.Reason`
         or the decoder's `DecodeError.reason`).
+    ignored:
+        Records of schemas the dashboard knowingly does not read, per schema
+        id (`ignore_schemas`); not lost (decision 035).
     errors:
         Errors the consumer reported instead of records, per name
         (``"UNKNOWN_TOPIC_OR_PART"`` while a topic does not exist yet).
@@ -84,7 +94,9 @@ class KafkaSourceStats:
     queued: int = 0
     queued_bytes: int = 0
     dropped: int = 0
+    passed_over: int = 0
     skipped: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    ignored: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     errors: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     decode_seconds: float = 0.0
 
@@ -132,6 +144,9 @@ class KafkaSource:
         Units of f144 sources by source name (f144 carries none).
     decoder:
         Turns payloads into messages; by default a `Decoder` with `log_units`.
+    ignore_schemas:
+        Schema ids whose records the decoder does not read and which are
+        expected on these topics: counted as ignored, not as lost.
     """
 
     def __init__(
@@ -147,6 +162,7 @@ class KafkaSource:
         config: Mapping[str, Any] | None = None,
         log_units: Mapping[str, str] | None = None,
         decoder: PayloadDecoder | None = None,
+        ignore_schemas: Iterable[str] = DEFAULT_IGNORED_SCHEMAS,
     ) -> None:
         if max_queued < 1:
             raise ValueError(f"max_queued must be at least 1, got {max_queued}")
@@ -172,8 +188,13 @@ class KafkaSource:
         self._consumed = 0
         self._replayed = 0
         self._dropped = 0
+        self._passed_over = 0
         self._skipped: Counter[str] = Counter()
+        self._ignore_schemas = frozenset(ignore_schemas)
+        self._ignored: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
+        # Replaced whole when it grows, so `status` hands it out without a copy.
+        self._on_change: frozenset[str] = frozenset()
         self._decode_seconds = 0.0
         self._health = KafkaHealth()
         self._said = self._health.state()[1]
@@ -218,14 +239,23 @@ class KafkaSource:
             skipped = sum(self._skipped.values())
             if skipped:
                 description += f", {skipped} undecodable skipped"
+            ignored = sum(self._ignored.values())
+            if ignored:
+                schemas = ", ".join(sorted(self._ignored))
+                description += f", {ignored} of other schemas ignored ({schemas})"
             lost = Counter(self._skipped)
             if self._dropped:
                 description += f", {self._dropped} {DROPPED_BEHIND}"
                 lost[DROPPED_BEHIND] = self._dropped
+            if self._passed_over:
+                description += f", {self._passed_over} {OFFSET_RESET}"
+                lost[OFFSET_RESET] = self._passed_over
             return SourceStatus(
                 connected=connected,
                 description=description,
                 lost=MappingProxyType(dict(lost)),
+                impaired=self._health.impairment(),
+                on_change_keys=self._on_change,
             )
 
     @property
@@ -238,7 +268,9 @@ class KafkaSource:
                 queued=len(self._queue),
                 queued_bytes=self._queued_bytes,
                 dropped=self._dropped,
+                passed_over=self._passed_over,
                 skipped=MappingProxyType(dict(self._skipped)),
+                ignored=MappingProxyType(dict(self._ignored)),
                 errors=MappingProxyType(dict(self._errors)),
                 decode_seconds=self._decode_seconds,
             )
@@ -286,9 +318,12 @@ class KafkaSource:
             return
         decoded: list[tuple[Message, int]] = []
         skipped: list[str] = []
+        ignored: list[str] = []
         errors: list[tuple[KafkaError, str | None]] = []
         topics: set[str] = set()
         replayed = 0
+        passed_over = 0
+        on_change: set[str] = set()
         started = time.thread_time()
         for record in records:
             error = record.error()
@@ -301,6 +336,9 @@ class KafkaSource:
                 record.offset(),
             )
             topics.add(topic)
+            expected = self._next_offsets.get((topic, partition))
+            if expected is not None and offset > expected:
+                passed_over += self._passed(topic, partition, expected, offset)
             self._next_offsets[(topic, partition)] = offset + 1
             replay = self._replays.get((topic, partition))
             if replay is not None:
@@ -316,16 +354,28 @@ class KafkaSource:
             try:
                 message = self._decoder.decode(payload)
             except Exception as failure:  # one bad record costs one record
+                if (
+                    isinstance(failure, UnknownSchemaError)
+                    and failure.schema_id in self._ignore_schemas
+                ):
+                    ignored.append(failure.schema_id)
+                    continue
                 reason = self._skip(failure, topic, partition, offset)
                 skipped.append(reason)
                 continue
             decoded.append((message, len(payload)))
+            if payload[4:8] == ON_CHANGE_SCHEMA:
+                on_change.add(message.key)
         decode_seconds = time.thread_time() - started
         with self._lock:
             self._consumed += len(records) - len(errors)
             self._replayed += replayed
+            self._passed_over += passed_over
             self._decode_seconds += decode_seconds
             self._skipped.update(skipped)
+            self._ignored.update(ignored)
+            if not on_change <= self._on_change:
+                self._on_change = self._on_change | on_change
             self._errors.update(error.name() for error, _ in errors)
             self._enqueue(decoded)
             if topics:
@@ -333,6 +383,23 @@ class KafkaSource:
             for error, topic in errors:
                 self._note(classify(error, topic))
             self._say()
+
+    def _passed(self, topic: str, partition: int, expected: int, offset: int) -> int:
+        """Records between the one expected and the one read: never read.
+
+        Offsets of a partition are consecutive on the facility's topics (no
+        compaction, no transactions), so a gap means librdkafka reset the
+        consumer's offset past them (`auto.offset.reset`, decision 034).
+        """
+        self._log.warning(
+            OFFSET_RESET,
+            "kafka: %s [%d]: offsets %d..%d were never read (offset reset)",
+            topic,
+            partition,
+            expected,
+            offset - 1,
+        )
+        return offset - expected
 
     def _skip(self, failure: Exception, topic: str, partition: int, offset: int) -> str:
         if isinstance(failure, DecodeError):
@@ -451,5 +518,7 @@ class KafkaSource:
         connected, state = self._health.state()
         if state != self._said:
             self._said = state
-            log = logger.info if connected or self._closed.is_set() else logger.warning
+            impaired = self._health.impairment()
+            calm = (connected and not impaired) or self._closed.is_set()
+            log = logger.info if calm else logger.warning
             log("kafka %s: %s", self._bootstrap_servers, state)

@@ -3,6 +3,8 @@
 Errors, broker statistics, assignments and records each say something; the
 status line shows the most severe thing that is still true, and "connected"
 only when nothing stands in the way (`docs/decisions/032-status-tells-the-truth.md`).
+A missing topic while another is read impairs the source without taking it
+down (decision 076).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class KafkaHealth:
         self._refused: str | None = None
         self._reachable: bool | None = None
         self._topic_problems: dict[str, str] = {}
+        self._readable: set[str] = set()
         self._closed = False
 
     def error(self, error: ClassifiedError) -> None:
@@ -32,6 +35,7 @@ class KafkaHealth:
             self._reachable = False
         elif error.kind is ErrorKind.TOPIC and error.topic is not None:
             self._topic_problems[error.topic] = error.description
+            self._readable.discard(error.topic)
 
     def brokers_seen(self, reachable: bool) -> None:
         """Take in librdkafka's statistics: whether any broker connection is up."""
@@ -44,6 +48,7 @@ class KafkaHealth:
         """Partitions of `topics` were assigned: they exist and may be read."""
         for topic in topics:
             self._topic_problems.pop(topic, None)
+            self._readable.add(topic)
 
     def records_arrived(self, topics: Iterable[str]) -> None:
         """Records of `topics` arrived: a broker answers and lets us read them."""
@@ -65,7 +70,16 @@ class KafkaHealth:
         if self._reachable is False:
             return False, "broker unreachable"
         if self._topic_problems:
-            return False, ", ".join(sorted(self._topic_problems.values()))
+            # Data of the topics that are read still arrives (decision 076).
+            return bool(self._readable), self._topic_words()
         if self._reachable:
             return True, "connected"
         return False, "connecting"
+
+    def impairment(self) -> str:
+        """What keeps part of the data away while the rest arrives, or ""."""
+        connected, _ = self.state()
+        return self._topic_words() if connected and self._topic_problems else ""
+
+    def _topic_words(self) -> str:
+        return ", ".join(sorted(self._topic_problems.values()))

@@ -45,11 +45,21 @@ class SourceStatus:
     lost:
         Records lost so far, per reason: skipped (`app.reasons.Reason`) or
         dropped behind (`app.reasons.DROPPED_BEHIND`); running totals.
+    impaired:
+        What keeps part of the data away while the rest arrives (one missing
+        topic of two), in words; empty if nothing. Only while `connected`:
+        the pill is then amber, not red (decision 076).
+    on_change_keys:
+        Keys that publish only when their value changes (f144 logs, a motor
+        at rest): their quiet is not stale while the source is connected
+        (decision 076).
     """
 
     connected: bool
     description: str
     lost: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    impaired: str = ""
+    on_change_keys: frozenset[str] = frozenset()
 
 
 @runtime_checkable

@@ -55,6 +55,10 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "rd_kafka_mock_broker_set_down": ([p, ctypes.c_int32], c_int),
         "rd_kafka_mock_broker_set_up": ([p, ctypes.c_int32], c_int),
         "rd_kafka_mock_topic_create": ([p, c_char_p, c_int, c_int], c_int),
+        "rd_kafka_mock_partition_delete_records": (
+            [p, c_char_p, ctypes.c_int32, ctypes.c_int64],
+            c_int,
+        ),
         "rd_kafka_mock_group_initial_rebalance_delay_ms": ([p, ctypes.c_int32], None),
     }
     for name, (argtypes, restype) in signatures.items():
@@ -105,6 +109,16 @@ class MockKafkaCluster:
                 self._cluster, topic.encode(), partitions, 1
             ),
             f"create topic {topic!r}",
+        )
+
+    def delete_records(self, topic: str, partition: int, before: int) -> None:
+        """Delete the records of a partition before offset `before`, as
+        retention does: a consumer behind it finds its offset out of range."""
+        self._check(
+            self._lib.rd_kafka_mock_partition_delete_records(
+                self._cluster, topic.encode(), partition, before
+            ),
+            f"delete records of {topic!r} [{partition}] before {before}",
         )
 
     def set_broker_down(self, broker_id: int = 1) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import confluent_kafka
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, expect
 
 from app.sources import SimulatedInstrument
 from app.sources.codec import DecodeError, Decoder
@@ -22,7 +22,10 @@ from .dashboard_page import DashboardPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
 
-KEY = "log/sample_temperature"
+KEY = "monitor/m1"
+"""A da00 result, published periodically: quiet means stale."""
+LOG_KEY = "log/sample_temperature"
+"""An f144 log, published on change: quiet is not stale (decision 076)."""
 GARBAGE = b"not a flatbuffer at all"
 LOSSES_FORGOTTEN_MS = 60_000
 """Longer than the 30 s the pill remembers a loss, for waits that outlast it."""
@@ -35,13 +38,15 @@ HEADER_JS = (
 
 
 class Publisher:
-    """The simulated instrument's temperature published at 10 Hz while on."""
+    """The simulated instrument's monitor and temperature at 10 Hz while on."""
 
     def __init__(self, cluster: MockKafkaCluster) -> None:
         self.producer = confluent_kafka.Producer(
             {"bootstrap.servers": cluster.bootstrap_servers}
         )
-        self._instrument = SimulatedInstrument(seed=3, rate_hz=10.0, streams=[KEY])
+        self._instrument = SimulatedInstrument(
+            seed=3, rate_hz=10.0, streams=[KEY, LOG_KEY]
+        )
         self._on = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="test-publisher")
@@ -91,11 +96,11 @@ def server(cluster: MockKafkaCluster, publisher: Publisher) -> Iterator[LocalSer
             "--bootstrap-servers",
             cluster.bootstrap_servers,
             "--keys",
-            KEY,
+            f"{KEY},{LOG_KEY}",
             "--frame-period",
             "0.1",
             "--log-units",
-            f"{KEY}={LOG_UNITS[KEY]}",
+            f"{LOG_KEY}={LOG_UNITS[LOG_KEY]}",
         ]
     ) as server:
         yield server
@@ -153,6 +158,7 @@ def test_a_plot_whose_key_stops_turns_stale_and_the_pill_amber_until_data_return
         reason = wait_for_pill(dashboard, "degraded", 30_000)
     finally:
         publisher.resume()
+    # The log went quiet too, but it publishes on change: not stale.
     assert reason == f"1 stale: {KEY}"
     assert pill_colour(dashboard) == rgb(PILL_COLOURS["degraded"])
 
@@ -162,6 +168,45 @@ def test_a_plot_whose_key_stops_turns_stale_and_the_pill_amber_until_data_return
     assert header(dashboard)["background"] is None
     wait_for_pill(dashboard, "live", 30_000)
     assert pill_colour(dashboard) == rgb(PILL_COLOURS["live"])
+
+
+CLEARED_JS = (
+    "(doc, key) => Array.from(doc._all_models.values()).some(m => m.title"
+    " && m.title.text && m.title.text.startsWith(key + ' ·')"
+    " && m.title.text.includes('· no data · cleared ')"
+    " && m.title.text.endsWith(' by an operator'))"
+)
+
+
+def test_a_clear_in_one_page_tells_every_page_who_cleared_the_key(
+    server: LocalServer, publisher: Publisher, chromium: Browser
+) -> None:
+    contexts = [chromium.new_context(viewport={"width": 1400, "height": 1200})]
+    contexts.append(chromium.new_context(viewport={"width": 1400, "height": 1200}))
+    try:
+        here, there = (
+            DashboardPage(context.new_page()).open(server.url) for context in contexts
+        )
+        for dashboard in (here, there):
+            dashboard.wait_for(HEADER_JS, KEY)
+        publisher.pause()
+        try:
+            # Nothing in flight any more: what is cleared stays cleared.
+            there.wait_for(
+                f"(doc, key) => ({HEADER_JS})(doc, key).text.includes('· stale ·')",
+                KEY,
+            )
+            clear = here.card("window", KEY).locator(".clear button")
+            clear.click()
+            expect(clear).to_have_text("confirm clear?")
+            clear.click()
+            for dashboard in (here, there):
+                dashboard.wait_for(CLEARED_JS, KEY)
+        finally:
+            publisher.resume()
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def test_the_pill_is_red_while_the_broker_is_down_and_green_once_it_is_back(

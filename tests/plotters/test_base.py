@@ -1,4 +1,5 @@
 import logging
+import time
 
 import panel as pn
 import pytest
@@ -164,6 +165,66 @@ def test_paused_plot_draws_nothing_and_shows_the_newest_at_once_on_resume(
     assert "paused" not in plotter.header
 
 
+def test_a_paused_plot_tells_the_age_of_what_it_shows_not_of_what_waits(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    plotter.paused = True
+
+    # Two minutes on, data keeps arriving behind the pause.
+    two_minutes = 600  # frames of PERIOD_NS
+    for index in range(5, two_minutes + 1, 5):
+        data_service["monitor/m1"] = spectrum(index)
+        plotter.draw(now_ns=T0_NS + index * PERIOD_NS)
+
+    assert plotter.age_text == "age 2 min"
+    assert "paused" in plotter.header
+    # Data arrives, so the plot is not stale: paused is what it says.
+    assert plotter.header_state is HeaderState.PAUSED
+
+    plotter.paused = False
+    plotter.draw(now_ns=T0_NS + two_minutes * PERIOD_NS)
+    assert plotter.age_text == format_age(0)
+
+
+def test_every_plot_of_a_cleared_key_says_who_cleared_it_until_new_data(
+    data_service: DataService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here, elsewhere = LinePlotter("monitor/m1"), LinePlotter("monitor/m1")
+    for plotter in (here, elsewhere):
+        plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    now_ns = time.time_ns()
+    for plotter in (here, elsewhere):
+        plotter.draw(now_ns)
+    monkeypatch.setattr(type(pn.state), "user", property(lambda state: "alice"))
+
+    here.clear_history()
+
+    for plotter in (here, elsewhere):
+        plotter.draw(now_ns)
+        assert plotter.age_text == "no data · cleared just now by alice"
+        plotter.draw(now_ns + 200 * SECOND_NS)
+        assert plotter.header.endswith("· no data · cleared 3 min ago by alice")
+    data_service["monitor/m1"] = spectrum(1)
+    elsewhere.draw(now_ns + 200 * SECOND_NS)
+    assert "cleared" not in elsewhere.header
+
+
+def test_a_clear_without_a_signed_in_user_is_by_an_operator(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.clear_history()
+    plotter.draw(time.time_ns())
+    assert plotter.age_text == "no data · cleared just now by an operator"
+
+
 def test_a_plot_that_cannot_draw_says_why_in_colour_until_good_data(
     data_service: DataService,
 ) -> None:
@@ -216,7 +277,7 @@ def test_clearing_the_history_shows_no_data_in_every_plot_of_the_key(
 
     assert "monitor/m1" not in data_service
     assert "no data" in plotter.header
-    assert other.header == "monitor/m1 · no data"
+    assert other.header.startswith("monitor/m1 · no data")
     assert list(other.source.data["y"]) == []
     data_service["monitor/m1"] = spectrum(1)
     other.draw(now_ns=T0_NS + PERIOD_NS)

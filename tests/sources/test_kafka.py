@@ -18,7 +18,7 @@ from streaming_data_types.logdata_f144 import serialise_f144
 
 from app.data import DataService, WindowExtractor
 from app.orchestrator import Orchestrator
-from app.reasons import Reason
+from app.reasons import OFFSET_RESET, Reason
 from app.sources.codec import DecodeError, Decoder
 from app.sources.kafka import KafkaSource
 from app.sources.message import Message, MessageSource
@@ -176,7 +176,8 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
         produce(producer, DATA_TOPIC, key, payload)
     produce(producer, DATA_TOPIC, key, spectrum(key, 2))
     assert producer.flush(10) == 0
-    source = make_source()
+    # Nothing expected besides what the dashboard reads: ev44 is unknown here.
+    source = make_source(ignore_schemas=())
 
     poll_until(lambda: source.stats.consumed == 5)
 
@@ -189,6 +190,106 @@ def test_corrupt_payload_and_foreign_schema_are_counted_and_skipped(
     assert source.status.connected
     assert source.status.description.endswith("connected, 3 undecodable skipped")
     assert source.status.lost == source.stats.skipped
+
+
+def test_records_of_expected_other_schemas_are_ignored_not_lost(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "monitor/m1"
+    produce(producer, DATA_TOPIC, key, serialise_ev44(key, 0, [T0], [0], [1], [2]))
+    # Only the schema id matters (the f142 serialiser needs an older numpy).
+    produce(producer, DATA_TOPIC, key, b"\x08\x00\x00\x00f142" + bytes(16))
+    produce(producer, DATA_TOPIC, key, spectrum(key, 0))
+    produce(producer, DATA_TOPIC, key, b"\x00\x00\x00\x00zz99 not read")
+    assert producer.flush(10) == 0
+    source = make_source()  # the default: ev44 and f142 are expected
+
+    poll_until(lambda: source.stats.consumed == 4)
+
+    assert len(source.get_messages()) == 1
+    assert dict(source.stats.ignored) == {"ev44": 1, "f142": 1}
+    # Only the schema nobody expects is lost.
+    assert dict(source.status.lost) == {Reason.UNKNOWN_SCHEMA: 1}
+    assert "2 of other schemas ignored (ev44, f142)" in source.status.description
+
+
+class _HoldingDecoder:
+    """Decodes, but holds the consumer thread on the record stamped T0 + `hold`."""
+
+    def __init__(self, hold: int) -> None:
+        self._decoder = Decoder()
+        self._hold = T0 + hold
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def decode(self, payload: bytes) -> Message:
+        message = self._decoder.decode(payload)
+        if message.timestamp == self._hold:
+            self.holding.set()
+            self.release.wait(20)
+        return message
+
+
+def test_records_passed_over_by_an_offset_reset_are_counted_as_lost(
+    cluster: MockKafkaCluster, make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    topic, key = "retention", "monitor/m1"
+    cluster.create_topic(topic, partitions=1)
+    decoder = _HoldingDecoder(hold=1)
+    source = make_source(
+        topics=[topic],
+        lookback_s=0,
+        decoder=decoder,
+        # Fetch no further ahead than one record while the thread is held;
+        # after the reset, read what is left (any reset leaves the same gap).
+        config={"queued.min.messages": 1, "auto.offset.reset": "earliest"},
+    )
+    poll_until(lambda: source.status.connected)
+    produce(producer, topic, key, spectrum(key, 0))
+    assert producer.flush(10) == 0
+    poll_until(lambda: source.stats.consumed == 1)
+    produce(producer, topic, key, spectrum(key, 1))
+    assert producer.flush(10) == 0
+    poll_until(decoder.holding.is_set)
+    for i in range(2, 7):
+        produce(producer, topic, key, spectrum(key, i))
+    assert producer.flush(10) == 0
+    # Retention passes the consumer, which is still at offset 2 or 3.
+    cluster.delete_records(topic, 0, before=7)
+    for i in range(7, 10):
+        produce(producer, topic, key, spectrum(key, i))
+    assert producer.flush(10) == 0
+    decoder.release.set()
+
+    seen: list[int] = []
+    poll_until(
+        lambda: (
+            bool(seen.extend(m.timestamp - T0 for m in source.get_messages()))
+            or (seen and seen[-1] == 9)
+        )
+    )
+
+    passed_over = source.stats.passed_over
+    assert passed_over >= 1
+    # Every record was either shown or counted as lost, none twice.
+    assert len(seen) + passed_over == 10
+    assert seen[:2] == [0, 1]
+    assert seen[-3:] == [7, 8, 9]
+    assert source.status.lost == {OFFSET_RESET: passed_over}
+    assert f"{passed_over} skipped by an offset reset" in source.status.description
+
+
+def test_keys_of_f144_logs_are_told_as_publishing_on_change(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    produce(producer, LOG_TOPIC, "log/motor_x", log_value("log/motor_x", 0))
+    produce(producer, DATA_TOPIC, "monitor/m1", spectrum("monitor/m1", 0))
+    assert producer.flush(10) == 0
+    source = make_source()
+
+    poll_until(lambda: source.stats.consumed == 2)
+
+    assert source.status.on_change_keys == {"log/motor_x"}
 
 
 def test_full_queue_drops_the_oldest_and_counts(
@@ -486,9 +587,10 @@ def test_missing_topic_is_reported_and_reading_starts_when_it_appears(
     has = receive_into(source, received)
 
     poll_until(lambda: "topic 'late_logs' does not exist" in source.status.description)
-    assert not source.status.connected
     poll_until(has(1))
-    assert not source.status.connected  # data flows, yet a topic is missing
+    # Data flows, so the source is up, impaired by the missing topic.
+    assert source.status.connected
+    assert source.status.impaired == "topic 'late_logs' does not exist"
 
     cluster.create_topic("late_logs", partitions=2)
     for i in range(1, 4):
@@ -502,6 +604,7 @@ def test_missing_topic_is_reported_and_reading_starts_when_it_appears(
     assert [m.timestamp - T0 for m in received if m.key == key] == [0, 1, 2, 3]
     assert [m.timestamp - T0 for m in received if m.key == "log/x"] == [7]
     assert source.status.description.endswith(": connected")
+    assert source.status.impaired == ""
 
 
 def test_queue_bounded_by_bytes_drops_the_oldest_and_counts(

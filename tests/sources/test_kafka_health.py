@@ -40,12 +40,26 @@ def test_refused_credentials_show_until_a_broker_lets_us_in() -> None:
 
 
 def test_missing_topic_shows_until_it_is_assigned() -> None:
-    health = connected_health()
+    health = KafkaHealth()
+    health.brokers_seen(True)
     health.error(classify(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART), "late"))
-    health.records_arrived(["logs"])  # another topic's records change nothing
     assert health.state() == (False, "topic 'late' does not exist")
+    assert health.impairment() == ""
     health.assigned(["late"])
     assert health.state() == (True, "connected")
+
+
+def test_missing_topic_beside_a_read_one_impairs_without_taking_the_source_down() -> (
+    None
+):
+    health = connected_health()
+    health.error(classify(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART), "late"))
+    health.records_arrived(["logs"])  # data of the other topic still arrives
+    assert health.state() == (True, "topic 'late' does not exist")
+    assert health.impairment() == "topic 'late' does not exist"
+    health.assigned(["late"])
+    assert health.state() == (True, "connected")
+    assert health.impairment() == ""
 
 
 def test_unreachable_broker_outranks_a_missing_topic_and_clears_on_stats() -> None:
@@ -54,7 +68,7 @@ def test_unreachable_broker_outranks_a_missing_topic_and_clears_on_stats() -> No
     health.error(classify(KafkaError(KafkaError._ALL_BROKERS_DOWN, "1/1 down")))
     assert health.state() == (False, "broker unreachable")
     health.brokers_seen(True)
-    assert health.state() == (False, "topic 'late' does not exist")
+    assert health.state() == (True, "topic 'late' does not exist")
 
 
 def test_transient_errors_leave_the_state_alone() -> None:
