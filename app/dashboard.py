@@ -9,6 +9,7 @@ import os
 import sys
 
 from app import pixel_histogram
+from app.custom_plots import load_views
 from app.ingestion import process_ingestion
 from app.options import parse_options
 from app.shell import open_page
@@ -17,4 +18,5 @@ from app.shell import open_page
 logging.getLogger("app").setLevel(logging.INFO)
 options = parse_options(sys.argv[1:], os.environ)
 pixel_histogram.register()
+load_views(options.views)  # imported once per process: later runs find them
 open_page(process_ingestion(options), options)[1].servable(title="Live data")

@@ -52,6 +52,9 @@ class DashboardOptions:
         empty for the automatic layout.
     title:
         The page header, e.g. the instrument's name; the source's by default.
+    views:
+        Modules imported at start that register custom views
+        (`app.custom_plots.register_view`), e.g. an instrument's own plots.
     """
 
     source: str = "simulated"
@@ -68,6 +71,7 @@ class DashboardOptions:
     lookback_s: float = DEFAULT_LOOKBACK_S
     layout_file: str = ""
     title: str = ""
+    views: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
@@ -219,6 +223,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="layout file (JSON) every new session starts from",
     )
     option("--title", "TITLE", defaults.title, help="page header, e.g. the instrument")
+    option(
+        "--views",
+        "VIEWS",
+        defaults.views,
+        type=_csv,
+        help="modules that register custom views, comma-separated",
+    )
     return parser
 
 
@@ -241,4 +252,5 @@ def parse_options(
         lookback_s=args.lookback,
         layout_file=args.layout,
         title=args.title,
+        views=tuple(args.views),
     )

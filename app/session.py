@@ -108,6 +108,7 @@ class DashboardSession:
         self.hidden_keys = Div(text="", name="hidden-keys", width=900)
         self.frames_note = Div(text="", name="frames-note", width=900, tags=[IN_PLACE])
         self.message = Div(text=message, name="layout-message", width=900)
+        self._view_note = ""  # why a card's menu went back, while the page says it
         # The layout as the URL and this browser keep it; "" for the default.
         self.layout_state = Div(text="", name="layout-state", visible=False)
         # Set once drawing starts: the browser then restores its stored layout.
@@ -290,6 +291,26 @@ class DashboardSession:
         self._reorder()
         self._layout_changed()
 
+    def _choose_view(self, spec: PlotSpec, choose: pn.widgets.Select, view: str) -> None:
+        """A card's menu chose `view`: show it there, unless another card does.
+
+        The menu then returns to the card's own view, and the page says why:
+        a menu must never name a view its card does not show.
+        """
+        new = spec_for(spec.key, view, self._options)
+        if new == spec:
+            return  # the menu's own return, or no change
+        if new in self._wanted:
+            self._view_note = html.escape(
+                f"{spec.key} is already shown as {new.describe()}"
+            )
+            self.message.text = self._view_note
+            choose.value = spec.view
+            return
+        if self._view_note and self.message.text == self._view_note:
+            self.message.text = ""
+        self.change_view(spec, view)
+
     def use_default_layout(self) -> None:
         """Drop the operator's changes: the layout file's plots, or automatic."""
         for plot in self._plots.values():
@@ -403,7 +424,8 @@ class DashboardSession:
             css_classes=["plot-remove"],
         )
         choose.param.watch(
-            lambda event: self.soon(lambda: self.change_view(spec, event.new)), "value"
+            lambda event: self.soon(lambda: self._choose_view(spec, choose, event.new)),
+            "value",
         )
         remove.on_click(lambda event: self.soon(lambda: self.remove_plot(spec)))
         # The key in words too: a value panel draws it on a canvas.
