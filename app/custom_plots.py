@@ -199,9 +199,7 @@ class HoloViewsPlotter(Plotter):
 
     def _styled(self, data: Any) -> Any:
         # HoloViews passes the Pipe's element by the stream's name, ``data``.
-        return data.opts(
-            framewise=True, width=self.width, height=self.height, title=""
-        )
+        return data.opts(framewise=True, width=self.width, height=self.height, title="")
 
     def _build(self) -> LayoutDOM:
         self._div = Div(
@@ -284,8 +282,7 @@ class HoloViewsPlotter(Plotter):
         slow = ""
         if took_s > VIEW_BUDGET_S:
             slow = (
-                f"slow: took {took_s:.1f} s; "
-                f"drawn at most every {math.ceil(took_s)} s"
+                f"slow: took {took_s:.1f} s; drawn at most every {math.ceil(took_s)} s"
             )
         self._set_slow(slow)
 

@@ -291,7 +291,9 @@ class DashboardSession:
         self._reorder()
         self._layout_changed()
 
-    def _choose_view(self, spec: PlotSpec, choose: pn.widgets.Select, view: str) -> None:
+    def _choose_view(
+        self, spec: PlotSpec, choose: pn.widgets.Select, view: str
+    ) -> None:
         """A card's menu chose `view`: show it there, unless another card does.
 
         The menu then returns to the card's own view, and the page says why:

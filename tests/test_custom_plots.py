@@ -58,7 +58,9 @@ def header_colour(plotter: HoloViewsPlotter) -> str:
     return plotter.root.styles["color"]
 
 
-def test_a_view_that_raises_is_said_on_its_card_and_draws_again_when_it_returns() -> None:
+def test_a_view_that_raises_is_said_on_its_card_and_draws_again_once_it_returns() -> (
+    None
+):
     fail = threading.Event()
     fail.set()
 
@@ -96,7 +98,8 @@ def test_a_view_runs_off_the_calling_thread() -> None:
 
     plotter, _ = shown(view)
     draw_until(plotter, lambda: drawn(plotter) is not None)
-    assert threads and threading.current_thread() not in threads
+    assert threads
+    assert threading.current_thread() not in threads
 
 
 def test_a_slow_view_runs_once_at_a_time_and_its_card_says_slow(
@@ -163,5 +166,5 @@ def test_plots_of_a_view_do_not_share_axes() -> None:
 
 
 def test_load_views_names_a_module_it_cannot_import() -> None:
-    with pytest.raises(ImportError, match="--views app.no_such_views"):
+    with pytest.raises(ImportError, match=r"--views app\.no_such_views"):
         load_views(["app.no_such_views"])
