@@ -24,7 +24,6 @@ from __future__ import annotations
 import html
 import importlib
 import logging
-import math
 import time
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,7 +46,7 @@ hv.extension("bokeh", logo=False)
 VIEW_BUDGET_S = 1.0
 """A view whose function takes longer is slow: its card says so."""
 
-VIEW_WORKERS = 2
+VIEW_WORKERS = 1
 """Threads per server process that run the views' functions, for every session."""
 
 DRAWABLE = (hv.Element, hv.Overlay, hv.NdOverlay)
@@ -213,6 +212,7 @@ class HoloViewsPlotter(Plotter):
         return pn.Column(pane, self._holoviews)
 
     def _show(self, value: Any) -> None:
+        self._unit = getattr(value, "unit", None)  # for the header, as other plots
         self._compute_soon(value)
         if self._error is not None:
             # The last run failed and none since succeeded: the card says so.
@@ -281,9 +281,8 @@ class HoloViewsPlotter(Plotter):
     def _note_time(self, took_s: float) -> None:
         slow = ""
         if took_s > VIEW_BUDGET_S:
-            slow = (
-                f"slow: took {took_s:.1f} s; drawn at most every {math.ceil(took_s)} s"
-            )
+            every = max(1, round(took_s))
+            slow = f"slow: took {took_s:.1f} s; drawn at most every {every} s"
         self._set_slow(slow)
 
     def _note_running(self) -> None:

@@ -58,9 +58,7 @@ def header_colour(plotter: HoloViewsPlotter) -> str:
     return plotter.root.styles["color"]
 
 
-def test_a_view_that_raises_is_said_on_its_card_and_draws_again_once_it_returns() -> (
-    None
-):
+def test_a_raising_view_is_said_on_its_card_and_draws_again_once_it_returns() -> None:
     fail = threading.Event()
     fail.set()
 
