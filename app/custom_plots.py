@@ -47,7 +47,10 @@ VIEW_BUDGET_S = 1.0
 """A view whose function takes longer is slow: its card says so."""
 
 VIEW_WORKERS = 1
-"""Threads per server process that run the views' functions, for every session."""
+"""Threads per server process that run the views' functions, for every session.
+
+One: a view in pure Python holds the GIL, and each thread that does takes
+a share of the event loop's time (measured in decision 057)."""
 
 DRAWABLE = (hv.Element, hv.Overlay, hv.NdOverlay)
 """What a view's function may return: one plot's worth of HoloViews."""
