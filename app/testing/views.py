@@ -15,6 +15,7 @@ from app.custom_plots import register_view
 
 SLOW = "slow view"
 FAILING = "failing view"
+HISTOGRAM = "values histogram"
 SLOW_VIEW_S = 2.0
 """How long the slow view computes: twice the custom views' budget."""
 
@@ -38,5 +39,13 @@ def failing(value: Any) -> hv.Curve:
     raise RuntimeError("this view fails on purpose")
 
 
+def values_histogram(value: Any) -> hv.Histogram:
+    """The value's numbers in 10 bins, with the same dimensions for every key."""
+    values = np.zeros(1) if value is None else np.asarray(value.values).ravel()
+    counts, edges = np.histogram(values.astype(np.float64), bins=10)
+    return hv.Histogram((edges, counts))
+
+
 register_view(SLOW, slow_curve)
+register_view(HISTOGRAM, values_histogram)
 register_view(FAILING, failing)

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page
 
 from app.layout_file import Layout, PlotSpec
 from app.testing.local_server import LocalServer, serve_dashboard
-from app.testing.views import FAILING, SLOW
+from app.testing.views import FAILING, HISTOGRAM, SLOW
 
 from .dashboard_page import DashboardPage
 
@@ -86,3 +86,23 @@ def test_a_slow_view_is_said_slow_and_another_session_keeps_its_frames(
         assert other.evaluate(FRAME_NUMBER) - before >= 3
     finally:
         context.close()
+
+
+def test_plots_of_one_view_for_different_keys_keep_their_own_axes(
+    server: LocalServer, browser_page: Page
+) -> None:
+    two = Layout(
+        (
+            PlotSpec("log/sample_temperature", HISTOGRAM),
+            PlotSpec("log/motor_x", HISTOGRAM),
+        )
+    )
+    dashboard = DashboardPage(browser_page).open(f"{server.url}?layout={two.to_url()}")
+    for key in ("log/sample_temperature", "log/motor_x"):
+        dashboard.wait_for(header(f"custom:{HISTOGRAM}:{key}", "age"))
+    x_ranges = dashboard.wait_for(
+        "(doc) => { const ids = [...doc._all_models.values()]"
+        ".filter((m) => m.x_range && m.renderers && m.renderers.length)"
+        ".map((m) => m.x_range.id); return ids.length === 2 && ids; }"
+    )
+    assert x_ranges[0] != x_ranges[1]
