@@ -158,6 +158,21 @@ def test_a_view_that_changes_element_type_is_drawn_in_a_new_plot() -> None:
     assert plotter.failure is None
 
 
+def test_a_cleared_history_is_drawn_as_the_views_element_of_none() -> None:
+    seen = []
+
+    def view(value: Any) -> hv.Histogram:
+        seen.append(value)
+        return hv.Histogram(([0.0, 1.0], [0])) if value is None else histogram(value)
+
+    plotter, service = shown(view)
+    draw_until(plotter, lambda: drawn(plotter) is not None)
+    service.clear_history(KEY)
+    draw_until(plotter, lambda: seen[-1] is None and not plotter.computing)
+    assert list(drawn(plotter).dimension_values(1)) == [0]
+    assert plotter.failure is None
+
+
 def test_plots_of_a_view_do_not_share_axes() -> None:
     plotter = HoloViewsPlotter(KEY, CustomView("test view", histogram))
     assert plotter._holoviews.linked_axes is False

@@ -223,7 +223,13 @@ def test_a_custom_holoviews_view_draws_the_pixel_histogram_live(
 ) -> None:
     dashboard = DashboardPage(browser_page).open(page_server.url)
     add_key(browser_page, "detector/panel_0", "pixel histogram")
-    dashboard.wait_for(has_model("custom:pixel histogram:detector/panel_0"))
+    # The header of the built-in plots: the key, its unit and its age.
+    header = dashboard.wait_for(
+        "(doc) => { const m = doc.get_model_by_name("
+        "'custom:pixel histogram:detector/panel_0');"
+        " return m && m.text.includes('age') && m.text; }"
+    )
+    assert "detector/panel_0 [counts]" in header
     histogram = (
         "(doc) => { for (const m of doc._all_models.values()) {"
         " if (m.data && m.data.top && m.data.top.length === 50)"
