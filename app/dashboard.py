@@ -12,6 +12,7 @@ import sys
 import panel as pn
 
 from app import pixel_histogram
+from app.custom_plots import load_views
 from app.ingestion import process_ingestion
 from app.options import parse_options
 from app.shell import open_page
@@ -20,6 +21,7 @@ from app.shell import open_page
 logging.getLogger("app").setLevel(logging.INFO)
 options = parse_options(sys.argv[1:], os.environ)
 pixel_histogram.register()
+load_views(options.views)  # imported once per process: later runs find them
 page = open_page(process_ingestion(options), options)[1].servable(title="Live data")
 # The template's title is HTML for the header; the browser's tab reads it as text.
 pn.state.curdoc.title = html.unescape(page.title)

@@ -56,6 +56,9 @@ class DashboardOptions:
     ignore_schemas:
         Schema ids expected on the Kafka topics that the dashboard does not
         read: their records are counted as ignored, not lost (decision 035).
+    views:
+        Modules imported at start that register custom views
+        (`app.custom_plots.register_view`), e.g. an instrument's own plots.
     """
 
     source: str = "simulated"
@@ -73,6 +76,7 @@ class DashboardOptions:
     layout_file: str = ""
     title: str = ""
     ignore_schemas: tuple[str, ...] = DEFAULT_IGNORED_SCHEMAS
+    views: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
@@ -232,6 +236,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="schema ids on the topics that are not read and not lost, "
         "comma-separated ('' counts every unread schema as lost)",
     )
+    option(
+        "--views",
+        "VIEWS",
+        defaults.views,
+        type=_csv,
+        help="modules that register custom views, comma-separated",
+    )
     return parser
 
 
@@ -255,4 +266,5 @@ def parse_options(
         layout_file=args.layout,
         title=args.title,
         ignore_schemas=tuple(args.ignore_schemas),
+        views=tuple(args.views),
     )

@@ -11,10 +11,14 @@ import logging
 import os
 import sys
 
+from app.custom_plots import load_views
 from app.ingestion import process_ingestion
 from app.options import parse_options
 
 # panel serve configures the root handler; let the app's own INFO through it.
 logging.getLogger("app").setLevel(logging.INFO)
 arguments = sys.argv[sys.argv.index("--args") + 1 :] if "--args" in sys.argv else []
-process_ingestion(parse_options(arguments, os.environ))
+options = parse_options(arguments, os.environ)
+# A module of views that cannot be imported stops the server here, at its start.
+load_views(options.views)
+process_ingestion(options)

@@ -112,6 +112,7 @@ class DashboardSession:
         self._start_message = message
         self._refused: dict[PlotSpec, str] = {}
         self._too_long = ""
+        self._view_note = ""  # why a card's menu went back, while the page says it
         # The layout as the URL and this browser keep it; "" for the default.
         self.layout_state = text_div(name="layout-state", visible=False)
         # Where the browser hands back a stored layout too long for the URL.
@@ -301,6 +302,27 @@ class DashboardSession:
         self._reorder()
         self._layout_changed()
 
+    def _choose_view(
+        self, spec: PlotSpec, choose: pn.widgets.Select, view: str
+    ) -> None:
+        """A card's menu chose `view`: show it there, unless another card does.
+
+        The menu then returns to the card's own view, and the page says why:
+        a menu must never name a view its card does not show.
+        """
+        new = spec_for(spec.key, view, self._options)
+        if new == spec:
+            return  # the menu's own return, or no change
+        if new in self._wanted:
+            self._view_note = f"{spec.key} is already shown as {new.describe()}"
+            self._show_message()
+            choose.value = spec.view
+            return
+        if self._view_note:
+            self._view_note = ""
+            self._show_message()
+        self.change_view(spec, view)
+
     def use_default_layout(self) -> None:
         """Drop the operator's changes: the layout file's plots, or automatic."""
         self._show_layout(self._default)
@@ -440,7 +462,8 @@ class DashboardSession:
             css_classes=["plot-remove"],
         )
         choose.param.watch(
-            lambda event: self.soon(lambda: self.change_view(spec, event.new)), "value"
+            lambda event: self.soon(lambda: self._choose_view(spec, choose, event.new)),
+            "value",
         )
         remove.on_click(lambda event: self.soon(lambda: self.remove_plot(spec)))
         # The key in words too: a value panel draws it on a canvas.
@@ -481,7 +504,7 @@ class DashboardSession:
     def _show_message(self) -> None:
         """Say what of the layout could not be done, in one line."""
         refused = [note for spec, note in self._refused.items() if spec in self._wanted]
-        parts = [self._start_message, self._too_long, *refused]
+        parts = [self._start_message, self._too_long, *refused, self._view_note]
         text = " · ".join(part for part in parts if part)
         if text != self.message.text:
             self.message.text = text

@@ -89,3 +89,11 @@ def test_lookback_defaults_to_an_hour_and_comes_from_argument_or_environment() -
 def test_invalid_lookback_is_refused(argv: list[str], environ: dict) -> None:
     with pytest.raises((SystemExit, ValueError)):
         parse_options(argv, environ)
+
+
+def test_views_names_modules_of_custom_views_by_argument_or_environment() -> None:
+    assert parse_options(["--views", "a.views, b.views"]).views == (
+        "a.views",
+        "b.views",
+    )
+    assert parse_options([], {"DASHBOARD_VIEWS": "c.views"}).views == ("c.views",)

@@ -2,6 +2,7 @@ import itertools
 import time
 from types import SimpleNamespace
 
+import panel as pn
 import pytest
 import scipp as sc
 
@@ -534,5 +535,25 @@ def test_a_plot_out_of_view_keeps_its_data_pending_and_catches_up_in_view(
         session.visibility.model.tags = []
         session.draw_frame()
         assert window.source.data["value"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    finally:
+        session.close(None)
+
+
+def test_a_view_another_card_shows_is_refused_and_the_menu_returns_to_the_cards_own(
+    quiet_ingestion: Ingestion,
+) -> None:
+    quiet_ingestion.data_service["log/t"] = scalar_log(1.0)
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    session.start()
+    try:
+        latest = next(p for p in session._plots.values() if p.spec.view == "latest")
+        (choose,) = latest.card.select(pn.widgets.Select)
+        choose.value = "window"  # the other card of log/t shows it
+        assert choose.value == "latest"
+        assert views(session) == [("log/t", "latest"), ("log/t", "window")]
+        assert "log/t is already shown as window of 100 frames" in session.message.text
+        choose.value = "time_window"  # a view no card shows
+        assert ("log/t", "time_window") in views(session)
+        assert session.message.text == ""
     finally:
         session.close(None)

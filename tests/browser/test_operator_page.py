@@ -131,6 +131,28 @@ def test_a_plot_changes_to_a_time_window_in_place(
     expect(cards.filter(has_text="log/motor_x")).to_have_count(2)
 
 
+def test_a_menu_choice_another_card_shows_returns_to_the_cards_own_view(
+    page_server: LocalServer, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(page_server.url)
+    dashboard.wait_for(has_model("value:log/motor_x"))
+    menus = (
+        browser_page.locator(".plot-card")
+        .filter(has_text="log/motor_x")
+        .locator(".plot-view select")
+    )
+    expect(menus).to_have_count(2, timeout=TIMEOUT_MS)
+    own, other = menus.nth(0).input_value(), menus.nth(1).input_value()
+    menus.nth(0).select_option(value=other)
+    message = dashboard.wait_for(
+        "(doc) => { const t = doc.get_model_by_name('layout-message').text;"
+        " return t.includes('already shown') && t; }"
+    )
+    assert "log/motor_x is already shown as" in message
+    expect(menus.nth(0)).to_have_value(own, timeout=TIMEOUT_MS)
+    expect(menus).to_have_count(2)
+
+
 def test_the_layout_survives_a_reload_and_travels_in_the_url(
     page_server: LocalServer, browser_page: Page
 ) -> None:
@@ -201,7 +223,13 @@ def test_a_custom_holoviews_view_draws_the_pixel_histogram_live(
 ) -> None:
     dashboard = DashboardPage(browser_page).open(page_server.url)
     add_key(browser_page, "detector/panel_0", "pixel histogram")
-    dashboard.wait_for(has_model("custom:pixel histogram:detector/panel_0"))
+    # The header of the built-in plots: the key, its unit and its age.
+    header = dashboard.wait_for(
+        "(doc) => { const m = doc.get_model_by_name("
+        "'custom:pixel histogram:detector/panel_0');"
+        " return m && m.text.includes('age') && m.text; }"
+    )
+    assert "detector/panel_0 [counts]" in header
     histogram = (
         "(doc) => { for (const m of doc._all_models.values()) {"
         " if (m.data && m.data.top && m.data.top.length === 50)"
