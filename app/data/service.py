@@ -67,11 +67,15 @@ class BufferStats:
 
 @dataclass(frozen=True)
 class MemoryStats:
-    """The service's memory budget and what its buffers hold together."""
+    """The service's memory budget and what its buffers hold together.
+
+    `refusals`: requests to grow a buffer the budget refused so far.
+    """
 
     max_bytes: int
     held_bytes: int
     truncated_keys: int
+    refusals: int = 0
 
 
 @dataclass(frozen=True)
@@ -518,6 +522,7 @@ class DataService(MutableMapping[K, V]):
             max_bytes=self._memory.max_bytes,
             held_bytes=self._memory.held,
             truncated_keys=sum(buffer.truncated for buffer in buffers),
+            refusals=self._memory.refusals,
         )
 
     # Sizing ------------------------------------------------------------------
