@@ -41,6 +41,8 @@ class IngestionSnapshot:
     process: int = 0
     rejects: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     """`rejected` per `Reason`."""
+    restarted: int = 0
+    """Histories restarted because a value no longer fit (`DataService.restarts`)."""
 
 
 def make_source(options: DashboardOptions) -> MessageSource:
@@ -128,6 +130,7 @@ class Ingestion:
             rejected=sum(stats.rejected.values()),
             rejects=stats.rejected,
             source=self.source.status,
+            restarted=self.data_service.restarts,
             memory_bytes=self.data_service.memory_bytes(),
             subscribers=self.data_service.subscriber_count,
             sessions=self._sessions,

@@ -12,6 +12,10 @@ DROPPED_BEHIND = "dropped behind"
 """Decoded messages dropped, oldest first, because the dashboard fell behind
 (decision 004): lost like a skipped record, though nothing was wrong with them."""
 
+HISTORIES_RESTARTED = "histories restarted"
+"""Keys whose history restarted because a value no longer fit it (another
+shape, dtype, unit...): the frames before it are gone from every view."""
+
 
 class Reason(StrEnum):
     """The reasons a record or message is skipped, counted under their value."""

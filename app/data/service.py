@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
+from ..throttled_log import ThrottledLog
 from .buffer import Buffer
 from .extractors import LatestValueExtractor, Retention, UpdateExtractor
 from .factory import BufferFactory
@@ -262,6 +263,9 @@ class DataService(MutableMapping[K, V]):
         # A dict keeps the order in which keys were first updated.
         self._pending: dict[K, None] = {}
         self._restarts: Counter[K] = Counter()
+        self._restarts_total = 0
+        # A key whose values keep changing shape restarts with every one.
+        self._log = ThrottledLog(logger)
         self._failed_triggers = 0
         # Replaced, never mutated, so readers need no lock (see `catalog`).
         self._catalog: Mapping[K, KeyInfo] = MappingProxyType({})
@@ -474,6 +478,12 @@ class DataService(MutableMapping[K, V]):
         return self._subscriber_count
 
     @property
+    def restarts(self) -> int:
+        """How often any key's history restarted because a value no longer fit
+        (a running total; per key in `buffer_stats`); never waits."""
+        return self._restarts_total
+
+    @property
     def failed_triggers(self) -> int:
         """How often a subscriber raised while being notified."""
         return self._failed_triggers
@@ -562,6 +572,7 @@ class DataService(MutableMapping[K, V]):
             fresh.set_retention(buffer.max_size, buffer.span_ns)
             fresh.append(latest)
             self._restarts[key] += 1
+            self._restarts_total += 1
             self._replace(key, fresh)
             logger.warning(
                 "key %r: %s; keeping its values as objects from now on", key, error
@@ -628,8 +639,10 @@ class DataService(MutableMapping[K, V]):
         buffer.set_retention(old.max_size, old.span_ns)
         self._append_new(key, buffer, value)
         self._restarts[key] += 1
+        self._restarts_total += 1
         self._replace(key, buffer)
-        logger.warning(
+        self._log.warning(
+            ("restart", key),
             "key %r: %s; starting a new history (dropped %d frames)",
             key,
             error,
