@@ -28,3 +28,4 @@ class Reason(StrEnum):
     NOT_A_MESSAGE = "not a message"
     FAILED_TO_DECODE = "failed to decode"
     FAILED_TO_APPLY = "failed to apply"
+    STAMPED_IN_THE_FUTURE = "stamped in the future"
