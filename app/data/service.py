@@ -253,6 +253,9 @@ class DataService(MutableMapping[K, V]):
         self._callables: dict[_Subscription, None] = {}
         self._by_subscriber: dict[int, list[_Subscription]] = {}
         self._retention: dict[K, Retention] = {}
+        # What every key keeps with or without subscribers (`keep_for_every_key`).
+        self._keeper: Callable[[K, KeyInfo], Retention] | None = None
+        self._kept: dict[K, Retention] = {}
         self._order = itertools.count()
         self._extractor_ids: dict[UpdateExtractor, int] = {}
         self._next_extractor_id = itertools.count()
@@ -536,9 +539,10 @@ class DataService(MutableMapping[K, V]):
         )
 
     # Sizing ------------------------------------------------------------------
-    @staticmethod
-    def _union_of(key: K, subscriptions: Mapping[_Subscription, None]) -> Retention:
-        retention = Retention()
+    def _union_of(
+        self, key: K, subscriptions: Mapping[_Subscription, None]
+    ) -> Retention:
+        retention = self._kept.get(key, Retention())
         for subscription in subscriptions:
             retention = retention.union(subscription.extractors[key].retention())
         return retention
@@ -602,6 +606,9 @@ class DataService(MutableMapping[K, V]):
         self._replace(key, fresh)
 
     def _new_buffer(self, key: K, template: V, objects: bool = False) -> Buffer[V]:
+        if self._keeper is not None:
+            # A new history may be of another kind, which keeps another history.
+            self._keep(key, template)
         retention = self._retention.get(key, Retention())
         if objects:
             buffer = Buffer(retention.frames, ListBuffer())
@@ -613,6 +620,34 @@ class DataService(MutableMapping[K, V]):
         if retention.span_ns is not None:
             buffer.set_retention(retention.frames, retention.span_ns)
         return buffer
+
+    def keep_for_every_key(
+        self, retention_of: Callable[[K, KeyInfo], Retention]
+    ) -> None:
+        """Keep, for every key, what `retention_of` asks whether or not the key
+        has subscribers: a history a subscriber registered later finds there.
+
+        Asked once per history (when a key appears or restarts), never per
+        update; what it asks counts as needed, like a subscriber's, within
+        the memory budget. Waits for a running transaction.
+        """
+        with self._lock:
+            self._keeper = retention_of
+            for key, buffer in list(self._buffers.items()):
+                if len(buffer):
+                    self._keep(key, buffer.get_latest())
+                    self._grow(key)
+
+    def _keep(self, key: K, value: V) -> None:
+        """Union what the keeper asks for `key`, whose history holds `value`,
+        into the key's retention."""
+        keeper = self._keeper
+        if keeper is None:
+            return
+        kept = keeper(key, KeyInfo.of(value, self._restarts[key]))
+        if self._kept.get(key) != kept:
+            self._kept[key] = kept
+            self._retention[key] = self._union_of(key, self._by_key.get(key, {}))
 
     # Appending ---------------------------------------------------------------
     def _append(self, key: K, value: V) -> None:
