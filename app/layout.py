@@ -98,23 +98,16 @@ def spec_for(key: Hashable, view: str, options: DashboardOptions) -> PlotSpec:
     return PlotSpec(key, view)
 
 
-HISTORY_VIEWS = {
-    VALUE: (LATEST, WINDOW, TIME_WINDOW),
-    SPECTRUM: (LATEST, WINDOW),
-    IMAGE: (LATEST,),
-}
-"""The views whose history each process keeps for every key of a kind from its
-first frame on, watched or not (decision 018): the automatic layout's views,
-and the time window of values, whose frames cost a few bytes. A spectrum's time
-window and aggregates fill as they are watched: minutes of spectra or seconds
-of images would cost the memory budget what watched keys need."""
-
-
 def history_retention(info: KeyInfo, options: DashboardOptions) -> Retention:
     """What a key's buffer keeps before any session watches it (decision 018):
-    enough for the default extent of each of its kind's `HISTORY_VIEWS`."""
+    enough for the views the automatic layout shows for its kind.
+
+    Time windows and aggregates, which a page adds, fill as they are watched:
+    minutes of spectra or seconds of images would cost the memory budget what
+    watched keys need, and a span costs every update of a value more.
+    """
     retention = Retention()
-    for view in HISTORY_VIEWS.get(plot_kind(info), ()):
+    for view in AUTOMATIC_VIEWS.get(plot_kind(info), ()):
         retention = retention.union(
             _extractor_of(spec_for(None, view, options)).retention()
         )
