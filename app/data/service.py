@@ -212,8 +212,9 @@ class DataService(MutableMapping[K, V]):
 
     ``ds[key] = value`` appends one frame to the key's buffer and ``ds[key]``
     returns the latest (None is a value like any other). Each buffer keeps what
-    the subscribers of its key need (see `UpdateExtractor.retention`), and all
-    buffers together stay within `max_bytes` (see `MemoryBudget`).
+    the subscribers of its key need (see `UpdateExtractor.retention`) and what
+    `keep_for_every_key` keeps, and all buffers together stay within
+    `max_bytes` (see `MemoryBudget`).
 
     Subscribers are notified once per outermost `transaction`, each with a
     `LazyStore` of its updated keys: a value is extracted when first read,
