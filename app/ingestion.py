@@ -12,16 +12,17 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from app.data import DataService
+from app.data import DataService, KeyInfo, Retention
 from app.orchestrator import MAX_BATCH_SECONDS, Orchestrator
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS
 
 from .key_activity import KeyActivity
+from .layout import history_retention
 from .options import DashboardOptions
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ class IngestionSnapshot:
     process: int = 0
     rejects: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     """`rejected` per `Reason`."""
+    restarted: int = 0
+    """Histories restarted because a value no longer fit (`DataService.restarts`)."""
 
 
 def make_source(options: DashboardOptions) -> MessageSource:
@@ -75,6 +78,10 @@ class Ingestion:
         The store to fill; a fresh one by default.
     max_batch_seconds:
         Longest a batch applies messages (decision 007).
+    history:
+        What every key keeps from its first frame on, watched or not, by key
+        and what its history holds (decision 018); only what subscribers ask
+        for if None.
     """
 
     def __init__(
@@ -84,8 +91,11 @@ class Ingestion:
         ingest_period_s: float,
         data_service: DataService | None = None,
         max_batch_seconds: float = MAX_BATCH_SECONDS,
+        history: Callable[[Hashable, KeyInfo], Retention] | None = None,
     ) -> None:
         self.data_service = data_service if data_service is not None else DataService()
+        if history is not None:
+            self.data_service.keep_for_every_key(history)
         self.source = source
         # Every value passes through: arrivals per key cost a counter each.
         self.activity = KeyActivity(self.data_service)
@@ -129,11 +139,25 @@ class Ingestion:
             rejected=sum(stats.rejected.values()),
             rejects=stats.rejected,
             source=self.source.status,
+            restarted=self.data_service.restarts,
             memory_bytes=self.data_service.memory_bytes(),
             subscribers=self.data_service.subscriber_count,
             sessions=self._sessions,
             process=os.getpid(),
         )
+
+
+def default_history(
+    options: DashboardOptions,
+) -> Callable[[Hashable, KeyInfo], Retention]:
+    """What a process keeps of every key before any session watches it: the
+    default views of its kind (decision 018), so any page on any process
+    shows the whole history the buffers hold."""
+
+    def retention_of(key: Hashable, info: KeyInfo) -> Retention:
+        return history_retention(info, options)
+
+    return retention_of
 
 
 _process_ingestion: Ingestion | None = None
@@ -150,7 +174,9 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
     with _process_lock:
         if _process_ingestion is None:
             ingestion = Ingestion(
-                make_source(options), ingest_period_s=options.ingest_period_s
+                make_source(options),
+                ingest_period_s=options.ingest_period_s,
+                history=default_history(options),
             )
             ingestion.start()
             atexit.register(stop_process_ingestion)

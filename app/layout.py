@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
+from dataclasses import replace
 from typing import Any
 
 import panel as pn
 import param
 
-from app.data import AggregatingExtractor, KeyInfo, UpdateExtractor
+from app.data import (
+    AggregatingExtractor,
+    KeyInfo,
+    LatestValueExtractor,
+    Retention,
+    TimeWindowExtractor,
+    UpdateExtractor,
+    WindowExtractor,
+)
 
 from .custom_plots import HoloViewsPlotter, custom_views
 from .layout_file import (
@@ -90,6 +99,34 @@ def spec_for(key: Hashable, view: str, options: DashboardOptions) -> PlotSpec:
     if view == AGGREGATE:
         return PlotSpec(key, view, seconds=DEFAULT_AGGREGATE_SECONDS, op="sum")
     return PlotSpec(key, view)
+
+
+def history_retention(info: KeyInfo, options: DashboardOptions) -> Retention:
+    """What a key's buffer keeps before any session watches it (decision 018):
+    enough for the views the automatic layout shows for its kind.
+
+    Time windows and aggregates, which a page adds, fill as they are watched:
+    minutes of spectra or seconds of images would cost the memory budget what
+    watched keys need, and a span costs every update of a value more.
+    """
+    retention = Retention()
+    for view in AUTOMATIC_VIEWS.get(plot_kind(info), ()):
+        retention = retention.union(
+            _extractor_of(spec_for(None, view, options)).retention()
+        )
+    # Nothing reads these frames: large ones may stay as they are (decision 016).
+    return replace(retention, by_reference=True)
+
+
+def _extractor_of(spec: PlotSpec) -> UpdateExtractor:
+    """The extractor the plot of `spec` subscribes with."""
+    if spec.view == WINDOW:
+        return WindowExtractor(spec.frames)
+    if spec.view == TIME_WINDOW:
+        return TimeWindowExtractor(spec.seconds)
+    if spec.view == AGGREGATE:
+        return AggregatingExtractor(seconds=spec.seconds, op=spec.op)
+    return LatestValueExtractor()
 
 
 def automatic_specs(

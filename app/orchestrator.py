@@ -21,6 +21,14 @@ logger = logging.getLogger(__name__)
 INVALID_KEY = Reason.INVALID_KEY
 NOT_A_MESSAGE = Reason.NOT_A_MESSAGE
 FAILED_TO_APPLY = Reason.FAILED_TO_APPLY
+STAMPED_IN_THE_FUTURE = Reason.STAMPED_IN_THE_FUTURE
+
+FUTURE_TOLERANCE_S = 60.0
+"""How far a message's time may lie ahead of this host's clock (decision 017).
+A time window ends at its newest frame's time, so one frame far ahead would
+hold every view of its key on that frame until the present caught up with it;
+clocks of producers and of this host disagree by far less than this."""
+_FUTURE_TOLERANCE_NS = round(FUTURE_TOLERANCE_S * 1e9)
 
 MAX_BATCH_SECONDS = 0.01
 """Longest a batch holds the DataService lock while applying (notifications
@@ -80,6 +88,9 @@ class Orchestrator:
         order.
     clock:
         Seconds for timing batches; replaceable in tests.
+    wall_clock_ns:
+        This host's time in ns since the epoch, against which a message's
+        time is judged (`FUTURE_TOLERANCE_S`); replaceable in tests.
     """
 
     def __init__(
@@ -90,6 +101,7 @@ class Orchestrator:
         max_messages_per_update: int = 10_000,
         max_batch_seconds: float = MAX_BATCH_SECONDS,
         clock: Callable[[], float] = time.perf_counter,
+        wall_clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         if max_messages_per_update < 1:
             raise ValueError(
@@ -105,6 +117,7 @@ class Orchestrator:
         self._max_messages = max_messages_per_update
         self._max_batch_seconds = max_batch_seconds
         self._clock = clock
+        self._wall_clock_ns = wall_clock_ns
         self._log = ThrottledLog(logger)
         # Only refilled when empty, so the source's own bound (e.g. Kafka's
         # drop-oldest queue) stays the bound on what waits here.
@@ -151,10 +164,12 @@ class Orchestrator:
             deadline = started + self._max_batch_seconds
             pending = self._pending
             applied = count = 0
+            # Read once a batch: a batch lasts milliseconds, the tolerance a minute.
+            latest_ns = self._wall_clock_ns() + _FUTURE_TOLERANCE_NS
             with self._data_service.transaction():
                 while pending and count < self._max_messages:
                     count += 1
-                    if self._apply(pending.popleft()):
+                    if self._apply(pending.popleft(), latest_ns):
                         applied += 1
                     if self._clock() >= deadline:
                         break
@@ -171,7 +186,7 @@ class Orchestrator:
             )
             return applied
 
-    def _apply(self, message: Message) -> bool:
+    def _apply(self, message: Message, latest_ns: int) -> bool:
         if not isinstance(message, Message):
             self._reject(NOT_A_MESSAGE, f"{type(message).__name__} in the batch")
             return False
@@ -179,6 +194,14 @@ class Orchestrator:
             self._reject(INVALID_KEY, f"key {message.key!r} is not a non-empty str")
             return False
         try:
+            if message.timestamp > latest_ns:
+                ahead_s = (message.timestamp - latest_ns) / 1e9 + FUTURE_TOLERANCE_S
+                self._reject(
+                    STAMPED_IN_THE_FUTURE,
+                    f"key {message.key!r}: its time {message.timestamp} ns is "
+                    f"{ahead_s:.0f} s ahead of this host's clock",
+                )
+                return False
             self._data_service[message.key] = message.value
         except Exception as error:  # one bad value must not cost the batch
             self._reject(

@@ -17,6 +17,10 @@ OFFSET_RESET = "skipped by an offset reset"
 it, an offset out of range), and the records between its last one and the
 first after the reset were never read (decision 034)."""
 
+HISTORIES_RESTARTED = "histories restarted"
+"""Keys whose history restarted because a value no longer fit it (another
+shape, dtype, unit...): the frames before it are gone from every view."""
+
 
 class Reason(StrEnum):
     """The reasons a record or message is skipped, counted under their value."""
@@ -29,3 +33,4 @@ class Reason(StrEnum):
     NOT_A_MESSAGE = "not a message"
     FAILED_TO_DECODE = "failed to decode"
     FAILED_TO_APPLY = "failed to apply"
+    STAMPED_IN_THE_FUTURE = "stamped in the future"

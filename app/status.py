@@ -10,6 +10,7 @@ from app.data import MemoryStats
 
 from .ingestion import IngestionSnapshot
 from .page_text import html_div, markup, text_div
+from .reasons import HISTORIES_RESTARTED
 from .text_in_place import IN_PLACE
 
 
@@ -99,10 +100,13 @@ class Health:
 
 def loss_totals(snapshot: IngestionSnapshot, frames_skipped: int = 0) -> Counter[str]:
     """Everything lost so far, per reason: the source's skipped and dropped
-    records, the messages the orchestrator rejected and the session's skipped
-    frames. Running totals; `LossWindow` turns them into recent losses."""
+    records, the messages the orchestrator rejected, the histories restarted
+    and the session's skipped frames. Running totals; `LossWindow` turns them
+    into recent losses."""
     totals: Counter[str] = Counter(snapshot.source.lost)
     totals.update(snapshot.rejects)
+    if snapshot.restarted:
+        totals[HISTORIES_RESTARTED] += snapshot.restarted
     if frames_skipped:
         totals[FRAMES_SKIPPED] += frames_skipped
     return totals

@@ -3,7 +3,9 @@
 Mixed keys (1-D 1000-bin monitor spectra with variances, 0-D logs), one
 `WindowExtractor(100)` subscriber per key, so every batch is one transaction
 that notifies every subscriber once. Prints the median over repeats of
-messages per second, and per-message cost by kind.
+messages per second, and per-message cost by kind; then the same with the
+history the ingestion keeps for every key (decision 018), with and without
+subscribers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import scipp as sc
 from recorder import Recorder
 
 from app.data import DataService, WindowExtractor
+from app.ingestion import default_history
+from app.options import DashboardOptions
 from app.orchestrator import Orchestrator
 from app.sources.message import Message, SourceStatus, stamped
 
@@ -76,13 +80,23 @@ class BatchSource:
         return SourceStatus(connected=True, description="benchmark batches")
 
 
-def messages_per_second(prepared: list[list[Message]], keys: list[str]) -> float:
+def messages_per_second(
+    prepared: list[list[Message]],
+    keys: list[str],
+    *,
+    kept: bool = False,
+    subscribed: bool = True,
+) -> float:
     """Apply all batches to a fresh service, return the median batch rate."""
     ds = DataService()
-    subscribers = [Recorder(key, WindowExtractor(WINDOW)) for key in keys]
+    if kept:
+        ds.keep_for_every_key(default_history(DashboardOptions(window_size=WINDOW)))
+    subscribed_keys = keys if subscribed else []
+    subscribers = [Recorder(key, WindowExtractor(WINDOW)) for key in subscribed_keys]
     for subscriber in subscribers:
         ds.register_subscriber(subscriber)
-    orchestrator = Orchestrator(BatchSource(prepared), ds)
+    # Whole batches even on a busy machine: the cost per message is measured.
+    orchestrator = Orchestrator(BatchSource(prepared), ds, max_batch_seconds=60.0)
     rates = []
     for _ in prepared:
         started = time.perf_counter()
@@ -107,11 +121,25 @@ def main() -> None:
         f"one WindowExtractor({WINDOW}) subscriber per key; "
         f"median of {REPEATS} runs x {BATCHES - 2} steady batches"
     )
+    variants = {
+        "": {},
+        "kept, subscribed": {"kept": True},
+        "no subscribers": {"subscribed": False},
+        "kept, no subscribers": {"kept": True, "subscribed": False},
+    }
     for name, streams in scenarios.items():
         keys = [key for key, _ in streams]
-        rates = [messages_per_second(batches(streams), keys) for _ in range(REPEATS)]
-        rate = statistics.median(rates)
-        print(f"  {name:30s} {rate:10,.0f} messages/s  ({1e6 / rate:6.1f} us/message)")
+        for variant, flags in variants.items():
+            rates = [
+                messages_per_second(batches(streams), keys, **flags)
+                for _ in range(REPEATS)
+            ]
+            rate = statistics.median(rates)
+            label = f"{name}, {variant}" if variant else name
+            print(
+                f"  {label:52s} {rate:10,.0f} messages/s  "
+                f"({1e6 / rate:6.1f} us/message)"
+            )
 
 
 if __name__ == "__main__":

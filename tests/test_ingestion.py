@@ -1,7 +1,19 @@
+import time
+
 import pytest
 
-from app.ingestion import process_ingestion, stop_process_ingestion
+from app.data import TimeWindowExtractor, WindowExtractor
+from app.ingestion import (
+    Ingestion,
+    default_history,
+    process_ingestion,
+    stop_process_ingestion,
+)
+from app.layout_file import DEFAULT_WINDOW_SECONDS
 from app.options import DashboardOptions
+from app.sources.simulated import MONITOR_1, SAMPLE_TEMPERATURE, SimulatedInstrument
+
+from .data.test_service import Recorder
 
 
 @pytest.fixture
@@ -32,3 +44,36 @@ def test_stopping_lets_the_next_call_start_a_new_ingestion() -> None:
     second = process_ingestion(DashboardOptions())
     stop_process_ingestion()
     assert second is not first
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now_ns = time.time_ns()
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+
+def test_a_window_subscribed_after_ingestion_ran_shows_what_arrived_before() -> None:
+    options = DashboardOptions(window_size=20)
+    clock = ManualClock()
+    source = SimulatedInstrument(
+        rate_hz=10.0, streams=[MONITOR_1, SAMPLE_TEMPERATURE], clock=clock
+    )
+    ingestion = Ingestion(source, ingest_period_s=1.0, history=default_history(options))
+    clock.now_ns += 3 * 1_000_000_000  # 30 ticks before any session
+    while ingestion.orchestrator.update():
+        pass
+    assert ingestion.orchestrator.stats.applied == 2 * 31
+    windows = {
+        MONITOR_1: WindowExtractor(options.window_size),
+        SAMPLE_TEMPERATURE: WindowExtractor(options.window_size),
+    }
+    page = Recorder(windows)
+    ingestion.data_service.register_subscriber(page, replay=True)
+    assert page.stores[-1][MONITOR_1].sizes["time"] == 20
+    assert page.stores[-1][SAMPLE_TEMPERATURE].sizes["time"] == 20
+    # A time window (5 minutes by default) opened late shows the frames kept.
+    log = Recorder({SAMPLE_TEMPERATURE: TimeWindowExtractor(DEFAULT_WINDOW_SECONDS)})
+    ingestion.data_service.register_subscriber(log, replay=True)
+    assert log.stores[-1][SAMPLE_TEMPERATURE].sizes["time"] == 20

@@ -8,13 +8,28 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+import numpy as np
 import pytest
 import scipp as sc
 
-from app.data import DataService, LatestValueExtractor, WindowExtractor
-from app.orchestrator import FAILED_TO_APPLY, INVALID_KEY, NOT_A_MESSAGE, Orchestrator
+from app.data import (
+    AggregatingExtractor,
+    DataService,
+    LatestValueExtractor,
+    TimeWindowExtractor,
+    WindowExtractor,
+)
+from app.orchestrator import (
+    FAILED_TO_APPLY,
+    FUTURE_TOLERANCE_S,
+    INVALID_KEY,
+    NOT_A_MESSAGE,
+    STAMPED_IN_THE_FUTURE,
+    Orchestrator,
+)
 from app.reasons import Reason
-from app.sources.message import Message, SourceStatus
+from app.sources.codec import Decoder, encode_da00
+from app.sources.message import Message, SourceStatus, stamped
 from app.sources.simulated import SimulatedInstrument
 
 
@@ -355,3 +370,88 @@ def test_simulated_ticks_stack_into_a_window_with_their_times() -> None:
     assert list(stacked.coords["time"].values.astype("int64")) == expected_times
     for i, tick in enumerate(ticks):
         assert sc.identical(stacked["time", i].data, tick[0].value.data)
+
+
+S = 1_000_000_000
+YEAR_2100_NS = int(np.datetime64("2100-01-01", "ns").astype(np.int64))
+
+
+def counts(value: float, timestamp_ns: int) -> sc.DataArray:
+    frame = sc.DataArray(sc.array(dims=["tof"], values=[value, 2 * value]))
+    return stamped(frame, timestamp_ns)
+
+
+class WallClock:
+    def __init__(self, now_ns: int) -> None:
+        self.now_ns = now_ns
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+
+def test_a_frame_far_in_the_future_is_rejected_and_present_ones_keep_moving() -> None:
+    ds = DataService()
+    window = RecordingSubscriber({"m": TimeWindowExtractor(1.0)})
+    summed = RecordingSubscriber({"m": AggregatingExtractor(seconds=1.0, op="sum")})
+    ds.register_subscriber(window)
+    ds.register_subscriber(summed)
+    start = 1_700_000_000 * S
+    clock = WallClock(start)
+    batches = []
+    for second in range(4):  # 5 Hz, one batch a second
+        t = [start + second * S + i * S // 5 for i in range(5)]
+        batch = [msg("m", counts(float(ti // (S // 5)), ti), ti) for ti in t]
+        if second == 1:
+            batch.insert(2, msg("m", counts(-1.0, YEAR_2100_NS), YEAR_2100_NS))
+        batches.append(batch)
+    orchestrator = Orchestrator(
+        ListSource(*batches), ds, max_batch_seconds=UNBOUNDED, wall_clock_ns=clock
+    )
+    for second, batch in enumerate(batches):
+        clock.now_ns = start + second * S + S
+        orchestrator.update()
+        newest = max(m.timestamp for m in batch if m.timestamp < YEAR_2100_NS)
+        frames = window.triggers[-1]["m"]
+        assert frames.coords["time"].values[-1] == np.datetime64(newest, "ns")
+        inside = [
+            m.value
+            for b in batches[: second + 1]
+            for m in b
+            if newest - S <= m.timestamp <= newest
+        ]
+        assert frames.sizes["time"] == len(inside)
+        expected = sum(float(frame.values[0]) for frame in inside)
+        assert summed.triggers[-1]["m"].values[0] == pytest.approx(expected)
+    assert dict(orchestrator.stats.rejected) == {STAMPED_IN_THE_FUTURE: 1}
+
+
+def test_a_frame_within_the_tolerance_ahead_is_applied_beyond_it_rejected() -> None:
+    now = 1_700_000_000 * S
+    tolerance = round(FUTURE_TOLERANCE_S * S)
+    batch = [
+        msg("a", counts(1.0, now + tolerance), now + tolerance),
+        msg("b", counts(1.0, now + tolerance + 1), now + tolerance + 1),
+    ]
+    ds = DataService()
+    orchestrator = Orchestrator(ListSource(batch), ds, wall_clock_ns=lambda: now)
+    assert orchestrator.update() == 1
+    assert "a" in ds
+    assert "b" not in ds
+    assert dict(orchestrator.stats.rejected) == {"stamped in the future": 1}
+
+
+def test_a_da00_stamped_in_2100_is_rejected_between_decoded_present_ones() -> None:
+    decoder = Decoder()
+    now = time.time_ns()
+    frame = sc.DataArray(sc.array(dims=["tof"], values=[1.0, 2.0], unit="counts"))
+    stamps = [now - 2 * S, now - S, YEAR_2100_NS, now]
+    payloads = [encode_da00("monitor", frame, t) for t in stamps]
+    ds = DataService()
+    window = RecordingSubscriber({"monitor": TimeWindowExtractor(10.0)})
+    ds.register_subscriber(window)
+    source = ListSource([decoder.decode(payload) for payload in payloads])
+    orchestrator = Orchestrator(source, ds, max_batch_seconds=UNBOUNDED)
+    assert orchestrator.update() == 3
+    times = window.triggers[-1]["monitor"].coords["time"].values
+    assert list(times) == [np.datetime64(t, "ns") for t in (now - 2 * S, now - S, now)]
+    assert dict(orchestrator.stats.rejected) == {STAMPED_IN_THE_FUTURE: 1}

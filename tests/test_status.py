@@ -1,6 +1,9 @@
 from dataclasses import replace
 
-from app.ingestion import IngestionSnapshot
+import numpy as np
+import scipp as sc
+
+from app.ingestion import Ingestion, IngestionSnapshot
 from app.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
 from app.sources import SourceStatus
 from app.status import (
@@ -16,6 +19,8 @@ from app.status import (
     health,
     loss_totals,
 )
+
+from .test_orchestrator import ListSource, msg
 
 S = 1_000_000_000
 
@@ -162,3 +167,19 @@ def test_the_pill_shows_state_and_reason_with_the_reason_on_hover() -> None:
     assert "DOWN" in pill.div.text
     assert "#d62728" in pill.div.text
     assert 'title="source down: &lt;kafka&gt;"' in pill.div.text
+
+
+def test_histories_restarted_by_values_that_no_longer_fit_reach_the_pill() -> None:
+    def spectrum(bins: int) -> sc.DataArray:
+        return sc.DataArray(sc.array(dims=["tof"], values=np.zeros(bins)))
+
+    batch = [msg("monitor", spectrum(3 + i % 2)) for i in range(6)]
+    ingestion = Ingestion(ListSource(batch), ingest_period_s=1.0)
+    window = LossWindow()
+    window.recent(0, loss_totals(ingestion.snapshot()))  # the page opens
+    ingestion.orchestrator.update()
+    counters = ingestion.snapshot()
+    assert counters.restarted == 5
+    lost = window.recent(S, loss_totals(counters))
+    judged = health(counters, stale_keys=(), lost_lately=lost)
+    assert judged == Health(AMBER, "lost in the last 30 s: 5 histories restarted")

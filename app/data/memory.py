@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from ..throttled_log import ThrottledLog
 from .buffer import Buffer
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ class MemoryBudget:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.max_bytes = max_bytes
         self.held = 0
+        # Requests refused so far: a running total, for monitoring.
+        self.refusals = 0
+        # One topic for every key: a full budget refuses every key's growth,
+        # thousands of times a minute, and one line per interval says so.
+        self._log = ThrottledLog(logger)
         self._needed_frames = needed_frames
         self._keys: dict[int, Hashable] = {}
         self._buffers: dict[Hashable, Buffer[Any]] = {}
@@ -66,9 +72,11 @@ class MemoryBudget:
         self._release(self.held + nbytes - self.max_bytes, exclude=buffer)
         if self.held + nbytes <= self.max_bytes:
             return True
+        self.refusals += 1
         key = self._keys.get(id(buffer), "(a new history)")
         if not buffer.truncated:
-            logger.warning(
+            self._log.warning(
+                "refused",
                 "key %r: memory budget of %d bytes reached (%d held); refused %d more "
                 "bytes, so the key may keep fewer frames than asked (window truncated)",
                 key,

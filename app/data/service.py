@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
+from ..throttled_log import ThrottledLog
 from .buffer import Buffer
 from .extractors import LatestValueExtractor, Retention, UpdateExtractor
 from .factory import BufferFactory
@@ -67,11 +68,15 @@ class BufferStats:
 
 @dataclass(frozen=True)
 class MemoryStats:
-    """The service's memory budget and what its buffers hold together."""
+    """The service's memory budget and what its buffers hold together.
+
+    `refusals`: requests to grow a buffer the budget refused so far.
+    """
 
     max_bytes: int
     held_bytes: int
     truncated_keys: int
+    refusals: int = 0
 
 
 @dataclass(frozen=True)
@@ -207,8 +212,9 @@ class DataService(MutableMapping[K, V]):
 
     ``ds[key] = value`` appends one frame to the key's buffer and ``ds[key]``
     returns the latest (None is a value like any other). Each buffer keeps what
-    the subscribers of its key need (see `UpdateExtractor.retention`), and all
-    buffers together stay within `max_bytes` (see `MemoryBudget`).
+    the subscribers of its key need (see `UpdateExtractor.retention`) and what
+    `keep_for_every_key` keeps, and all buffers together stay within
+    `max_bytes` (see `MemoryBudget`).
 
     Subscribers are notified once per outermost `transaction`, each with a
     `LazyStore` of its updated keys: a value is extracted when first read,
@@ -248,6 +254,9 @@ class DataService(MutableMapping[K, V]):
         self._callables: dict[_Subscription, None] = {}
         self._by_subscriber: dict[int, list[_Subscription]] = {}
         self._retention: dict[K, Retention] = {}
+        # What every key keeps with or without subscribers (`keep_for_every_key`).
+        self._keeper: Callable[[K, KeyInfo], Retention] | None = None
+        self._kept: dict[K, Retention] = {}
         self._order = itertools.count()
         self._extractor_ids: dict[UpdateExtractor, int] = {}
         self._next_extractor_id = itertools.count()
@@ -258,6 +267,9 @@ class DataService(MutableMapping[K, V]):
         # A dict keeps the order in which keys were first updated.
         self._pending: dict[K, None] = {}
         self._restarts: Counter[K] = Counter()
+        self._restarts_total = 0
+        # A key whose values keep changing shape restarts with every one.
+        self._log = ThrottledLog(logger)
         self._failed_triggers = 0
         # Replaced, never mutated, so readers need no lock (see `catalog`).
         self._catalog: Mapping[K, KeyInfo] = MappingProxyType({})
@@ -484,6 +496,12 @@ class DataService(MutableMapping[K, V]):
         return self._subscriber_count
 
     @property
+    def restarts(self) -> int:
+        """How often any key's history restarted because a value no longer fit
+        (a running total; per key in `buffer_stats`); never waits."""
+        return self._restarts_total
+
+    @property
     def failed_triggers(self) -> int:
         """How often a subscriber raised while being notified."""
         return self._failed_triggers
@@ -532,12 +550,14 @@ class DataService(MutableMapping[K, V]):
             max_bytes=self._memory.max_bytes,
             held_bytes=self._memory.held,
             truncated_keys=sum(buffer.truncated for buffer in buffers),
+            refusals=self._memory.refusals,
         )
 
     # Sizing ------------------------------------------------------------------
-    @staticmethod
-    def _union_of(key: K, subscriptions: Mapping[_Subscription, None]) -> Retention:
-        retention = Retention()
+    def _union_of(
+        self, key: K, subscriptions: Mapping[_Subscription, None]
+    ) -> Retention:
+        retention = self._kept.get(key, Retention())
         for subscription in subscriptions:
             retention = retention.union(subscription.extractors[key].retention())
         return retention
@@ -571,6 +591,7 @@ class DataService(MutableMapping[K, V]):
             fresh.set_retention(buffer.max_size, buffer.span_ns)
             fresh.append(latest)
             self._restarts[key] += 1
+            self._restarts_total += 1
             self._replace(key, fresh)
             logger.warning(
                 "key %r: %s; keeping its values as objects from now on", key, error
@@ -600,6 +621,9 @@ class DataService(MutableMapping[K, V]):
         self._replace(key, fresh)
 
     def _new_buffer(self, key: K, template: V, objects: bool = False) -> Buffer[V]:
+        if self._keeper is not None:
+            # A new history may be of another kind, which keeps another history.
+            self._keep(key, template)
         retention = self._retention.get(key, Retention())
         if objects:
             buffer = Buffer(retention.frames, ListBuffer())
@@ -611,6 +635,34 @@ class DataService(MutableMapping[K, V]):
         if retention.span_ns is not None:
             buffer.set_retention(retention.frames, retention.span_ns)
         return buffer
+
+    def keep_for_every_key(
+        self, retention_of: Callable[[K, KeyInfo], Retention]
+    ) -> None:
+        """Keep, for every key, what `retention_of` asks whether or not the key
+        has subscribers: a history a subscriber registered later finds there.
+
+        Asked once per history (when a key appears or restarts), never per
+        update; what it asks counts as needed, like a subscriber's, within
+        the memory budget. Waits for a running transaction.
+        """
+        with self._lock:
+            self._keeper = retention_of
+            for key, buffer in list(self._buffers.items()):
+                if len(buffer):
+                    self._keep(key, buffer.get_latest())
+                    self._grow(key)
+
+    def _keep(self, key: K, value: V) -> None:
+        """Union what the keeper asks for `key`, whose history holds `value`,
+        into the key's retention."""
+        keeper = self._keeper
+        if keeper is None:
+            return
+        kept = keeper(key, KeyInfo.of(value, self._restarts[key]))
+        if self._kept.get(key) != kept:
+            self._kept[key] = kept
+            self._retention[key] = self._union_of(key, self._by_key.get(key, {}))
 
     # Appending ---------------------------------------------------------------
     def _append(self, key: K, value: V) -> None:
@@ -637,8 +689,10 @@ class DataService(MutableMapping[K, V]):
         buffer.set_retention(old.max_size, old.span_ns)
         self._append_new(key, buffer, value)
         self._restarts[key] += 1
+        self._restarts_total += 1
         self._replace(key, buffer)
-        logger.warning(
+        self._log.warning(
+            ("restart", key),
             "key %r: %s; starting a new history (dropped %d frames)",
             key,
             error,

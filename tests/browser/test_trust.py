@@ -7,11 +7,14 @@ import threading
 from collections.abc import Iterator
 
 import confluent_kafka
+import numpy as np
 import pytest
+import scipp as sc
 from playwright.sync_api import Browser, Page, expect
 
 from app.sources import SimulatedInstrument
 from app.sources.codec import DecodeError, Decoder
+from app.sources.message import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.sources.simulated import LOG_UNITS
 from app.status import FRAMES_SKIPPED, PILL_COLOURS
@@ -256,3 +259,19 @@ def test_a_browser_slowed_until_it_skips_frames_turns_its_pill_amber_saying_so(
         reason = wait_for_pill(dashboard, "degraded", LOSSES_FORGOTTEN_MS)
     assert FRAMES_SKIPPED in reason
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+
+
+def test_a_record_stamped_in_the_future_turns_the_pill_amber_saying_so(
+    server: LocalServer, publisher: Publisher, browser_page: Page
+) -> None:
+    dashboard = DashboardPage(browser_page).open(server.url)
+    wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
+    year_2100_ns = int(np.datetime64("2100-01-01", "ns").astype(np.int64))
+    value = sc.DataArray(sc.scalar(1.0, unit=LOG_UNITS[KEY]))
+
+    publish(publisher.producer, [Message(KEY, value, year_2100_ns)])
+    publisher.producer.flush(10)
+
+    reason = wait_for_pill(dashboard, "degraded", 30_000)
+    assert "1 stamped in the future" in reason
+    assert pill_colour(dashboard) == rgb(PILL_COLOURS["degraded"])

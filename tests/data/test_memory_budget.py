@@ -1,3 +1,5 @@
+import logging
+
 import numpy as np
 import scipp as sc
 
@@ -115,3 +117,29 @@ def test_a_history_held_back_by_the_budget_copies_a_few_frames_per_append():
         assert service.memory_bytes() <= 20 * MB
     assert CopyCountingStorage.copied / 400 <= 4
     assert service.buffer_stats()["detector"].frames >= 100
+
+
+def spectrum(i, bins=1000):
+    return sc.DataArray(
+        sc.array(dims=["x"], values=np.full(bins, float(i)), unit="counts"),
+        coords={"time": sc.scalar(np.datetime64(T0 + i, "ns"))},
+    )
+
+
+def test_a_flood_of_refusals_logs_a_bounded_number_of_lines_and_counts_each(caplog):
+    service = DataService(max_bytes=200_000)
+    keys = [f"spectrum/{n}" for n in range(300)]
+    service.register_subscriber(Recorder("big", WindowExtractor(100)))
+    for key in keys:
+        service.register_subscriber(Recorder(key, WindowExtractor(100)))
+    for i in range(100):
+        service["big"] = spectrum(i)  # fills the budget
+    with caplog.at_level(logging.WARNING, logger="app.data.memory"):
+        for i in range(3):
+            for key in keys:
+                service[key] = spectrum(i, bins=100)
+    refused = [r for r in caplog.records if "memory budget" in r.getMessage()]
+    # One line now, the rest summarised by the next line of the interval.
+    assert 1 <= len(refused) <= 2
+    assert service.memory_stats().refusals >= len(keys)
+    assert service.memory_stats().truncated_keys >= len(keys)

@@ -340,6 +340,19 @@ def test_a_value_of_another_type_starts_a_new_history():
     assert service.buffer_stats()["k"].restarts == 2
 
 
+def test_restarts_are_counted_and_a_key_that_keeps_restarting_logs_boundedly(caplog):
+    service = DataService()
+    service.register_subscriber(Recorder({"k": WindowExtractor(4)}))
+    with caplog.at_level(logging.WARNING, logger="app.data.service"):
+        for i in range(300):
+            service["k"] = spectrum(i, bins=3 + i % 2)  # another shape each time
+    restarted = [r for r in caplog.records if "new history" in r.getMessage()]
+    # The first restart at once, the rest summarised by the next line.
+    assert 1 <= len(restarted) <= 2
+    assert service.restarts == 299
+    assert service.buffer_stats()["k"].restarts == 299
+
+
 def test_a_registered_storage_that_refuses_a_value_falls_back_to_objects():
     class Unstackable(sc.DataArray):
         pass

@@ -17,6 +17,8 @@ from streaming_data_types.eventdata_ev44 import serialise_ev44
 from streaming_data_types.logdata_f144 import serialise_f144
 
 from app.data import DataService, WindowExtractor
+from app.ingestion import Ingestion, default_history
+from app.options import DashboardOptions
 from app.orchestrator import Orchestrator
 from app.reasons import OFFSET_RESET, Reason
 from app.sources.codec import DecodeError, Decoder
@@ -679,3 +681,27 @@ def test_constructor_rejects_bad_byte_bound_and_lookback(
         KafkaSource(cluster.bootstrap_servers, [DATA_TOPIC], max_queued_bytes=0)
     with pytest.raises(ValueError, match="look-back seconds"):
         KafkaSource(cluster.bootstrap_servers, [DATA_TOPIC], lookback_s=-1)
+
+
+def test_a_window_opened_after_the_lookback_shows_the_history_it_read(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    key = "log/sample_temperature"
+    for i in range(30):
+        produce(producer, LOG_TOPIC, key, log_value(key, i))
+    assert producer.flush(10) == 0
+    options = DashboardOptions(window_size=20)
+    ingestion = Ingestion(
+        make_source(), ingest_period_s=1.0, history=default_history(options)
+    )
+
+    def read_all() -> bool:
+        ingestion.orchestrator.update()
+        return ingestion.orchestrator.stats.applied >= 30
+
+    poll_until(read_all)
+    page = WindowRecorder([key], options.window_size)
+    ingestion.data_service.register_subscriber(page, replay=True)
+
+    window = page.latest[key]
+    assert list(window.values) == [float(i) for i in range(10, 30)]
