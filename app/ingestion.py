@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from app.allocator import reuse_freed_storage
 from app.data import DataService, KeyInfo, Retention
 from app.orchestrator import MAX_BATCH_SECONDS, Orchestrator
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
@@ -173,6 +174,7 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
     global _process_ingestion
     with _process_lock:
         if _process_ingestion is None:
+            reuse_freed_storage()
             ingestion = Ingestion(
                 make_source(options),
                 ingest_period_s=options.ingest_period_s,

@@ -1,27 +1,37 @@
 """Benchmark: microseconds per `ds[k] = v` with one subscriber, and a big transaction.
 
-Prints, per scenario, the median of 9 blocks of updates on a warmed-up service
-(each block long enough to include the copies that keep a full buffer bounded),
-in CPU time of the benchmark's thread (the machine is shared, so wall-clock
-time would mostly measure the other processes),
-beside the same scenario through the design note's straightforward
-implementation (`note_baseline.py`) in the same run, and the ratio (target >= 4).
-Also prints the bytes held per key against the bound of
-``ceil(max_size * overallocation_factor)`` frames.
+Prints, per scenario, the median of 9 blocks of updates on a service in its
+steady state (each block long enough to include the copies that keep a full
+buffer bounded), in CPU time of the benchmark's thread (the machine is shared,
+so wall-clock time would mostly measure the other processes), and minor page
+faults per update (memory touched for the first time), beside the same
+scenario through the facility's strategy (`note_baseline.py`, in its own
+steady state: storage full, shifted on every append) in the same run, blocks
+alternating, and the ratio (target >= 4). Also prints the bytes held per key
+against ``ceil(max_size * overallocation_factor)`` frames, image128_w100 in
+five fresh processes, and the baseline before its storage is full (see
+docs/performance.md). The allocator is set as a dashboard process sets it
+(`app.allocator`, decision 024) unless ``BENCH_DEFAULT_ALLOCATOR=1``.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipp as sc
-from note_baseline import NoteService
+from note_baseline import NoteDataService, note_extractor
 from recorder import Recorder
 
+from app.allocator import reuse_freed_storage
 from app.data import (
     DataService,
     LatestValueExtractor,
@@ -124,38 +134,73 @@ DATETIME_SCENARIOS = [
 
 def time_block(
     update: Callable[[sc.DataArray], None], frames: list, count: int, offset: int
-) -> float:
-    """CPU microseconds per update over `count` updates."""
+) -> tuple[float, float]:
+    """CPU microseconds and minor page faults per update over `count` updates."""
+    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
     start = time.thread_time_ns()
     for i in range(offset, offset + count):
         update(frames[i % len(frames)])
-    return (time.thread_time_ns() - start) / count / 1e3
+    elapsed = (time.thread_time_ns() - start) / count / 1e3
+    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - faults
+    return elapsed, faults / count
 
 
 def baseline_service(scenario: Scenario, frames: list) -> Callable:
-    service = NoteService()
-    window = getattr(scenario.extractor, "size", None)
-    service.subscribe("k", window, Recorder("k", scenario.extractor))
+    """The note's service in its steady state: storage at its largest, the
+    newest frames shifted to the front on every append."""
+    service = NoteDataService()
+    service.register_subscriber(Recorder("k", note_extractor(scenario.extractor)))
 
     def update(frame: sc.DataArray) -> None:
         service["k"] = frame
 
-    for i in range(int((window or 1) * 2.5) + 16):
+    full = 0
+    i = 0
+    while full < 16:
         update(frames[i % len(frames)])
+        buffer = service.buffers["k"]
+        full = full + 1 if buffer.capacity >= buffer.max_capacity else 0
+        i += 1
     return update
 
 
-def run_scenario(scenario: Scenario) -> float:
-    frames = scenario.frames(16)
+def baseline_while_growing(
+    scenario: Scenario, frames: list
+) -> tuple[float | None, int]:
+    """CPU us per update of the note's service before its storage is full
+    (no shift per append yet, the growth copies included), and how many
+    updates that phase lasts: what a measurement that ends early sees."""
+    service = NoteDataService()
+    service.register_subscriber(Recorder("k", note_extractor(scenario.extractor)))
+    for i in range(16):
+        service["k"] = frames[i % len(frames)]
+    buffer = service.buffers["k"]
+    count = 0
+    start = time.thread_time_ns()
+    while buffer.capacity < buffer.max_capacity:
+        service["k"] = frames[count % len(frames)]
+        count += 1
+    if not count:
+        return None, 16
+    return (time.thread_time_ns() - start) / count / 1e3, count + 16
+
+
+def ours_service(scenario: Scenario, frames: list) -> tuple[DataService, Callable]:
+    """Ours in its steady state: past two moves of a full stack."""
     service = DataService()
     service.register_subscriber(Recorder("k", scenario.extractor))
 
     def update(frame: sc.DataArray) -> None:
         service["k"] = frame
 
-    # Past the first copies into fresh storage, into the steady state.
-    for i in range(int(scenario.extractor.retention().frames * 2.5) + 16):
+    for i in range(3 * int(scenario.extractor.retention().frames * 2.5) + 16):
         update(frames[i % len(frames)])
+    return service, update
+
+
+def run_scenario(scenario: Scenario, label: str = "") -> float:
+    frames = scenario.frames(16)
+    service, update = ours_service(scenario, frames)
     baseline_update = baseline_service(scenario, frames)
     ours, baseline = [], []
     baseline_count = max(200, scenario.updates_per_block // 10)
@@ -167,19 +212,49 @@ def run_scenario(scenario: Scenario) -> float:
         baseline.append(
             time_block(baseline_update, frames, baseline_count, repeat * len(frames))
         )
-    median = statistics.median(ours)
-    baseline_median = statistics.median(baseline)
+    median = statistics.median(us for us, _ in ours)
+    baseline_median = statistics.median(us for us, _ in baseline)
+    faults = statistics.mean(f for _, f in ours)
+    baseline_faults = statistics.mean(f for _, f in baseline)
     stats = service.buffer_stats()["k"]
     frame_bytes = frames[0].data.values.nbytes + 8  # values and timestamp
     slots = np.ceil(stats.max_size * 2.5) if stats.max_size > 1 else 1
     share = stats.nbytes / (slots * frame_bytes)
     print(
-        f"{scenario.name:20s} {median:7.1f} us/update"
+        f"{label}{scenario.name:20s} {median:7.1f} us/update"
         f"  baseline {baseline_median:7.1f}  ratio {baseline_median / median:5.1f}x"
-        f" (target >= 4)   memory {stats.nbytes / 1e6:7.2f} MB"
+        f" (target >= 4)  page faults/update {faults:5.1f} baseline"
+        f" {baseline_faults:5.1f}  memory {stats.nbytes / 1e6:6.2f} MB"
         f" = {share:4.2f} x {slots:5.0f} frames"
     )
     return median
+
+
+def run_in_processes(name: str, processes: int) -> None:
+    """Run one row in fresh processes, one after the other, each printing it:
+    a row's cost may depend on the process (where its memory comes from)."""
+    for number in range(processes):
+        result = subprocess.run(
+            [sys.executable, __file__, "row", name],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        )
+        print(f"  process {number + 1}: {result.stdout.strip()}")
+
+
+def run_growth() -> None:
+    print(
+        "the note's service before its storage is full (no shift per append yet):"
+        " what a measurement ending early sees"
+    )
+    for scenario in SCENARIOS:
+        us, updates = baseline_while_growing(scenario, scenario.frames(16))
+        if us is None:
+            print(f"  {scenario.name:20s} full from its first frame")
+        else:
+            print(f"  {scenario.name:20s} {us:7.1f} us/update, its first {updates}")
 
 
 def run_transaction() -> None:
@@ -235,11 +310,10 @@ def warm_up() -> None:
     """Run the first scenario once unmeasured: the first run of a process is slower."""
     scenario = SCENARIOS[0]
     frames = scenario.frames(16)
-    service = DataService()
-    service.register_subscriber(Recorder("k", scenario.extractor))
+    _, update = ours_service(scenario, frames)
     baseline_update = baseline_service(scenario, frames)
     for i in range(20_000):
-        service["k"] = frames[i % len(frames)]
+        update(frames[i % len(frames)])
         if i % 10 == 0:
             baseline_update(frames[i % len(frames)])
 
@@ -253,6 +327,9 @@ def main() -> None:
         f"{'window growth':20s} {growth:7.2f} x"
         "  scalar_w10000 / scalar_w100 (target <= 1.3)"
     )
+    print("image128_w100 in 5 fresh processes, one after the other:")
+    run_in_processes("image128_w100", 5)
+    run_growth()
     print("with datetime64 timestamps, as the decoders make them:")
     for scenario in DATETIME_SCENARIOS:
         run_scenario(scenario)
@@ -265,4 +342,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("BENCH_DEFAULT_ALLOCATOR") != "1":
+        reuse_freed_storage()  # as every dashboard process does
+    if sys.argv[1:2] == ["row"]:
+        warm_up()
+        run_scenario(next(s for s in SCENARIOS if s.name == sys.argv[2]))
+    else:
+        main()

@@ -6,7 +6,7 @@ than the note's baseline (mostly copies): the ratio in `bench_data_service.py`
 depends on that. Instructions do not: callgrind counts the same total for the
 same program, whatever else the machine does. This prints, for the rows whose
 ratio is closest to the target, instructions per update of ours and of the
-note's straightforward implementation (`note_baseline.py`), each the
+note's strategy as the facility implements it (`note_baseline.py`), each the
 difference of two runs (with and without the measured updates), and their
 ratio; then the scalar and spectrum rows with datetime64 timestamps, as the
 decoders make them (a datetime costs scipp more to read). glibc is told not
@@ -27,10 +27,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench_data_service import DATETIME_SCENARIOS, SCENARIOS, baseline_service
-from recorder import Recorder
-
-from app.data import DataService
+from bench_data_service import (
+    DATETIME_SCENARIOS,
+    SCENARIOS,
+    baseline_service,
+    ours_service,
+)
 
 ROWS = ["scalar_w100", "spectrum1000_w10", "image128_latest"]
 # The same rows with datetime64 timestamps, as the decoders make them.
@@ -53,14 +55,7 @@ def drive(name: str, updates: int, who: str) -> None:
     scenario = next(s for s in scenarios if s.name == name)
     frames = scenario.frames(16)
     if who == "ours":
-        service = DataService()
-        service.register_subscriber(Recorder("k", scenario.extractor))
-
-        def update(frame: object) -> None:
-            service["k"] = frame
-
-        for i in range(int(scenario.extractor.retention().frames * 2.5) + 16):
-            update(frames[i % len(frames)])
+        _, update = ours_service(scenario, frames)
     else:
         update = baseline_service(scenario, frames)
     for i in range(updates):
