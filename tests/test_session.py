@@ -4,14 +4,17 @@ from types import SimpleNamespace
 
 import pytest
 import scipp as sc
+from bokeh.document import Document
+from panel.io.state import set_curdoc
 
 from app.ingestion import Ingestion
 from app.layout_file import Layout, PlotSpec, parse_url_layout
 from app.limits import MAX_AUTO_PLOTS
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
-from app.session import DashboardSession, _Plot
+from app.session import PLOTS_PER_SLICE, DashboardSession, _Plot
 from app.sources import Message, SimulatedInstrument
+from app.testing.many_plots import many_plots
 
 from .test_orchestrator import ListSource
 
@@ -438,5 +441,128 @@ def test_a_plot_out_of_view_keeps_its_data_pending_and_catches_up_in_view(
         session.visibility.model.tags = []
         session.draw_frame()
         assert window.source.data["value"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    finally:
+        session.close(None)
+
+
+def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingestion.orchestrator.update()
+    document = Document()
+    ticks: list = []  # the document's next-tick callbacks, run here one by one
+    monkeypatch.setattr(document, "add_next_tick_callback", ticks.append)
+    with set_curdoc(document):
+        session = DashboardSession(
+            ingestion, DashboardOptions(), layout=many_plots(100)
+        )
+        # The page goes out without plots: its first message stays small.
+        assert session.plotters == ()
+        assert session.progress.text == "building plots: 0 of 100"
+        monkeypatch.setattr(session._clock, "start", lambda document: None)
+        session.start()
+    try:
+        slices = []
+        while ticks:
+            built = len(session.plotters)
+            ticks.pop(0)()
+            slices.append(len(session.plotters) - built)
+            if ticks:
+                assert session.progress.text == (
+                    f"building plots: {len(session.plotters)} of 100"
+                )
+        assert sum(slices) == 100
+        assert 0 < max(slices) <= PLOTS_PER_SLICE
+        assert len(slices) >= 100 // PLOTS_PER_SLICE
+        assert session.progress.text == ""
+        assert ingestion.data_service.subscriber_count == 100
+        assert session.layout == many_plots(100)
+    finally:
+        session.close(None)
+    assert ingestion.data_service.subscriber_count == 0
+
+
+def cards(session: DashboardSession, row: str) -> list[tuple[object, str]]:
+    """The (key, view) of a row's cards, left to right."""
+    by_card = {id(plot.card): plot.spec for plot in session._plots.values()}
+    specs = [by_card[id(card)] for card in session.grid.rows[row].objects]
+    return [(spec.key, spec.view) for spec in specs]
+
+
+def test_a_changed_view_keeps_its_place_and_a_reload_shows_the_same_order(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    for name in "abc":
+        ds[f"log/{name}"] = scalar_log(1.0)
+    windows = tuple(PlotSpec(f"log/{name}", "window", frames=5) for name in "abc")
+    latest = (PlotSpec("log/x", "latest"), PlotSpec("log/z", "latest"))
+    ds["log/x"] = ds["log/z"] = scalar_log(2.0)
+    session = DashboardSession(
+        quiet_ingestion, DashboardOptions(), layout=Layout(windows + latest)
+    )
+    session.start()
+    try:
+        session.change_view(windows[1], "time_window")
+        assert cards(session, "windows") == [
+            ("log/a", "window"),
+            ("log/b", "time_window"),
+            ("log/c", "window"),
+        ]
+        # Into another row: there too in the layout's order (before log/x).
+        (moved,) = [p for p in session._plots if p.view == "time_window"]
+        session.change_view(moved, "latest")
+        assert cards(session, "values") == [
+            ("log/b", "latest"),
+            ("log/x", "latest"),
+            ("log/z", "latest"),
+        ]
+        reloaded = DashboardSession(
+            quiet_ingestion,
+            DashboardOptions(),
+            layout=parse_url_layout(session.layout_state.text),
+        )
+        for row in session.grid.rows:
+            assert cards(reloaded, row) == cards(session, row)
+    finally:
+        session.close(None)
+
+
+def test_the_automatic_layout_takes_keys_by_group_and_name_whatever_their_arrival(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    with ds.transaction():
+        for i in reversed(range(60)):
+            ds[f"log/{i:02d}"] = scalar_log(float(i))
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    shown = [f"log/{i:02d}" for i in range(MAX_AUTO_PLOTS // 2)]
+    assert [key for key, _ in cards(session, "values")] == shown
+    assert [key for key, _ in cards(session, "windows")] == shown
+    assert f"{60 - len(shown)} more keys not shown" in session.hidden_keys.text
+
+
+def test_a_key_arriving_later_takes_its_place_in_the_automatic_layout(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["monitor/m"] = spectrum([1.0, 2.0])
+    ds["log/c"] = scalar_log(1.0)
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    session.start()
+    try:
+        ds["log/a"] = scalar_log(2.0)
+        ds["detector/d"] = image()
+        session.draw_frame()
+        assert [key for key, _ in cards(session, "values")] == ["log/a", "log/c"]
+        assert [key for key, _ in cards(session, "latest")] == [
+            "detector/d",
+            "monitor/m",
+        ]
+        assert [key for key, _ in cards(session, "windows")] == [
+            "log/a",
+            "log/c",
+            "monitor/m",
+        ]
     finally:
         session.close(None)
