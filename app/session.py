@@ -52,9 +52,9 @@ FRAMES_NOTE_PERIOD_NS = 10_000_000_000
 makes the browser lay out the whole page again."""
 
 BUILD_SLICE_S = 0.04
-"""A slice of a page's build aims at this much work on the server's event loop,
-its models sent included: every other session and request waits for a slice to
-end (decision 064). A slice builds at least one plot, whatever it costs."""
+"""A slice of a page's build aims at this much work on the server's event loop:
+every other session and request waits for a slice to end (decision 064). A
+slice builds at least one plot, whatever it costs."""
 
 PLOTS_PER_SLICE = 8
 """Most plots one slice builds, however cheap the plots before were."""
@@ -111,7 +111,7 @@ class DashboardSession:
         # benchmarks) they are built at once.
         self._deferred = pn.state.curdoc is not None
         self._slice_due = False
-        self._plot_cost_s = BUILD_SLICE_S
+        self._slice_plots = 1
         self._refused: dict[PlotSpec, KeyInfo] = {}
         self._clock = FrameClock(self.draw_frame, options.frame_period_s)
         self.visibility = PlotVisibility(self._clock.request)
@@ -401,14 +401,23 @@ class DashboardSession:
         self._slice_due = False
         if not self._started:
             return  # closed meanwhile
-        plots = max(1, min(PLOTS_PER_SLICE, int(BUILD_SLICE_S / self._plot_cost_s)))
         began = time.perf_counter()
-        with pn.io.hold(self._document):
-            built = self._build_slice(plots)
+        # Frozen, Bokeh walks the whole document once per slice to find its
+        # new models, not once per card; the walk and the sending of the
+        # slice's models happen as the hold ends.
+        with pn.io.hold(self._document, freeze=True):
+            built = self._build_slice(self._slice_plots)
             self._show_progress()
-        # The models are sent as the hold ends: their cost counts too.
+            sent = time.perf_counter()
         if built:
-            self._plot_cost_s = (time.perf_counter() - began) / built
+            per_plot = (sent - began) / built
+            # A slice costs at least one walk of the page, which grows with the
+            # page: once the walk costs more than the aim, a slice builds as
+            # many plots as cost as much as the walk (half the slice), so a
+            # large page is not walked once per plot.
+            walk = time.perf_counter() - sent
+            aim = max(BUILD_SLICE_S, walk)
+            self._slice_plots = max(1, min(PLOTS_PER_SLICE, int(aim / per_plot)))
         self._build()
 
     def _build_slice(self, plots: int) -> int:
