@@ -128,8 +128,8 @@ def open_page(browser: Browser, url: str, plots: int, prober: Prober) -> dict:
     }
 
 
-def measure(browser: Browser, repo: Path) -> dict[int, dict[str, float]]:
-    results = {}
+def measure(browser: Browser, repo: Path, label: str) -> None:
+    """Open each size `REPEATS` times on a server of `repo`; print the medians."""
     with serve_dashboard([], serve_args=QUICK_SESSION_CLEANUP, repo=repo) as server:
         prober = Prober(f"http://127.0.0.1:{server.port}{PROBE_PATH}")
         prober.start()
@@ -138,13 +138,23 @@ def measure(browser: Browser, repo: Path) -> dict[int, dict[str, float]]:
             runs = [
                 open_page(browser, server.url, plots, prober) for _ in range(REPEATS)
             ]
-            results[plots] = {
-                name: statistics.median(run[name] for run in runs) for name in runs[0]
-            }
+            report(
+                plots,
+                label,
+                {n: statistics.median(r[n] for r in runs) for n in runs[0]},
+            )
             time.sleep(2)  # the closed page's session is dropped
         prober.stopped.set()
         prober.join()
-    return results
+
+
+def report(plots: int, label: str, r: dict[str, float]) -> None:
+    print(
+        f"{plots:>5} {label:<8} {r['open_worst_s'] * 1000:>18.0f}ms "
+        f"{r['fill_s']:>12.1f}s {r['largest_message_mb']:>14.2f}MB "
+        f"{r['after_worst_s'] * 1000:>20.0f}ms",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -156,22 +166,16 @@ def main() -> None:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
         )
+        print(
+            f"{'plots':>5} {'code':<8} {'worst delay opening':>20} "
+            f"{'all plots in':>13} {'largest message':>16} "
+            f"{f'worst delay {AFTER_S:.0f} s after':>22}",
+            flush=True,
+        )
         with checkout(BASELINE_REV) as old:
-            before = measure(browser, old)
-        after = measure(browser, REPO)
+            measure(browser, old, BASELINE_REV)
+        measure(browser, REPO, "ours")
         browser.close()
-    print(
-        f"{'plots':>5} {'code':<8} {'worst delay opening':>20} {'all plots in':>13} "
-        f"{'largest message':>16} {f'worst delay {AFTER_S:.0f} s after':>22}"
-    )
-    for plots in SIZES:
-        for label, results in ((BASELINE_REV, before), ("ours", after)):
-            r = results[plots]
-            print(
-                f"{plots:>5} {label:<8} {r['open_worst_s'] * 1000:>18.0f}ms "
-                f"{r['fill_s']:>12.1f}s {r['largest_message_mb']:>14.2f}MB "
-                f"{r['after_worst_s'] * 1000:>20.0f}ms"
-            )
 
 
 if __name__ == "__main__":
