@@ -99,3 +99,12 @@ def test_a_broken_url_layout_is_a_layout_error() -> None:
 def test_keys_that_are_not_strings_stay_out_of_files() -> None:
     layout = Layout((PlotSpec(("log", 7)), PlotSpec("a")))
     assert json.loads(layout.to_json())["plots"] == [{"key": "a", "view": "latest"}]
+
+
+def test_a_layout_of_more_plots_than_a_page_shows_is_refused_naming_the_bound() -> None:
+    from app.limits import MAX_LAYOUT_PLOTS
+
+    plots = [{"key": f"log/{i}"} for i in range(MAX_LAYOUT_PLOTS + 1)]
+    assert len(parse_layout(json.dumps({"version": 1, "plots": plots[:-1]})).plots)
+    with pytest.raises(LayoutError, match=f"at most {MAX_LAYOUT_PLOTS}"):
+        parse_layout(json.dumps({"version": 1, "plots": plots}))

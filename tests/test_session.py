@@ -10,6 +10,7 @@ from panel.io.state import set_curdoc
 from app.ingestion import Ingestion
 from app.layout_file import Layout, PlotSpec, parse_url_layout
 from app.limits import MAX_AUTO_PLOTS
+from app.limits import MAX_LAYOUT_PLOTS as MAX_PAGE
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
 from app.session import PLOTS_PER_SLICE, DashboardSession, _Plot
@@ -566,3 +567,17 @@ def test_a_key_arriving_later_takes_its_place_in_the_automatic_layout(
         ]
     finally:
         session.close(None)
+
+
+def test_a_plot_added_beyond_the_bound_of_a_page_is_refused_and_said(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["log/t"] = scalar_log(1.0)
+    full = Layout(
+        tuple(PlotSpec("log/t", "window", frames=n + 1) for n in range(MAX_PAGE))
+    )
+    session = DashboardSession(quiet_ingestion, DashboardOptions(), layout=full)
+    session.add_plot("log/t", "latest")
+    assert len(session.layout.plots) == MAX_PAGE
+    assert f"at most {MAX_PAGE} plots" in session.message.text
