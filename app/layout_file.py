@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.limits import MAX_LAYOUT_SECONDS, MAX_LAYOUT_URL_CHARS, MAX_WINDOW_SIZE
+from app.limits import (
+    MAX_LAYOUT_PLOTS,
+    MAX_LAYOUT_SECONDS,
+    MAX_LAYOUT_URL_CHARS,
+    MAX_WINDOW_SIZE,
+)
 
 LAYOUT_VERSION = 1
 LATEST, WINDOW, TIME_WINDOW, AGGREGATE = "latest", "window", "time_window", "aggregate"
@@ -35,8 +40,6 @@ AGGREGATE_OPS = ("sum", "mean", "max", "min")
 DEFAULT_FRAMES = 100
 DEFAULT_WINDOW_SECONDS = 300.0
 DEFAULT_AGGREGATE_SECONDS = 10.0
-MAX_LAYOUT_PLOTS = 200
-"""Most plots a layout may name; a page cannot usefully show more."""
 
 
 class LayoutError(ValueError):
@@ -119,7 +122,9 @@ def parse_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
     if not isinstance(plots, list):
         raise LayoutError("'plots' must be a list")
     if len(plots) > MAX_LAYOUT_PLOTS:
-        raise LayoutError(f"{len(plots)} plots, at most {MAX_LAYOUT_PLOTS} allowed")
+        raise LayoutError(
+            f"{len(plots)} plots, more than a page shows (at most {MAX_LAYOUT_PLOTS})"
+        )
     views = BUILT_IN_VIEWS + tuple(custom_views)
     return Layout(tuple(_plot(i, p, views) for i, p in enumerate(plots)))
 

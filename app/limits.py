@@ -18,3 +18,10 @@ MAX_LAYOUT_URL_CHARS = 8_000
 """Longest layout the page's URL carries (its base64url text). Tornado closes the
 connection of a request whose head exceeds 64 KiB, and proxies often stop
 at 8 KB; a longer layout stays in this browser (decision 073)."""
+
+MAX_LAYOUT_PLOTS = 100
+"""Most plots a page shows, from a layout or added by hand; a longer layout is
+refused with a message naming this bound. Every change of a page's plots makes
+Bokeh walk all of its models, about 67 a plot: measured on the 2-core test
+machine, 0.6 s at 48 plots, 1.3-1.9 s at 100, 3.0-5.2 s at 200, time in which
+no session of the server draws (decision 064)."""

@@ -17,7 +17,7 @@ from app.data import KeyInfo
 from .custom_plots import custom_views
 from .frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from .ingestion import Ingestion
-from .key_browser import KeyBrowser
+from .key_browser import KeyBrowser, sorted_keys
 from .layout import (
     PLOTS_PER_KIND,
     DashboardGrid,
@@ -29,7 +29,7 @@ from .layout import (
     views_for,
 )
 from .layout_file import Layout, LayoutError, PlotSpec, parse_stored_layout
-from .limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
+from .limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from .options import DashboardOptions
 from .page_text import escaped, text_div
 from .plot_visibility import PlotVisibility
@@ -49,6 +49,14 @@ the browser lay its page out again, time a slow browser lacks for the plots."""
 FRAMES_NOTE_PERIOD_NS = 10_000_000_000
 """The note on skipped frames changes at most every 10 s: a text that changes
 makes the browser lay out the whole page again."""
+
+BUILD_SLICE_S = 0.04
+"""A slice of a page's build aims at this much work on the server's event loop:
+every other session and request waits for a slice to end (decision 064). A
+slice builds at least one plot, whatever it costs."""
+
+PLOTS_PER_SLICE = 8
+"""Most plots one slice builds, however cheap the plots before were."""
 
 
 @dataclass(eq=False)
@@ -97,6 +105,13 @@ class DashboardSession:
         self._auto_keys: dict[Hashable, str | None] = {}
         self._catalog_seen: Mapping[Hashable, KeyInfo] | None = None
         self._document: Document | None = None
+        # Served, the page goes out without plots; they are built in slices once
+        # the browser connected (decision 064). Without a document (tests,
+        # benchmarks) they are built at once.
+        self._deferred = pn.state.curdoc is not None
+        self._slice_due = False
+        self._slice_plots = 1
+        self._unbuilt: dict[PlotSpec, KeyInfo] = {}  # retried if the key changes
         self._clock = FrameClock(self.draw_frame, options.frame_period_s)
         self.visibility = PlotVisibility(self._clock.request)
         self._started = False
@@ -113,6 +128,7 @@ class DashboardSession:
         self._refused: dict[PlotSpec, str] = {}
         self._too_long = ""
         self._view_note = ""  # why a card's menu went back, while the page says it
+        self.progress = text_div(name="build-progress", width=900)
         # The layout as the URL and this browser keep it; "" for the default.
         self.layout_state = text_div(name="layout-state", visible=False)
         # Where the browser hands back a stored layout too long for the URL.
@@ -146,6 +162,7 @@ class DashboardSession:
         self.reset.on_click(lambda event: self.soon(self.use_default_layout))
         self.view = pn.Column(
             pn.pane.Bokeh(self.message),
+            pn.pane.Bokeh(self.progress),
             pn.pane.Bokeh(self.hidden_keys),
             pn.pane.Bokeh(self.frames_note),
             pn.pane.Bokeh(self._clock.view),
@@ -195,6 +212,7 @@ class DashboardSession:
         self._ingestion.session_opened()
         self._clock.start(self._document)
         self.connected.text = "connected"
+        self._build()
         self.draw_frame()
 
     def draw_frame(self) -> None:
@@ -265,9 +283,15 @@ class DashboardSession:
         spec = spec_for(key, view, self._options)
         if spec in self._wanted:
             return
+        if len(self._wanted) >= MAX_LAYOUT_PLOTS:
+            self._view_note = (
+                f"{key}: not added, a page shows at most {MAX_LAYOUT_PLOTS} plots"
+            )
+            self._show_message()
+            return
         self._fix_layout()
         self._wanted.append(spec)
-        self._build_wanted(self._ingestion.data_service.catalog())
+        self._build()
         self._layout_changed()
 
     def remove_plot(self, spec: PlotSpec) -> None:
@@ -292,14 +316,15 @@ class DashboardSession:
         plot.plotter.unsubscribe()
         replacement = self._make_plot(new, info)
         del self._plots[spec]
+        self._reorder()
         if replacement is None:
             self.grid.remove(plot)
+        elif self.grid.row_of(plot) == row_of(new, info):
+            self.grid.replace(plot, replacement, replacement.card)
         else:
-            # Same row or not, the card keeps its place among its row's cards
-            # only when the row is the same: a new row puts it at the end.
+            # Another row: there it takes its place in the layout's order.
             self.grid.remove(plot)
             self._place(replacement, info)
-        self._reorder()
         self._layout_changed()
 
     def _choose_view(
@@ -349,6 +374,7 @@ class DashboardSession:
         self._plots.clear()
         self._auto_keys.clear()
         self._refused.clear()
+        self._unbuilt.clear()
         self._automatic = layout is None
         self._wanted = [] if layout is None else list(layout.plots)
         self._catalog_seen = None
@@ -365,7 +391,7 @@ class DashboardSession:
         self._drop_changed_kinds(catalog)
         if self._automatic:
             self._follow_catalog(catalog)
-        self._build_wanted(catalog)
+        self._build()
 
     def _drop_changed_kinds(self, catalog: Mapping[Hashable, KeyInfo]) -> None:
         for spec, plot in list(self._plots.items()):
@@ -384,7 +410,10 @@ class DashboardSession:
                 self._auto_keys.pop(spec.key, None)
 
     def _follow_catalog(self, catalog: Mapping[Hashable, KeyInfo]) -> None:
-        wanted = self._options.keys or catalog.keys()
+        # By group and name, as the key browser lists them: which keys fit
+        # under the cap, and the order of their cards, do not depend on the
+        # order in which keys arrived.
+        wanted = self._options.keys or sorted_keys(catalog)
         plots = len(self._wanted)
         hidden = 0
         for key in wanted:
@@ -401,18 +430,84 @@ class DashboardSession:
             specs = automatic_specs(key, info, self._options)
             self._wanted.extend(specs)
             plots += len(specs)
+        # A key that arrives later takes its place among the shown keys.
+        place = {key: index for index, key in enumerate(wanted)}
+        self._wanted.sort(key=lambda spec: place.get(spec.key, len(place)))
         self._show_hidden(hidden)
 
-    def _build_wanted(self, catalog: Mapping[Hashable, KeyInfo]) -> None:
-        for spec in self._wanted:
-            if spec in self._plots:
-                continue
-            info = catalog.get(spec.key)
-            if info is None:
-                continue  # shown once its key arrives
+    def _build(self) -> None:
+        """Build the wanted plots not built yet (decision 064).
+
+        Without a document, at once. Served, none before the browser connects
+        (the page it fetches stays small), then in slices, each a callback of
+        the session's document: other sessions and requests run between them.
+        """
+        if not self._deferred:
+            while self._build_slice(PLOTS_PER_SLICE):
+                pass
+        elif self._started and not self._slice_due and self._pending():
+            self._slice_due = True
+            self.soon(self._next_slice)
+        self._show_progress()
+
+    def _next_slice(self) -> None:
+        self._slice_due = False
+        if not self._started:
+            return  # closed meanwhile
+        began = time.perf_counter()
+        # Frozen, Bokeh walks the whole document once per slice to find its
+        # new models, not once per card; the walk and the sending of the
+        # slice's models happen as the hold ends.
+        with pn.io.hold(self._document, freeze=True):
+            built = self._build_slice(self._slice_plots)
+            self._show_progress()
+            sent = time.perf_counter()
+        if built:
+            per_plot = (sent - began) / built
+            # A slice costs at least one walk of the page, which grows with the
+            # page: once the walk costs more than the aim, a slice builds as
+            # many plots as cost as much as the walk (half the slice), so a
+            # large page is not walked once per plot.
+            walk = time.perf_counter() - sent
+            aim = max(BUILD_SLICE_S, walk)
+            self._slice_plots = max(1, min(PLOTS_PER_SLICE, int(aim / per_plot)))
+        self._build()
+
+    def _build_slice(self, plots: int) -> int:
+        """Build up to `plots` of the pending plots, in the layout's order;
+        return how many were tried (0: nothing is pending)."""
+        tried = 0
+        for spec, info in self._pending()[:plots]:
+            tried += 1
             plot = self._make_plot(spec, info)
-            if plot is not None:
+            if plot is None:
+                self._unbuilt[spec] = info
+            else:
                 self._place(plot, info)
+        if tried:
+            self._reorder()
+        return tried
+
+    def _pending(self) -> list[tuple[PlotSpec, KeyInfo]]:
+        """The wanted plots not built whose key is there, in the layout's order."""
+        catalog = self._ingestion.data_service.catalog()
+        pending = []
+        for spec in self._wanted:
+            info = catalog.get(spec.key)
+            # A plot whose key has not arrived is shown once it does.
+            if spec in self._plots or info is None or self._unbuilt.get(spec) == info:
+                continue
+            pending.append((spec, info))
+        return pending
+
+    def _show_progress(self) -> None:
+        left = len(self._pending()) if self._deferred else 0
+        text = ""
+        if left:
+            built = len(self._plots)
+            text = f"building plots: {built} of {built + left}"
+        if text != self.progress.text:
+            self.progress.text = text
 
     def _make_plot(self, spec: PlotSpec, info: KeyInfo | None) -> _Plot | None:
         if info is None:
@@ -437,7 +532,19 @@ class DashboardSession:
         return plot
 
     def _place(self, plot: _Plot, info: KeyInfo) -> None:
-        self.grid.add(plot, row_of(plot.spec, info), plot.card)
+        """Put a plot's card in its row, among that row's cards in the layout's
+        order: a reload (which builds the layout's order) shows the same page."""
+        row = row_of(plot.spec, info)
+        order = {spec: index for index, spec in enumerate(self._wanted)}
+        rank = order.get(plot.spec, len(order))
+        before = sum(
+            1
+            for other in self._plots.values()
+            if other is not plot
+            and self.grid.row_of(other) == row
+            and order.get(other.spec, len(order)) < rank
+        )
+        self.grid.add(plot, row, plot.card, before)
 
     def _reorder(self) -> None:
         self._plots = {

@@ -13,7 +13,7 @@ from app.layout_file import (
     parse_url_layout,
     read_layout_file,
 )
-from app.limits import MAX_LAYOUT_SECONDS, MAX_LAYOUT_URL_CHARS
+from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_SECONDS, MAX_LAYOUT_URL_CHARS
 
 LAYOUT = Layout(
     (
@@ -130,7 +130,10 @@ def test_a_span_of_exactly_the_bound_is_accepted() -> None:
 
 def long_layout(chars: int) -> Layout:
     """A layout whose URL form is longer than `chars`."""
-    plots = tuple(PlotSpec(f"log/a_rather_long_key_name_{i:04}") for i in range(200))
+    plots = tuple(
+        PlotSpec(f"log/a_rather_long_key_name_of_a_sample_environment_{i:04}")
+        for i in range(MAX_LAYOUT_PLOTS)
+    )
     layout = Layout(plots)
     assert len(layout.to_url()) > chars
     return layout
@@ -147,3 +150,10 @@ def test_a_url_layout_longer_than_a_link_carries_is_refused_naming_the_limit() -
 def test_a_stored_layout_of_any_length_reads_back() -> None:
     layout = long_layout(MAX_LAYOUT_URL_CHARS)
     assert parse_stored_layout(layout.to_url()) == layout
+
+
+def test_a_layout_of_more_plots_than_a_page_shows_is_refused_naming_the_bound() -> None:
+    plots = [{"key": f"log/{i}"} for i in range(MAX_LAYOUT_PLOTS + 1)]
+    assert len(parse_layout(json.dumps({"version": 1, "plots": plots[:-1]})).plots)
+    with pytest.raises(LayoutError, match=f"at most {MAX_LAYOUT_PLOTS}"):
+        parse_layout(json.dumps({"version": 1, "plots": plots}))

@@ -5,14 +5,18 @@ from types import SimpleNamespace
 import panel as pn
 import pytest
 import scipp as sc
+from bokeh.document import Document
+from panel.io.state import set_curdoc
 
 from app.ingestion import Ingestion
 from app.layout_file import Layout, PlotSpec, parse_url_layout
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
+from app.limits import MAX_LAYOUT_PLOTS as MAX_PAGE
 from app.options import DashboardOptions
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
-from app.session import DashboardSession, _Plot
+from app.session import PLOTS_PER_SLICE, DashboardSession, _Plot
 from app.sources import Message, SimulatedInstrument, SourceStatus
+from app.testing.many_plots import many_plots
 
 from .test_orchestrator import ListSource
 
@@ -284,9 +288,10 @@ def test_the_operator_adds_removes_and_changes_plots_and_the_layout_is_kept(
             p for p in session._plots if p.view == "latest" and p.key == "log/t"
         )
         session.remove_plot(panel)
+        # The automatic layout lists keys by group ("detector/" before "log/").
         assert views(session) == [
-            ("log/t", "time_window"),
             ("detector/d", "latest"),
+            ("log/t", "time_window"),
             ("detector/d", "aggregate"),
         ]
         assert ds.subscriber_count == 3
@@ -347,7 +352,10 @@ def test_a_layout_plot_whose_key_lacks_its_view_is_said_on_the_page(
 
 def long_layout() -> Layout:
     """A layout whose URL form is longer than a link carries."""
-    plots = tuple(PlotSpec(f"log/a_rather_long_key_name_{i:04}") for i in range(199))
+    plots = tuple(
+        PlotSpec(f"log/a_rather_long_key_name_of_a_sample_environment_{i:04}")
+        for i in range(MAX_PAGE - 1)
+    )
     layout = Layout((PlotSpec("log/t"), *plots))
     assert len(layout.to_url()) > MAX_LAYOUT_URL_CHARS
     return layout
@@ -557,3 +565,140 @@ def test_a_view_another_card_shows_is_refused_and_the_menu_returns_to_the_cards_
         assert session.message.text == ""
     finally:
         session.close(None)
+
+
+def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingestion.orchestrator.update()
+    document = Document()
+    ticks: list = []  # the document's next-tick callbacks, run here one by one
+    monkeypatch.setattr(document, "add_next_tick_callback", ticks.append)
+    with set_curdoc(document):
+        session = DashboardSession(
+            ingestion, DashboardOptions(), layout=many_plots(100)
+        )
+        # The page goes out without plots: its first message stays small.
+        assert session.plotters == ()
+        assert session.progress.text == "building plots: 0 of 100"
+        monkeypatch.setattr(session._clock, "start", lambda document: None)
+        session.start()
+    try:
+        slices = []
+        while ticks:
+            built = len(session.plotters)
+            ticks.pop(0)()
+            slices.append(len(session.plotters) - built)
+            if ticks:
+                assert session.progress.text == (
+                    f"building plots: {len(session.plotters)} of 100"
+                )
+        assert sum(slices) == 100
+        assert 0 < max(slices) <= PLOTS_PER_SLICE
+        assert len(slices) >= 100 // PLOTS_PER_SLICE
+        assert session.progress.text == ""
+        assert ingestion.data_service.subscriber_count == 100
+        assert session.layout == many_plots(100)
+    finally:
+        session.close(None)
+    assert ingestion.data_service.subscriber_count == 0
+
+
+def cards(session: DashboardSession, row: str) -> list[tuple[object, str]]:
+    """The (key, view) of a row's cards, left to right."""
+    by_card = {id(plot.card): plot.spec for plot in session._plots.values()}
+    specs = [by_card[id(card)] for card in session.grid.rows[row].objects]
+    return [(spec.key, spec.view) for spec in specs]
+
+
+def test_a_changed_view_keeps_its_place_and_a_reload_shows_the_same_order(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    for name in "abc":
+        ds[f"log/{name}"] = scalar_log(1.0)
+    windows = tuple(PlotSpec(f"log/{name}", "window", frames=5) for name in "abc")
+    latest = (PlotSpec("log/x", "latest"), PlotSpec("log/z", "latest"))
+    ds["log/x"] = ds["log/z"] = scalar_log(2.0)
+    session = DashboardSession(
+        quiet_ingestion, DashboardOptions(), layout=Layout(windows + latest)
+    )
+    session.start()
+    try:
+        session.change_view(windows[1], "time_window")
+        assert cards(session, "windows") == [
+            ("log/a", "window"),
+            ("log/b", "time_window"),
+            ("log/c", "window"),
+        ]
+        # Into another row: there too in the layout's order (before log/x).
+        (moved,) = [p for p in session._plots if p.view == "time_window"]
+        session.change_view(moved, "latest")
+        assert cards(session, "values") == [
+            ("log/b", "latest"),
+            ("log/x", "latest"),
+            ("log/z", "latest"),
+        ]
+        reloaded = DashboardSession(
+            quiet_ingestion,
+            DashboardOptions(),
+            layout=parse_url_layout(session.layout_state.text),
+        )
+        for row in session.grid.rows:
+            assert cards(reloaded, row) == cards(session, row)
+    finally:
+        session.close(None)
+
+
+def test_the_automatic_layout_takes_keys_by_group_and_name_whatever_their_arrival(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    with ds.transaction():
+        for i in reversed(range(60)):
+            ds[f"log/{i:02d}"] = scalar_log(float(i))
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    shown = [f"log/{i:02d}" for i in range(MAX_AUTO_PLOTS // 2)]
+    assert [key for key, _ in cards(session, "values")] == shown
+    assert [key for key, _ in cards(session, "windows")] == shown
+    assert f"{60 - len(shown)} more keys not shown" in session.hidden_keys.text
+
+
+def test_a_key_arriving_later_takes_its_place_in_the_automatic_layout(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["monitor/m"] = spectrum([1.0, 2.0])
+    ds["log/c"] = scalar_log(1.0)
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    session.start()
+    try:
+        ds["log/a"] = scalar_log(2.0)
+        ds["detector/d"] = image()
+        session.draw_frame()
+        assert [key for key, _ in cards(session, "values")] == ["log/a", "log/c"]
+        assert [key for key, _ in cards(session, "latest")] == [
+            "detector/d",
+            "monitor/m",
+        ]
+        assert [key for key, _ in cards(session, "windows")] == [
+            "log/a",
+            "log/c",
+            "monitor/m",
+        ]
+    finally:
+        session.close(None)
+
+
+def test_a_plot_added_beyond_the_bound_of_a_page_is_refused_and_said(
+    quiet_ingestion: Ingestion,
+) -> None:
+    ds = quiet_ingestion.data_service
+    ds["log/t"] = scalar_log(1.0)
+    full = Layout(
+        tuple(PlotSpec("log/t", "window", frames=n + 1) for n in range(MAX_PAGE))
+    )
+    session = DashboardSession(quiet_ingestion, DashboardOptions(), layout=full)
+    session.add_plot("log/t", "latest")
+    assert len(session.layout.plots) == MAX_PAGE
+    assert f"at most {MAX_PAGE} plots" in session.message.text

@@ -35,7 +35,18 @@ class DashboardPage:
     def open(self, url: str) -> DashboardPage:
         self.page.goto(url)
         self.wait_until_connected()
+        self.wait_until_built()
         return self
+
+    def wait_until_built(self) -> None:
+        """Until the session built every plot it can (they come in slices)."""
+        # The page may reload itself meanwhile, to this browser's stored layout.
+        self.page.wait_for_function(
+            "() => { const doc = window.Bokeh && Bokeh.documents[0];"
+            " const m = doc && doc.get_model_by_name('build-progress');"
+            " return Boolean(m) && m.text === ''; }",
+            polling=50,
+        )
 
     def wait_until_connected(self) -> None:
         self.page.wait_for_function(

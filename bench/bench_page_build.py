@@ -1,0 +1,196 @@
+"""Benchmark: what a page of 48, 100 and 200 plots costs everyone else on its server.
+
+While headless chromium opens a page of N plots (a layout in its URL,
+`app.testing.many_plots`), a thread GETs a small static file of the same server
+every 20 ms: its slowest response is how long the server's event loop was
+blocked, for every other session and request alike. Printed per N, for the
+code before sliced builds (`BASELINE_REV`, in a temporary git worktree) and
+for this working tree, as medians of `REPEATS` runs (``BENCH_PAGE_REPEATS``;
+``BENCH_PAGE_SIZES`` and ``BENCH_PAGE_CODE`` choose sizes and code):
+
+- worst delay of a request while the page opens (from the page's request until
+  all N plots are in the browser's document);
+- the time until all N plots are in the page;
+- the largest websocket message the page received while opening;
+- worst delay of a request over the `AFTER_S` seconds after: what the page's
+  frames of N plots cost the loop once built.
+
+Simulated instrument at 5 Hz, frame period 0.2 s. Decision 064 takes the
+bound on plots per page (`app.limits.MAX_LAYOUT_PLOTS`) from these figures.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, sync_playwright
+
+from app.limits import MAX_LAYOUT_PLOTS
+from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
+from app.testing.local_server import QUICK_SESSION_CLEANUP, REPO, serve_dashboard
+from app.testing.many_plots import many_plots
+
+BASELINE_REV = "22de801"
+SIZES = tuple(
+    int(n) for n in os.environ.get("BENCH_PAGE_SIZES", "48,100,200").split(",")
+)
+REPEATS = int(os.environ.get("BENCH_PAGE_REPEATS", "3"))
+CODE = os.environ.get("BENCH_PAGE_CODE", "both")
+"""``before``, ``ours`` or ``both``: which code to serve."""
+PROBE_PATH = "/static/extensions/panel/css/loading.css"
+PROBE_PERIOD_S = 0.02
+AFTER_S = 10.0
+OPEN_TIMEOUT_MS = 900_000
+
+# Plot cards in the browser's copy of the document.
+CARDS_JS = """() => {
+    const doc = window.Bokeh && Bokeh.documents[0];
+    if (!doc) return 0;
+    let cards = 0;
+    for (const model of doc._all_models.values()) {
+        if (model.css_classes && model.css_classes.includes("plot-card")) cards++;
+    }
+    return cards;
+}"""
+
+
+class Prober(threading.Thread):
+    """GETs `url` every `PROBE_PERIOD_S` and keeps (start, seconds) of each."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.samples: list[tuple[float, float]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            began = time.monotonic()
+            try:
+                with urllib.request.urlopen(self.url, timeout=600) as response:
+                    response.read()
+            except OSError:  # dropped by a server that far behind: still a delay
+                pass
+            took = time.monotonic() - began
+            self.samples.append((began, took))
+            self.stopped.wait(max(0.0, PROBE_PERIOD_S - took))
+
+    def worst(self, start: float, end: float) -> float:
+        """The slowest request that was waiting at any time in [start, end)."""
+        waiting = [
+            took for began, took in self.samples if began < end and began + took > start
+        ]
+        return max(waiting, default=float("nan"))
+
+
+@contextmanager
+def checkout(rev: str) -> Iterator[Path]:
+    """A temporary worktree of `rev`, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(folder), rev],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield folder
+    finally:
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "remove", "--force", str(folder)],
+            check=True,
+            capture_output=True,
+        )
+
+
+def open_page(browser: Browser, url: str, plots: int, prober: Prober) -> dict:
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = context.new_page()
+    frames: list[int] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))),
+    )
+    layout = many_plots(plots).to_url()
+    began = time.monotonic()
+    page.goto(f"{url}?layout={layout}", timeout=OPEN_TIMEOUT_MS)
+    page.wait_for_function(
+        f"() => ({CARDS_JS})() === {plots}", polling=100, timeout=OPEN_TIMEOUT_MS
+    )
+    built = time.monotonic()
+    page.wait_for_timeout(AFTER_S * 1000)  # the built page's frames, measured
+    after = time.monotonic()
+    context.close()
+    return {
+        "open_worst_s": prober.worst(began, built),
+        "fill_s": built - began,
+        "largest_message_mb": max(frames, default=0) / 1e6,
+        "after_worst_s": prober.worst(built, after),
+    }
+
+
+def measure(browser: Browser, repo: Path, label: str) -> None:
+    """Open each size `REPEATS` times on a server of `repo`; print the medians."""
+    with serve_dashboard([], serve_args=QUICK_SESSION_CLEANUP, repo=repo) as server:
+        prober = Prober(f"http://127.0.0.1:{server.port}{PROBE_PATH}")
+        prober.start()
+        time.sleep(3)  # ingestion settles
+        for plots in SIZES:
+            if repo == REPO and plots > MAX_LAYOUT_PLOTS:
+                print(f"{plots:>5} {label:<8} refused: a page shows {MAX_LAYOUT_PLOTS}")
+                continue
+            runs = [
+                open_page(browser, server.url, plots, prober) for _ in range(REPEATS)
+            ]
+            report(
+                plots,
+                label,
+                {n: statistics.median(r[n] for r in runs) for n in runs[0]},
+            )
+            time.sleep(2)  # the closed page's session is dropped
+        prober.stopped.set()
+        prober.join()
+
+
+def report(plots: int, label: str, r: dict[str, float]) -> None:
+    print(
+        f"{plots:>5} {label:<8} {r['open_worst_s'] * 1000:>18.0f}ms "
+        f"{r['fill_s']:>12.1f}s {r['largest_message_mb']:>14.2f}MB "
+        f"{r['after_worst_s'] * 1000:>20.0f}ms",
+        flush=True,
+    )
+
+
+def main() -> None:
+    print(
+        f"a page of N plots opening in headless chromium; a GET of {PROBE_PATH} "
+        f"every {PROBE_PERIOD_S * 1000:.0f} ms; medians of {REPEATS} runs"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
+        )
+        print(
+            f"{'plots':>5} {'code':<8} {'worst delay opening':>20} "
+            f"{'all plots in':>13} {'largest message':>16} "
+            f"{f'worst delay {AFTER_S:.0f} s after':>22}",
+            flush=True,
+        )
+        if CODE in ("before", "both"):
+            with checkout(BASELINE_REV) as old:
+                measure(browser, old, BASELINE_REV)
+        if CODE in ("ours", "both"):
+            measure(browser, REPO, "ours")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
