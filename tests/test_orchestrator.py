@@ -355,3 +355,39 @@ def test_simulated_ticks_stack_into_a_window_with_their_times() -> None:
     assert list(stacked.coords["time"].values.astype("int64")) == expected_times
     for i, tick in enumerate(ticks):
         assert sc.identical(stacked["time", i].data, tick[0].value.data)
+
+
+class NotifyingSource(ListSource):
+    """A source that calls back when a message is queued, as KafkaSource does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._arrived: Callable[[], None] = lambda: None
+
+    def notify_arrivals(self, callback: Callable[[], None]) -> None:
+        self._arrived = callback
+
+    def get_messages(self) -> list[Message]:
+        with self._lock:
+            return super().get_messages()
+
+    def queue(self, message: Message) -> None:
+        with self._lock:
+            self._batches.append([message])
+        self._arrived()
+
+
+def test_a_message_queued_wakes_the_ingestion_before_its_period_ends() -> None:
+    ds = DataService()
+    source = NotifyingSource()
+    orchestrator = Orchestrator(source, ds)
+    orchestrator.start(period_s=UNBOUNDED)
+    try:
+        wait_until(lambda: source.calls >= 1)  # drained once, now waits an hour
+        source.queue(msg("log/motor_x", sc.scalar(1.0, unit="mm")))
+        wait_until(lambda: orchestrator.stats.applied == 1, timeout_s=20.0)
+        assert orchestrator.wakes >= 1
+    finally:
+        orchestrator.stop()
+    assert not orchestrator.running

@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -211,6 +211,7 @@ class KafkaSource:
         self._replays: dict[tuple[str, int], _Replay] = {}
         self._log = ThrottledLog(logger)
         self._closed = threading.Event()
+        self._arrived: Callable[[], None] | None = None
         settings: dict[str, Any] = {
             "bootstrap.servers": bootstrap_servers,
             "group.id": group_id or f"livedata-dashboard-{uuid.uuid4().hex[:12]}",
@@ -302,6 +303,11 @@ class KafkaSource:
             self._queue.clear()
             self._queued_bytes = 0
         return messages
+
+    def notify_arrivals(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the consumer thread whenever messages are queued,
+        so the ingestion drains them at once (decision 037)."""
+        self._arrived = callback
 
     def close(self) -> None:
         """Stop the consumer thread and leave the group; idempotent."""
@@ -403,6 +409,9 @@ class KafkaSource:
             for error, topic in errors:
                 self._note(classify(error, topic))
             self._say()
+        arrived = self._arrived
+        if decoded and arrived is not None:
+            arrived()
 
     def _passed(self, topic: str, partition: int, expected: int, offset: int) -> int:
         """Records between the one expected and the one read: never read.
