@@ -45,7 +45,8 @@ class DashboardOptions:
     simulated_rate_hz:
         Ticks per second of the simulated instrument.
     ingest_period_s:
-        How often the ingestion loop drains the source.
+        Longest pause between two drains of the source; a Kafka source wakes
+        the ingestion as soon as messages arrive (decision 037).
     lookback_s:
         Seconds of Kafka history a new dashboard reads at start (at most
         1,000 records per partition); 0 reads only what arrives afterwards.
@@ -233,7 +234,7 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "INGEST_PERIOD",
         defaults.ingest_period_s,
         type=_positive(float),
-        help="seconds between two drains of the source",
+        help="longest pause between two drains of the source (Kafka wakes it)",
     )
     option(
         "--lookback",
