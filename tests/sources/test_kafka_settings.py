@@ -184,3 +184,27 @@ def test_the_consumer_asks_for_records_as_soon_as_they_are_there(
     assert live["fetch.wait.max.ms"] <= 50
     assert live["fetch.min.bytes"] == 1
     assert overridden["fetch.wait.max.ms"] == 200
+
+
+def test_a_security_protocol_the_broker_does_not_speak_shows_on_the_status(
+    cluster: MockKafkaCluster,
+) -> None:
+    source = make_source(
+        parse_options(
+            [
+                "--source",
+                "kafka",
+                "--bootstrap-servers",
+                cluster.bootstrap_servers,
+                "--topics",
+                DATA_TOPIC,
+                "--kafka-option",
+                "security.protocol=SSL",
+            ]
+        )
+    )
+    try:
+        poll_until(lambda: "SSL failure" in source.status.description)
+        assert not source.status.connected
+    finally:
+        source.close()
