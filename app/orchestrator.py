@@ -216,8 +216,8 @@ class Orchestrator:
     def start(self, period_s: float) -> None:
         """Call `update` on a background thread; idempotent.
 
-        Every `period_s` at the latest, and at once when a source with
-        ``notify_arrivals`` says messages arrived.
+        Every `period_s` at the latest, and at once when the source (a
+        `app.sources.message.NotifyingSource`) says messages arrived.
         """
         if period_s <= 0:
             raise ValueError(f"period_s must be positive, got {period_s}")
