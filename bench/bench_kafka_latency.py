@@ -16,8 +16,9 @@ Per record it prints, as medians and 95th percentiles:
   (the plain consumer fetches at its own phase, so a record's hop there is
   not its hop in the dashboard: only the distributions compare).
 
-"before" serves the commit given as the first argument (by default the merge
-base with ``main``) from a temporary ``git worktree``; "after" this checkout.
+"before" serves the commit given as the first argument (by default `BEFORE`,
+the code before decision 037) from a temporary ``git worktree``; "after" this
+checkout.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ LOGS = [f"log/motor_{i}" for i in range(100)]
 DEFAULT_FETCH_WAIT_MS = 500
 """librdkafka's ``fetch.wait.max.ms``, the one of the code before."""
 FAST_FRAMES = ("--frame-period", "0.1")
+BEFORE = "9a54e6bf1e6a3f3333ad1f882e09ff1e854ade2e"
+"""The code before the live fetch settings and the woken ingestion."""
 TARGETS = {"quiet": (50.0, 150.0), "loaded": (80.0, 250.0)}
 
 
@@ -304,16 +307,7 @@ def row(label: str, totals: list[float], hops: list[float], lost: int) -> str:
 
 
 def main(argv: list[str]) -> None:
-    base = (
-        argv[0]
-        if argv
-        else subprocess.run(
-            ["git", "-C", str(REPO), "merge-base", "HEAD", "main"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
+    base = argv[0] if argv else BEFORE
     print(
         f"Latency produce -> browser document, {PROBES} probes at {RATE_HZ:.0f} Hz, "
         "median / p95 in ms (targets after: quiet <= 50 / 150, loaded <= 80 / 250,"
