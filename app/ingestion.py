@@ -52,6 +52,7 @@ def make_source(options: DashboardOptions) -> MessageSource:
     if options.source == "kafka":
         # Imported here: the kafka extra is optional for a simulated dashboard.
         from app.sources.kafka import KafkaSource
+        from app.sources.kafka_settings import client_settings
 
         return KafkaSource(
             options.bootstrap_servers,
@@ -59,6 +60,9 @@ def make_source(options: DashboardOptions) -> MessageSource:
             log_units=dict(options.log_units),
             lookback_s=options.lookback_s,
             ignore_schemas=options.ignore_schemas,
+            config=client_settings(
+                options.kafka_config_file, options.kafka_options, os.environ
+            ),
         )
     streams = [key for key in options.keys if key in ALL_STREAMS]
     return SimulatedInstrument(

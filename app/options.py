@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from app.sources.kafka_settings import KafkaSettingsError, parse_pair
 from app.sources.lookback import DEFAULT_LOOKBACK_S
 from app.sources.other_schemas import DEFAULT_IGNORED_SCHEMAS
 
@@ -44,7 +45,8 @@ class DashboardOptions:
     simulated_rate_hz:
         Ticks per second of the simulated instrument.
     ingest_period_s:
-        How often the ingestion loop drains the source.
+        Longest pause between two drains of the source; a Kafka source wakes
+        the ingestion as soon as messages arrive (decision 037).
     lookback_s:
         Seconds of Kafka history a new dashboard reads at start (at most
         1,000 records per partition); 0 reads only what arrives afterwards.
@@ -59,6 +61,12 @@ class DashboardOptions:
     views:
         Modules imported at start that register custom views
         (`app.custom_plots.register_view`), e.g. an instrument's own plots.
+    kafka_config_file:
+        A librdkafka properties file (``key=value`` lines) for the Kafka
+        client, e.g. SASL/SSL settings (`app.sources.kafka_settings`).
+    kafka_options:
+        librdkafka ``(key, value)`` settings that win over the file's; values
+        may be ``@file:PATH`` or ``${ENV_VAR}`` (decision 036).
     """
 
     source: str = "simulated"
@@ -77,6 +85,9 @@ class DashboardOptions:
     title: str = ""
     ignore_schemas: tuple[str, ...] = DEFAULT_IGNORED_SCHEMAS
     views: tuple[str, ...] = ()
+    # Not in the repr: values may be secrets written out.
+    kafka_config_file: str = ""
+    kafka_options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
@@ -106,6 +117,17 @@ def _units(text: str) -> tuple[tuple[str, str], ...]:
             raise argparse.ArgumentTypeError(f"expected KEY=UNIT, got {item!r}")
         pairs.append((key.strip(), unit.strip()))
     return tuple(pairs)
+
+
+def _kafka_pair(text: str) -> tuple[str, str]:
+    try:
+        return parse_pair(text)
+    except KafkaSettingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _kafka_pairs(text: str) -> list[tuple[str, str]]:
+    return [_kafka_pair(item) for item in _csv(text)]
 
 
 def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
@@ -212,7 +234,7 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "INGEST_PERIOD",
         defaults.ingest_period_s,
         type=_positive(float),
-        help="seconds between two drains of the source",
+        help="longest pause between two drains of the source (Kafka wakes it)",
     )
     option(
         "--lookback",
@@ -243,6 +265,27 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         type=_csv,
         help="modules that register custom views, comma-separated",
     )
+    option(
+        "--kafka-config",
+        "KAFKA_CONFIG",
+        defaults.kafka_config_file,
+        help="librdkafka properties file (key=value lines) for the Kafka client",
+    )
+    # Repeatable: added by hand, as the variable holds many pairs at once.
+    name = ENV_PREFIX + "KAFKA_OPTIONS"
+    try:
+        from_environment = _kafka_pairs(environ.get(name, ""))
+    except argparse.ArgumentTypeError as error:
+        parser.error(f"{name}: {error}")
+    parser.add_argument(
+        "--kafka-option",
+        type=_kafka_pair,
+        action="append",
+        default=None,
+        help="librdkafka setting KEY=VALUE, repeatable; VALUE may be "
+        f"@file:PATH or ${{ENV_VAR}} (env {name}, comma-separated)",
+    )
+    parser.set_defaults(kafka_option_environment=from_environment)
     return parser
 
 
@@ -251,6 +294,8 @@ def parse_options(
 ) -> DashboardOptions:
     """Return the options given by ``argv`` and ``environ`` (``DASHBOARD_*``)."""
     args = _parser(environ or {}).parse_args(list(argv))
+    # Arguments replace the variable's pairs, as any argument wins over its variable.
+    kafka_options = args.kafka_option or args.kafka_option_environment
     return DashboardOptions(
         source=args.source,
         bootstrap_servers=args.bootstrap_servers,
@@ -267,4 +312,6 @@ def parse_options(
         title=args.title,
         ignore_schemas=tuple(args.ignore_schemas),
         views=tuple(args.views),
+        kafka_config_file=args.kafka_config,
+        kafka_options=tuple(kafka_options),
     )

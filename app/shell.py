@@ -14,6 +14,7 @@ from .ingestion import Ingestion
 from .layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
 from .limits import MAX_LAYOUT_URL_CHARS
 from .options import DashboardOptions
+from .page_design import SYSTEM_FONT, Fast
 from .page_text import escaped
 from .paint_without_css import skip_css_lookups
 from .session import DashboardSession
@@ -120,6 +121,9 @@ def build_page(
         sidebar_width=340,
         theme_toggle=True,
         accent="#1f5fa6",
+        design=Fast,
+        font=SYSTEM_FONT,
+        font_url="",
     )
     args = {
         "state": session.layout_state,

@@ -97,3 +97,59 @@ def test_views_names_modules_of_custom_views_by_argument_or_environment() -> Non
         "b.views",
     )
     assert parse_options([], {"DASHBOARD_VIEWS": "c.views"}).views == ("c.views",)
+
+
+def test_kafka_settings_come_from_a_file_and_repeated_pairs_or_the_environment() -> (
+    None
+):
+    options = parse_options(
+        [
+            "--kafka-config",
+            "/etc/livedata/client.properties",
+            "--kafka-option",
+            "security.protocol=SASL_SSL",
+            "--kafka-option",
+            "sasl.password=${KAFKA_PASSWORD}",
+        ],
+        {"DASHBOARD_KAFKA_OPTIONS": "group.id=ignored"},
+    )
+    assert options.kafka_config_file == "/etc/livedata/client.properties"
+    # The arguments replace the variable's pairs, as any argument wins.
+    assert options.kafka_options == (
+        ("security.protocol", "SASL_SSL"),
+        ("sasl.password", "${KAFKA_PASSWORD}"),
+    )
+    from_environment = parse_options(
+        [],
+        {
+            "DASHBOARD_KAFKA_CONFIG": "client.properties",
+            "DASHBOARD_KAFKA_OPTIONS": "sasl.username=dashboard, group.id=dream",
+        },
+    )
+    assert from_environment.kafka_config_file == "client.properties"
+    assert from_environment.kafka_options == (
+        ("sasl.username", "dashboard"),
+        ("group.id", "dream"),
+    )
+
+
+def test_kafka_settings_written_out_are_not_in_the_options_repr() -> None:
+    options = parse_options(["--kafka-option", "sasl.password=hunter2"])
+    assert "hunter2" not in repr(options)
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ"),
+    [
+        (["--kafka-option", "hunter2"], {}),
+        ([], {"DASHBOARD_KAFKA_OPTIONS": "hunter2"}),
+    ],
+)
+def test_a_kafka_option_without_a_key_is_refused_without_echoing_it(
+    argv: list[str], environ: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        parse_options(argv, environ)
+    error = capsys.readouterr().err
+    assert "KEY=VALUE" in error
+    assert "hunter2" not in error

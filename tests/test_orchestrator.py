@@ -455,3 +455,39 @@ def test_a_da00_stamped_in_2100_is_rejected_between_decoded_present_ones() -> No
     times = window.triggers[-1]["monitor"].coords["time"].values
     assert list(times) == [np.datetime64(t, "ns") for t in (now - 2 * S, now - S, now)]
     assert dict(orchestrator.stats.rejected) == {STAMPED_IN_THE_FUTURE: 1}
+
+
+class NotifyingSource(ListSource):
+    """A source that calls back when a message is queued, as KafkaSource does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._arrived: Callable[[], None] = lambda: None
+
+    def notify_arrivals(self, callback: Callable[[], None]) -> None:
+        self._arrived = callback
+
+    def get_messages(self) -> list[Message]:
+        with self._lock:
+            return super().get_messages()
+
+    def queue(self, message: Message) -> None:
+        with self._lock:
+            self._batches.append([message])
+        self._arrived()
+
+
+def test_a_message_queued_wakes_the_ingestion_before_its_period_ends() -> None:
+    ds = DataService()
+    source = NotifyingSource()
+    orchestrator = Orchestrator(source, ds)
+    orchestrator.start(period_s=UNBOUNDED)
+    try:
+        wait_until(lambda: source.calls >= 1)  # drained once, now waits an hour
+        source.queue(msg("log/motor_x", sc.scalar(1.0, unit="mm")))
+        wait_until(lambda: orchestrator.stats.applied == 1, timeout_s=20.0)
+        assert orchestrator.wakes >= 1
+    finally:
+        orchestrator.stop()
+    assert not orchestrator.running

@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from app.throttled_log import ThrottledLog
 from .codec import F144, DecodeError, Decoder, UnknownSchemaError
 from .kafka_errors import ClassifiedError, ErrorKind, classify
 from .kafka_health import KafkaHealth
+from .kafka_settings import KafkaSettingsError, masked, scrub
 from .librdkafka_log import ThrottledLibrdkafkaLog
 from .lookback import DEFAULT_LOOKBACK_RECORDS, DEFAULT_LOOKBACK_S, LookBack
 from .message import Message, SourceStatus
@@ -45,6 +46,13 @@ ON_CHANGE_SCHEMA = F144.encode()
 """Logs of this schema are published when their value changes (decision 076)."""
 METADATA_REFRESH_MS = 10_000
 """How often librdkafka re-reads topic metadata: how soon a new topic is read."""
+FETCH_WAIT_MAX_MS = 20
+"""Longest a broker holds a fetch while it has nothing new (decision 037).
+
+A broker answers as soon as ``fetch.min.bytes`` (1) have arrived, but some
+(librdkafka's mock cluster among them) answer a caught-up fetch only after
+this wait: it bounds the delay a record can wait in the broker. librdkafka's
+500 ms default is for throughput, not for a live display."""
 
 
 class PayloadDecoder(Protocol):
@@ -203,6 +211,7 @@ class KafkaSource:
         self._replays: dict[tuple[str, int], _Replay] = {}
         self._log = ThrottledLog(logger)
         self._closed = threading.Event()
+        self._arrived: Callable[[], None] | None = None
         settings: dict[str, Any] = {
             "bootstrap.servers": bootstrap_servers,
             "group.id": group_id or f"livedata-dashboard-{uuid.uuid4().hex[:12]}",
@@ -212,18 +221,30 @@ class KafkaSource:
             "auto.offset.reset": "latest",
             "statistics.interval.ms": 1000,
             "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
+            # A live display: a record is handed over as soon as it is there.
+            "fetch.wait.max.ms": FETCH_WAIT_MAX_MS,
+            "fetch.min.bytes": 1,
             "error_cb": self._on_error,
             "stats_cb": self._on_stats,
             "logger": ThrottledLibrdkafkaLog(
                 logging.getLogger(f"{__name__}.librdkafka")
             ),
         }
+        if config:
+            logger.info("kafka client settings: %s", masked(config))
         settings.update(config or {})
         # Cooperative rebalancing hands on_assign only the added partitions.
         self._incremental = "cooperative" in str(
             settings.get("partition.assignment.strategy", "")
         ) or (str(settings.get("group.protocol", "classic")) == "consumer")
-        self._consumer = confluent_kafka.Consumer(settings)
+        try:
+            self._consumer = confluent_kafka.Consumer(settings)
+        except confluent_kafka.KafkaException as error:
+            # librdkafka names the property; its message may quote a value.
+            reason = error.args[0].str() if error.args else str(error)
+            raise KafkaSettingsError(
+                f"kafka client settings refused: {scrub(reason, settings)}"
+            ) from None
         self._consumer.subscribe(self._topics, on_assign=self._on_assign)
         self._thread = threading.Thread(
             target=self._run, name="kafka-consumer", daemon=True
@@ -282,6 +303,11 @@ class KafkaSource:
             self._queue.clear()
             self._queued_bytes = 0
         return messages
+
+    def notify_arrivals(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the consumer thread whenever messages are queued,
+        so the ingestion drains them at once (decision 037)."""
+        self._arrived = callback
 
     def close(self) -> None:
         """Stop the consumer thread and leave the group; idempotent."""
@@ -383,6 +409,9 @@ class KafkaSource:
             for error, topic in errors:
                 self._note(classify(error, topic))
             self._say()
+        arrived = self._arrived
+        if decoded and arrived is not None:
+            arrived()
 
     def _passed(self, topic: str, partition: int, expected: int, offset: int) -> int:
         """Records between the one expected and the one read: never read.

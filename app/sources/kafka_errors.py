@@ -7,6 +7,7 @@ apart and never say "connected" while nothing can arrive.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -56,6 +57,10 @@ _MISSING_TOPIC = frozenset(
     }
 )
 _SSL = frozenset({KafkaError._SSL})
+_TIMING = re.compile(r" ?\(after \d+ms in state \w+\)")
+_SSL_HANDSHAKE = "SSL handshake failed"
+"""librdkafka's words for a connection whose SSL handshake failed, which it
+reports as a transport error, like a broker that is down."""
 _AUTHENTICATION = frozenset(
     {
         KafkaError._AUTHENTICATION,
@@ -83,10 +88,13 @@ def classify(error: KafkaError, topic: str | None = None) -> ClassifiedError:
         The topic of the record that carried the error, if any.
     """
     code = error.code()
-    detail = error.str()
+    # Without librdkafka's timing suffix, one cause keeps the same words.
+    detail = _TIMING.sub("", error.str())
     if error.fatal() or code == KafkaError._FATAL:
         return ClassifiedError(ErrorKind.FATAL, f"fatal error: {detail}")
-    if code in _SSL:
+    if code in _SSL or (code == KafkaError._TRANSPORT and _SSL_HANDSHAKE in detail):
+        # A failed handshake (a broker that does not speak SSL, a certificate
+        # refused) comes as a transport error; no retry mends it.
         return ClassifiedError(ErrorKind.AUTHENTICATION, f"SSL failure: {detail}")
     if code in _AUTHENTICATION:
         return ClassifiedError(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
@@ -77,6 +77,14 @@ class MessageSource(Protocol):
     @property
     def status(self) -> SourceStatus:
         """Whether the source reaches its data, in words for the operator."""
+        ...
+
+
+class NotifyingSource(MessageSource, Protocol):
+    """A source that says when messages arrive, so they are drained at once."""
+
+    def notify_arrivals(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (from any thread, quickly) whenever messages queue."""
         ...
 
 

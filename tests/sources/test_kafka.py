@@ -294,6 +294,20 @@ def test_keys_of_f144_logs_are_told_as_publishing_on_change(
     assert source.status.on_change_keys == {"log/motor_x"}
 
 
+def test_a_queued_record_tells_the_ingestion_at_once(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    source = make_source()
+    told = threading.Event()
+    source.notify_arrivals(told.set)
+    produce(producer, LOG_TOPIC, "log/motor_x", log_value("log/motor_x", 0))
+    assert producer.flush(10) == 0
+
+    poll_until(told.is_set)
+
+    assert source.stats.queued == 1
+
+
 def test_full_queue_drops_the_oldest_and_counts(
     make_source: Callable[..., KafkaSource], producer: Any
 ) -> None:

@@ -85,3 +85,21 @@ def test_topic_errors_of_a_record_name_the_topic(code: int, words: str) -> None:
     assert classified.kind is ErrorKind.TOPIC
     assert classified.description == words
     assert classified.topic == "logs"
+
+
+def test_a_failed_ssl_handshake_is_an_ssl_failure_in_the_same_words_each_retry() -> (
+    None
+):
+    def handshake(ms: int) -> KafkaError:
+        return KafkaError(
+            KafkaError._TRANSPORT,
+            "ssl://broker:9093/bootstrap: SSL handshake failed: Disconnected: "
+            f"connecting to a PLAINTEXT broker listener? (after {ms}ms in state "
+            "SSL_HANDSHAKE)",
+        )
+
+    first, second = classify(handshake(0)), classify(handshake(15))
+    assert first.kind is ErrorKind.AUTHENTICATION
+    assert first.description.startswith("SSL failure: ")
+    assert "PLAINTEXT broker listener?" in first.description
+    assert first.description == second.description
