@@ -267,9 +267,9 @@ def test_a_record_stamped_in_the_future_turns_the_pill_amber_saying_so(
     dashboard = DashboardPage(browser_page).open(server.url)
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
     year_2100_ns = int(np.datetime64("2100-01-01", "ns").astype(np.int64))
-    value = sc.DataArray(sc.scalar(1.0, unit=LOG_UNITS[KEY]))
+    value = sc.DataArray(sc.scalar(1.0, unit=LOG_UNITS[LOG_KEY]))
 
-    publish(publisher.producer, [Message(KEY, value, year_2100_ns)])
+    publish(publisher.producer, [Message(LOG_KEY, value, year_2100_ns)])
     publisher.producer.flush(10)
 
     reason = wait_for_pill(dashboard, "degraded", 30_000)
