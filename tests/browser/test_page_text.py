@@ -17,7 +17,7 @@ import scipp as sc
 from playwright.sync_api import Page, expect
 
 from app.layout_file import Layout, PlotSpec
-from app.limits import MAX_LAYOUT_URL_CHARS
+from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.sources import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.testing.local_server import LocalServer, serve_dashboard
@@ -138,7 +138,10 @@ def test_a_key_and_a_title_with_markup_are_shown_literally_and_run_nothing(
 
 
 def long_layout() -> Layout:
-    plots = tuple(PlotSpec(f"log/a_rather_long_key_name_{i:04}") for i in range(199))
+    plots = tuple(
+        PlotSpec(f"log/a_rather_long_key_name_of_a_sample_environment_{i:04}")
+        for i in range(MAX_LAYOUT_PLOTS - 1)
+    )
     layout = Layout((PlotSpec(KAFKA_KEY, "time_window", seconds=60.0), *plots))
     assert len(layout.to_url()) > MAX_LAYOUT_URL_CHARS
     return layout
