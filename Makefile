@@ -8,7 +8,7 @@ ARGS ?=
 # Server processes, each with its own ingestion (panel serve --num-procs).
 WORKERS ?= $(or $(DASHBOARD_WORKERS),1)
 
-.PHONY: install run test lint format bench soak screenshot clean
+.PHONY: install run test test-fast lint format bench soak screenshot clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -34,6 +34,10 @@ format: install
 
 test: lint
 	$(PY) -m pytest --durations=15
+
+# The edit loop: everything but browsers, Kafka's mock cluster and served processes.
+test-fast: install
+	$(PY) -m pytest -q -m "not browser and not kafka and not server"
 
 # Refreshes the README's picture from the browser test that renders every plot.
 screenshot: install

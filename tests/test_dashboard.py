@@ -65,6 +65,7 @@ def test_app_builds_into_a_bokeh_document_without_a_browser() -> None:
     _cleanup_doc(document)
 
 
+@pytest.mark.server
 def test_panel_serve_answers_http_200_on_a_free_port() -> None:
     with serve_dashboard(ARGV) as server:
         assert server.get() == 200
@@ -72,6 +73,7 @@ def test_panel_serve_answers_http_200_on_a_free_port() -> None:
     assert server.process.poll() is not None
 
 
+@pytest.mark.server
 def test_ingestion_starts_with_the_server_before_any_browser() -> None:
     with serve_dashboard(ARGV) as server:
         # Listening means --setup has started the process's ingestion.

@@ -18,6 +18,8 @@ from app.testing.local_server import (
 )
 from app.testing.session_churn import SERVER_ARGS, churn
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:

@@ -10,6 +10,8 @@ import pytest
 from app.testing.load_client import LoadClientProcess
 from app.testing.local_server import process_running, serve_dashboard
 
+pytestmark = pytest.mark.server
+
 PROCESS = re.compile(r"process (\d+)")
 STARTED = re.compile(r"ingestion started in process (\d+)")
 RATE = re.compile(r"(\d+\.\d) msg/s")
