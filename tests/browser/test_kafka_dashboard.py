@@ -1,13 +1,15 @@
 """The served dashboard fed from Kafka (librdkafka's mock cluster on loopback)."""
 
 import threading
+import time
 from collections.abc import Iterator
 
 import confluent_kafka
 import pytest
+import scipp as sc
 from playwright.sync_api import Page
 
-from app.sources import SimulatedInstrument
+from app.sources import Message, SimulatedInstrument
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.sources.simulated import LOG_UNITS
 from app.testing.local_server import serve_dashboard
@@ -77,3 +79,43 @@ def test_dashboard_shows_data_arriving_from_kafka(
             "(doc) => doc.get_model_by_name('value:log/sample_temperature')"
             ".data.text[1].endsWith(' K')"
         )
+
+
+def test_a_page_opened_after_the_look_back_shows_the_window_it_read(
+    cluster: MockKafkaCluster, browser_page: Page
+) -> None:
+    # 40 temperatures of the last minute, all written before the server starts.
+    key = "log/sample_temperature"
+    producer = confluent_kafka.Producer(
+        {"bootstrap.servers": cluster.bootstrap_servers}
+    )
+    now_ns = time.time_ns()
+    messages = [
+        Message(
+            key,
+            sc.DataArray(sc.scalar(290.0 + i, unit=LOG_UNITS[key])),
+            now_ns - (40 - i) * 1_000_000_000,
+        )
+        for i in range(40)
+    ]
+    publish(producer, messages)
+    producer.flush(10)
+    with serve_dashboard(
+        [
+            "--source",
+            "kafka",
+            "--bootstrap-servers",
+            cluster.bootstrap_servers,
+            "--keys",
+            key,
+            "--window-size",
+            "30",
+            "--log-units",
+            f"{key}={LOG_UNITS[key]}",
+        ]
+    ) as server:
+        # The look-back was read before any page: the process kept what its
+        # default window shows, so the first page has it all.
+        dashboard = DashboardPage(browser_page).open(server.url)
+        dashboard.wait_for_rows(f"window:{key}", "value", 30)
+        assert dashboard.column(f"window:{key}", "value")[-1] == 329.0
