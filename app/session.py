@@ -128,7 +128,8 @@ class DashboardSession:
         self._refused: dict[PlotSpec, str] = {}
         self._too_long = ""
         self._view_note = ""  # why a card's menu went back, while the page says it
-        self.progress = text_div(name="build-progress", width=900)
+        # Shown only while plots are being built: empty, it would still take a line.
+        self.progress = text_div(name="build-progress", width=900, visible=False)
         # The layout as the URL and this browser keep it; "" for the default.
         self.layout_state = text_div(name="layout-state", visible=False)
         # Where the browser hands back a stored layout too long for the URL.
@@ -507,7 +508,7 @@ class DashboardSession:
             built = len(self._plots)
             text = f"building plots: {built} of {built + left}"
         if text != self.progress.text:
-            self.progress.text = text
+            self.progress.update(text=text, visible=bool(text))
 
     def _make_plot(self, spec: PlotSpec, info: KeyInfo | None) -> _Plot | None:
         if info is None:
