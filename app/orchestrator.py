@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from .reasons import Reason
-from .sources.message import Message, MessageSource
+from .sources.message import Message, MessageSource, NotifyingSource
 from .throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
@@ -137,9 +137,8 @@ class Orchestrator:
         # Set when the source queues messages (or to stop): the thread drains
         # at once instead of at the end of its period (decision 037).
         self._wake = threading.Event()
-        notify_arrivals = getattr(source, "notify_arrivals", None)
-        if callable(notify_arrivals):
-            notify_arrivals(self.wake)
+        if isinstance(source, NotifyingSource):
+            source.notify_arrivals(self.wake)
         self._wakes = 0
         # Replaced whole after each batch: readers on the event loop never wait
         # for a batch to finish.

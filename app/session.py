@@ -127,7 +127,8 @@ class DashboardSession:
         self._start_message = message
         self._refused: dict[PlotSpec, str] = {}
         self._too_long = ""
-        self._view_note = ""  # why a card's menu went back, while the page says it
+        # Why the operator's last action was refused, while the page says it.
+        self._action_note = ""
         # Shown only while plots are being built: empty, it would still take a line.
         self.progress = text_div(name="build-progress", width=900, visible=False)
         # The layout as the URL and this browser keep it; "" for the default.
@@ -285,7 +286,7 @@ class DashboardSession:
         if spec in self._wanted:
             return
         if len(self._wanted) >= MAX_LAYOUT_PLOTS:
-            self._view_note = (
+            self._action_note = (
                 f"{key}: not added, a page shows at most {MAX_LAYOUT_PLOTS} plots"
             )
             self._show_message()
@@ -340,12 +341,12 @@ class DashboardSession:
         if new == spec:
             return  # the menu's own return, or no change
         if new in self._wanted:
-            self._view_note = f"{spec.key} is already shown as {new.describe()}"
+            self._action_note = f"{spec.key} is already shown as {new.describe()}"
             self._show_message()
             choose.value = spec.view
             return
-        if self._view_note:
-            self._view_note = ""
+        if self._action_note:
+            self._action_note = ""
             self._show_message()
         self.change_view(spec, view)
 
@@ -612,7 +613,7 @@ class DashboardSession:
     def _show_message(self) -> None:
         """Say what of the layout could not be done, in one line."""
         refused = [note for spec, note in self._refused.items() if spec in self._wanted]
-        parts = [self._start_message, self._too_long, *refused, self._view_note]
+        parts = [self._start_message, self._too_long, *refused, self._action_note]
         text = " · ".join(part for part in parts if part)
         if text != self.message.text:
             self.message.text = text

@@ -621,9 +621,8 @@ class DataService(MutableMapping[K, V]):
         self._replace(key, fresh)
 
     def _new_buffer(self, key: K, template: V, objects: bool = False) -> Buffer[V]:
-        if self._keeper is not None:
-            # A new history may be of another kind, which keeps another history.
-            self._keep(key, template)
+        # A new history may be of another kind, which keeps another history.
+        self._keep(key, template)
         retention = self._retention.get(key, Retention())
         if objects:
             buffer = Buffer(retention.frames, ListBuffer())

@@ -60,9 +60,9 @@ def image_source(name: str) -> ColumnDataSource:
     )
 
 
-def add_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> ColorBar:
-    """Draw `source` (see `image_source`) on `fig`, with a colour bar on the right."""
-    fig.image(
+def draw_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> Any:
+    """Draw the images of `source` (see `image_source`) on `fig`; their renderer."""
+    return fig.image(
         image="image",
         x="x",
         y="y",
@@ -71,6 +71,11 @@ def add_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> Col
         source=source,
         color_mapper=mapper,
     )
+
+
+def add_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> ColorBar:
+    """Draw `source` (see `image_source`) on `fig`, with a colour bar on the right."""
+    draw_image(fig, source, mapper)
     color_bar = ColorBar(color_mapper=mapper, title="")
     fig.add_layout(color_bar, "right")
     return color_bar

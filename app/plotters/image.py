@@ -17,7 +17,7 @@ from bokeh.models import (
     LogColorMapper,
 )
 
-from .base import add_image, image_source
+from .base import add_image, draw_image, image_source
 from .columns import (
     axis_label,
     edges_of,
@@ -118,15 +118,7 @@ class ImagePlotter(FigurePlotter):
         # Cut in the browser: sending the strips back would cost the server
         # a decode of the whole image per frame.
         strip_images.syncable = False
-        self._strip_image = self._fig.image(
-            image="image",
-            x="x",
-            y="y",
-            dw="dw",
-            dh="dh",
-            source=strip_images,
-            color_mapper=self._mapper,
-        )
+        self._strip_image = draw_image(self._fig, strip_images, self._mapper)
         self.strips.js_on_change(
             "data",
             CustomJS(

@@ -80,6 +80,7 @@ class MessageSource(Protocol):
         ...
 
 
+@runtime_checkable
 class NotifyingSource(MessageSource, Protocol):
     """A source that says when messages arrive, so they are drained at once."""
 
