@@ -11,11 +11,11 @@ import sys
 
 import panel as pn
 
-from app import pixel_histogram
-from app.custom_plots import load_views
-from app.ingestion import process_ingestion
+from app.ingestion.process import process_ingestion
 from app.options import parse_options
-from app.shell import open_page
+from app.page import pixel_histogram
+from app.page.custom_views import load_views
+from app.page.shell import open_page
 
 # panel serve configures the root handler; let the app's own INFO through it.
 logging.getLogger("app").setLevel(logging.INFO)

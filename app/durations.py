@@ -24,3 +24,10 @@ def coarse_duration(seconds: float) -> str:
     if seconds < YEAR:
         return f"{int(seconds // DAY)} d"
     return f"{int(seconds // YEAR)} y"
+
+
+def format_seconds(seconds: float) -> str:
+    """A span as a plot's extent reads: ``300`` -> ``5 min``; ``10`` -> ``10 s``."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s"

@@ -11,11 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.limits import MAX_WINDOW_SIZE
 from app.sources.kafka_settings import KafkaSettingsError, parse_pair
 from app.sources.lookback import DEFAULT_LOOKBACK_S
 from app.sources.other_schemas import DEFAULT_IGNORED_SCHEMAS
-
-from .limits import MAX_WINDOW_SIZE
 
 ENV_PREFIX = "DASHBOARD_"
 
@@ -51,7 +50,7 @@ class DashboardOptions:
         Seconds of Kafka history a new dashboard reads at start (at most
         1,000 records per partition); 0 reads only what arrives afterwards.
     layout_file:
-        A layout file (`app.layout_file`) every new session starts from;
+        A layout file (`app.page.layout_file`) every new session starts from;
         empty for the automatic layout.
     title:
         The page header, e.g. the instrument's name; the source's by default.
@@ -60,7 +59,7 @@ class DashboardOptions:
         read: their records are counted as ignored, not lost (decision 035).
     views:
         Modules imported at start that register custom views
-        (`app.custom_plots.register_view`), e.g. an instrument's own plots.
+        (`app.page.custom_views.register_view`), e.g. an instrument's own plots.
     kafka_config_file:
         A librdkafka properties file (``key=value`` lines) for the Kafka
         client, e.g. SASL/SSL settings (`app.sources.kafka_settings`).

@@ -11,9 +11,9 @@ import logging
 import os
 import sys
 
-from app.custom_plots import load_views
-from app.ingestion import process_ingestion
+from app.ingestion.process import process_ingestion
 from app.options import parse_options
+from app.page.custom_views import load_views
 
 # panel serve configures the root handler; let the app's own INFO through it.
 logging.getLogger("app").setLevel(logging.INFO)

@@ -23,9 +23,9 @@ import time
 import numpy as np
 import scipp as sc
 
-from app.ingestion import Ingestion
+from app.ingestion.process import Ingestion
 from app.options import DashboardOptions
-from app.session import DashboardSession
+from app.page.session import DashboardSession
 from app.sources.message import Message, SourceStatus, stamped
 
 BACKLOG = 10_000

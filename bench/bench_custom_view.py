@@ -2,7 +2,7 @@
 
 ``bytes`` serves ``detector/panel_0`` (128 x 128 at 5 Hz) alone, once as the
 built-in image and once as the example custom view (the pixel-value
-histogram, `app/pixel_histogram.py`), and prints for each the median bytes of
+histogram, `app/page/pixel_histogram.py`), and prints for each the median bytes of
 a websocket update and the server's CPU with one session.
 
 ``slow`` serves the views of `app.testing.views` (``--views``) and prints the
@@ -24,7 +24,8 @@ from pathlib import Path
 from bench_dashboard import WebsocketMessages, cpu_percent
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from app.layout_file import Layout, PlotSpec
+from app.page.layout_file import Layout
+from app.plot_spec import PlotSpec
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.views import SLOW

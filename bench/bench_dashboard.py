@@ -30,10 +30,10 @@ import panel as pn
 import scipp as sc
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from app.frame_clock import FrameClock
-from app.ingestion import Ingestion
+from app.ingestion.process import Ingestion
 from app.options import DashboardOptions
-from app.shell import open_page
+from app.page.frame_clock import FrameClock
+from app.page.shell import open_page
 from app.sources import SimulatedInstrument
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.testing.local_server import free_port, serve_dashboard

@@ -11,7 +11,7 @@ alternating, and the ratio (target >= 4). Also prints the bytes held per key
 against ``ceil(max_size * overallocation_factor)`` frames, image128_w100 in
 five fresh processes, and the baseline before its storage is full (see
 docs/performance.md). The allocator is set as a dashboard process sets it
-(`app.allocator`, decision 024) unless ``BENCH_DEFAULT_ALLOCATOR=1``.
+(`app.ingestion.allocator`, decision 024) unless ``BENCH_DEFAULT_ALLOCATOR=1``.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ import scipp as sc
 from note_baseline import NoteDataService, note_extractor
 from recorder import Recorder
 
-from app.allocator import reuse_freed_storage
 from app.data import (
     DataService,
     LatestValueExtractor,
     UpdateExtractor,
     WindowExtractor,
 )
+from app.ingestion.allocator import reuse_freed_storage
 
 REPEATS = 9
 T0 = 1_700_000_000_000_000_000

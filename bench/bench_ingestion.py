@@ -19,9 +19,9 @@ import scipp as sc
 from recorder import Recorder
 
 from app.data import DataService, WindowExtractor
-from app.ingestion import default_history
+from app.ingestion.orchestrator import Orchestrator
+from app.ingestion.process import default_history
 from app.options import DashboardOptions
-from app.orchestrator import Orchestrator
 from app.sources.message import Message, SourceStatus, stamped
 
 BATCH = 1_000

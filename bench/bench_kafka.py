@@ -26,7 +26,7 @@ from recorder import Recorder
 from streaming_data_types.dataarray_da00 import Variable, serialise_da00
 
 from app.data import DataService, WindowExtractor
-from app.orchestrator import Orchestrator
+from app.ingestion.orchestrator import Orchestrator
 from app.sources.codec import Decoder
 from app.sources.kafka import KafkaSource
 from app.testing.mock_cluster import MockKafkaCluster

@@ -20,7 +20,7 @@ from recorder import Recorder
 from streaming_data_types.logdata_f144 import serialise_f144
 
 from app.data import DataService, LatestValueExtractor
-from app.orchestrator import Orchestrator
+from app.ingestion.orchestrator import Orchestrator
 from app.sources.kafka import KafkaSource
 from app.sources.lookback import DEFAULT_LOOKBACK_RECORDS, DEFAULT_LOOKBACK_S
 from app.testing.mock_cluster import MockKafkaCluster

@@ -15,10 +15,10 @@ import time
 
 import scipp as sc
 
-from app.ingestion import Ingestion
+from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS
 from app.options import DashboardOptions
-from app.session import DashboardSession
+from app.page.session import DashboardSession
 from app.sources import SimulatedInstrument
 from app.sources.message import stamped
 

@@ -4,7 +4,7 @@ one server process, which must be left as it was.
 Eight rounds of 25 headless sessions after one warm-up round; prints how long
 the churn took, the sessions, subscribers and frame clocks left, and the
 server's RSS against the baseline taken after the warm-up (target: within 10%).
-The suite's `tests/test_session_lifecycle.py` runs two rounds of ten.
+The suite's `tests/page/test_session_lifecycle.py` runs two rounds of ten.
 """
 
 from __future__ import annotations

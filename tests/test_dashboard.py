@@ -10,9 +10,9 @@ from panel.io.application import build_single_handler_application
 from panel.io.document import _cleanup_doc
 from panel.io.session import generate_session
 
-from app.ingestion import process_ingestion, stop_process_ingestion
+from app.ingestion.process import process_ingestion, stop_process_ingestion
 from app.options import parse_options
-from app.session import DashboardSession
+from app.page.session import DashboardSession
 from app.testing.local_server import DASHBOARD, serve_dashboard
 
 ARGV = ["--frame-period", "0.1", "--simulated-rate", "20"]

@@ -13,6 +13,7 @@ import ast
 import base64
 import html
 import json
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,13 +24,14 @@ import scipp as sc
 from bokeh.models import Div, Model
 from panel.models.markup import HTML as PANEL_HTML
 
-from app import custom_plots, shell
-from app.custom_plots import CustomView
-from app.ingestion import Ingestion
-from app.layout_file import Layout, PlotSpec
+from app.ingestion.process import Ingestion
 from app.options import DashboardOptions
+from app.page import shell
+from app.page.custom_views import register_view, unregister_view
+from app.page.layout_file import Layout
+from app.page.session import DashboardSession
 from app.page_text import escaped, html_div, markup, text_div
-from app.session import DashboardSession
+from app.plot_spec import PlotSpec
 from app.sources import Message, SourceStatus
 
 PWNED = "window.__pwned=1"
@@ -214,12 +216,12 @@ def ingestion() -> Ingestion:
 
 
 @pytest.fixture
-def html_view(monkeypatch: pytest.MonkeyPatch) -> str:
+def html_view() -> Iterator[str]:
     """A custom view named with markup, registered for this test only."""
     name = VECTORS[2]
-    view = CustomView(name, lambda data: hv.Curve(np.zeros(2)))
-    monkeypatch.setitem(custom_plots._views, name, view)
-    return name
+    register_view(name, lambda data: hv.Curve(np.zeros(2)))
+    yield name
+    unregister_view(name)
 
 
 def open_session(

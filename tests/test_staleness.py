@@ -3,11 +3,10 @@
 import pytest
 
 from app.data import DataService
-from app.key_activity import KeyActivity
+from app.ingestion.key_activity import KeyActivity
 from app.plotters import LinePlotter
 from app.staleness import is_stale, stale_after_ns
-
-from .plotters.plotter_frames import PERIOD_NS, T0_NS, spectrum
+from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, spectrum
 
 S = 1_000_000_000
 

@@ -1,8 +1,8 @@
 """The data layer: one buffer per key, subscribers that extract what they need."""
 
-from .aggregating import AggregatingExtractor
-from .buffer import Buffer, BufferInterface, BufferSnapshot, FrameMismatchError
-from .extractors import (
+from app.data.aggregating import AggregatingExtractor
+from app.data.buffer import Buffer, BufferInterface, BufferSnapshot, FrameMismatchError
+from app.data.extractors import (
     DEFAULT_MAX_SIZE,
     FullHistoryExtractor,
     LatestValueExtractor,
@@ -11,19 +11,19 @@ from .extractors import (
     UpdateExtractor,
     WindowExtractor,
 )
-from .factory import BufferFactory
-from .frame_references import FrameReferences
-from .list_buffer import ListBuffer
-from .memory import DEFAULT_MAX_BYTES, MemoryBudget
-from .scipp_buffers import DataArrayBuffer, VariableBuffer
-from .service import (
+from app.data.factory import BufferFactory
+from app.data.frame_references import FrameReferences
+from app.data.list_buffer import ListBuffer
+from app.data.memory import DEFAULT_MAX_BYTES, MemoryBudget
+from app.data.scipp_buffers import DataArrayBuffer, VariableBuffer
+from app.data.service import (
     BufferStats,
     DataService,
     KeyInfo,
     MemoryStats,
     SubscriberProtocol,
 )
-from .store import LazyStore
+from app.data.store import LazyStore
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import scipp as sc
 
-from .buffer import inside_variable
-from .extractors import NS_PER_S, Retention, UpdateExtractor
+from app.data.buffer import inside_variable
+from app.data.extractors import NS_PER_S, Retention, UpdateExtractor
 
 if TYPE_CHECKING:
-    from .buffer import BufferSnapshot
+    from app.data.buffer import BufferSnapshot
 
 Op = Literal[
     "auto", "sum", "mean", "max", "min", "nansum", "nanmean", "nanmax", "nanmin"

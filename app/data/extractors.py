@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .buffer import BufferSnapshot
+    from app.data.buffer import BufferSnapshot
 
 DEFAULT_MAX_SIZE = 10_000
 """Frames a buffer keeps for a `FullHistoryExtractor`."""

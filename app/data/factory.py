@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 import scipp as sc
 
-from .buffer import Buffer, BufferInterface
-from .frame_references import FrameReferences
-from .list_buffer import ListBuffer
-from .scipp_buffers import DataArrayBuffer, VariableBuffer
+from app.data.buffer import Buffer, BufferInterface
+from app.data.frame_references import FrameReferences
+from app.data.list_buffer import ListBuffer
+from app.data.scipp_buffers import DataArrayBuffer, VariableBuffer
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .scipp_buffers import DataArrayStack
+from app.data.scipp_buffers import DataArrayStack
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipp as sc
 
-from .buffer import FrameMismatchError
+from app.data.buffer import FrameMismatchError
 
 
 def object_nbytes(value: Any) -> int:

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..throttled_log import ThrottledLog
-from .buffer import Buffer
+from app.data.buffer import Buffer
+from app.sources.throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
 

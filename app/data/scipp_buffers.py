@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import scipp as sc
 
-from .buffer import FrameMismatchError
+from app.data.buffer import FrameMismatchError
 
 # dtypes whose `.values` is a writable numpy view, so frames are copied with numpy.
 _NUMERIC = (

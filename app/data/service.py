@@ -14,14 +14,14 @@ from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from ..throttled_log import ThrottledLog
-from .buffer import Buffer
-from .extractors import LatestValueExtractor, Retention, UpdateExtractor
-from .factory import BufferFactory
-from .frame_references import FrameReferences
-from .list_buffer import ListBuffer
-from .memory import DEFAULT_MAX_BYTES, MemoryBudget
-from .store import Extraction, LazyStore
+from app.data.buffer import Buffer
+from app.data.extractors import LatestValueExtractor, Retention, UpdateExtractor
+from app.data.factory import BufferFactory
+from app.data.frame_references import FrameReferences
+from app.data.list_buffer import ListBuffer
+from app.data.memory import DEFAULT_MAX_BYTES, MemoryBudget
+from app.data.store import Extraction, LazyStore
+from app.sources.throttled_log import ThrottledLog
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

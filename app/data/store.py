@@ -6,8 +6,8 @@ import threading
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
-from .buffer import Buffer, BufferSnapshot
-from .extractors import UpdateExtractor
+from app.data.buffer import Buffer, BufferSnapshot
+from app.data.extractors import UpdateExtractor
 
 # Extractions share a few locks instead of allocating one each: an Extraction
 # is made per notification, and reading one while another thread does is rare.

@@ -26,10 +26,9 @@ from bokeh.plotting import figure
 
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
 from app.durations import coarse_duration
+from app.plotters.clears import Clear, clear_of, operator, record_clear
+from app.plotters.columns import newest_time_ns, unit_label
 from app.staleness import stale_after_ns
-
-from .clears import Clear, clear_of, operator, record_clear
-from .columns import newest_time_ns, unit_label
 
 logger = logging.getLogger(__name__)
 

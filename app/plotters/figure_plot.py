@@ -17,9 +17,9 @@ import panel as pn
 import param
 from bokeh.models import Range1d
 
-from .base import HeaderState, Plotter
-from .confirm import ConfirmedClick
-from .scale import AutoRange, Extent
+from app.plotters.base import HeaderState, Plotter
+from app.plotters.confirm import ConfirmedClick
+from app.plotters.scale import AutoRange, Extent
 
 HEADER_COLOURS = {
     # Live text takes the page theme's title colour when the figure has one

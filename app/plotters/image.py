@@ -17,8 +17,8 @@ from bokeh.models import (
     LogColorMapper,
 )
 
-from .base import add_image, draw_image, image_source
-from .columns import (
+from app.plotters.base import add_image, draw_image, image_source
+from app.plotters.columns import (
     axis_label,
     edges_of,
     is_uniform,
@@ -28,8 +28,8 @@ from .columns import (
     unit_label,
     values_note,
 )
-from .figure_plot import FigurePlotter
-from .scale import extent_of
+from app.plotters.figure_plot import FigurePlotter
+from app.plotters.scale import extent_of
 
 MAX_STRIPS = 1024
 """Strips (columns or rows of bins) drawn as images of their own when bin edges

@@ -22,7 +22,7 @@ from bokeh.models import (
     Range1d,
 )
 
-from .columns import (
+from app.plotters.columns import (
     axis_label,
     centers,
     extent,
@@ -30,8 +30,8 @@ from .columns import (
     plottable,
     values_note,
 )
-from .figure_plot import FigurePlotter
-from .scale import extent_of
+from app.plotters.figure_plot import FigurePlotter
+from app.plotters.scale import extent_of
 
 # The bin under the cursor, from edges sent only when they change: the line's
 # own source carries centres and is replaced every frame.

@@ -30,10 +30,10 @@ from bokeh.models import (
 )
 
 from app.data import TimeWindowExtractor, UpdateExtractor, WindowExtractor
+from app.durations import format_seconds
 from app.limits import MAX_WINDOW_SIZE
-
-from .base import add_image, image_source
-from .columns import (
+from app.plotters.base import add_image, image_source
+from app.plotters.columns import (
     TIME_DIM,
     axis_label,
     edges_of,
@@ -44,10 +44,10 @@ from .columns import (
     uniform_cells,
     unit_label,
 )
-from .figure_plot import FigurePlotter
-from .image import MAX_CELLS
-from .local_time import local_time_axis, local_time_hover, row_time_hover
-from .scale import Extent
+from app.plotters.figure_plot import FigurePlotter
+from app.plotters.image import MAX_CELLS
+from app.plotters.local_time import local_time_axis, local_time_hover, row_time_hover
+from app.plotters.scale import Extent
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ class SlidingWindowPlotter(FigurePlotter):
 
     def _extent_label(self) -> str:
         if self.seconds is not None:
-            return f"last {_format_seconds(self.seconds)}"
+            return f"last {format_seconds(self.seconds)}"
         return f"last {self.window_size}"
 
     def _controls(self) -> list[pn.viewable.Viewable]:
@@ -377,12 +377,6 @@ class SlidingWindowPlotter(FigurePlotter):
 
     def _set_value_range(self, low: float, high: float) -> None:
         self._mapper.update(low=low, high=high)
-
-
-def _format_seconds(seconds: float) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds:g} s"
 
 
 def _row_starts(times_ms: np.ndarray, previous_ms: float | None) -> np.ndarray:

@@ -9,8 +9,8 @@ import param
 import scipp as sc
 from bokeh.models import ColumnDataSource, LayoutDOM, Plot, Range1d, Text
 
-from .base import HeaderState, Plotter
-from .columns import NO_UNIT, has_unit
+from app.plotters.base import HeaderState, Plotter
+from app.plotters.columns import NO_UNIT, has_unit
 
 # Three lines of text (key, value, age) drawn on a small canvas: changing them
 # repaints this canvas alone. A Div would re-render, and BokehJS then lays out

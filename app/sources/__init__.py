@@ -1,6 +1,6 @@
 """Where data comes from: the message seam, a simulated instrument, Kafka."""
 
-from .message import Message, MessageSource, SourceStatus
-from .simulated import SimulatedInstrument
+from app.sources.message import Message, MessageSource, SourceStatus
+from app.sources.simulated import SimulatedInstrument
 
 __all__ = ["Message", "MessageSource", "SimulatedInstrument", "SourceStatus"]

@@ -22,10 +22,9 @@ from streaming_data_types.fbschemas.dataarray_da00.da00_dtype import da00_dtype
 from streaming_data_types.fbschemas.logdata_f144.Value import Value
 from streaming_data_types.logdata_f144 import serialise_f144
 
-from app.reasons import Reason
-
-from .flatbuffer_table import Table
-from .message import TIME_DIM, Message
+from app.sources.flatbuffer_table import Table
+from app.sources.message import TIME_DIM, Message
+from app.sources.reasons import Reason
 
 DA00 = "da00"
 F144 = "f144"

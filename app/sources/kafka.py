@@ -16,17 +16,16 @@ from typing import Any, Protocol
 import confluent_kafka
 from confluent_kafka import KafkaError, TopicPartition
 
-from app.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
-from app.throttled_log import ThrottledLog
-
-from .codec import F144, DecodeError, Decoder, UnknownSchemaError
-from .kafka_errors import ClassifiedError, ErrorKind, classify
-from .kafka_health import KafkaHealth
-from .kafka_settings import KafkaSettingsError, masked, scrub
-from .librdkafka_log import ThrottledLibrdkafkaLog
-from .lookback import DEFAULT_LOOKBACK_RECORDS, DEFAULT_LOOKBACK_S, LookBack
-from .message import Message, SourceStatus
-from .other_schemas import DEFAULT_IGNORED_SCHEMAS
+from app.sources.codec import F144, DecodeError, Decoder, UnknownSchemaError
+from app.sources.kafka_errors import ClassifiedError, ErrorKind, classify
+from app.sources.kafka_health import KafkaHealth
+from app.sources.kafka_settings import KafkaSettingsError, masked, scrub
+from app.sources.librdkafka_log import ThrottledLibrdkafkaLog
+from app.sources.lookback import DEFAULT_LOOKBACK_RECORDS, DEFAULT_LOOKBACK_S, LookBack
+from app.sources.message import Message, SourceStatus
+from app.sources.other_schemas import DEFAULT_IGNORED_SCHEMAS
+from app.sources.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
+from app.sources.throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +83,7 @@ class KafkaSourceStats:
         the gaps between a partition's last record and the next one read
         (decision 034).
     skipped:
-        Records not turned into messages, per reason (`app.reasons.Reason`
+        Records not turned into messages, per reason (`app.sources.reasons.Reason`
         or the decoder's `DecodeError.reason`).
     ignored:
         Records of schemas the dashboard knowingly does not read, per schema

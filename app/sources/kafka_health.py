@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .kafka_errors import ClassifiedError, ErrorKind
+from app.sources.kafka_errors import ClassifiedError, ErrorKind
 
 
 class KafkaHealth:

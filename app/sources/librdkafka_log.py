@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from app.throttled_log import DEFAULT_INTERVAL_S, ThrottledLog
+from app.sources.throttled_log import DEFAULT_INTERVAL_S, ThrottledLog
 
 
 class ThrottledLibrdkafkaLog:

@@ -43,8 +43,8 @@ class SourceStatus:
     description:
         The source and what stands in its way, in words.
     lost:
-        Records lost so far, per reason: skipped (`app.reasons.Reason`) or
-        dropped behind (`app.reasons.DROPPED_BEHIND`); running totals.
+        Records lost so far, per reason: skipped (`app.sources.reasons.Reason`) or
+        dropped behind (`app.sources.reasons.DROPPED_BEHIND`); running totals.
     impaired:
         What keeps part of the data away while the rest arrives (one missing
         topic of two), in words; empty if nothing. Only while `connected`:

@@ -17,9 +17,9 @@ from types import FrameType
 
 import confluent_kafka
 
-from .codec import encode_da00, encode_f144
-from .message import Message
-from .simulated import ALL_STREAMS, SimulatedInstrument
+from app.sources.codec import encode_da00, encode_f144
+from app.sources.message import Message
+from app.sources.simulated import ALL_STREAMS, SimulatedInstrument
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 import numpy as np
 import scipp as sc
 
-from .message import Message, SourceStatus, stamped
+from app.sources.message import Message, SourceStatus, stamped
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.layout_file import Layout, PlotSpec
+from app.page.layout_file import Layout
+from app.plot_spec import PlotSpec
 
 IMAGES = ("detector/panel_0",)
 SPECTRA = ("monitor/m1", "monitor/m2")

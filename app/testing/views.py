@@ -11,7 +11,7 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 
-from app.custom_plots import register_view
+from app.page.custom_views import register_view
 
 SLOW = "slow view"
 FAILING = "failing view"

@@ -6,8 +6,7 @@ import pytest
 from playwright.sync_api import Page
 
 from app.testing.local_server import LocalServer, serve_dashboard
-
-from .dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = pytest.mark.browser
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from app.layout_file import Layout, PlotSpec
+from app.page.layout_file import Layout
+from app.plot_spec import PlotSpec
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.views import FAILING, HISTOGRAM, SLOW
-
-from .dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = pytest.mark.browser
 

@@ -14,8 +14,7 @@ from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.sources.simulated import LOG_UNITS
 from app.testing.local_server import serve_dashboard
 from app.testing.mock_cluster import MockKafkaCluster
-
-from .dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.layout_file import Layout, PlotSpec
+from app.page.layout_file import Layout
+from app.plot_spec import PlotSpec
 from app.testing.local_server import LocalServer, serve_dashboard
-
-from .dashboard_page import TIMEOUT_MS, DashboardPage
+from tests.browser.dashboard_page import TIMEOUT_MS, DashboardPage
 
 pytestmark = pytest.mark.browser
 

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.layout_file import Layout, PlotSpec
-from app.session import PLOTS_PER_SLICE
+from app.page.layout_file import Layout
+from app.page.session import PLOTS_PER_SLICE
+from app.plot_spec import PlotSpec
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.many_plots import many_plots
-
-from .dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = pytest.mark.browser
 

@@ -16,14 +16,14 @@ import pytest
 import scipp as sc
 from playwright.sync_api import Page, expect
 
-from app.layout_file import Layout, PlotSpec
 from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
+from app.page.layout_file import Layout
+from app.plot_spec import PlotSpec
 from app.sources import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.mock_cluster import MockKafkaCluster
-
-from .dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
 

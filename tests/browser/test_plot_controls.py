@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.testing.local_server import LocalServer, serve_dashboard
-
-from .dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = pytest.mark.browser
 

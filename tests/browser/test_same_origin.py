@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from app.testing.local_server import LocalServer, serve_dashboard
-
-from .dashboard_page import TIMEOUT_MS, DashboardPage
+from tests.browser.dashboard_page import TIMEOUT_MS, DashboardPage
 
 pytestmark = pytest.mark.browser
 

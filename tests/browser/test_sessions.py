@@ -11,8 +11,7 @@ from app.testing.local_server import (
     LocalServer,
     serve_dashboard,
 )
-
-from .dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = pytest.mark.browser
 

@@ -12,16 +12,15 @@ import pytest
 import scipp as sc
 from playwright.sync_api import Browser, Page, expect
 
+from app.page.status import FRAMES_SKIPPED, PILL_COLOURS
 from app.sources import SimulatedInstrument
 from app.sources.codec import DecodeError, Decoder
 from app.sources.message import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.sources.simulated import LOG_UNITS
-from app.status import FRAMES_SKIPPED, PILL_COLOURS
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.mock_cluster import MockKafkaCluster
-
-from .dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
 

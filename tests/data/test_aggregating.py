@@ -9,8 +9,7 @@ from app.data import (
     FrameReferences,
     VariableBuffer,
 )
-
-from .frames import T0, spectrum, stacked
+from tests.data.frames import T0, spectrum, stacked
 
 
 def frame(i, *, unit="counts", variances=True):

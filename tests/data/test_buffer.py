@@ -13,8 +13,7 @@ from app.data import (
     ListBuffer,
     VariableBuffer,
 )
-
-from .frames import image, scalar, spectrum, stacked
+from tests.data.frames import image, scalar, spectrum, stacked
 
 
 def data_array_buffer(max_size, **kwargs):

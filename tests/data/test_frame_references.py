@@ -16,9 +16,8 @@ from app.data import (
     VariableBuffer,
     WindowExtractor,
 )
-
-from .frames import image, scalar, stacked
-from .subscribers import Recorder
+from tests.data.frames import image, scalar, stacked
+from tests.data.subscribers import Recorder
 
 SIZE = 64  # 64x64 counts (int64): 32 KiB, above the 16 KiB from which frames are kept
 

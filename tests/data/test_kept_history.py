@@ -4,9 +4,8 @@ import numpy as np
 import scipp as sc
 
 from app.data import DataService, Retention, TimeWindowExtractor, WindowExtractor
-
-from .frames import T0, scalar, spectrum
-from .subscribers import Recorder
+from tests.data.frames import T0, scalar, spectrum
+from tests.data.subscribers import Recorder
 
 
 def keep_frames(frames):

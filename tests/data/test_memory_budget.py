@@ -11,9 +11,8 @@ from app.data import (
     TimeWindowExtractor,
     WindowExtractor,
 )
-
-from .frames import T0
-from .subscribers import Recorder
+from tests.data.frames import T0
+from tests.data.subscribers import Recorder
 
 MB = 1_000_000
 

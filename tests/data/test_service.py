@@ -15,8 +15,7 @@ from app.data import (
     WindowExtractor,
 )
 from app.data import service as service_module
-
-from .frames import image, scalar, spectrum, stacked
+from tests.data.frames import image, scalar, spectrum, stacked
 
 
 class Recorder:

@@ -12,8 +12,7 @@ from app.data import (
     Retention,
     WindowExtractor,
 )
-
-from .frames import image, scalar, spectrum, stacked
+from tests.data.frames import image, scalar, spectrum, stacked
 
 
 class Recorder:

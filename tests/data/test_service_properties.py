@@ -24,8 +24,7 @@ from app.data import (
     TimeWindowExtractor,
     WindowExtractor,
 )
-
-from .frames import T0, scalar, stacked
+from tests.data.frames import T0, scalar, stacked
 
 KEYS = ["a", "b"]
 EXTRACTORS = st.one_of(

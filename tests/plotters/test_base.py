@@ -9,8 +9,7 @@ from bokeh.document import Document
 from app.data import DataService
 from app.plotters import LinePlotter, ValuePanel
 from app.plotters.base import HeaderState, format_age
-
-from .plotter_frames import PERIOD_NS, T0_NS, spectrum
+from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, spectrum
 
 
 def test_trigger_records_data_without_touching_the_document(

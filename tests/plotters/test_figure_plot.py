@@ -3,8 +3,7 @@ from bokeh.document import Document
 
 from app.data import DataService
 from app.plotters import ImagePlotter, LinePlotter
-
-from .plotter_frames import PERIOD_NS, T0_NS, image, spectrum
+from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, image, spectrum
 
 
 def test_fixed_scale_sets_the_colour_range_and_auto_takes_it_back(

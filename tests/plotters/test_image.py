@@ -5,8 +5,7 @@ from bokeh.models import HoverTool, LinearColorMapper, LogColorMapper
 
 from app.data import DataService
 from app.plotters import ImagePlotter
-
-from .plotter_frames import T0_NS, image
+from tests.plotters.plotter_frames import T0_NS, image
 
 
 def test_image_shows_latest_frame_with_extent_and_colorbar_unit(

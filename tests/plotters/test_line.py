@@ -6,8 +6,7 @@ from bokeh.models import HoverTool, LinearScale, LogScale, LogTicker
 
 from app.data import DataService
 from app.plotters import LinePlotter
-
-from .plotter_frames import T0_NS, spectrum
+from tests.plotters.plotter_frames import T0_NS, spectrum
 
 
 def test_line_shows_latest_spectrum_against_bin_centres_with_units(

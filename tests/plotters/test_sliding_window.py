@@ -7,8 +7,7 @@ from bokeh.models import CustomJSHover, CustomJSTickFormatter, HoverTool
 
 from app.data import DataService
 from app.plotters import SlidingWindowPlotter, window_update
-
-from .plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum, stamp
+from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum, stamp
 
 
 def window_of(*indices: int) -> sc.DataArray:

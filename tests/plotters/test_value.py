@@ -2,8 +2,7 @@ import scipp as sc
 
 from app.data import DataService
 from app.plotters import ValuePanel
-
-from .plotter_frames import T0_NS, scalar
+from tests.plotters.plotter_frames import T0_NS, scalar
 
 
 def test_value_panel_shows_value_unit_and_age(data_service: DataService) -> None:

@@ -10,8 +10,7 @@ import pytest
 
 from app.sources.kafka import KafkaSource
 from app.testing.mock_cluster import MockKafkaCluster
-
-from .kafka_support import DATA_TOPIC, LOG_TOPIC, PARTITIONS
+from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC, PARTITIONS
 
 
 @pytest.fixture

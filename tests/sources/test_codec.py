@@ -12,7 +12,6 @@ from streaming_data_types.dataarray_da00 import Variable, serialise_da00
 from streaming_data_types.eventdata_ev44 import serialise_ev44
 from streaming_data_types.logdata_f144 import serialise_f144
 
-from app.reasons import Reason
 from app.sources.codec import (
     F144_ARRAY_DIM,
     MASK_LABEL,
@@ -25,9 +24,9 @@ from app.sources.codec import (
     encode_f144,
     schema_id,
 )
+from app.sources.reasons import Reason
 from app.sources.simulated import LOG_UNITS, SimulatedInstrument
-
-from .wire_dtypes import WIRE_DTYPES, extremes
+from tests.sources.wire_dtypes import WIRE_DTYPES, extremes
 
 T = 1_700_000_000_123_456_789
 

@@ -18,9 +18,8 @@ from streaming_data_types.logdata_f144 import serialise_f144
 from app.sources.codec import F144_ARRAY_DIM
 from app.sources.kafka import KafkaSource
 from app.sources.message import Message
-
-from .kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
-from .wire_dtypes import WIRE_DTYPES, extremes
+from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
+from tests.sources.wire_dtypes import WIRE_DTYPES, extremes
 
 pytestmark = pytest.mark.kafka
 

@@ -17,16 +17,15 @@ from streaming_data_types.eventdata_ev44 import serialise_ev44
 from streaming_data_types.logdata_f144 import serialise_f144
 
 from app.data import DataService, WindowExtractor
-from app.ingestion import Ingestion, default_history
+from app.ingestion.orchestrator import Orchestrator
+from app.ingestion.process import Ingestion, default_history
 from app.options import DashboardOptions
-from app.orchestrator import Orchestrator
-from app.reasons import OFFSET_RESET, Reason
 from app.sources.codec import DecodeError, Decoder
 from app.sources.kafka import KafkaSource
 from app.sources.message import Message, MessageSource
+from app.sources.reasons import OFFSET_RESET, Reason
 from app.testing.mock_cluster import MockKafkaCluster
-
-from .kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
+from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
 
 pytestmark = pytest.mark.kafka
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.ingestion import make_source
+from app.ingestion.process import make_source
 from app.options import parse_options
 from app.sources.kafka import KafkaSource
 from app.sources.kafka_settings import (
@@ -20,8 +20,7 @@ from app.sources.kafka_settings import (
     scrub,
 )
 from app.testing.mock_cluster import MockKafkaCluster
-
-from .kafka_support import DATA_TOPIC, poll_until
+from tests.sources.kafka_support import DATA_TOPIC, poll_until
 
 SECRET = "correct-horse-battery"
 

@@ -1,4 +1,5 @@
-"""Custom views: an operator's own live plot, a function from scipp data to HoloViews.
+"""A custom view and its plotter: an operator's own live plot, from scipp data
+to a HoloViews element.
 
 The built-in plots stream into plain Bokeh sources (decision 005). A custom
 view trades that economy for brevity: its function turns the extracted value
@@ -21,10 +22,9 @@ longer than `VIEW_BUDGET_S` is said to be slow and drawn as often as it can.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +34,9 @@ import panel as pn
 from bokeh.models import LayoutDOM
 
 from app.data import KeyInfo, LatestValueExtractor, UpdateExtractor
-from app.plotters import Plotter
-from app.plotters.base import HeaderState
+from app.page_text import text_div
+from app.plotters.base import HeaderState, Plotter
 from app.plotters.figure_plot import HEADER_COLOURS
-
-from .page_text import text_div
 
 logger = logging.getLogger(__name__)
 
@@ -78,42 +76,6 @@ class CustomView:
     element: Callable[[Any], hv.Element]
     extractor: Callable[[], UpdateExtractor] = LatestValueExtractor
     applies_to: Callable[[Hashable, KeyInfo], bool] = lambda key, info: True
-
-
-_views: dict[str, CustomView] = {}
-
-
-def register_view(
-    name: str,
-    element: Callable[[Any], hv.Element],
-    *,
-    extractor: Callable[[], UpdateExtractor] = LatestValueExtractor,
-    applies_to: Callable[[Hashable, KeyInfo], bool] = lambda key, info: True,
-) -> CustomView:
-    """Offer a custom view for the keys it applies to (replaces one of that name)."""
-    view = CustomView(name, element, extractor, applies_to)
-    _views[name] = view
-    return view
-
-
-def custom_views() -> dict[str, CustomView]:
-    """The registered custom views by name."""
-    return dict(_views)
-
-
-def load_views(modules: Sequence[str]) -> None:
-    """Import the modules that register an operator's views (``--views``).
-
-    Raises
-    ------
-    ImportError
-        Naming the module that could not be imported and why.
-    """
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except Exception as error:
-            raise ImportError(f"--views {module}: cannot import it: {error}") from error
 
 
 _workers: ThreadPoolExecutor | None = None

@@ -9,8 +9,8 @@ import numpy as np
 import scipp as sc
 
 from app.data import KeyInfo
-
-from .custom_plots import CustomView, register_view
+from app.page.custom_views import register_view
+from app.plotters.custom import CustomView
 
 NAME = "pixel histogram"
 BINS = 50

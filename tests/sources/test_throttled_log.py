@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from app.throttled_log import ThrottledLog
+from app.sources.throttled_log import ThrottledLog
 
 
 class Clock:

@@ -13,29 +13,21 @@ from bokeh.document import Document
 from panel.io.state import set_curdoc
 
 from app.data import KeyInfo
-
-from .custom_plots import custom_views
-from .frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
-from .ingestion import Ingestion
-from .key_browser import KeyBrowser, sorted_keys
-from .layout import (
-    PLOTS_PER_KIND,
-    DashboardGrid,
-    automatic_specs,
-    plot_kind,
-    plotter_for,
-    row_of,
-    spec_for,
-    views_for,
-)
-from .layout_file import Layout, LayoutError, PlotSpec, parse_stored_layout
-from .limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
-from .options import DashboardOptions
-from .page_text import escaped, text_div
-from .plot_visibility import PlotVisibility
-from .plotters import Plotter
-from .status import StatusLine, StatusPill, health, loss_totals
-from .text_in_place import IN_PLACE
+from app.ingestion.process import Ingestion
+from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
+from app.options import DashboardOptions
+from app.page.custom_views import custom_views
+from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
+from app.page.grid import DashboardGrid
+from app.page.key_browser import KeyBrowser, sorted_keys
+from app.page.layout_file import Layout, LayoutError, parse_stored_layout
+from app.page.plot_visibility import PlotVisibility
+from app.page.status import StatusLine, StatusPill, health, loss_totals
+from app.page.text_in_place import IN_PLACE
+from app.page.views import plot_for, view_choices, views_for
+from app.page_text import escaped, text_div
+from app.plot_spec import PLOTS_PER_KIND, PlotSpec, automatic_specs, plot_kind, spec_for
+from app.plotters import Plotter
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +58,7 @@ class _Plot:
     spec: PlotSpec
     kind: str | None
     plotter: Plotter
+    row: str
     card: pn.viewable.Viewable
 
     @property
@@ -282,7 +275,7 @@ class DashboardSession:
         info = self._ingestion.data_service.catalog().get(key)
         if info is not None and view not in views_for(key, info):
             view = (views_for(key, info) or (view,))[0]
-        spec = spec_for(key, view, self._options)
+        spec = spec_for(key, view, self._options.window_size)
         if spec in self._wanted:
             return
         if len(self._wanted) >= MAX_LAYOUT_PLOTS:
@@ -308,7 +301,7 @@ class DashboardSession:
 
     def change_view(self, spec: PlotSpec, view: str) -> None:
         """Show a plot's key in another view, in the same place."""
-        new = spec_for(spec.key, view, self._options)
+        new = spec_for(spec.key, view, self._options.window_size)
         plot = self._plots.get(spec)
         if new == spec or new in self._wanted or plot is None:
             return
@@ -321,12 +314,12 @@ class DashboardSession:
         self._reorder()
         if replacement is None:
             self.grid.remove(plot)
-        elif self.grid.row_of(plot) == row_of(new, info):
+        elif self.grid.row_of(plot) == replacement.row:
             self.grid.replace(plot, replacement, replacement.card)
         else:
             # Another row: there it takes its place in the layout's order.
             self.grid.remove(plot)
-            self._place(replacement, info)
+            self._place(replacement)
         self._layout_changed()
 
     def _choose_view(
@@ -337,7 +330,7 @@ class DashboardSession:
         The menu then returns to the card's own view, and the page says why:
         a menu must never name a view its card does not show.
         """
-        new = spec_for(spec.key, view, self._options)
+        new = spec_for(spec.key, view, self._options.window_size)
         if new == spec:
             return  # the menu's own return, or no change
         if new in self._wanted:
@@ -429,7 +422,7 @@ class DashboardSession:
             if kind is None:
                 logger.info("key %r: no plot for a %s", key, info.kind)
             self._auto_keys[key] = kind
-            specs = automatic_specs(key, info, self._options)
+            specs = automatic_specs(key, info, self._options.window_size)
             self._wanted.extend(specs)
             plots += len(specs)
         # A key that arrives later takes its place among the shown keys.
@@ -485,7 +478,7 @@ class DashboardSession:
             if plot is None:
                 self._unbuilt[spec] = info
             else:
-                self._place(plot, info)
+                self._place(plot)
         if tried:
             self._reorder()
         return tried
@@ -515,7 +508,7 @@ class DashboardSession:
         if info is None:
             return None
         try:
-            plotter = plotter_for(spec, info, self._options)
+            page_plot = plot_for(spec, info, self._options)
         except ValueError as error:
             # Said on the page, not dropped in silence: the layout asked for it.
             note = f"{error}: not shown"
@@ -526,17 +519,19 @@ class DashboardSession:
             return None
         if self._refused.pop(spec, None) is not None:
             self._show_message()
-        plot = _Plot(spec, plot_kind(info), plotter, self._card(spec, info, plotter))
+        plotter = page_plot.plotter
+        card = self._card(spec, info, plotter)
+        plot = _Plot(spec, page_plot.kind, plotter, page_plot.row, card)
         self._plots[spec] = plot
         plotter.on_data = self._data_arrived(plot.model_id)
         if self._started:
             self._subscribe(plotter)
         return plot
 
-    def _place(self, plot: _Plot, info: KeyInfo) -> None:
+    def _place(self, plot: _Plot) -> None:
         """Put a plot's card in its row, among that row's cards in the layout's
         order: a reload (which builds the layout's order) shows the same page."""
-        row = row_of(plot.spec, info)
+        row = plot.row
         order = {spec: index for index, spec in enumerate(self._wanted)}
         rank = order.get(plot.spec, len(order))
         before = sum(
@@ -556,10 +551,7 @@ class DashboardSession:
     def _card(
         self, spec: PlotSpec, info: KeyInfo, plotter: Plotter
     ) -> pn.viewable.Viewable:
-        views = views_for(spec.key, info)
-        labels = {spec_for(spec.key, v, self._options).describe(): v for v in views}
-        if spec.view not in labels.values():
-            labels[spec.describe()] = spec.view
+        labels = view_choices(spec, info, self._options.window_size)
         choose = pn.widgets.Select(
             options=labels, value=spec.view, width=200, css_classes=["plot-view"]
         )

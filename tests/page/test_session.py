@@ -8,17 +8,17 @@ import scipp as sc
 from bokeh.document import Document
 from panel.io.state import set_curdoc
 
-from app.ingestion import Ingestion
-from app.layout_file import Layout, PlotSpec, parse_url_layout
+from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.limits import MAX_LAYOUT_PLOTS as MAX_PAGE
 from app.options import DashboardOptions
+from app.page.layout_file import Layout, parse_url_layout
+from app.page.session import PLOTS_PER_SLICE, DashboardSession
+from app.plot_spec import PlotSpec
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
-from app.session import PLOTS_PER_SLICE, DashboardSession, _Plot
 from app.sources import Message, SimulatedInstrument, SourceStatus
 from app.testing.many_plots import many_plots
-
-from .test_orchestrator import ListSource
+from tests.ingestion.test_orchestrator import ListSource
 
 T0_NS = 1_790_000_000_000_000_000
 
@@ -197,29 +197,33 @@ def test_a_plot_that_cannot_draw_says_why_and_logs_once_not_every_frame(
     assert "age < 1 s" not in panel.text
 
 
-class BrokenPlotter(ValuePanel):
-    def draw(self, now_ns: int | None = None) -> bool:
-        raise RuntimeError("broken")
-
-
 def test_one_failing_plot_does_not_cost_the_others_their_frame(
-    quiet_ingestion: Ingestion,
+    quiet_ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ds = quiet_ingestion.data_service
-    ds["log/a"] = scalar_log(1.0)
+    with ds.transaction():
+        ds["log/a"] = scalar_log(1.0)
+        ds["log/b"] = scalar_log(1.0)
     session = DashboardSession(quiet_ingestion, DashboardOptions())
     session.start()
     try:
-        # Drawn first: the plots after it must still get their frame.
-        plotter = BrokenPlotter("log/a")
-        broken = _Plot(PlotSpec("broken"), "value", plotter, plotter.panel())
-        session._plots = {broken.spec: broken, **session._plots}
-        ds["log/a"] = scalar_log(2.0, T0_NS + 1)
+        # The plots of log/a are drawn first: those after them must get their frame.
+        assert session.plotters[0].key == "log/a"
+        for plotter in session.plotters:
+            if plotter.key == "log/a":
+                monkeypatch.setattr(plotter, "draw", _broken)
+        ds["log/b"] = scalar_log(2.0, T0_NS + 1)
         session.draw_frame()
-        (panel,) = [p for p in session.plotters if type(p) is ValuePanel]
+        (panel,) = [
+            p for p in session.plotters if type(p) is ValuePanel and p.key == "log/b"
+        ]
         assert "2 K" in panel.text
     finally:
         session.close(None)
+
+
+def _broken(now_ns: int | None = None) -> bool:
+    raise RuntimeError("broken")
 
 
 def test_the_automatic_layout_stops_at_its_cap_and_says_how_many_keys_are_left_out(
@@ -466,7 +470,9 @@ def test_the_status_changes_once_a_second_and_once_in_five_while_the_browser_is_
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now_ns = [T0_NS]
-    monkeypatch.setattr("app.session.time", SimpleNamespace(time_ns=lambda: now_ns[0]))
+    monkeypatch.setattr(
+        "app.page.session.time", SimpleNamespace(time_ns=lambda: now_ns[0])
+    )
     session = DashboardSession(ingestion, DashboardOptions())
     updates = []
     update = session._update_status

@@ -3,10 +3,8 @@ from dataclasses import replace
 import numpy as np
 import scipp as sc
 
-from app.ingestion import Ingestion, IngestionSnapshot
-from app.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
-from app.sources import SourceStatus
-from app.status import (
+from app.ingestion.process import Ingestion, IngestionSnapshot
+from app.page.status import (
     AMBER,
     FRAMES_SKIPPED,
     GREEN,
@@ -19,8 +17,9 @@ from app.status import (
     health,
     loss_totals,
 )
-
-from .test_orchestrator import ListSource, msg
+from app.sources import SourceStatus
+from app.sources.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
+from tests.ingestion.test_orchestrator import ListSource, msg
 
 S = 1_000_000_000
 

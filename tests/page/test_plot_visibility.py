@@ -1,6 +1,10 @@
 """Plots out of view are drawn once a second; in view, every frame."""
 
-from app.plot_visibility import HIDDEN_REFRESH_FRAMES, HIDDEN_REFRESH_S, PlotVisibility
+from app.page.plot_visibility import (
+    HIDDEN_REFRESH_FRAMES,
+    HIDDEN_REFRESH_S,
+    PlotVisibility,
+)
 
 
 class Clock:

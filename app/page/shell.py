@@ -9,16 +9,16 @@ from pathlib import Path
 import panel as pn
 from bokeh.models import CustomJS
 
-from .custom_plots import custom_views
-from .ingestion import Ingestion
-from .layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
-from .limits import MAX_LAYOUT_URL_CHARS
-from .options import DashboardOptions
-from .page_design import SYSTEM_FONT, Fast
-from .page_text import escaped
-from .paint_without_css import skip_css_lookups
-from .session import DashboardSession
-from .text_in_place import text_in_place
+from app.ingestion.process import Ingestion
+from app.limits import MAX_LAYOUT_URL_CHARS
+from app.options import DashboardOptions
+from app.page.custom_views import custom_views
+from app.page.design import SYSTEM_FONT, Fast
+from app.page.layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
+from app.page.paint_without_css import skip_css_lookups
+from app.page.session import DashboardSession
+from app.page.text_in_place import text_in_place
+from app.page_text import escaped
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .staleness import is_stale
+from app.staleness import is_stale
 
 SMOOTHING = 0.2
 """Weight of the newest interval in a key's usual interval (an exponential mean)."""

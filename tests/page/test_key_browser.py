@@ -1,10 +1,10 @@
-"""Tests of app/key_browser.py: search, groups, pages, details, one-click add."""
+"""Tests of app/page/key_browser.py: search, groups, pages, details, one-click add."""
 
 import scipp as sc
 
 from app.data import DataService, KeyInfo
-from app.key_activity import KeyActivity
-from app.key_browser import (
+from app.ingestion.key_activity import KeyActivity
+from app.page.key_browser import (
     PAGE_SIZE,
     KeyBrowser,
     describe_key,

@@ -1,11 +1,13 @@
-"""Tests of app/layout.py: plot kinds and the plots made for each."""
+"""Tests of app/page/views.py: plot kinds and the plots made for each."""
 
 import numpy as np
 import pytest
 import scipp as sc
 
 from app.data import KeyInfo
-from app.layout import (
+from app.options import DashboardOptions
+from app.page.views import PLOTS, plot_for, views_for
+from app.plot_spec import (
     IMAGE,
     PLOTS_PER_KIND,
     SPECTRUM,
@@ -13,9 +15,8 @@ from app.layout import (
     VOLUME,
     automatic_specs,
     plot_kind,
-    plotter_for,
+    spec_for,
 )
-from app.options import DashboardOptions
 
 
 @pytest.mark.parametrize(
@@ -39,7 +40,8 @@ def test_each_kind_of_value_gets_its_plots_and_the_count_is_known_before(
     info = KeyInfo.of(value, restarts=0)
     assert plot_kind(info) == kind
     options = DashboardOptions()
-    made = [plotter_for(s, info, options) for s in automatic_specs("k", info, options)]
+    specs = automatic_specs("k", info, options.window_size)
+    made = [plot_for(spec, info, options) for spec in specs]
     assert len(made) == PLOTS_PER_KIND[kind]
 
 
@@ -48,7 +50,6 @@ def test_a_3d_key_is_drawn_as_the_image_of_its_sum_over_the_first_dim(
     view: str,
 ) -> None:
     from app.data import DataService
-    from app.layout import spec_for
 
     values = np.arange(24.0).reshape(2, 3, 4)
     volume = sc.DataArray(
@@ -57,7 +58,8 @@ def test_a_3d_key_is_drawn_as_the_image_of_its_sum_over_the_first_dim(
     )
     info = KeyInfo.of(volume, restarts=0)
     options = DashboardOptions()
-    plotter = plotter_for(spec_for("detector/volume", view, options), info, options)
+    spec = spec_for("detector/volume", view, options.window_size)
+    plotter = plot_for(spec, info, options).plotter
     data_service = DataService()
     plotter.subscribe(data_service)
     data_service["detector/volume"] = volume
@@ -69,3 +71,26 @@ def test_a_3d_key_is_drawn_as_the_image_of_its_sum_over_the_first_dim(
     assert "sum" in plotter.header
     if view == "latest":
         assert "sum over tof" in plotter.header
+
+
+def test_every_row_of_the_table_builds_its_plot_and_the_key_offers_its_view() -> None:
+    values = {
+        VALUE: sc.DataArray(sc.scalar(1.0, unit="K")),
+        SPECTRUM: sc.DataArray(sc.zeros(dims=["tof"], shape=[4])),
+        IMAGE: sc.DataArray(sc.zeros(dims=["y", "x"], shape=[2, 3])),
+        VOLUME: sc.DataArray(sc.zeros(dims=["z", "y", "x"], shape=[2, 2, 2])),
+    }
+    options = DashboardOptions()
+    for (kind, view), recipe in PLOTS.items():
+        info = KeyInfo.of(values[kind], restarts=0)
+        assert view in views_for("k", info)
+        plot = plot_for(spec_for("k", view, options.window_size), info, options)
+        assert (plot.kind, plot.row) == (kind, recipe.row)
+
+
+def test_a_view_the_kind_does_not_offer_is_refused_naming_the_key_and_its_views() -> (
+    None
+):
+    info = KeyInfo.of(sc.DataArray(sc.zeros(dims=["y", "x"], shape=[2, 3])), restarts=0)
+    with pytest.raises(ValueError, match=r"'det'.*an image offers no 'window'.*latest"):
+        plot_for(spec_for("det", "window", 10), info, DashboardOptions())

@@ -1,7 +1,7 @@
-"""Tests of app/key_activity.py: arrivals per key, rates, ages and staleness."""
+"""Tests of the arrivals per key, rates, ages and staleness."""
 
 from app.data import DataService
-from app.key_activity import KeyActivity
+from app.ingestion.key_activity import KeyActivity
 
 S = 1_000_000_000
 

@@ -1,4 +1,4 @@
-"""Tests of app/orchestrator.py against the real DataService."""
+"""Tests of app/ingestion/orchestrator.py against the real DataService."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from app.data import (
     TimeWindowExtractor,
     WindowExtractor,
 )
-from app.orchestrator import (
+from app.ingestion.orchestrator import (
     FAILED_TO_APPLY,
     FUTURE_TOLERANCE_S,
     INVALID_KEY,
@@ -27,9 +27,9 @@ from app.orchestrator import (
     STAMPED_IN_THE_FUTURE,
     Orchestrator,
 )
-from app.reasons import Reason
 from app.sources.codec import Decoder, encode_da00
 from app.sources.message import Message, SourceStatus, stamped
+from app.sources.reasons import Reason
 from app.sources.simulated import SimulatedInstrument
 
 
@@ -306,7 +306,7 @@ class AlwaysFailingSource(ListSource):
 def test_a_source_that_keeps_failing_is_logged_at_a_bounded_rate(caplog) -> None:
     source = AlwaysFailingSource()
     orchestrator = Orchestrator(source, DataService())
-    with caplog.at_level("ERROR", logger="app.orchestrator"):
+    with caplog.at_level("ERROR", logger="app.ingestion.orchestrator"):
         orchestrator.start(period_s=0.001)
         try:
             wait_until(lambda: source.calls >= 50)
@@ -323,7 +323,7 @@ def test_rejections_are_counted_under_a_fixed_reason_and_logged_once(caplog) -> 
         msg(f"bad{i}", -1) for i in range(3)
     ]
     orchestrator = Orchestrator(ListSource(batch), sink, max_batch_seconds=UNBOUNDED)
-    with caplog.at_level("WARNING", logger="app.orchestrator"):
+    with caplog.at_level("WARNING", logger="app.ingestion.orchestrator"):
         orchestrator.update()
     assert dict(orchestrator.stats.rejected) == {Reason.FAILED_TO_APPLY: 1003}
     assert len(caplog.records) == 1

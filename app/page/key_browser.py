@@ -14,12 +14,18 @@ import panel as pn
 
 from app.data import KeyInfo
 from app.durations import coarse_duration
+from app.ingestion.key_activity import KeyActivity
+from app.page_text import escaped, markup
+from app.plot_spec import (
+    BUILT_IN_VIEWS,
+    IMAGE,
+    LATEST,
+    SPECTRUM,
+    VALUE,
+    VOLUME,
+    plot_kind,
+)
 from app.plotters.columns import NO_UNIT
-
-from .key_activity import KeyActivity
-from .layout import IMAGE, SPECTRUM, VALUE, VOLUME, plot_kind
-from .layout_file import BUILT_IN_VIEWS, LATEST
-from .page_text import escaped, markup
 
 PAGE_SIZE = 20
 """Keys rendered at once; the rest are reached by searching or paging."""

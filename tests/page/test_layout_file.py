@@ -1,19 +1,19 @@
-"""Tests of app/layout_file.py: the layout file's schema, its errors, its URL form."""
+"""Tests of the layout file's schema, its errors, its URL form."""
 
 import json
 
 import pytest
 
-from app.layout_file import (
+from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_SECONDS, MAX_LAYOUT_URL_CHARS
+from app.page.layout_file import (
     Layout,
     LayoutError,
-    PlotSpec,
     parse_layout,
     parse_stored_layout,
     parse_url_layout,
     read_layout_file,
 )
-from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_SECONDS, MAX_LAYOUT_URL_CHARS
+from app.plot_spec import PlotSpec
 
 LAYOUT = Layout(
     (

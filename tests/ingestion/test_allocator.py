@@ -1,4 +1,4 @@
-"""Tests of app/allocator.py: storage a process frees is reused, not mapped afresh."""
+"""Tests of the allocator: storage a process frees is reused, not mapped afresh."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 SCRIPT = """
 import resource, sys
 import numpy as np
-from app.allocator import reuse_freed_storage
+from app.ingestion.allocator import reuse_freed_storage
 if sys.argv[1] == "set":
     assert reuse_freed_storage()
 for _ in range(3):

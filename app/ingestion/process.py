@@ -16,15 +16,14 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from app.allocator import reuse_freed_storage
 from app.data import DataService, KeyInfo, Retention
-from app.orchestrator import MAX_BATCH_SECONDS, Orchestrator
+from app.ingestion.allocator import reuse_freed_storage
+from app.ingestion.key_activity import KeyActivity
+from app.ingestion.orchestrator import MAX_BATCH_SECONDS, Orchestrator
+from app.options import DashboardOptions
+from app.plot_spec import history_retention
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS
-
-from .key_activity import KeyActivity
-from .layout import history_retention
-from .options import DashboardOptions
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +159,7 @@ def default_history(
     shows the whole history the buffers hold."""
 
     def retention_of(key: Hashable, info: KeyInfo) -> Retention:
-        return history_retention(info, options)
+        return history_retention(info, options.window_size)
 
     return retention_of
 

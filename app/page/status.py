@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.data import MemoryStats
-
-from .ingestion import IngestionSnapshot
-from .page_text import html_div, markup, text_div
-from .reasons import HISTORIES_RESTARTED
-from .text_in_place import IN_PLACE
+from app.ingestion.process import IngestionSnapshot
+from app.page.text_in_place import IN_PLACE
+from app.page_text import html_div, markup, text_div
+from app.sources.reasons import HISTORIES_RESTARTED
 
 
 def format_bytes(count: int) -> str:

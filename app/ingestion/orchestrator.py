@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from .reasons import Reason
-from .sources.message import Message, MessageSource, NotifyingSource
-from .throttled_log import ThrottledLog
+from app.sources.message import Message, MessageSource, NotifyingSource
+from app.sources.reasons import Reason
+from app.sources.throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
 

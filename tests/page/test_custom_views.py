@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from bokeh.document import Document
 
-from app import custom_plots
-from app.custom_plots import CustomView, HoloViewsPlotter, load_views
 from app.data import DataService
+from app.page.custom_views import load_views
+from app.plotters import custom
 from app.plotters.base import HeaderState
+from app.plotters.custom import CustomView, HoloViewsPlotter
 from app.plotters.figure_plot import HEADER_COLOURS
-
-from .plotters.plotter_frames import T0_NS, spectrum
+from tests.plotters.plotter_frames import T0_NS, spectrum
 
 KEY = "monitor/m1"
 DEADLINE_S = 10.0
@@ -103,7 +103,7 @@ def test_a_view_runs_off_the_calling_thread() -> None:
 def test_a_slow_view_runs_once_at_a_time_and_its_card_says_slow(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(custom_plots, "VIEW_BUDGET_S", 0.05)
+    monkeypatch.setattr(custom, "VIEW_BUDGET_S", 0.05)
     release = threading.Event()
     running, most = [0], [0]
     lock = threading.Lock()

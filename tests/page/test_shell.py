@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.ingestion import Ingestion
+from app.ingestion.process import Ingestion
 from app.options import DashboardOptions
-from app.shell import build_page, page_title
+from app.page.shell import build_page, page_title
 from app.sources import Message, SourceStatus
 
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from app.frame_clock import MIN_GAP_PERIODS, frame_due
+from app.page.frame_clock import MIN_GAP_PERIODS, frame_due
 
 PERIOD = 0.2
 

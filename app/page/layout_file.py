@@ -11,7 +11,7 @@ Schema, version 1::
 
 ``view`` is ``latest``, ``window`` (``frames``), ``time_window`` (``seconds``),
 ``aggregate`` (``seconds``, ``op``) or the name of a custom view
-(`app.custom_plots`). The same JSON, base64url-encoded, is the page URL's
+(`app.page.custom_views`). The same JSON, base64url-encoded, is the page URL's
 ``layout`` argument and this browser's stored layout.
 """
 
@@ -21,7 +21,6 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,56 +31,24 @@ from app.limits import (
     MAX_LAYOUT_URL_CHARS,
     MAX_WINDOW_SIZE,
 )
+from app.plot_spec import (
+    AGGREGATE,
+    AGGREGATE_OPS,
+    BUILT_IN_VIEWS,
+    DEFAULT_AGGREGATE_SECONDS,
+    DEFAULT_FRAMES,
+    DEFAULT_WINDOW_SECONDS,
+    LATEST,
+    TIME_WINDOW,
+    WINDOW,
+    PlotSpec,
+)
 
 LAYOUT_VERSION = 1
-LATEST, WINDOW, TIME_WINDOW, AGGREGATE = "latest", "window", "time_window", "aggregate"
-BUILT_IN_VIEWS = (LATEST, WINDOW, TIME_WINDOW, AGGREGATE)
-AGGREGATE_OPS = ("sum", "mean", "max", "min")
-DEFAULT_FRAMES = 100
-DEFAULT_WINDOW_SECONDS = 300.0
-DEFAULT_AGGREGATE_SECONDS = 10.0
 
 
 class LayoutError(ValueError):
     """A layout that cannot be used, with what is wrong in words for the operator."""
-
-
-@dataclass(frozen=True)
-class PlotSpec:
-    """One plot of a layout: a key, how it is viewed, and the view's extent.
-
-    Keys of any hashable type can be shown; a layout file names string keys.
-    """
-
-    key: Hashable
-    view: str = LATEST
-    frames: int | None = None
-    seconds: float | None = None
-    op: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """The plot as the layout file writes it (no empty fields)."""
-        fields = {"key": self.key, "view": self.view, "frames": self.frames}
-        fields |= {"seconds": self.seconds, "op": self.op}
-        return {name: value for name, value in fields.items() if value is not None}
-
-    def describe(self) -> str:
-        """How the view reads in a menu: ``window of 100 frames``."""
-        if self.view == WINDOW:
-            return f"window of {self.frames or DEFAULT_FRAMES} frames"
-        if self.view == TIME_WINDOW:
-            return f"last {format_seconds(self.seconds or DEFAULT_WINDOW_SECONDS)}"
-        if self.view == AGGREGATE:
-            span = format_seconds(self.seconds or DEFAULT_AGGREGATE_SECONDS)
-            return f"{self.op or 'sum'} of the last {span}"
-        return self.view
-
-
-def format_seconds(seconds: float) -> str:
-    """``300`` -> ``5 min``; ``10`` -> ``10 s``."""
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds:g} s"
 
 
 @dataclass(frozen=True)

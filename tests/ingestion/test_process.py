@@ -3,17 +3,16 @@ import time
 import pytest
 
 from app.data import TimeWindowExtractor, WindowExtractor
-from app.ingestion import (
+from app.ingestion.process import (
     Ingestion,
     default_history,
     process_ingestion,
     stop_process_ingestion,
 )
-from app.layout_file import DEFAULT_WINDOW_SECONDS
 from app.options import DashboardOptions
+from app.plot_spec import DEFAULT_WINDOW_SECONDS
 from app.sources.simulated import MONITOR_1, SAMPLE_TEMPERATURE, SimulatedInstrument
-
-from .data.test_service import Recorder
+from tests.data.test_service import Recorder
 
 
 @pytest.fixture

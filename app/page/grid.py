@@ -1,0 +1,52 @@
+"""The page's grid: three rows of plot cards (values, latest-value plots, windows)."""
+
+from __future__ import annotations
+
+import panel as pn
+
+ROWS = ("values", "latest", "windows")
+
+
+class DashboardGrid:
+    """Three rows of cards: values, latest-value plots, windows.
+
+    Cards are placed by a handle (the page's plot), so a caller need not keep
+    the card to move or remove it.
+    """
+
+    def __init__(self) -> None:
+        self.rows = {name: pn.FlexBox() for name in ROWS}
+        self.view = pn.Column(*self.rows.values())
+        self._cards: dict[int, tuple[str, pn.viewable.Viewable]] = {}
+
+    def add(
+        self,
+        handle: object,
+        row: str,
+        card: pn.viewable.Viewable,
+        index: int | None = None,
+    ) -> None:
+        """Put a card in a row at `index` among its cards (after them if None)."""
+        self._cards[id(handle)] = (row, card)
+        cards = self.rows[row]
+        if index is None or index >= len(cards):
+            cards.append(card)
+        else:
+            cards.insert(index, card)
+
+    def replace(self, handle: object, new: object, card: pn.viewable.Viewable) -> None:
+        """Show `card`, the card of `new`, where the card of `handle` was."""
+        row, old = self._cards.pop(id(handle))
+        cards = self.rows[row]
+        cards[cards.objects.index(old)] = card
+        self._cards[id(new)] = (row, card)
+
+    def remove(self, handle: object) -> None:
+        """Take a card out of its row."""
+        row, card = self._cards.pop(id(handle))
+        self.rows[row].remove(card)
+
+    def row_of(self, handle: object) -> str | None:
+        """The row the card of `handle` is in; None if it is in none."""
+        placed = self._cards.get(id(handle))
+        return None if placed is None else placed[0]
