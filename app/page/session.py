@@ -523,7 +523,7 @@ class DashboardSession:
         card = self._card(spec, info, plotter)
         plot = _Plot(spec, page_plot.kind, plotter, page_plot.row, card)
         self._plots[spec] = plot
-        plotter.on_data = self._data_arrived(plot.model_id)
+        plotter.notify_with(self._data_arrived(plot.model_id))
         if self._started:
             self._subscribe(plotter)
         return plot

@@ -81,6 +81,16 @@ def test_a_raising_view_is_said_on_its_card_and_draws_again_once_it_returns() ->
     assert "cannot draw" not in plotter.root.text
 
 
+def test_a_finished_run_of_the_view_asks_the_session_for_a_frame() -> None:
+    asked = threading.Event()
+    plotter, _ = shown(histogram)
+    plotter.notify_with(asked.set)
+
+    plotter.draw()  # hands the frame to the view, which runs on a worker
+
+    assert asked.wait(DEADLINE_S)
+
+
 def test_a_view_that_returns_no_element_says_what_it_returned() -> None:
     plotter, _ = shown(lambda value: "a string")
     draw_until(plotter, lambda: plotter.failure is not None)
