@@ -9,6 +9,7 @@ from typing import Any
 
 import holoviews as hv
 import numpy as np
+import panel as pn
 import pytest
 from bokeh.document import Document
 
@@ -49,8 +50,14 @@ def draw_until(plotter: HoloViewsPlotter, done: Callable[[], bool]) -> None:
         time.sleep(0.01)  # polling interval, bounded by the deadline
 
 
+def holoviews_pane(plotter: HoloViewsPlotter) -> pn.pane.HoloViews:
+    """The pane of the card that shows the view's element."""
+    (pane,) = plotter.panel().select(pn.pane.HoloViews)
+    return pane
+
+
 def drawn(plotter: HoloViewsPlotter) -> Any:
-    dynamic_map = plotter._holoviews.object
+    dynamic_map = holoviews_pane(plotter).object
     return None if dynamic_map is None else dynamic_map.last
 
 
@@ -185,7 +192,7 @@ def test_a_cleared_history_is_drawn_as_the_views_element_of_none() -> None:
 
 def test_plots_of_a_view_do_not_share_axes() -> None:
     plotter = HoloViewsPlotter(KEY, CustomView("test view", histogram))
-    assert plotter._holoviews.linked_axes is False
+    assert holoviews_pane(plotter).linked_axes is False
 
 
 def test_load_views_names_a_module_it_cannot_import() -> None:
