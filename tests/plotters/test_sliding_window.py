@@ -7,6 +7,7 @@ from bokeh.models import CustomJSHover, CustomJSTickFormatter, HoverTool
 
 from app.data import DataService
 from app.plotters import SlidingWindowPlotter, window_update
+from app.plotters.scale import SHRINK_AFTER_NS
 from tests.plotters.drawn_models import colour_bar
 from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum, stamp
 
@@ -243,6 +244,23 @@ def test_waterfall_colour_range_covers_every_frame_of_the_window(
         plotter.draw(now_ns=T0_NS + index * PERIOD_NS)
     mapper = colour_bar(plotter).color_mapper
     assert (mapper.low, mapper.high) == pytest.approx((-0.35, 10.5))
+
+
+def test_waterfall_colour_range_keeps_a_frame_still_in_the_window_past_the_hold(
+    data_service: DataService,
+) -> None:
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=4, frame_ndim=1)
+    plotter.subscribe(data_service)
+    spike = spectrum(0)
+    spike.values[3] = 700.0
+    data_service["monitor/m1"] = spike
+    plotter.draw(now_ns=T0_NS)
+    # Two holds later the spike is still one of the window's four rows.
+    for index in (1, 2):
+        feed(data_service, "monitor/m1", [index], make=spectrum)
+        plotter.draw(now_ns=T0_NS + index * SHRINK_AFTER_NS)
+
+    assert colour_bar(plotter).color_mapper.high >= 700.0
 
 
 def test_paused_window_catches_up_with_every_frame_up_to_n_on_resume(
