@@ -5,9 +5,9 @@ Headless chromium, default layout (11 plots), simulated instrument at 5 Hz,
 frame period 0.2 s, canvas backend. The share of a core is the renderer's main
 thread task time (CDP ``Performance.getMetrics``, ``TaskDuration``) over
 `MEASURE_S` of wall time, with the layout and script parts beside it. Measured
-for the revision before issue-10 work (`BASELINE_REV`), the revision before the
-cuts of decisions 061-062 (`BEFORE_REV`), each in a temporary worktree, and for
-the working tree, in one run. Target: <= 30% of a core.
+for the revision before backpressure for slow browsers (`BASELINE_REV`), the
+revision before the cuts of decisions 061-062 (`BEFORE_REV`), each in a
+temporary worktree, and for the working tree, in one run. Target: <= 30% of a core.
 """
 
 from __future__ import annotations
@@ -54,20 +54,22 @@ def main() -> None:
         "(% of one core; target <= 30%)"
     )
     header = "".join(f"{name:>22}" for name in METRICS)
-    print(f"{'':<22}{header}")
+    print(f"{'':<34}{header}")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
         )
         results = {}
         with checkout(BASELINE_REV) as old:
-            results[f"baseline ({BASELINE_REV})"] = measure(browser, old)
+            results[f"before backpressure ({BASELINE_REV})"] = measure(browser, old)
         with checkout(BEFORE_REV) as before:
-            results[f"before ({BEFORE_REV})"] = measure(browser, before)
-        results["ours (working tree)"] = measure(browser, REPO)
+            results[f"before decisions 061-062 ({BEFORE_REV})"] = measure(
+                browser, before
+            )
+        results["working tree"] = measure(browser, REPO)
         browser.close()
     for label, result in results.items():
-        print(f"{label:<22}" + "".join(f"{result[n]:>21.1f}%" for n in METRICS))
+        print(f"{label:<34}" + "".join(f"{result[n]:>21.1f}%" for n in METRICS))
 
 
 if __name__ == "__main__":

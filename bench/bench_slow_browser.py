@@ -1,4 +1,4 @@
-"""Benchmark: one normal tab and one tab slowed 20x: before backpressure and ours.
+"""Benchmark: one normal tab and one tab slowed 20x, before backpressure and now.
 
 Headless chromium, default layout, simulated instrument at 5 Hz, frame period
 0.2 s. For each checkout (the revision before backpressure, `BASELINE_REV`, in a
@@ -12,8 +12,8 @@ temporary git worktree, and this working tree), in one run:
   p95 and its slope over the run (s of age per minute), and the slow tab's
   median time between two frames (its own draw time).
 
-Targets (ours): RSS growth <= 50 MB; normal tab within 1.2x of alone; slow tab
-p95 <= 2 s plus its draw time, never growing.
+Targets (the working tree): RSS growth <= 50 MB; normal tab within 1.2x of
+alone; slow tab p95 <= 2 s plus its draw time, never growing.
 """
 
 from __future__ import annotations
@@ -166,12 +166,12 @@ def main() -> None:
             executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
         )
         with checkout(BASELINE_REV) as old:
-            report(f"today ({BASELINE_REV})", measure(browser, old))
-        report("ours (working tree)", measure(browser, REPO))
+            report(f"before backpressure ({BASELINE_REV})", measure(browser, old))
+        report("working tree", measure(browser, REPO))
         browser.close()
     print(
-        "targets (ours): RSS growth <= 50 MB; normal tab <= 1.2x alone; slow tab "
-        "p95 <= 2 s + its frame interval, slope ~0"
+        "targets (working tree): RSS growth <= 50 MB; normal tab <= 1.2x alone; "
+        "slow tab p95 <= 2 s + its frame interval, slope ~0"
     )
 
 

@@ -5,9 +5,10 @@ Default layout, simulated instrument at 5 Hz, frame period 0.2 s, each tab
 RSS (lowest and highest over the run) and each tab's data age (browser clock
 minus the newest time in its window) sampled every 2 s for `MEASURE_S` after
 `SETTLE_S`; prints the median of the tabs' medians and the worst tab's median.
-The issue measured the revision before backpressure (a625768) on this machine:
-117-134 MB and 130-194 ms at 1 tab, 147-343 MB and 18-45 s at 5, 633-820 MB and
-87-128 s at 10, 2,617 MB and 327 s at 20; those figures are its context here.
+The revision before backpressure (a625768), measured on this machine before
+that work began: 117-134 MB and 130-194 ms at 1 tab, 147-343 MB and 18-45 s at
+5, 633-820 MB and 87-128 s at 10, 2,617 MB and 327 s at 20; those figures are
+its context here.
 """
 
 from __future__ import annotations

@@ -92,7 +92,8 @@ class KeyInfo:
     dims, shape:
         Of a frame; empty for a value without them.
     unit:
-        ``str`` of the frame's unit, or None.
+        The frame's unit as the value has it (a scipp unit), or None: made
+        into text only where it is shown.
     dtype:
         ``str`` of the frame's dtype, or None.
     restarts:
@@ -105,7 +106,7 @@ class KeyInfo:
     ndim: int | None
     dims: tuple[str, ...]
     shape: tuple[int, ...]
-    unit: str | None
+    unit: Any
     dtype: str | None
     restarts: int
     binned: bool = False
@@ -113,14 +114,13 @@ class KeyInfo:
     @classmethod
     def of(cls, value: Any, restarts: int) -> KeyInfo:
         """Describe a key whose history starts with `value`."""
-        unit = getattr(value, "unit", None)
         dtype = getattr(value, "dtype", None)
         return cls(
             kind=type(value).__name__,
             ndim=getattr(value, "ndim", None),
             dims=tuple(getattr(value, "dims", ())),
             shape=tuple(getattr(value, "shape", ())),
-            unit=None if unit is None else str(unit),
+            unit=getattr(value, "unit", None),
             dtype=None if dtype is None else str(dtype),
             restarts=restarts,
             binned=getattr(value, "bins", None) is not None,

@@ -1,4 +1,4 @@
-"""The Orchestrator: moves messages from a source into the DataService in batches."""
+"""The Orchestrator: moves messages from a source into a sink in batches."""
 
 from __future__ import annotations
 
@@ -81,8 +81,10 @@ class Orchestrator:
     ----------
     source:
         Where the messages come from.
-    data_service:
-        Where they go; subscribers are notified once per batch.
+    sink:
+        Where they go, one transaction per batch: the ingestion's `KeyActivity`
+        in front of its DataService, whose subscribers are notified once per
+        batch.
     max_messages_per_update:
         Cap on the messages of one batch.
     max_batch_seconds:
@@ -100,7 +102,7 @@ class Orchestrator:
     def __init__(
         self,
         source: MessageSource,
-        data_service: DataSink,
+        sink: DataSink,
         *,
         max_messages_per_update: int = 10_000,
         max_batch_seconds: float = MAX_BATCH_SECONDS,
@@ -117,7 +119,7 @@ class Orchestrator:
                 f"max_batch_seconds must be positive, got {max_batch_seconds}"
             )
         self._source = source
-        self._data_service = data_service
+        self._sink = sink
         self._max_messages = max_messages_per_update
         self._max_batch_seconds = max_batch_seconds
         self._clock = clock
@@ -185,7 +187,7 @@ class Orchestrator:
             applied = count = 0
             # Read once a batch: a batch lasts milliseconds, the tolerance a minute.
             latest_ns = self._wall_clock_ns() + _FUTURE_TOLERANCE_NS
-            with self._data_service.transaction():
+            with self._sink.transaction():
                 while pending and count < self._max_messages:
                     count += 1
                     if self._apply(pending.popleft(), latest_ns):
@@ -221,7 +223,7 @@ class Orchestrator:
                     f"{ahead_s:.0f} s ahead of this host's clock",
                 )
                 return False
-            self._data_service[message.key] = message.value
+            self._sink[message.key] = message.value
         except Exception as error:  # one bad value must not cost the batch
             self._reject(
                 FAILED_TO_APPLY, f"key {message.key!r}: {error!r}", exc_info=True

@@ -25,7 +25,7 @@ from app.plot_spec import (
     VOLUME,
     plot_kind,
 )
-from app.plotters.columns import NO_UNIT
+from app.plotters.columns import unit_label
 
 PAGE_SIZE = 20
 """Keys rendered at once; the rest are reached by searching or paging."""
@@ -106,8 +106,7 @@ def format_key_age(seconds: float) -> str:
 
 def describe_key(info: KeyInfo, activity_text: str) -> str:
     """``spectrum · counts · 5/s · now``."""
-    unit = info.unit if info.unit not in (None, "None", "dimensionless") else NO_UNIT
-    return f"{KIND_NAMES[plot_kind(info)]} · {unit} · {activity_text}"
+    return f"{KIND_NAMES[plot_kind(info)]} · {unit_label(info.unit)} · {activity_text}"
 
 
 class KeyBrowser:

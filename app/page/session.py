@@ -78,6 +78,25 @@ class DashboardSession:
     Nothing is subscribed or drawn until `start`, called once the browser's
     websocket is connected: a page fetched without a websocket (a health
     probe) costs the build of its document and nothing after.
+
+    Parameters
+    ----------
+    ingestion:
+        The process's ingestion, whose keys the session shows.
+    options:
+        The dashboard's options.
+    layout:
+        The plots to show; None follows the catalog.
+    default:
+        What "Default layout" returns to; None is the automatic layout.
+    message:
+        Said on the page from the start (a layout that could not be read).
+    clock_ns:
+        This host's time in ns since the epoch, read once a frame for ages,
+        staleness and the status's period; replaceable in tests.
+    frame_clock:
+        Makes the session's `FrameClock` from its draw callback and frame
+        period; replaceable in tests.
     """
 
     def __init__(
@@ -88,8 +107,11 @@ class DashboardSession:
         layout: Layout | None = None,
         default: Layout | None = None,
         message: str = "",
+        clock_ns: Callable[[], int] = time.time_ns,
+        frame_clock: Callable[[Callable[[], None], float], FrameClock] = FrameClock,
     ) -> None:
         self._ingestion = ingestion
+        self._clock_ns = clock_ns
         self._options = options
         self._default = default
         self._automatic = layout is None
@@ -105,7 +127,7 @@ class DashboardSession:
         self._slice_due = False
         self._slice_plots = 1
         self._unbuilt: dict[PlotSpec, KeyInfo] = {}  # retried if the key changes
-        self._clock = FrameClock(self.draw_frame, options.frame_period_s)
+        self._clock = frame_clock(self.draw_frame, options.frame_period_s)
         self.visibility = PlotVisibility(self._clock.request)
         self._started = False
         self._status_due_ns = 0
@@ -212,7 +234,7 @@ class DashboardSession:
 
     def draw_frame(self) -> None:
         """Draw what changed since the last frame, all in one batch of events."""
-        now_ns = time.time_ns()
+        now_ns = self._clock_ns()
         with pn.io.hold(self._document):
             self._sync_keys()
             if now_ns >= self._status_due_ns:
@@ -523,7 +545,7 @@ class DashboardSession:
         card = self._card(spec, info, plotter)
         plot = _Plot(spec, page_plot.kind, plotter, page_plot.row, card)
         self._plots[spec] = plot
-        plotter.on_data = self._data_arrived(plot.model_id)
+        plotter.notify_with(self._data_arrived(plot.model_id))
         if self._started:
             self._subscribe(plotter)
         return plot

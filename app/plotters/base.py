@@ -107,8 +107,8 @@ class Plotter(param.Parameterized):
         super().__init__(key=key, **params)
         self._lock = threading.Lock()
         self._failure: str | None = None
-        # Set by the session: wakes its frame when data arrives (any thread).
-        self.on_data: Callable[[], None] | None = None
+        # What wakes the session's frame (`notify_with`); called from any thread.
+        self._notify: Callable[[], None] | None = None
         # Set by the session: the key publishes on change, so its quiet is
         # not stale while its source is connected (decision 076).
         self.on_change = False
@@ -167,10 +167,25 @@ class Plotter(param.Parameterized):
             self._has_pending = not cleared
             self._cleared = cleared
             self._received_ns = time.time_ns()
-        if self.on_data is not None:
-            self.on_data()
+        self._wants_frame()
 
     # Subscription ------------------------------------------------------------
+    def notify_with(self, callback: Callable[[], None] | None) -> None:
+        """Call `callback` whenever this plot has something new to draw.
+
+        Data arrived, a custom view's run finished, or the plot resumed: the
+        session then asks for a frame. `callback` runs on whichever thread
+        noticed (the ingestion thread, a worker), so it must only schedule;
+        None stops the calls.
+        """
+        self._notify = callback
+
+    def _wants_frame(self) -> None:
+        """Tell the session (`notify_with`) that a frame would draw something new."""
+        notify = self._notify
+        if notify is not None:
+            notify()
+
     def subscribe(self, data_service: DataService, *, replay: bool = True) -> None:
         """Register with ``data_service``; ``replay`` hands over current data now."""
         self._data_service = data_service

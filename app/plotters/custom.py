@@ -197,8 +197,7 @@ class HoloViewsPlotter(Plotter):
 
     def _finished(self, future: Future[_Computed]) -> None:
         # A worker thread: only wake the session's frame (thread-safe).
-        if self.on_data is not None:
-            self.on_data()
+        self._wants_frame()
 
     def _take_finished(self) -> None:
         """In the frame: draw a finished run's element, start the waiting value."""

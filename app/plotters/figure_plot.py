@@ -182,8 +182,8 @@ class FigurePlotter(Plotter):
     @param.depends("paused", watch=True)
     def _on_pause(self) -> None:
         # Resuming catches up at once, not at the next frame data would ask for.
-        if not self.paused and self.on_data is not None:
-            self.on_data()
+        if not self.paused:
+            self._wants_frame()
 
     def draw(self, now_ns: int | None = None) -> bool:
         drawn = super().draw(now_ns)

@@ -117,6 +117,38 @@ class _Replay:
     cutoff_ms: int
 
 
+def _check_arguments(
+    topics: Sequence[str], max_queued: int, max_queued_bytes: int
+) -> None:
+    """Refuse bounds below one and a topic list that is empty or a single string."""
+    if max_queued < 1:
+        raise ValueError(f"max_queued must be at least 1, got {max_queued}")
+    if max_queued_bytes < 1:
+        raise ValueError(f"max_queued_bytes must be at least 1, got {max_queued_bytes}")
+    if isinstance(topics, str) or not topics:
+        raise ValueError(f"topics must be a non-empty list of names, got {topics!r}")
+
+
+def _assigns_incrementally(settings: Mapping[str, Any]) -> bool:
+    """Whether librdkafka hands ``on_assign`` only the added partitions
+    (cooperative rebalancing, or the consumer group protocol)."""
+    return "cooperative" in str(settings.get("partition.assignment.strategy", "")) or (
+        str(settings.get("group.protocol", "classic")) == "consumer"
+    )
+
+
+def _consumer(settings: Mapping[str, Any]) -> confluent_kafka.Consumer:
+    """A consumer with `settings`; `KafkaSettingsError` if librdkafka refuses them."""
+    try:
+        return confluent_kafka.Consumer(settings)
+    except confluent_kafka.KafkaException as error:
+        # librdkafka names the property; its message may quote a value.
+        reason = error.args[0].str() if error.args else str(error)
+        raise KafkaSettingsError(
+            f"kafka client settings refused: {scrub(reason, settings)}"
+        ) from None
+
+
 class KafkaSource:
     """Messages from Kafka topics carrying da00 and f144 payloads.
 
@@ -171,48 +203,66 @@ class KafkaSource:
         decoder: PayloadDecoder | None = None,
         ignore_schemas: Iterable[str] = DEFAULT_IGNORED_SCHEMAS,
     ) -> None:
-        if max_queued < 1:
-            raise ValueError(f"max_queued must be at least 1, got {max_queued}")
-        if max_queued_bytes < 1:
-            raise ValueError(
-                f"max_queued_bytes must be at least 1, got {max_queued_bytes}"
-            )
-        if isinstance(topics, str) or not topics:
-            raise ValueError(
-                f"topics must be a non-empty list of names, got {topics!r}"
-            )
-        self._lookback = LookBack(seconds=lookback_s, records=lookback_records)
+        _check_arguments(topics, max_queued, max_queued_bytes)
         self._bootstrap_servers = bootstrap_servers
         self._topics = list(topics)
         self._decoder: PayloadDecoder = (
             decoder if decoder is not None else Decoder(log_units)
         )
+        self._ignore_schemas = frozenset(ignore_schemas)
+        self._lock = threading.Lock()
+        self._init_queue(max_queued, max_queued_bytes)
+        self._init_counters()
+        self._init_health()
+        self._init_assignment(LookBack(seconds=lookback_s, records=lookback_records))
+        self._log = ThrottledLog(logger)
+        self._closed = threading.Event()
+        self._arrived: Callable[[], None] | None = None
+        self._subscribe(self._client_settings(group_id, config))
+        self._thread = threading.Thread(
+            target=self._run, name="kafka-consumer", daemon=True
+        )
+        self._thread.start()
+
+    # Construction, in the order __init__ takes the steps ----------------------
+    def _init_queue(self, max_queued: int, max_queued_bytes: int) -> None:
+        """The bounded queue of decoded messages and their payload bytes."""
         self._queue: deque[tuple[Message, int]] = deque()
         self._queued_bytes = 0
         self._max_queued = max_queued
         self._max_queued_bytes = max_queued_bytes
-        self._lock = threading.Lock()
+
+    def _init_counters(self) -> None:
+        """The counters `stats` and `status` report, all at zero."""
         self._consumed = 0
         self._replayed = 0
         self._dropped = 0
         self._passed_over = 0
         self._skipped: Counter[str] = Counter()
-        self._ignore_schemas = frozenset(ignore_schemas)
         self._ignored: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
         # Replaced whole when it grows, so `status` hands it out without a copy.
         self._on_change: frozenset[str] = frozenset()
         self._decode_seconds = 0.0
+
+    def _init_health(self) -> None:
+        """What the status says of the connection, and what was last logged of it."""
         self._health = KafkaHealth()
         self._said = self._health.state()[1]
+
+    def _init_assignment(self, lookback: LookBack) -> None:
+        """Where each partition resumes, and the look-back of those not read yet."""
+        self._lookback = lookback
         # Consumer thread only (callbacks run inside `consume`).
         self._next_offsets: dict[tuple[str, int], int] = {}
         self._replays: dict[tuple[str, int], _Replay] = {}
-        self._log = ThrottledLog(logger)
-        self._closed = threading.Event()
-        self._arrived: Callable[[], None] | None = None
+
+    def _client_settings(
+        self, group_id: str | None, config: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """librdkafka's settings: a live display's defaults, then `config`."""
         settings: dict[str, Any] = {
-            "bootstrap.servers": bootstrap_servers,
+            "bootstrap.servers": self._bootstrap_servers,
             "group.id": group_id or f"livedata-dashboard-{uuid.uuid4().hex[:12]}",
             # No offsets to keep: a dashboard starts at its look-back.
             "enable.auto.commit": False,
@@ -232,23 +282,14 @@ class KafkaSource:
         if config:
             logger.info("kafka client settings: %s", masked(config))
         settings.update(config or {})
-        # Cooperative rebalancing hands on_assign only the added partitions.
-        self._incremental = "cooperative" in str(
-            settings.get("partition.assignment.strategy", "")
-        ) or (str(settings.get("group.protocol", "classic")) == "consumer")
-        try:
-            self._consumer = confluent_kafka.Consumer(settings)
-        except confluent_kafka.KafkaException as error:
-            # librdkafka names the property; its message may quote a value.
-            reason = error.args[0].str() if error.args else str(error)
-            raise KafkaSettingsError(
-                f"kafka client settings refused: {scrub(reason, settings)}"
-            ) from None
+        return settings
+
+    def _subscribe(self, settings: Mapping[str, Any]) -> None:
+        """Make the consumer and subscribe it to the topics; nothing is read
+        until the consumer thread consumes."""
+        self._incremental = _assigns_incrementally(settings)
+        self._consumer = _consumer(settings)
         self._consumer.subscribe(self._topics, on_assign=self._on_assign)
-        self._thread = threading.Thread(
-            target=self._run, name="kafka-consumer", daemon=True
-        )
-        self._thread.start()
 
     @property
     def status(self) -> SourceStatus:

@@ -19,6 +19,7 @@ from app.data import (
     TimeWindowExtractor,
     WindowExtractor,
 )
+from app.ingestion.key_activity import KeyActivity
 from app.ingestion.orchestrator import (
     FAILED_TO_APPLY,
     FUTURE_TOLERANCE_S,
@@ -102,6 +103,21 @@ def test_batch_reaches_window_subscriber_in_one_trigger_with_every_value() -> No
     assert window.triggers == [{"k": [20, 30, 40]}]
     assert latest.triggers == [{"k": 40}]
     assert ds["k"] == 40
+
+
+def test_batch_through_key_activity_counts_each_key_and_fills_the_service() -> None:
+    ds = DataService()
+    activity = KeyActivity(ds)
+    orchestrator = Orchestrator(
+        ListSource([msg("k", 1), msg("k", 2), msg("j", 3)]),
+        sink=activity,
+        max_batch_seconds=UNBOUNDED,
+    )
+
+    assert orchestrator.update() == 3
+
+    assert (activity.get("k").count, activity.get("j").count) == (2, 1)
+    assert (ds["k"], ds["j"]) == (2, 3)
 
 
 def test_batch_with_bad_message_still_applies_the_others() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import holoviews as hv
 import numpy as np
+import panel as pn
 import pytest
 from bokeh.document import Document
 
@@ -49,8 +50,14 @@ def draw_until(plotter: HoloViewsPlotter, done: Callable[[], bool]) -> None:
         time.sleep(0.01)  # polling interval, bounded by the deadline
 
 
+def holoviews_pane(plotter: HoloViewsPlotter) -> pn.pane.HoloViews:
+    """The pane of the card that shows the view's element."""
+    (pane,) = plotter.panel().select(pn.pane.HoloViews)
+    return pane
+
+
 def drawn(plotter: HoloViewsPlotter) -> Any:
-    dynamic_map = plotter._holoviews.object
+    dynamic_map = holoviews_pane(plotter).object
     return None if dynamic_map is None else dynamic_map.last
 
 
@@ -79,6 +86,16 @@ def test_a_raising_view_is_said_on_its_card_and_draws_again_once_it_returns() ->
     draw_until(plotter, lambda: plotter.failure is None and drawn(plotter) is not None)
     assert isinstance(drawn(plotter), hv.Histogram)
     assert "cannot draw" not in plotter.root.text
+
+
+def test_a_finished_run_of_the_view_asks_the_session_for_a_frame() -> None:
+    asked = threading.Event()
+    plotter, _ = shown(histogram)
+    plotter.notify_with(asked.set)
+
+    plotter.draw()  # hands the frame to the view, which runs on a worker
+
+    assert asked.wait(DEADLINE_S)
 
 
 def test_a_view_that_returns_no_element_says_what_it_returned() -> None:
@@ -175,7 +192,7 @@ def test_a_cleared_history_is_drawn_as_the_views_element_of_none() -> None:
 
 def test_plots_of_a_view_do_not_share_axes() -> None:
     plotter = HoloViewsPlotter(KEY, CustomView("test view", histogram))
-    assert plotter._holoviews.linked_axes is False
+    assert holoviews_pane(plotter).linked_axes is False
 
 
 def test_load_views_names_a_module_it_cannot_import() -> None:

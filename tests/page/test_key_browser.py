@@ -71,6 +71,21 @@ def test_each_key_shows_kind_unit_rate_and_age() -> None:
     assert "now" in detail.object
 
 
+def test_a_unit_stays_a_scipp_unit_until_the_key_browser_writes_it() -> None:
+    service = DataService()
+    service["log/t"] = sc.DataArray(sc.scalar(1.0, unit="K"))
+    service["log/n"] = sc.DataArray(sc.scalar(1.0, unit=None))
+    service["log/f"] = sc.DataArray(sc.scalar(1.0, unit="dimensionless"))
+    catalog = service.catalog()
+
+    assert isinstance(catalog["log/t"].unit, sc.Unit)
+    assert catalog["log/n"].unit is None
+    assert catalog["log/f"].unit == sc.units.dimensionless
+    assert describe_key(catalog["log/t"], "now") == "value · K · now"
+    assert describe_key(catalog["log/n"], "now") == "value · no unit · now"
+    assert describe_key(catalog["log/f"], "now") == "value · no unit · now"
+
+
 def test_a_key_whose_rate_wobbles_keeps_its_text_and_a_real_change_shows() -> None:
     service = DataService()
     clock = [0]

@@ -1,6 +1,8 @@
+import html
 import itertools
 import time
-from types import SimpleNamespace
+from collections.abc import Callable
+from dataclasses import replace
 
 import panel as pn
 import pytest
@@ -12,6 +14,7 @@ from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.limits import MAX_LAYOUT_PLOTS as MAX_PAGE
 from app.options import DashboardOptions
+from app.page.frame_clock import FrameClock, FrameStats
 from app.page.layout_file import Layout, parse_url_layout
 from app.page.session import PLOTS_PER_SLICE, DashboardSession
 from app.plot_spec import PlotSpec
@@ -21,6 +24,20 @@ from app.testing.many_plots import many_plots
 from tests.ingestion.test_orchestrator import ListSource
 
 T0_NS = 1_790_000_000_000_000_000
+
+
+class HandClock(FrameClock):
+    """A frame clock that schedules nothing (the test draws the frames) and
+    whose browser is behind while `behind` is set."""
+
+    behind = False
+
+    def start(self, document: Document | None) -> None:
+        pass
+
+    @property
+    def stats(self) -> FrameStats:
+        return replace(super().stats, behind_s=1.0 if self.behind else 0.0)
 
 
 @pytest.fixture
@@ -260,7 +277,7 @@ def test_keys_the_layout_cannot_plot_do_not_stop_the_session(
 
 
 def views(session: DashboardSession) -> list[tuple[object, str]]:
-    return [(plot.spec.key, plot.spec.view) for plot in session._plots.values()]
+    return [(spec.key, spec.view) for spec in session.layout.plots]
 
 
 def test_the_operator_adds_removes_and_changes_plots_and_the_layout_is_kept(
@@ -280,7 +297,7 @@ def test_the_operator_adds_removes_and_changes_plots_and_the_layout_is_kept(
         ds["log/new"] = scalar_log(2.0)
         session.draw_frame()
         assert "log/new" not in {p.key for p in session.plotters}
-        (window,) = [p for p in session._plots if p.view == "window"]
+        (window,) = [p for p in session.layout.plots if p.view == "window"]
         session.change_view(window, "time_window")
         (changed,) = [
             p
@@ -289,7 +306,7 @@ def test_the_operator_adds_removes_and_changes_plots_and_the_layout_is_kept(
         ]
         assert changed.seconds == 300.0
         panel = next(
-            p for p in session._plots if p.view == "latest" and p.key == "log/t"
+            p for p in session.layout.plots if p.view == "latest" and p.key == "log/t"
         )
         session.remove_plot(panel)
         # The automatic layout lists keys by group ("detector/" before "log/").
@@ -404,12 +421,14 @@ def test_the_pill_turns_amber_for_a_stale_plot_and_red_for_a_source_down(
 ) -> None:
     activity = quiet_ingestion.activity
     activity["log/t"] = scalar_log(1.0)
-    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    now_ns = [activity.get("log/t").last_ns]
+    session = DashboardSession(
+        quiet_ingestion, DashboardOptions(), clock_ns=lambda: now_ns[0]
+    )
     session.draw_frame()
     assert session.pill.health.state == "live"
-    session._status_due_ns = 0
-    arrival = activity.get("log/t")
-    session._update_status(arrival.last_ns + 60 * 1_000_000_000)
+    now_ns[0] += 60 * 1_000_000_000
+    session.draw_frame()
     assert session.pill.health.state == "degraded"
     assert "log/t" in session.pill.health.reason
     assert "#e0a000" in session.pill.div.text
@@ -430,12 +449,16 @@ def test_a_quiet_key_that_publishes_on_change_keeps_the_pill_and_header_calm() -
     activity = ingestion.activity
     activity["log/t"] = scalar_log(1.0, time.time_ns())
     activity["log/fast"] = scalar_log(2.0, time.time_ns())
-    session = DashboardSession(ingestion, DashboardOptions())
+    now_ns = [activity.get("log/fast").last_ns]
+    session = DashboardSession(
+        ingestion, DashboardOptions(), clock_ns=lambda: now_ns[0]
+    )
     session.start()
     try:
         session.draw_frame()
         an_hour_later = activity.get("log/t").last_ns + 3600 * 1_000_000_000
-        session._update_status(an_hour_later)
+        now_ns[0] = an_hour_later
+        session.draw_frame()
         # The motor at rest is not stale; the key that stopped is.
         assert session.pill.health.state == "degraded"
         assert session.pill.health.reason == "1 stale: log/fast"
@@ -454,12 +477,16 @@ def test_the_pill_turns_amber_while_messages_are_rejected_and_says_why() -> None
         ListSource([good], [Message("", 1.0, T0_NS)] * 3), ingest_period_s=1.0
     )
     ingestion.orchestrator.update()
-    session = DashboardSession(ingestion, DashboardOptions())
+    now_ns = [time.time_ns()]
+    session = DashboardSession(
+        ingestion, DashboardOptions(), clock_ns=lambda: now_ns[0]
+    )
     session.draw_frame()
     assert session.pill.health.state == "live"
 
     ingestion.orchestrator.update()
-    session._update_status(time.time_ns())
+    now_ns[0] += 1_000_000_000
+    session.draw_frame()
 
     assert session.pill.health.state == "degraded"
     assert session.pill.health.reason == "lost in the last 30 s: 3 invalid key"
@@ -470,14 +497,25 @@ def test_the_status_changes_once_a_second_and_once_in_five_while_the_browser_is_
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now_ns = [T0_NS]
-    monkeypatch.setattr(
-        "app.page.session.time", SimpleNamespace(time_ns=lambda: now_ns[0])
+    clocks: list[HandClock] = []
+
+    def frame_clock(draw: Callable[[], None], period_s: float) -> HandClock:
+        clocks.append(HandClock(draw, period_s))
+        return clocks[-1]
+
+    session = DashboardSession(
+        ingestion,
+        DashboardOptions(),
+        clock_ns=lambda: now_ns[0],
+        frame_clock=frame_clock,
     )
-    session = DashboardSession(ingestion, DashboardOptions())
+    (clock,) = clocks
     updates = []
-    update = session._update_status
+    update = session.status.update
     monkeypatch.setattr(
-        session, "_update_status", lambda at_ns: (updates.append(at_ns), update(at_ns))
+        session.status,
+        "update",
+        lambda *args: (updates.append(now_ns[0]), update(*args)),
     )
 
     def frames_for(seconds: int) -> int:
@@ -490,10 +528,9 @@ def test_the_status_changes_once_a_second_and_once_in_five_while_the_browser_is_
 
     assert frames_for(5) == 5
     # The browser skips frames: every changed text costs it a layout.
-    session._clock._behind_since = session._clock._clock() - 1.0
-    assert session._clock.stats.behind_s > 0
+    clock.behind = True
     assert frames_for(10) == 2
-    session._clock._behind_since = None
+    clock.behind = False
     assert frames_for(5) in (4, 5)  # the first waits out the 5 s period
 
 
@@ -560,8 +597,13 @@ def test_a_view_another_card_shows_is_refused_and_the_menu_returns_to_the_cards_
     session = DashboardSession(quiet_ingestion, DashboardOptions())
     session.start()
     try:
-        latest = next(p for p in session._plots.values() if p.spec.view == "latest")
-        (choose,) = latest.card.select(pn.widgets.Select)
+        (latest,) = [
+            card
+            for row in session.grid.rows.values()
+            for card in row.objects
+            if card_says(card) == ("log/t", "latest")
+        ]
+        (choose,) = latest.select(pn.widgets.Select)
         choose.value = "window"  # the other card of log/t shows it
         assert choose.value == "latest"
         assert views(session) == [("log/t", "latest"), ("log/t", "window")]
@@ -582,12 +624,14 @@ def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects
     monkeypatch.setattr(document, "add_next_tick_callback", ticks.append)
     with set_curdoc(document):
         session = DashboardSession(
-            ingestion, DashboardOptions(), layout=many_plots(100)
+            ingestion,
+            DashboardOptions(),
+            layout=many_plots(100),
+            frame_clock=HandClock,
         )
         # The page goes out without plots: its first message stays small.
         assert session.plotters == ()
         assert session.progress.text == "building plots: 0 of 100"
-        monkeypatch.setattr(session._clock, "start", lambda document: None)
         session.start()
     try:
         slices = []
@@ -610,11 +654,18 @@ def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects
     assert ingestion.data_service.subscriber_count == 0
 
 
+def card_says(card: pn.viewable.Viewable) -> tuple[str, str]:
+    """The key and the view a card shows the operator: its label and its menu."""
+    (label,) = [
+        pane for pane in card.select(pn.pane.HTML) if "plot-key" in pane.css_classes
+    ]
+    (choose,) = card.select(pn.widgets.Select)
+    return html.unescape(label.object), choose.value
+
+
 def cards(session: DashboardSession, row: str) -> list[tuple[object, str]]:
     """The (key, view) of a row's cards, left to right."""
-    by_card = {id(plot.card): plot.spec for plot in session._plots.values()}
-    specs = [by_card[id(card)] for card in session.grid.rows[row].objects]
-    return [(spec.key, spec.view) for spec in specs]
+    return [card_says(card) for card in session.grid.rows[row].objects]
 
 
 def test_a_changed_view_keeps_its_place_and_a_reload_shows_the_same_order(
@@ -638,7 +689,7 @@ def test_a_changed_view_keeps_its_place_and_a_reload_shows_the_same_order(
             ("log/c", "window"),
         ]
         # Into another row: there too in the layout's order (before log/x).
-        (moved,) = [p for p in session._plots if p.view == "time_window"]
+        (moved,) = [p for p in session.layout.plots if p.view == "time_window"]
         session.change_view(moved, "latest")
         assert cards(session, "values") == [
             ("log/b", "latest"),

@@ -298,3 +298,29 @@ def test_clear_button_clears_only_on_a_second_click(
     clear.clicks += 1
     assert clear.label == "clear"
     assert "monitor/m1" not in data_service
+
+
+def test_plot_calls_the_callback_given_with_notify_with_when_data_arrives(
+    data_service: DataService,
+) -> None:
+    calls = []
+    plotter = LinePlotter("monitor/m1")
+    plotter.notify_with(lambda: calls.append("frame"))
+    plotter.subscribe(data_service)
+
+    data_service["monitor/m1"] = spectrum(0)
+    assert calls == ["frame"]
+
+    plotter.notify_with(None)
+    data_service["monitor/m1"] = spectrum(1)
+    assert calls == ["frame"]
+
+
+def test_resumed_plot_asks_for_a_frame_at_once(data_service: DataService) -> None:
+    calls = []
+    plotter = LinePlotter("monitor/m1", paused=True)
+    plotter.notify_with(lambda: calls.append("frame"))
+
+    plotter.paused = False
+
+    assert calls == ["frame"]

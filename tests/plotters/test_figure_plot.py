@@ -1,8 +1,10 @@
 import pytest
 from bokeh.document import Document
+from bokeh.models import Title
 
 from app.data import DataService
 from app.plotters import ImagePlotter, LinePlotter
+from tests.plotters.drawn_models import colour_bar
 from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, image, spectrum
 
 
@@ -17,12 +19,14 @@ def test_fixed_scale_sets_the_colour_range_and_auto_takes_it_back(
     plotter.param.update(scale="fixed", low=2.0, high=5.0)
     data_service["detector/panel_0"] = image(1)
     plotter.draw(now_ns=T0_NS + PERIOD_NS)
-    assert (plotter._mapper.low, plotter._mapper.high) == (2.0, 5.0)
+    mapper = colour_bar(plotter).color_mapper
+    assert (mapper.low, mapper.high) == (2.0, 5.0)
 
     # Meanwhile the automatic range took in the new frame (values 1 to 12).
     plotter.scale = "auto"
-    assert plotter._mapper.low < 1.0
-    assert plotter._mapper.high > 12.0
+    mapper = colour_bar(plotter).color_mapper
+    assert mapper.low < 1.0
+    assert mapper.high > 12.0
 
 
 def test_fixing_the_scale_without_numbers_locks_the_range_shown_now(
@@ -90,7 +94,9 @@ def test_a_live_header_takes_the_dark_themes_title_colour_also_after_a_pause(
     document = Document()
     document.add_root(plotter.root)
     document.theme = FastDarkTheme().bokeh_theme
-    dark_title = document.theme._json["attrs"]["Title"]["text_color"]
+    themed = Title()
+    document.theme.apply_to_model(themed)
+    dark_title = themed.text_color
     data_service["monitor/m1"] = spectrum(0)
     plotter.draw(now_ns=T0_NS)
     assert plotter.root.title.text_color == dark_title

@@ -5,6 +5,7 @@ from bokeh.models import HoverTool, LinearColorMapper, LogColorMapper
 
 from app.data import DataService
 from app.plotters import ImagePlotter
+from tests.plotters.drawn_models import colour_bar
 from tests.plotters.plotter_frames import T0_NS, image
 
 
@@ -37,19 +38,19 @@ def test_log_color_switches_mapper_and_hides_non_positive_pixels(
     plotter.subscribe(data_service)
     data_service["detector/panel_0"] = image(0)
     plotter.draw(now_ns=T0_NS)
-    assert isinstance(plotter._mapper, LinearColorMapper)
+    assert isinstance(colour_bar(plotter).color_mapper, LinearColorMapper)
 
     figure = plotter.root
 
     plotter.log_color = True
 
     assert plotter.root is figure
-    assert isinstance(plotter._mapper, LogColorMapper)
-    (color_bar,) = [r for r in figure.right if hasattr(r, "color_mapper")]
-    assert color_bar.color_mapper is plotter._mapper
-    assert figure.renderers[0].glyph.color_mapper is plotter._mapper
+    mapper = colour_bar(plotter).color_mapper
+    assert isinstance(mapper, LogColorMapper)
+    # Every image of the figure (plain and strips) is coloured as its bar says.
+    assert all(r.glyph.color_mapper is mapper for r in figure.renderers)
     assert np.isnan(plotter.source.data["image"][0][0, 0])
-    assert 0.5 < plotter._mapper.low < 1.0
+    assert 0.5 < mapper.low < 1.0
 
 
 def test_hover_shows_pixel_value_and_position_in_the_frame_units(
@@ -157,7 +158,7 @@ def test_masked_pixels_are_left_undrawn_and_out_of_the_colour_range(
     drawn = plotter.source.data["image"][0]
     assert np.isnan(drawn[:, 0]).all()
     assert np.isfinite(drawn[:, 1:]).all()
-    assert plotter._mapper.high < 1000.0
+    assert colour_bar(plotter).color_mapper.high < 1000.0
 
 
 def test_an_image_of_nothing_but_nan_says_so_in_its_header(

@@ -7,6 +7,8 @@ from bokeh.models import CustomJSHover, CustomJSTickFormatter, HoverTool
 
 from app.data import DataService
 from app.plotters import SlidingWindowPlotter, window_update
+from app.plotters.scale import SHRINK_AFTER_NS
+from tests.plotters.drawn_models import colour_bar
 from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum, stamp
 
 
@@ -199,7 +201,7 @@ def test_waterfall_streams_one_image_row_per_new_spectrum(
     )
     assert len(plotter.source.data["row"]) == 3
     assert (plotter.source.data["x0"][0], plotter.source.data["dw"][0]) == (0.0, 80.0)
-    assert plotter._color_bar.title == "counts"
+    assert colour_bar(plotter).title == "counts"
 
 
 def test_waterfall_rows_are_in_the_document_without_being_drawn(
@@ -240,9 +242,25 @@ def test_waterfall_colour_range_covers_every_frame_of_the_window(
     for index in range(1, 4):
         feed(data_service, "monitor/m1", [index], make=spectrum)
         plotter.draw(now_ns=T0_NS + index * PERIOD_NS)
-    assert (plotter._mapper.low, plotter._mapper.high) == pytest.approx((-0.35, 10.5))
-    np.testing.assert_allclose(plotter._lows, [0.0, 1.0, 2.0, 3.0])
-    np.testing.assert_allclose(plotter._highs, [7.0, 8.0, 9.0, 10.0])
+    mapper = colour_bar(plotter).color_mapper
+    assert (mapper.low, mapper.high) == pytest.approx((-0.35, 10.5))
+
+
+def test_waterfall_colour_range_keeps_a_frame_still_in_the_window_past_the_hold(
+    data_service: DataService,
+) -> None:
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=4, frame_ndim=1)
+    plotter.subscribe(data_service)
+    spike = spectrum(0)
+    spike.values[3] = 700.0
+    data_service["monitor/m1"] = spike
+    plotter.draw(now_ns=T0_NS)
+    # Two holds later the spike is still one of the window's four rows.
+    for index in (1, 2):
+        feed(data_service, "monitor/m1", [index], make=spectrum)
+        plotter.draw(now_ns=T0_NS + index * SHRINK_AFTER_NS)
+
+    assert colour_bar(plotter).color_mapper.high >= 700.0
 
 
 def test_paused_window_catches_up_with_every_frame_up_to_n_on_resume(
@@ -292,7 +310,7 @@ def test_waterfall_leaves_masked_bins_undrawn_and_out_of_the_colour_range(
 
     rows = plotter.source.data["row"]
     assert all(np.isnan(row[0]) and np.isfinite(row[1:]).all() for row in rows)
-    assert plotter._mapper.high < 1000.0
+    assert colour_bar(plotter).color_mapper.high < 1000.0
 
 
 def test_waterfall_rows_of_geometric_bins_are_drawn_where_the_bins_are(
