@@ -50,11 +50,15 @@ def test_a_plot_below_the_fold_is_reported_and_catches_up_once_scrolled_into_vie
 # Every patch and its count of texts, as the page recorded them.
 RECORD = "() => window.__dashboardPatches"
 # A figure painted twice in a row, synchronously; the second paint's calls to
-# getComputedStyle and writes to a style element are counted.
+# getComputedStyle and writes to a style element are counted, and the glyph
+# renderers whose position sheet was ever written.
 SECOND_PAINT = """(doc, name) => {
   const model = doc.get_model_by_name(name); let view = null;
   for (const root of Object.values(Bokeh.index)) {
     view = root.owner.find_one(model); if (view) break; }
+  const {GlyphRendererView} = Bokeh.require("models/renderers/glyph_renderer");
+  const glyphs = view.computed_renderer_views.filter(
+    (renderer) => renderer instanceof GlyphRendererView);
   const counts = {computed_styles: 0, style_writes: 0};
   const computed = window.getComputedStyle;
   const text = Object.getOwnPropertyDescriptor(Node.prototype, "textContent");
@@ -72,6 +76,8 @@ SECOND_PAINT = """(doc, name) => {
     window.getComputedStyle = computed;
     Object.defineProperty(Node.prototype, "textContent", text);
   }
+  counts.glyphs = glyphs.length;
+  counts.glyph_sheets = glyphs.filter((glyph) => glyph.position.css !== "").length;
   return counts;
 }"""
 IMAGE_FIGURE = "figure:image:detector/panel_0"
@@ -109,7 +115,13 @@ def test_the_page_paints_without_css_lookups_or_unchanged_style_sheets(
     dashboard.wait_for_data("image:detector/panel_0", "image")
     dashboard.wait_for(RECORD)
     counts = dashboard.evaluate(SECOND_PAINT, IMAGE_FIGURE)
-    assert counts == {"computed_styles": 0, "style_writes": 0}
+    assert counts["glyphs"] > 0
+    assert counts == {
+        "computed_styles": 0,
+        "style_writes": 0,
+        "glyphs": counts["glyphs"],
+        "glyph_sheets": 0,
+    }
 
 
 def test_a_bokehjs_of_another_minor_is_not_patched_and_the_server_names_it(
@@ -126,6 +138,7 @@ def test_a_bokehjs_of_another_minor_is_not_patched_and_the_server_names_it(
     counts = dashboard.evaluate(SECOND_PAINT, IMAGE_FIGURE)
     assert counts["computed_styles"] > 0
     assert counts["style_writes"] > 0
+    assert counts["glyph_sheets"] == counts["glyphs"] > 0
     deadline = time.monotonic() + 30
     while "BokehJS 3.8.1, not 3.9.x" not in server.log():
         assert time.monotonic() < deadline, server.log()[-2000:]
