@@ -102,7 +102,7 @@ def test_every_bokehjs_patch_is_applied_on_the_pinned_bokehjs(
     assert record["version"] == bokeh.__version__
     assert record["failed"] == {}
     assert record["applied"] == list(PATCHES)
-    # The server has the page's report too.
+    # And sends it to the server through the record Div.
     dashboard.wait_for(
         "(doc, name) => doc.get_model_by_name(name).text !== ''", RECORD_NAME
     )
