@@ -16,6 +16,7 @@ from app.data import KeyInfo
 from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
+from app.page.bokehjs_patches import IN_PLACE
 from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from app.page.grid import DashboardGrid
@@ -23,7 +24,6 @@ from app.page.key_browser import KeyBrowser, sorted_keys
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.plot_visibility import PlotVisibility
 from app.page.status import StatusLine, StatusPill, health, loss_totals
-from app.page.text_in_place import IN_PLACE
 from app.page.views import plot_for, view_choices, views_for
 from app.page_text import escaped, text_div
 from app.plot_spec import PLOTS_PER_KIND, PlotSpec, automatic_specs, plot_kind, spec_for

@@ -12,12 +12,11 @@ from bokeh.models import CustomJS
 from app.ingestion.process import Ingestion
 from app.limits import MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
+from app.page.bokehjs_patches import BokehJSPatches
 from app.page.custom_views import custom_views
 from app.page.design import SYSTEM_FONT, Fast
 from app.page.layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
-from app.page.paint_without_css import skip_css_lookups
 from app.page.session import DashboardSession
-from app.page.text_in_place import text_in_place
 from app.page_text import escaped
 
 logger = logging.getLogger(__name__)
@@ -137,8 +136,8 @@ def build_page(
     # session's start tells the browser instead.
     session.connected.js_on_change("text", CustomJS(args=args, code=RESTORE_LAYOUT_JS))
     session.connected.js_on_change("text", session.visibility.watch)
-    session.connected.js_on_change("text", skip_css_lookups())
-    session.connected.js_on_change("text", text_in_place())
+    # Only in the BokehJS they were written for; the page reports them (066).
+    session.connected.js_on_change("text", BokehJSPatches().callback)
     return session, template
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.data import MemoryStats
 from app.ingestion.process import IngestionSnapshot
-from app.page.text_in_place import IN_PLACE
+from app.page.bokehjs_patches import IN_PLACE
 from app.page_text import html_div, markup, text_div
 from app.sources.reasons import HISTORIES_RESTARTED
 
