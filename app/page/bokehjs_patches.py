@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import logging
 
-from bokeh.models import CustomJS, Div
+from bokeh.models import CustomJS
+
+from app.page_text import text_div
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +164,7 @@ class BokehJSPatches:
     """
 
     def __init__(self) -> None:
-        self.record = Div(name=RECORD_NAME, visible=False)
+        self.record = text_div(name=RECORD_NAME, visible=False)
         self.callback = CustomJS(
             args={"minor": BOKEHJS_MINOR, "tag": IN_PLACE, "record": self.record},
             code=PATCHES_JS,
