@@ -12,10 +12,12 @@ import panel as pn
 from bokeh.document import Document
 from panel.io.state import set_curdoc
 
+from app.audit import audit_log
 from app.data import KeyInfo
 from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
+from app.page.access import AccessBox
 from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from app.page.grid import DashboardGrid
@@ -155,6 +157,7 @@ class DashboardSession:
             sizing_mode="stretch_width",
         )
         self.reset.on_click(lambda event: self.soon(self.use_default_layout))
+        self.access = AccessBox(audit_log(), no_sign_in=options.no_sign_in)
         self.view = pn.Column(
             pn.pane.Bokeh(self.message),
             pn.pane.Bokeh(self.progress),
@@ -168,12 +171,14 @@ class DashboardSession:
             self.grid.view,
         )
         self.sidebar = pn.Column(
+            self.access.warning_view,
             pn.pane.Bokeh(self.pill.div),
             pn.pane.Bokeh(self.status.div),
             self.browser.view,
             pn.pane.Markdown("### Layout", margin=(0, 10)),
             self.download,
             self.reset,
+            self.access.view,
             sizing_mode="stretch_width",
         )
         if message:
@@ -669,6 +674,7 @@ class DashboardSession:
             )
         )
         self.browser.refresh(now_ns)
+        self.access.refresh(now_ns)
 
     def _show_frames(self, frames: FrameStats) -> None:
         text = ""
