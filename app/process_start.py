@@ -11,6 +11,8 @@ import logging
 import os
 import sys
 
+from tornado.process import task_id
+
 from app.audit import use_state_dir
 from app.ingestion.process import process_ingestion
 from app.options import parse_options
@@ -32,6 +34,11 @@ try:
     use_state_dir(options.state_dir).prepare()
 except (SignInError, OperatorsError, OSError) as error:
     logger.critical("dashboard not started: %s", error)
+    if task_id() is not None:
+        # Forked by --num-procs: a process that failed would be started again
+        # and again; one that ends without failure is not, and the server
+        # ends with the last (`make run` checks before the port opens).
+        raise SystemExit(0) from None
     raise SystemExit(f"dashboard not started: {error}") from None
 use_operators(operators)
 if warning:

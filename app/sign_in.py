@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import panel as pn
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -165,6 +165,40 @@ def check_serving(serving: Serving, no_sign_in: bool) -> str:
     return ""
 
 
+def check_command_line(argv: Sequence[str], environ: Mapping[str, str]) -> str:
+    """`check_serving` for a ``panel serve`` command line and its variables.
+
+    The dashboard's options (``--no-sign-in``) are those after ``--args``.
+    """
+    from app.options import parse_options  # here: the module stays light
+
+    arguments = argv[list(argv).index("--args") + 1 :] if "--args" in argv else []
+    options = parse_options(arguments, environ)
+    return check_serving(serving_from(argv, environ), options.no_sign_in)
+
+
 def sign_in_on() -> bool:
     """Whether this server signs its users in (Panel's configuration)."""
+    import panel as pn  # here: the check before the server starts needs no Panel
+
     return bool(pn.config.basic_auth or pn.config.oauth_provider)
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m app.sign_in ARGS``: check ``panel serve ARGS`` before it starts.
+
+    ``make run`` runs it first, so a refused start never opens the port,
+    whatever the number of server processes.
+    """
+    try:
+        warning = check_command_line(argv, os.environ)
+    except SignInError as error:
+        print(f"dashboard not started: {error}", file=sys.stderr)
+        return 1
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -6,8 +6,10 @@ from app.sign_in import (
     NO_SIGN_IN_WARNING,
     Serving,
     SignInError,
+    check_command_line,
     check_serving,
     is_loopback,
+    main,
     serving_from,
 )
 
@@ -96,3 +98,14 @@ def test_a_credentials_file_that_is_no_user_to_password_object_is_refused(
     serving = Serving("0.0.0.0", str(path), cookie_secret=True)
     with pytest.raises(SignInError, match=r"users\.json"):
         check_serving(serving, no_sign_in=False)
+
+
+def test_the_check_before_the_server_reads_no_sign_in_after_args(capsys) -> None:
+    network = ["app/dashboard.py", "--address", "0.0.0.0", "--num-procs", "4"]
+    assert main(network) == 1
+    assert "dashboard not started: refusing to serve 0.0.0.0" in capsys.readouterr().err
+    assert main([*network, "--args", "--no-sign-in"]) == 0
+    assert NO_SIGN_IN_WARNING in capsys.readouterr().err
+    assert check_command_line(network, {"DASHBOARD_NO_SIGN_IN": "1"}) == (
+        NO_SIGN_IN_WARNING
+    )
