@@ -77,8 +77,11 @@ def _last_value(argv: Sequence[str], flag: str) -> str | None:
 
 def serving_from(argv: Sequence[str], environ: Mapping[str, str]) -> Serving:
     """Read ``panel serve``'s command line and Panel's variables, as Panel does."""
-    # Panel takes a variable or an argument for each (it refuses both).
-    basic_auth = _last_value(argv, "--basic-auth") or environ.get("PANEL_BASIC_AUTH")
+    # Panel takes a variable or an argument for each (it refuses both), and
+    # lowercases the variable's value: the file it reads is the lowercased one.
+    basic_auth = _last_value(argv, "--basic-auth")
+    if not basic_auth:
+        basic_auth = environ.get("PANEL_BASIC_AUTH", "").lower()
     oauth = _last_value(argv, "--oauth-provider") or environ.get("PANEL_OAUTH_PROVIDER")
     secret = (
         _last_value(argv, "--cookie-secret")

@@ -109,3 +109,17 @@ def test_the_check_before_the_server_reads_no_sign_in_after_args(capsys) -> None
     assert check_command_line(network, {"DASHBOARD_NO_SIGN_IN": "1"}) == (
         NO_SIGN_IN_WARNING
     )
+
+
+def test_a_credentials_file_in_panels_variable_is_the_one_panel_reads(
+    tmp_path,
+) -> None:
+    # Panel lowercases PANEL_BASIC_AUTH: it would read another path, missing,
+    # and take the text as one shared password.
+    path = tmp_path / "Users.json"
+    path.write_text(json.dumps({"alice": "a"}))
+    environ = {"PANEL_BASIC_AUTH": str(path), "PANEL_COOKIE_SECRET": "x"}
+    serving = serving_from(SERVE, environ)
+    assert serving.basic_auth == str(path).lower()
+    with pytest.raises(SignInError, match="no such credentials file"):
+        check_serving(serving, no_sign_in=False)
