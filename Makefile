@@ -7,6 +7,18 @@ PORT ?= $(or $(DASHBOARD_PORT),5006)
 ARGS ?=
 # Server processes, each with its own ingestion (panel serve --num-procs).
 WORKERS ?= $(or $(DASHBOARD_WORKERS),1)
+# Sign-in is Panel's own (decision 079): BASIC_AUTH=users.json (a JSON object of
+# user to password) or OAUTH_PROVIDER=generic (key, secret, extra params and
+# encryption key best in PANEL_OAUTH_* variables), each with COOKIE_SECRET (or
+# PANEL_COOKIE_SECRET, which stays out of the process list). SIGN_IN replaces
+# them all; SERVE_ARGS reaches panel serve as it is.
+BASIC_AUTH ?=
+OAUTH_PROVIDER ?=
+COOKIE_SECRET ?=
+SIGN_IN ?= $(if $(BASIC_AUTH),--basic-auth $(BASIC_AUTH)) \
+	$(if $(OAUTH_PROVIDER),--oauth-provider $(OAUTH_PROVIDER)) \
+	$(if $(COOKIE_SECRET),--cookie-secret $(COOKIE_SECRET))
+SERVE_ARGS ?=
 
 .PHONY: install run test test-fast lint format bench soak screenshot clean
 
@@ -19,10 +31,16 @@ install: $(STAMP)
 
 # --setup starts each process's ingestion as the process starts, before any
 # browser opens; --warm builds the page once so the first one opens fast.
+SERVE = app/dashboard.py --address $(HOST) --port $(PORT) \
+	--allow-websocket-origin $(HOST):$(PORT) --num-procs $(WORKERS) \
+	$(strip $(SIGN_IN)) $(SERVE_ARGS) \
+	--setup app/process_start.py --warm $(if $(ARGS),--args $(ARGS))
+
+# A network address without sign-in is refused before the port opens, unless
+# ARGS says --no-sign-in (app/sign_in.py; process_start.py checks it again).
 run: install
-	$(VENV)/bin/panel serve app/dashboard.py --address $(HOST) --port $(PORT) \
-		--allow-websocket-origin $(HOST):$(PORT) --num-procs $(WORKERS) \
-		--setup app/process_start.py --warm $(if $(ARGS),--args $(ARGS))
+	@$(PY) -m app.sign_in $(SERVE)
+	$(VENV)/bin/panel serve $(SERVE)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -11,16 +11,21 @@ import sys
 
 import panel as pn
 
+from app.audit import use_state_dir
 from app.ingestion.process import process_ingestion
 from app.options import parse_options
 from app.page import pixel_histogram
 from app.page.custom_views import load_views
 from app.page.shell import open_page
+from app.roles import operators_from, use_operators
 
 # panel serve configures the root handler; let the app's own INFO through it.
 logging.getLogger("app").setLevel(logging.INFO)
 options = parse_options(sys.argv[1:], os.environ)
 pixel_histogram.register()
+# Once per process (later runs find them); process_start.py checked them first.
+use_operators(operators_from(options.operators, options.operators_file))
+use_state_dir(options.state_dir)
 load_views(options.views)  # imported once per process: later runs find them
 page = open_page(process_ingestion(options), options)[1].servable(title="Live data")
 # The template's title is HTML for the header; the browser's tab reads it as text.

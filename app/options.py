@@ -17,6 +17,8 @@ from app.sources.lookback import DEFAULT_LOOKBACK_S
 from app.sources.other_schemas import DEFAULT_IGNORED_SCHEMAS
 
 ENV_PREFIX = "DASHBOARD_"
+DEFAULT_STATE_DIR = ".dashboard-state"
+"""Relative to the working directory the server starts in."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,17 @@ class DashboardOptions:
     kafka_options:
         librdkafka ``(key, value)`` settings that win over the file's; values
         may be ``@file:PATH`` or ``${ENV_VAR}`` (decision 036).
+    operators:
+        Users, and groups as ``group:NAME``, who may act on everyone's data
+        (clear a key's history) when sign-in is on (decision 080).
+    operators_file:
+        A file of such names, one a line, ``#`` comments; joins ``operators``.
+    state_dir:
+        Where the dashboard keeps what outlives a process: the audit file of
+        operator actions (decision 081).
+    no_sign_in:
+        Serve a non-loopback address without sign-in, as the operator said so
+        explicitly; the start logs a warning and the page shows it (decision 079).
     """
 
     source: str = "simulated"
@@ -87,6 +100,10 @@ class DashboardOptions:
     # Not in the repr: values may be secrets written out.
     kafka_config_file: str = ""
     kafka_options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    operators: tuple[str, ...] = ()
+    operators_file: str = ""
+    state_dir: str = DEFAULT_STATE_DIR
+    no_sign_in: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
@@ -138,6 +155,17 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered not in _FLAG_WORDS:
+        raise argparse.ArgumentTypeError(f"expected 1/0, true/false, got {text!r}")
+    return _FLAG_WORDS[lowered]
+
+
+_FLAG_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False}
+_FLAG_WORDS |= {"no": False, "": False}
 
 
 def _non_negative(text: str) -> float:
@@ -285,6 +313,35 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         f"@file:PATH or ${{ENV_VAR}} (env {name}, comma-separated)",
     )
     parser.set_defaults(kafka_option_environment=from_environment)
+    option(
+        "--operators",
+        "OPERATORS",
+        defaults.operators,
+        type=_csv,
+        help="users (and groups as group:NAME) who may clear histories when "
+        "sign-in is on, comma-separated",
+    )
+    option(
+        "--operators-file",
+        "OPERATORS_FILE",
+        defaults.operators_file,
+        help="file of operators, one user or group:NAME a line",
+    )
+    option(
+        "--state-dir",
+        "STATE_DIR",
+        defaults.state_dir,
+        help="directory of the audit file of operator actions",
+    )
+    option(
+        "--no-sign-in",
+        "NO_SIGN_IN",
+        defaults.no_sign_in,
+        type=_flag,
+        nargs="?",
+        const=True,
+        help="serve a non-loopback address without sign-in (everyone operates)",
+    )
     return parser
 
 
@@ -313,4 +370,8 @@ def parse_options(
         views=tuple(args.views),
         kafka_config_file=args.kafka_config,
         kafka_options=tuple(kafka_options),
+        operators=tuple(args.operators),
+        operators_file=args.operators_file,
+        state_dir=args.state_dir,
+        no_sign_in=args.no_sign_in,
     )

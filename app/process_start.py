@@ -11,14 +11,40 @@ import logging
 import os
 import sys
 
+from tornado.process import task_id
+
+from app.audit import use_state_dir
 from app.ingestion.process import process_ingestion
 from app.options import parse_options
 from app.page.custom_views import load_views
+from app.roles import OperatorsError, operators_from, use_operators
+from app.sign_in import SignInError, check_serving, serving_from
 
 # panel serve configures the root handler; let the app's own INFO through it.
 logging.getLogger("app").setLevel(logging.INFO)
+logger = logging.getLogger("app.process_start")
 arguments = sys.argv[sys.argv.index("--args") + 1 :] if "--args" in sys.argv else []
 options = parse_options(arguments, os.environ)
+# This script runs inside panel serve: its command line is the server's, so
+# the address and the sign-in are checked before anyone can connect (079).
+serving = serving_from(sys.argv, os.environ)
+try:
+    warning = check_serving(serving, options.no_sign_in)
+    operators = operators_from(options.operators, options.operators_file)
+    use_state_dir(options.state_dir).prepare()
+except (SignInError, OperatorsError, OSError) as error:
+    logger.critical("dashboard not started: %s", error)
+    if task_id() is not None:
+        # Forked by --num-procs: a process that failed would be started again
+        # and again; one that ends without failure is not, and the server
+        # ends with the last (`make run` checks before the port opens).
+        raise SystemExit(0) from None
+    raise SystemExit(f"dashboard not started: {error}") from None
+use_operators(operators)
+if warning:
+    logger.warning("%s", warning)
+elif serving.sign_in and not operators:
+    logger.warning("sign-in without --operators: every user is a viewer")
 # A module of views that cannot be imported stops the server here, at its start.
 load_views(options.views)
 process_ingestion(options)

@@ -153,3 +153,20 @@ def test_a_kafka_option_without_a_key_is_refused_without_echoing_it(
     error = capsys.readouterr().err
     assert "KEY=VALUE" in error
     assert "hunter2" not in error
+
+
+def test_sign_in_options_name_operators_state_dir_and_an_explicit_no_sign_in() -> None:
+    defaults = parse_options([], {})
+    assert (defaults.operators, defaults.no_sign_in) == ((), False)
+    assert defaults.state_dir == ".dashboard-state"
+    options = parse_options(
+        ["--operators", "alice, group:staff", "--state-dir", "/var/lib/dash"],
+        {"DASHBOARD_OPERATORS_FILE": "/etc/ops", "DASHBOARD_NO_SIGN_IN": "1"},
+    )
+    assert options.operators == ("alice", "group:staff")
+    assert options.operators_file == "/etc/ops"
+    assert options.state_dir == "/var/lib/dash"
+    assert options.no_sign_in is True
+    assert parse_options(["--no-sign-in"]).no_sign_in is True
+    with pytest.raises(SystemExit):
+        parse_options([], {"DASHBOARD_NO_SIGN_IN": "maybe"})

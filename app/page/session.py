@@ -12,10 +12,12 @@ import panel as pn
 from bokeh.document import Document
 from panel.io.state import set_curdoc
 
+from app.audit import audit_log
 from app.data import KeyInfo
 from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
+from app.page.access import AccessBox
 from app.page.bokehjs_patches import IN_PLACE
 from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
@@ -177,6 +179,7 @@ class DashboardSession:
             sizing_mode="stretch_width",
         )
         self.reset.on_click(lambda event: self.soon(self.use_default_layout))
+        self.access = AccessBox(audit_log(), no_sign_in=options.no_sign_in)
         self.view = pn.Column(
             pn.pane.Bokeh(self.message),
             pn.pane.Bokeh(self.progress),
@@ -190,12 +193,14 @@ class DashboardSession:
             self.grid.view,
         )
         self.sidebar = pn.Column(
+            self.access.warning_view,
             pn.pane.Bokeh(self.pill.div),
             pn.pane.Bokeh(self.status.div),
             self.browser.view,
             pn.pane.Markdown("### Layout", margin=(0, 10)),
             self.download,
             self.reset,
+            self.access.view,
             sizing_mode="stretch_width",
         )
         if message:
@@ -691,6 +696,7 @@ class DashboardSession:
             )
         )
         self.browser.refresh(now_ns)
+        self.access.refresh(now_ns)
 
     def _show_frames(self, frames: FrameStats) -> None:
         text = ""

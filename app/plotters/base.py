@@ -24,10 +24,12 @@ import scipp as sc
 from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, DataRange1d, LayoutDOM
 from bokeh.plotting import figure
 
+from app.audit import REFUSED, audit_log
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
 from app.durations import coarse_duration
-from app.plotters.clears import Clear, clear_of, operator, record_clear
+from app.plotters.clears import Clear, clear_of, record_clear
 from app.plotters.columns import newest_time_ns, unit_label
+from app.roles import CLEAR_HISTORY, may
 from app.staleness import stale_after_ns
 
 logger = logging.getLogger(__name__)
@@ -191,19 +193,28 @@ class Plotter(param.Parameterized):
         self._data_service = data_service
         data_service.register_subscriber(self, replay=replay)
 
-    def clear_history(self) -> None:
-        """Drop the key's history in the DataService; every plot of it shows no data."""
+    def clear_history(self) -> bool:
+        """Drop the key's history in the DataService; every plot of it shows no data.
+
+        An operator's action (decision 080): refused, audited and without
+        effect for a viewer, whatever the page sent. Returns whether it was done.
+        """
+        permission = may(CLEAR_HISTORY)
+        if not permission.allowed:
+            audit_log().record(permission.who, CLEAR_HISTORY, self.key, REFUSED)
+            return False
         if self._data_service is None:
-            return
+            return False
         # Recorded first: the clear tells every plot of the key at once.
-        who = operator()
+        who = permission.who
         record_clear(self.key, who, time.time_ns())
         try:
             self._data_service.clear_history(self.key)
         except KeyError:
             logger.info("key %r: no history to clear", self.key)
-        else:
-            logger.info("key %r: history cleared by %s", self.key, who)
+            return False
+        audit_log().record(who, CLEAR_HISTORY, self.key)
+        return True
 
     def unsubscribe(self) -> None:
         """Unregister from the DataService this plot subscribed to, if any."""

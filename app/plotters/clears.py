@@ -10,8 +10,6 @@ import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-import panel as pn
-
 from app.durations import coarse_duration
 
 CLEAR_NOTICED_NS = 5_000_000_000
@@ -35,15 +33,6 @@ class Clear:
 
 _lock = threading.Lock()
 _last: dict[Hashable, Clear] = {}
-
-
-def operator() -> str:
-    """The signed-in user of the current session, else ``an operator``."""
-    try:
-        user = pn.state.user
-    except Exception:  # no session, no authentication
-        user = None
-    return str(user) if user else "an operator"
 
 
 def record_clear(key: Hashable, who: str, at_ns: int) -> None:

@@ -17,9 +17,11 @@ import panel as pn
 import param
 from bokeh.models import Range1d
 
+from app.audit import REFUSED, audit_log
 from app.plotters.base import HeaderState, Plotter
 from app.plotters.confirm import ConfirmedClick
 from app.plotters.scale import AutoRange, Extent
+from app.roles import CLEAR_HISTORY, may
 
 HEADER_COLOURS = {
     # Live text takes the page theme's title colour when the figure has one
@@ -47,6 +49,7 @@ def header_colours(state: HeaderState, title: Any) -> tuple[str, str | None]:
 
 CLEAR = "clear"
 CONFIRM_CLEAR = "confirm clear?"
+CLEAR_DESCRIPTION = "drop this key's history in every open page (click twice)"
 
 
 def css_name(text: str) -> str:
@@ -194,6 +197,13 @@ class FigurePlotter(Plotter):
         return drawn
 
     def _on_clear(self, event: Any) -> None:
+        permission = may(CLEAR_HISTORY)
+        if not permission.allowed:
+            # Only a page changed in the browser sends this (the control is
+            # disabled): refused at once, told to the audit, the control shut.
+            audit_log().record(permission.who, CLEAR_HISTORY, self.key, REFUSED)
+            self._clear_button.param.update(label=CLEAR, disabled=True)
+            return
         # A second click within a few seconds confirms: one stray click never
         # throws away a history that cannot come back.
         if self._confirm.click(time.monotonic()):
@@ -226,8 +236,13 @@ class FigurePlotter(Plotter):
             width=90,
             css_classes=["high"],
         )
+        permission = may(CLEAR_HISTORY)
         self._clear_button = clear = pn.widgets.Button(
-            label=CLEAR, width=110, css_classes=["clear"]
+            label=CLEAR,
+            width=110,
+            css_classes=["clear"],
+            disabled=not permission.allowed,
+            description=permission.reason or CLEAR_DESCRIPTION,
         )
         clear.on_click(self._on_clear)
         return pn.Column(

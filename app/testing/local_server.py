@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +49,8 @@ class LocalServer:
     process: subprocess.Popen
     port: int
     log_path: Path
+    state_dir: Path | None = None
+    """The dashboard's ``--state-dir`` (audit file) unless the caller chose one."""
 
     @property
     def pid(self) -> int:
@@ -87,6 +89,7 @@ def serve_dashboard(
     app_args: Sequence[str] = (),
     *,
     serve_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
     startup_timeout_s: float = 90.0,
     repo: Path = REPO,
 ) -> Iterator[LocalServer]:
@@ -97,7 +100,14 @@ def serve_dashboard(
     app_args:
         Dashboard options, passed after ``--args``.
     serve_args:
-        Extra ``panel serve`` options, e.g. session lifetimes.
+        Extra ``panel serve`` options, e.g. session lifetimes or sign-in
+        (``--basic-auth FILE --cookie-secret ...``); a later ``--address``
+        wins over the loopback one.
+    env:
+        Variables added to the server's environment (``PANEL_*``,
+        ``DASHBOARD_*``). Unless they name one, the dashboard's state
+        directory is a temporary one, removed with the server: a test leaves
+        the work tree as it found it.
     startup_timeout_s:
         How long to wait for the port to accept connections.
     repo:
@@ -126,24 +136,37 @@ def serve_dashboard(
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
         prefix="panel-serve-", suffix=".log", delete=False
     )
+    state = tempfile.TemporaryDirectory(prefix="dashboard-state-")
     # The checkout's own package wins over the one installed in the venv.
-    env = {**os.environ, "PYTHONPATH": str(repo)}
+    environ = {
+        **os.environ,
+        "DASHBOARD_STATE_DIR": state.name,
+        **(env or {}),
+        "PYTHONPATH": str(repo),
+    }
+    own_state = environ["DASHBOARD_STATE_DIR"] == state.name
     # Its own process group: `--num-procs` forks workers, which must end with it.
     process = subprocess.Popen(
         command,
         cwd=repo,
         stdout=log_file,
         stderr=subprocess.STDOUT,
-        env=env,
+        env=environ,
         start_new_session=True,
     )
-    server = LocalServer(process=process, port=port, log_path=Path(log_file.name))
+    server = LocalServer(
+        process=process,
+        port=port,
+        log_path=Path(log_file.name),
+        state_dir=Path(state.name) if own_state else None,
+    )
     try:
         _wait_until_listening(server, time.monotonic() + startup_timeout_s)
         yield server
     finally:
         _stop(process)
         log_file.close()
+        state.cleanup()
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -34,3 +34,31 @@ def document() -> Document:
 @pytest.fixture
 def document_events(document: Document) -> DocumentEvents:
     return DocumentEvents(document)
+
+
+@pytest.fixture
+def signed_in(monkeypatch: pytest.MonkeyPatch):
+    """Sign-in on, alice an operator; returns a function that signs a user in."""
+    import panel as pn
+
+    from app import roles
+
+    user: dict[str, str | None] = {"name": None}
+    monkeypatch.setattr(roles, "sign_in_on", lambda: True)
+    monkeypatch.setattr(roles, "_operators", roles.Operators.named(["alice"]))
+    monkeypatch.setattr(type(pn.state), "user", property(lambda state: user["name"]))
+
+    def sign_in(name: str) -> None:
+        user["name"] = name
+
+    return sign_in
+
+
+@pytest.fixture
+def audit(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """This process's audit, in a temporary state directory."""
+    from app import audit
+
+    log = audit.AuditLog(tmp_path)
+    monkeypatch.setattr(audit, "_audit", log)
+    return log

@@ -324,3 +324,41 @@ def test_resumed_plot_asks_for_a_frame_at_once(data_service: DataService) -> Non
     plotter.paused = False
 
     assert calls == ["frame"]
+
+
+def test_a_viewers_clear_is_refused_audited_and_keeps_the_history(
+    data_service: DataService, signed_in, audit
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    signed_in("bob")
+
+    assert not plotter.clear_history()
+
+    assert data_service["monitor/m1"] is not None
+    plotter.draw(time.time_ns())
+    assert "cleared" not in plotter.age_text
+    [entry] = audit.latest(5)
+    assert (entry.user, entry.action, entry.key, entry.outcome) == (
+        "bob",
+        "clear history",
+        "monitor/m1",
+        "refused",
+    )
+
+
+def test_an_operators_clear_is_done_and_audited_with_their_name(
+    data_service: DataService, signed_in, audit
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    signed_in("alice")
+
+    assert plotter.clear_history()
+
+    plotter.draw(time.time_ns())
+    assert plotter.age_text == "no data · cleared just now by alice"
+    [entry] = audit.latest(5)
+    assert (entry.user, entry.key, entry.outcome) == ("alice", "monitor/m1", "done")

@@ -1,3 +1,4 @@
+import panel as pn
 import pytest
 from bokeh.document import Document
 from bokeh.models import Title
@@ -107,3 +108,42 @@ def test_a_live_header_takes_the_dark_themes_title_colour_also_after_a_pause(
     plotter.paused = False
     plotter.draw(now_ns=T0_NS + PERIOD_NS)
     assert plotter.root.title.text_color == dark_title
+
+
+def clear_button(plotter: LinePlotter):
+    [button] = [
+        widget
+        for widget in plotter.panel().select(pn.widgets.Button)
+        if "clear" in widget.css_classes
+    ]
+    return button
+
+
+def test_a_viewers_clear_control_is_disabled_and_says_why(signed_in) -> None:
+    signed_in("bob")
+    button = clear_button(LinePlotter("monitor/m1"))
+    assert button.disabled
+    assert button.description == (
+        "only operators may clear history; you are bob, a viewer"
+    )
+    signed_in("alice")
+    assert not clear_button(LinePlotter("monitor/m1")).disabled
+
+
+def test_a_viewers_forged_clicks_are_refused_and_change_nothing(
+    data_service: DataService, signed_in, audit
+) -> None:
+    signed_in("bob")
+    plotter = LinePlotter("monitor/m1")
+    button = clear_button(plotter)
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    # What a browser whose page was changed sends: the control enabled, two clicks.
+    button.disabled = False
+    button.clicks += 1
+    button.clicks += 1
+
+    assert data_service["monitor/m1"] is not None
+    assert button.disabled
+    assert button.label == "clear"
+    assert [entry.outcome for entry in audit.latest(5)] == ["refused", "refused"]
