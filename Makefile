@@ -19,6 +19,10 @@ SIGN_IN ?= $(if $(BASIC_AUTH),--basic-auth $(BASIC_AUTH)) \
 	$(if $(OAUTH_PROVIDER),--oauth-provider $(OAUTH_PROVIDER)) \
 	$(if $(COOKIE_SECRET),--cookie-secret $(COOKIE_SECRET))
 SERVE_ARGS ?=
+# Panel's own sign-in and signed-out pages load a logo from its CDN: ours need
+# nothing from outside (decision 079).
+SIGN_IN_PAGES = --basic-login-template app/page/templates/login.html \
+	--logout-template app/page/templates/logout.html
 
 .PHONY: install run test test-fast lint format bench soak screenshot clean
 
@@ -33,7 +37,7 @@ install: $(STAMP)
 # browser opens; --warm builds the page once so the first one opens fast.
 SERVE = app/dashboard.py --address $(HOST) --port $(PORT) \
 	--allow-websocket-origin $(HOST):$(PORT) --num-procs $(WORKERS) \
-	$(strip $(SIGN_IN)) $(SERVE_ARGS) \
+	$(strip $(SIGN_IN)) $(SIGN_IN_PAGES) $(SERVE_ARGS) \
 	--setup app/process_start.py --warm $(if $(ARGS),--args $(ARGS))
 
 # A network address without sign-in is refused before the port opens, unless

@@ -10,7 +10,7 @@ import panel as pn
 
 from app.audit import REFUSED, AuditEntry, AuditLog
 from app.durations import coarse_duration
-from app.page.text_in_place import IN_PLACE
+from app.page.bokehjs_patches import IN_PLACE
 from app.page_text import html_div, markup, text_div
 from app.roles import CLEAR_HISTORY, Role, may
 from app.sign_in import NO_SIGN_IN_WARNING, sign_in_on

@@ -128,6 +128,10 @@ def serve_dashboard(
         "--warm",
         *serve_args,
     ]
+    pages = repo / "app" / "page" / "templates"
+    if pages.exists():  # the sign-in pages that need nothing from outside
+        command += ["--basic-login-template", str(pages / "login.html")]
+        command += ["--logout-template", str(pages / "logout.html")]
     process_start = repo / "app" / "process_start.py"
     if process_start.exists():  # older checkouts start ingestion with --warm only
         command += ["--setup", str(process_start)]

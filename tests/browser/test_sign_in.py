@@ -103,16 +103,29 @@ def wait_for_audit(server: LocalServer, count: int) -> list[dict]:
     raise AssertionError(f"fewer than {count} audit entries: {entries}")
 
 
-def test_a_wrong_password_is_refused_on_panels_login_page(
+def test_sign_in_pages_refuse_a_wrong_password_and_load_nothing_from_outside(
     server: LocalServer, chromium: Browser
 ) -> None:
     page = chromium.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(server.url)
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "not-her-password")
     page.click("button[type=submit]")
     expect(page.locator("#error-message")).to_contain_text("Invalid username")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", USERS["alice"])
+    page.click("button[type=submit]")
+    dashboard = DashboardPage(page)
+    dashboard.wait_until_connected()
+    page.goto(f"http://127.0.0.1:{server.port}/logout")
+    expect(page.locator("form button")).to_be_visible()
     page.context.close()
+    origin = f"http://127.0.0.1:{server.port}/"
+    ours = (origin, f"blob:{origin}", "data:")
+    outside = [url for url in requested if not url.startswith(ours)]
+    assert outside == []
 
 
 def test_a_viewer_cannot_clear_by_the_page_nor_by_a_forged_request(
