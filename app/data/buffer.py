@@ -522,10 +522,6 @@ class Buffer(Generic[T]):
             self._memory.changed(self, -released)
         return released
 
-    def mark_truncated(self) -> None:
-        """Say that the memory budget keeps this buffer below what is asked."""
-        self._truncated = True
-
     def get_latest(self) -> T | None:
         """The latest frame, or None if empty."""
         return self.snapshot().get_latest()
