@@ -445,3 +445,22 @@ def test_the_factory_hands_the_memory_budget_to_the_buffer():
     assert memory.asked
     assert buffer.capacity == 1
     assert buffer.truncated
+
+
+def test_a_stacks_layout_never_changes_and_what_frames_teach_is_kept_apart():
+    storage = DataArrayBuffer()
+    stack = storage.allocate(spectrum(0), 2)
+    with pytest.raises(TypeError):
+        stack.layout.shared_coords["tof"] = sc.scalar(1.0)
+    with pytest.raises(TypeError):
+        stack.layout.masks["edge"] = (("tof",), (8,))
+    storage.write(stack, 0, spectrum(0))
+    assert "tof" in stack.notes.known_coords
+    assert storage.allocate_like(stack, 3).notes is stack.notes
+
+
+def test_the_frame_plan_names_what_a_frame_is_checked_against():
+    plan = DataArrayBuffer().allocate(spectrum(0), 1).layout.plan
+    assert set(plan.shared) == {"tof", "detector"}
+    assert (plan.coord_count, plan.time_name, plan.masked) == (3, "time", True)
+    assert plan.time_epoch is not None  # datetimes, read from the epoch
