@@ -18,6 +18,7 @@ from app.data.buffer import (
     ChecksKeptFrame,
     FixedSlotBytes,
     HandsOutArrays,
+    HeldFrames,
     ReadsFrames,
     has_fixed_slot_bytes,
 )
@@ -370,11 +371,11 @@ def test_held_frames_say_where_a_snapshots_frames_are_and_stay_so():
     buffer = data_array_buffer(3, initial_capacity=8)
     for i in range(5):
         buffer.append(scalar(i))
-    held = buffer.held()
+    held = HeldFrames._make(buffer.held())
     assert (held.end - held.start, held.appended, held.by_reference) == (3, 5, False)
     snapshot = buffer.snapshot()
     buffer.append(scalar(5))
-    assert buffer.held().appended == 6
+    assert HeldFrames._make(buffer.held()).appended == 6
     assert (len(snapshot), snapshot.appended) == (3, 5)
     assert snapshot.get_latest().value == 4.0
 
@@ -383,7 +384,7 @@ def test_a_latest_value_buffer_holds_its_frame_by_reference():
     buffer = data_array_buffer(1)
     frame = scalar(0)
     buffer.append(frame)
-    held = buffer.held()
+    held = HeldFrames._make(buffer.held())
     assert held.by_reference
     assert held.has_latest
     assert held.latest is frame
