@@ -23,6 +23,7 @@ from app.data.service import (
     MemoryStats,
     SubscriberProtocol,
 )
+from app.data.sink import DataSink
 from app.data.store import LazyStore
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "BufferStats",
     "DataArrayBuffer",
     "DataService",
+    "DataSink",
     "FrameMismatchError",
     "FrameReferences",
     "FullHistoryExtractor",

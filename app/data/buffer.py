@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -30,9 +30,9 @@ class BufferInterface(Protocol[T]):
     counts only once its write returned, so a write that fails leaves the buffer
     as it was.
 
-    A storage whose `nbytes` does not change when a slot is written may say so
-    with a class attribute ``fixed_slot_bytes = True``; the `Buffer` then skips
-    recounting its bytes on every append.
+    A storage may offer more, each declared by a Protocol below and found by
+    ``isinstance`` once per buffer (decision 025): `ChecksKeptFrame`,
+    `HandsOutArrays`, `ReadsFrames`, `FixedSlotBytes`.
     """
 
     def accepts(self, frame: T) -> str | None:
@@ -50,11 +50,6 @@ class BufferInterface(Protocol[T]):
     def check(self, storage: Any, frame: T) -> None:
         """Raise `FrameMismatchError` unless `frame` fits `storage`'s layout."""
         ...
-
-    # Optional: ``check_latest(storage, frame)``, the check of a history that
-    # keeps its one frame by reference (nothing is stacked, so only what the
-    # key's catalog entry describes must stay: type, dims, shape, dtype, unit,
-    # variances). Without it, `check` is used (decision 015).
 
     def write(self, storage: Any, index: int, frame: T) -> None:
         """Copy `frame` into slot `index`.
@@ -91,6 +86,52 @@ class BufferInterface(Protocol[T]):
         ...
 
 
+@runtime_checkable
+class ChecksKeptFrame(Protocol):
+    """A storage that checks a frame kept by reference for less than `check`.
+
+    A history that keeps its one frame by reference stacks nothing, so only
+    what the key's catalog entry describes must stay: type, dims, shape,
+    dtype, unit, variances. Without it, `check` is used (decision 015).
+    """
+
+    def check_latest(self, storage: Any, frame: Any) -> None:
+        """Raise `FrameMismatchError` unless `frame` fits what the catalog says."""
+        ...
+
+
+@runtime_checkable
+class HandsOutArrays(Protocol):
+    """A storage that hands out its slots' values and variances as numpy views."""
+
+    def get_arrays(self, storage: Any, start: int, end: int) -> tuple[Any, Any]:
+        """Values and variances (or None) of slots ``[start, end)``."""
+        ...
+
+
+@runtime_checkable
+class ReadsFrames(Protocol):
+    """A storage that reads a frame's arrays as `write` would, without writing."""
+
+    def read_frame(self, storage: Any, frame: Any) -> tuple[Any, Any, Any]:
+        """Values, variances and timestamp of `frame`, checked as `write` checks it."""
+        ...
+
+
+@runtime_checkable
+class FixedSlotBytes(Protocol):
+    """A storage whose `nbytes` does not change when a slot is written, when
+    `fixed_slot_bytes` is true: the `Buffer` then skips recounting its bytes
+    on every append."""
+
+    fixed_slot_bytes: bool
+
+
+def has_fixed_slot_bytes(impl: Any) -> bool:
+    """Whether `impl` declares that writing a slot leaves its bytes unchanged."""
+    return isinstance(impl, FixedSlotBytes) and bool(impl.fixed_slot_bytes)
+
+
 class MemoryGrant(Protocol):
     """What a buffer asks before it allocates (the service's memory budget)."""
 
@@ -103,42 +144,81 @@ class MemoryGrant(Protocol):
         ...
 
 
+class HeldFrames(NamedTuple):
+    """Where a buffer's frames are at one moment: what its snapshot keeps.
+
+    Slots are written once (decision 001), so these few references and
+    indices are the frames held then, whatever is appended later.
+    `Buffer.held` gives these fields in this order as a plain tuple, which its
+    readers unpack by these names: building this NamedTuple per notification
+    cost ~1% of an update (callgrind); ``HeldFrames._make(buffer.held())``
+    names them where that does not matter.
+    """
+
+    impl: Any
+    """The storage kind, which reads `storage`."""
+    storage: Any
+    """The slots, or None (no frame stacked yet, or a frame kept by reference)."""
+    start: int
+    """The oldest slot held."""
+    end: int
+    """One past the newest slot held."""
+    latest: Any
+    """The frame kept by reference, if `by_reference`."""
+    has_latest: bool
+    """Whether a frame is kept by reference."""
+    by_reference: bool
+    """Whether the buffer keeps its one frame by reference, nothing stacked."""
+    arrival: np.ndarray | None
+    """Each slot's arrival time, kept only by a span over frames without time."""
+    appended: int
+    """Frames appended to the history so far."""
+
+
+def stack_one(impl: BufferInterface[T], frame: T) -> Any:
+    """`frame` alone, stacked by `impl` as a window of one (a copy)."""
+    storage = impl.allocate(frame, 1)
+    impl.write(storage, 0, frame)
+    return impl.get_view(storage, 0, 1)
+
+
+def frame_times(
+    impl: BufferInterface[Any],
+    storage: Any,
+    start: int,
+    end: int,
+    arrival: np.ndarray | None,
+) -> np.ndarray:
+    """Time of the frames in slots ``[start, end)`` of `storage`, ns since the
+    epoch: their `time` coord, else their arrival."""
+    times = impl.times(storage)
+    if times is None:
+        times = arrival
+    if times is None:
+        # Frames without a time, and no span asked: they count as arriving now.
+        return np.full(end - start, time.time_ns(), dtype=np.int64)
+    return times[start:end]
+
+
 class BufferSnapshot(Generic[T]):
     """A buffer's frames as they were when it was taken; later appends change nothing.
 
     Reads the same way as a `Buffer` (`get_latest`, `get_window`, `get_all`,
     `get_since`, `times`), so an extractor reads either. Cheap: slots are written
-    once, so a snapshot is the storage reference and two indices.
+    once, so a snapshot is the buffer's `held()` frames, a few references.
     """
 
-    __slots__ = (
-        "_appended",
-        "_arrival",
-        "_buffer",
-        "_end",
-        "_latest",
-        "_present",
-        "_reference",
-        "_start",
-        "_storage",
-    )
+    __slots__ = ("_buffer", "_held")
 
     def __init__(self, buffer: Buffer[T]) -> None:
         self._buffer = buffer
-        self._storage = buffer._storage
-        self._start = buffer._start
-        self._end = buffer._end
-        self._latest = buffer._latest
-        self._present = buffer._has_latest
-        # `_reference_mode` inline: a snapshot is taken on every notification.
-        self._reference = buffer._max_size == 1 and buffer._span_ns is None
-        self._arrival = buffer._arrival
-        self._appended = buffer._appended
+        self._held = buffer.held()
 
     def __len__(self) -> int:
-        if self._reference:
-            return int(self._present)
-        return self._end - self._start
+        _, _, start, end, _, has_latest, by_reference, _, _ = self._held
+        if by_reference:
+            return int(has_latest)
+        return end - start
 
     @property
     def max_size(self) -> int:
@@ -152,7 +232,7 @@ class BufferSnapshot(Generic[T]):
     def appended(self) -> int:
         """Frames appended to this history up to the snapshot; the newest is
         number ``appended - 1``."""
-        return self._appended
+        return self._held[-1]  # `HeldFrames.appended`, the last field
 
     @property
     def scratch(self) -> dict[Any, Any]:
@@ -162,76 +242,75 @@ class BufferSnapshot(Generic[T]):
     def get_numbered(self, first: int, end: int) -> Any | None:
         """Frames number ``[first, end)`` stacked, or None unless all are held."""
         held = len(self)
-        if first < self._appended - held or end > self._appended or first >= end:
+        impl, storage, _, stop, _, _, by_reference, _, appended = self._held
+        if first < appended - held or end > appended or first >= end:
             return None
-        if self._reference:
+        if by_reference:
             return self.get_window(1)
-        stop = self._end - (self._appended - end)
-        return self._buffer._impl.get_view(self._storage, stop - (end - first), stop)
+        stop -= appended - end
+        return impl.get_view(storage, stop - (end - first), stop)
 
     def get_numbered_arrays(
         self, first: int, end: int
     ) -> tuple[np.ndarray, np.ndarray | None] | None:
         """Values and variances of frames number ``[first, end)`` as numpy views.
 
-        None unless all are held in a storage that offers them (`get_arrays`).
+        None unless all are held in a storage that offers them (`HandsOutArrays`).
         """
         held = len(self)
+        impl, storage, _, stop, _, _, by_reference, _, appended = self._held
         if (
-            self._reference
-            or first < self._appended - held
-            or end > self._appended
+            by_reference
+            or first < appended - held
+            or end > appended
             or first >= end
+            or not self._buffer.hands_out_arrays
         ):
             return None
-        arrays = getattr(self._buffer._impl, "get_arrays", None)
-        if arrays is None:
-            return None
-        stop = self._end - (self._appended - end)
-        return arrays(self._storage, stop - (end - first), stop)
+        stop -= appended - end
+        return impl.get_arrays(storage, stop - (end - first), stop)
 
     def get_latest(self) -> T | None:
-        if self._reference:
-            return self._latest
-        if self._end == self._start:
+        impl, storage, start, end, latest, _, by_reference, _, _ = self._held
+        if by_reference:
+            return latest
+        if end == start:
             return None
-        return self._buffer._impl.get_frame(self._storage, self._end - 1)
+        return impl.get_frame(storage, end - 1)
 
     def get_window(self, size: int) -> Any | None:
         if size < 1:
             raise ValueError(f"window size must be at least 1, got {size}")
-        if self._reference:
-            return self._buffer._stack_one(self._latest, self._present)
-        if self._end == self._start:
+        impl, storage, start, end, latest, has_latest, by_reference, _, _ = self._held
+        if by_reference:
+            return stack_one(impl, latest) if has_latest else None
+        if end == start:
             return None
-        start = max(self._start, self._end - size)
-        return self._buffer._impl.get_view(self._storage, start, self._end)
+        return impl.get_view(storage, max(start, end - size), end)
 
     def get_all(self) -> Any | None:
         return self.get_window(max(1, len(self)))
 
     def times(self) -> np.ndarray:
         """Time of each frame held (oldest first), ns since the epoch."""
-        return self._buffer._times_of(
-            self._storage, self._start, self._end, self._arrival
-        )
+        impl, storage, start, end, _, _, _, arrival, _ = self._held
+        return frame_times(impl, storage, start, end, arrival)
 
     def get_since(self, cutoff_ns: int) -> Any | None:
         """The frames whose time is at least `cutoff_ns`, in arrival order."""
-        if self._reference:
+        impl, storage, start, end, _, _, by_reference, _, _ = self._held
+        if by_reference:
             return self.get_window(1)
-        if self._end == self._start:
+        if end == start:
             return None
         inside = self.times() >= cutoff_ns
         first = int(np.argmax(inside))
         if not inside[first]:
             first = len(inside) - 1  # none inside: the newest frame alone
         if inside[first:].all():
-            return self._buffer._impl.get_view(
-                self._storage, self._start + first, self._end
-            )
+            return impl.get_view(storage, start + first, end)
         # Out of order: a copy of exactly the frames inside, never changed later.
-        view = self._buffer._impl.get_view(self._storage, self._start, self._end)
+        view = impl.get_view(storage, start, end)
         if isinstance(view, list):
             return [frame for frame, keep in zip(view, inside, strict=True) if keep]
         return view[inside_variable(inside, view)].copy()
@@ -319,13 +398,26 @@ class Buffer(Generic[T]):
         self._latest: T | None = None
         self._has_latest = False
         self._layout: Any = None
-        self._check_latest = getattr(buffer_impl, "check_latest", buffer_impl.check)
-        self._fixed_slot_bytes = bool(getattr(buffer_impl, "fixed_slot_bytes", False))
-        self._plain = self._fixed_slot_bytes and span_ns is None
+        # The storage's declared capabilities, found once (decision 025).
+        self._check_latest = (
+            buffer_impl.check_latest
+            if isinstance(buffer_impl, ChecksKeptFrame)
+            else buffer_impl.check
+        )
+        self._hands_out_arrays = isinstance(buffer_impl, HandsOutArrays)
+        self._fixed_slot_bytes = has_fixed_slot_bytes(buffer_impl)
+        # Whether writing a free slot is all an append does: no span to apply,
+        # no bytes to recount (`append`'s short path).
+        self._write_alone_appends = self._fixed_slot_bytes and span_ns is None
 
     @property
     def _reference_mode(self) -> bool:
         return self._max_size == 1 and self._span_ns is None
+
+    @property
+    def hands_out_arrays(self) -> bool:
+        """Whether the storage hands out numpy views of its slots (`HandsOutArrays`)."""
+        return self._hands_out_arrays
 
     @property
     def max_size(self) -> int:
@@ -383,6 +475,22 @@ class Buffer(Generic[T]):
         """The frames held now, unchanged by later appends."""
         return BufferSnapshot(self)
 
+    def held(self) -> tuple[Any, ...]:
+        """Where the frames held now are: what a snapshot of them keeps, the
+        fields of `HeldFrames` in its order."""
+        return (
+            self._impl,
+            self._storage,
+            self._start,
+            self._end,
+            self._latest,
+            self._has_latest,
+            # `_reference_mode` inline: a snapshot is taken per notification.
+            self._max_size == 1 and self._span_ns is None,
+            self._arrival,
+            self._appended,
+        )
+
     def append(self, frame: T) -> None:
         """Append one frame, dropping the oldest beyond `max_size`.
 
@@ -392,7 +500,7 @@ class Buffer(Generic[T]):
             If `frame` does not fit; the buffer is then unchanged.
         """
         end = self._end
-        if self._plain and end < self._capacity:
+        if self._write_alone_appends and end < self._capacity:
             # The common case, kept short: a free slot, no span, bytes unchanged.
             self._impl.write(self._storage, end, frame)
             end += 1
@@ -455,7 +563,7 @@ class Buffer(Generic[T]):
         saved = (self._state(), self._max_size, self._span_ns, self._layout)
         self._max_size = max(frames, self._max_size)
         self._span_ns = new_span
-        self._plain = self._fixed_slot_bytes and new_span is None
+        self._write_alone_appends = self._fixed_slot_bytes and new_span is None
         if self._storage is not None:
             self._arrival = self._arrival_times(
                 self._storage, self._capacity, reuse=True
@@ -476,7 +584,7 @@ class Buffer(Generic[T]):
                 self._start_storage(latest)
         except BaseException:
             state, self._max_size, self._span_ns, self._layout = saved
-            self._plain = self._fixed_slot_bytes and self._span_ns is None
+            self._write_alone_appends = self._fixed_slot_bytes and self._span_ns is None
             self._restore(state)
             raise
 
@@ -522,10 +630,6 @@ class Buffer(Generic[T]):
             self._memory.changed(self, -released)
         return released
 
-    def mark_truncated(self) -> None:
-        """Say that the memory budget keeps this buffer below what is asked."""
-        self._truncated = True
-
     def get_latest(self) -> T | None:
         """The latest frame, or None if empty."""
         return self.snapshot().get_latest()
@@ -555,13 +659,6 @@ class Buffer(Generic[T]):
         return [get_frame(self._storage, i) for i in range(self._start, self._end)]
 
     # Internals ---------------------------------------------------------------
-    def _stack_one(self, frame: T, present: bool) -> Any | None:
-        if not present:
-            return None
-        storage = self._impl.allocate(frame, 1)
-        self._impl.write(storage, 0, frame)
-        return self._impl.get_view(storage, 0, 1)
-
     def _set_latest(self, frame: T) -> None:
         if self._layout is None or not self._has_latest:
             reason = self._impl.accepts(frame)
@@ -576,17 +673,6 @@ class Buffer(Generic[T]):
         self._nbytes = self._impl.frame_nbytes(frame)
         if self._memory is not None and self._nbytes != before:
             self._memory.changed(self, self._nbytes - before)
-
-    def _times_of(
-        self, storage: Any, start: int, end: int, arrival: np.ndarray | None
-    ) -> np.ndarray:
-        times = self._impl.times(storage)
-        if times is None:
-            times = arrival
-        if times is None:
-            # Frames without a time, and no span asked: they count as arriving now.
-            return np.full(end - start, time.time_ns(), dtype=np.int64)
-        return times[start:end]
 
     def _arrival_times(
         self, storage: Any, capacity: int, reuse: bool = False
@@ -642,7 +728,9 @@ class Buffer(Generic[T]):
 
     def _span_keep(self, newest_ns: int) -> int:
         """How many of the held frames lie within the span of `newest_ns`."""
-        times = self._times_of(self._storage, self._start, self._end, self._arrival)
+        times = frame_times(
+            self._impl, self._storage, self._start, self._end, self._arrival
+        )
         inside = times >= newest_ns - self._span_ns
         # From the oldest frame inside on, as `_drop_oldest` keeps them: a late
         # frame outside the span never takes the frames inside before it along.
@@ -693,7 +781,9 @@ class Buffer(Generic[T]):
             if held > self._max_size:
                 self._start = self._end - self._max_size
             return
-        times = self._times_of(self._storage, self._start, self._end, self._arrival)
+        times = frame_times(
+            self._impl, self._storage, self._start, self._end, self._arrival
+        )
         newest = int(times[-1])
         if self._newest_ns is None or newest > self._newest_ns:
             self._newest_ns = newest

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import scipp as sc
 
-from app.data.buffer import Buffer, BufferInterface
+from app.data.buffer import Buffer, BufferInterface, MemoryGrant, ReadsFrames
 from app.data.frame_references import FrameReferences
 from app.data.list_buffer import ListBuffer
 from app.data.scipp_buffers import DataArrayBuffer, VariableBuffer
@@ -58,13 +58,18 @@ class BufferFactory:
         self._buffer_impls[data_type] = impl_factory
 
     def create_buffer(
-        self, template: T, max_size: int, by_reference: bool = False
+        self,
+        template: T,
+        max_size: int,
+        by_reference: bool = False,
+        memory: MemoryGrant | None = None,
     ) -> Buffer[T]:
         """A buffer keeping `max_size` frames like `template` (nothing appended yet).
 
         With `by_reference`, frames that would be stacked and hold at least
         `reference_min_bytes` are checked as for a stack and kept as they are
-        (`FrameReferences`, decision 016).
+        (`FrameReferences`, decision 016). `memory` is asked before the
+        buffer's storage grows (see `Buffer`).
         """
         impl = self._impl_for(template)
         if self.keeps_by_reference(template, impl, by_reference):
@@ -75,6 +80,7 @@ class BufferFactory:
             initial_capacity=self._initial_capacity,
             overallocation_factor=self._overallocation_factor,
             concat_dim=self._concat_dim,
+            memory=memory,
         )
 
     def keeps_by_reference(
@@ -86,7 +92,7 @@ class BufferFactory:
         data, and copying a small one costs next to nothing."""
         return (
             by_reference
-            and hasattr(impl, "read_frame")
+            and isinstance(impl, ReadsFrames)
             and template.underlying_size() >= self._reference_min_bytes
         )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from app.data.buffer import ChecksKeptFrame
 from app.data.scipp_buffers import DataArrayStack
 
 
@@ -45,6 +46,9 @@ class FrameReferences:
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
+        self._check_inner_latest = (
+            inner.check_latest if isinstance(inner, ChecksKeptFrame) else inner.check
+        )
 
     @property
     def inner(self) -> Any:
@@ -77,8 +81,7 @@ class FrameReferences:
         self._inner.read_frame(storage.layout, frame)
 
     def check_latest(self, storage: ReferenceSlots, frame: Any) -> None:
-        check = getattr(self._inner, "check_latest", self._inner.check)
-        check(storage.layout, frame)
+        self._check_inner_latest(storage.layout, frame)
 
     def write(self, storage: ReferenceSlots, index: int, frame: Any) -> None:
         values, variances, time = self._inner.read_frame(storage.layout, frame)

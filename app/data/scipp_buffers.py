@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -266,8 +268,6 @@ def _as_ns(times: np.ndarray, unit: Any) -> np.ndarray:
     return (values * factor).astype(np.int64)
 
 
-_DATA_ARRAY = sc.DataArray
-
 # What reading a timestamp that is not 0-D, or not of the stack's dtype or
 # unit, raises.
 _TIME_MISFITS = (
@@ -278,8 +278,8 @@ _TIME_MISFITS = (
     TypeError,
 )
 
-_CONCEPT = type(sc.scalar(0.0).values.base)
-"""The type owning a Variable's memory: the `base` of its `.values`."""
+_SCIPP_MEMORY = type(sc.scalar(0.0).values.base)
+"""The type of what owns a Variable's memory: the `base` of its `.values`."""
 
 
 @dataclass(frozen=True)
@@ -299,9 +299,44 @@ class KnownCoord:
     aligned: bool
 
 
+@dataclass(frozen=True, slots=True)
+class FramePlan:
+    """What `DataArrayBuffer._read` checks a frame's coords, timestamp and masks
+    against, derived once per layout: a slotted object, since each attribute
+    of the layout itself costs as much to read as a comparison on the path
+    every frame takes (its data is checked by `_read_data`)."""
+
+    shared: tuple[str, ...]
+    """Names of the coords stored once."""
+    coord_count: int
+    """How many coords a frame has."""
+    time_name: str | None
+    """The timestamp coord's name (the concat dim), None if frames have none."""
+    time_numpy_dtype: np.dtype | None
+    """numpy's dtype of the timestamp's `.value`."""
+    time_aligned: bool | None
+    time_unit: Any
+    time_epoch: sc.Variable | None
+    """The epoch in the timestamps' unit if they are datetimes, else None."""
+    masked: bool
+    """Whether frames have masks."""
+
+
+@dataclass
+class StackNotes:
+    """What the stacks of one history learn from its frames, shared by all of
+    them and changed as frames arrive (their `DataArrayLayout` never changes)."""
+
+    known_coords: dict[str, KnownCoord] = field(default_factory=dict)
+    """Per shared coord, the last frame's coord found identical (`KnownCoord`)."""
+    fixed_nbytes: int | None = None
+    """What scipp counts for a stack beside its slots (objects, shared coords),
+    taken from the history's first stack (see `DataArrayBuffer.nbytes`)."""
+
+
 @dataclass(frozen=True)
 class DataArrayLayout:
-    """What every frame of a DataArray stack shares.
+    """What every frame of a DataArray stack shares; never changes.
 
     Coords not depending on the concat dim are stored once (`shared_coords`); a
     frame whose shared coords differ does not fit. A 0-D coord named like the
@@ -310,19 +345,14 @@ class DataArrayLayout:
     """
 
     data: VariableLayout
-    shared_coords: dict[str, sc.Variable]
+    shared_coords: Mapping[str, sc.Variable]
     # (dtype, unit, aligned) of the frames' timestamp, None if they have none.
     time: tuple[Any, Any, bool] | None
-    masks: dict[str, tuple[tuple[str, ...], tuple[int, ...]]]
+    masks: Mapping[str, tuple[tuple[str, ...], tuple[int, ...]]]
     # numpy's dtype of the timestamp's `.values`; for datetimes it names the unit.
     time_numpy_dtype: np.dtype | None = None
     # The dim frames are stacked along, also the name of their timestamp coord.
     concat_dim: str = "time"
-    # Per shared coord, the last frame's coord found identical (see `KnownCoord`).
-    known: dict[str, KnownCoord] = field(default_factory=dict, compare=False)
-    # What scipp counts for a stack beside its slots (objects, shared coords),
-    # taken from the history's first stack (see `DataArrayBuffer.nbytes`).
-    fixed_nbytes: list[int] = field(default_factory=list, compare=False)
 
     @cached_property
     def coord_count(self) -> int:
@@ -374,24 +404,21 @@ class DataArrayLayout:
         return _as_ns(times, self.time[1])
 
     @cached_property
-    def plan(self) -> tuple[Any, ...]:
-        """What a frame's coords, timestamp and masks are checked against, in
-        the order `DataArrayBuffer._read` unpacks it: one tuple, since each
-        attribute read costs as much as a comparison on the path every frame
-        takes (its data is checked by `_read_data`)."""
+    def plan(self) -> FramePlan:
+        """What a frame's coords, timestamp and masks are checked against."""
         time_name = time_aligned = time_unit = None
         if self.time is not None:
             time_name = self.concat_dim
             time_unit, time_aligned = self.time[1:]
-        return (
-            tuple(self.shared_coords),
-            self.coord_count,
-            time_name,
-            self.time_numpy_dtype,
-            time_aligned,
-            time_unit,
-            self.time_epoch,
-            bool(self.masks),
+        return FramePlan(
+            shared=tuple(self.shared_coords),
+            coord_count=self.coord_count,
+            time_name=time_name,
+            time_numpy_dtype=self.time_numpy_dtype,
+            time_aligned=time_aligned,
+            time_unit=time_unit,
+            time_epoch=self.time_epoch,
+            masked=bool(self.masks),
         )
 
 
@@ -405,6 +432,8 @@ class DataArrayStack:
     """
 
     layout: DataArrayLayout
+    # Shared with every stack of the history (`allocate_like` hands it on).
+    notes: StackNotes
     data: sc.Variable
     values: np.ndarray
     variances: np.ndarray | None
@@ -417,7 +446,9 @@ class DataArrayStack:
     array: sc.DataArray | None = None
 
 
-def _allocate_variables(layout: DataArrayLayout, capacity: int) -> DataArrayStack:
+def _allocate_variables(
+    layout: DataArrayLayout, notes: StackNotes, capacity: int
+) -> DataArrayStack:
     """A stack's Variables (data, timestamps, masks) and numpy views on them."""
     dim = layout.concat_dim
     data = layout.data.empty_stack(dim, capacity)
@@ -435,6 +466,7 @@ def _allocate_variables(layout: DataArrayLayout, capacity: int) -> DataArrayStac
         masks[name] = mask.values
     return DataArrayStack(
         layout,
+        notes,
         data,
         data.values,
         data.variances,
@@ -456,6 +488,36 @@ def _assemble(layout: DataArrayLayout, stack: DataArrayStack) -> sc.DataArray:
     if layout.time is not None:
         array.coords.set_aligned(dim, layout.time[2])
     return array
+
+
+def _read_time(layout: DataArrayLayout, plan: FramePlan, coord: sc.Variable) -> Any:
+    """The timestamp `coord` of a frame as it is stacked: raise unless it is
+    0-D, of the stack's dtype and unit, and aligned as the history's."""
+    try:
+        if plan.time_epoch is not None:
+            # A datetime's `.value` costs ~7 us: scipp builds the numpy
+            # datetime64 through Python. Its distance from the epoch costs
+            # ~2.5 us, is the same int64, and raises unless dtype and unit are
+            # the stack's (decision 012).
+            time = (coord - plan.time_epoch).value
+            fits = coord.aligned == plan.time_aligned
+        else:
+            time = coord.value
+            fits = (
+                time.dtype == plan.time_numpy_dtype
+                and coord.aligned == plan.time_aligned
+                # A number's dtype does not name its unit.
+                and coord.unit == plan.time_unit
+            )
+    except _TIME_MISFITS:
+        fits = False
+    if not fits:
+        got = (coord.dims, coord.dtype, coord.unit, coord.aligned)
+        raise FrameMismatchError(
+            f"coord {plan.time_name!r}: expected 0-D (dtype, unit, aligned) "
+            f"{layout.time}, got (dims, dtype, unit, aligned) {got}"
+        )
+    return time
 
 
 class DataArrayBuffer:
@@ -496,16 +558,16 @@ class DataArrayBuffer:
             }
         layout = DataArrayLayout(
             VariableLayout.of(template),
-            shared_coords,
+            MappingProxyType(shared_coords),
             time,
-            masks,
+            MappingProxyType(masks),
             time_numpy_dtype,
             self._concat_dim,
         )
-        return _allocate_variables(layout, capacity)
+        return _allocate_variables(layout, StackNotes(), capacity)
 
     def allocate_like(self, storage: DataArrayStack, capacity: int) -> DataArrayStack:
-        return _allocate_variables(storage.layout, capacity)
+        return _allocate_variables(storage.layout, storage.notes, capacity)
 
     def _array(self, storage: DataArrayStack) -> sc.DataArray:
         """The stack as one DataArray, sharing the storage's memory."""
@@ -546,83 +608,57 @@ class DataArrayBuffer:
             stacked_mask[index] = mask
 
     def _read(self, storage: DataArrayStack, frame: sc.DataArray) -> tuple[Any, ...]:
-        # Everything is read and checked before anything is written, so a
-        # mismatch leaves the slot untouched (the Buffer would not show it anyway).
-        # Each scipp call costs ~0.3 us, so each property is read once, from
-        # numpy's views where they say the same (decision 012); a 0-D value is
-        # read as a numpy scalar, whose dtype is the frame's (decision 015).
-        # What is compared comes from the layout's `plan`, one tuple.
-        if type(frame) is not _DATA_ARRAY:
+        """Values, variances, timestamp and (stacked mask, mask) pairs of `frame`.
+
+        Everything is read and checked before anything is written, so a
+        mismatch leaves the slot untouched (the Buffer would not show it
+        anyway). Each scipp call costs ~0.3 us, so each property is read once,
+        from numpy's views where they say the same (decision 012); a 0-D value
+        is read as a numpy scalar, whose dtype is the frame's (decision 015).
+        """
+        if type(frame) is not sc.DataArray:
             raise FrameMismatchError(
                 f"expected a DataArray, got {type(frame).__name__}"
             )
         layout = storage.layout
-        (
-            shared,
-            coord_count,
-            time_name,
-            time_numpy_dtype,
-            time_aligned,
-            time_unit,
-            time_epoch,
-            masked,
-        ) = layout.plan
+        plan = layout.plan
         values, variances = _read_data(layout.data, frame)
         # len() and lookups by name, never iteration (see `allocate`).
         coords = frame.coords
-        if len(coords) != coord_count:
+        if len(coords) != plan.coord_count:
             raise FrameMismatchError(self._coords_mismatch(layout, frame))
         time = None
         try:
-            if shared:
-                known = layout.known
-                for name in shared:
-                    coord = coords[name]
-                    # The known coord's memory again: identical without comparing.
-                    mark = known.get(name)
-                    if mark is not None:
-                        coord_values = coord.values
-                        if (
-                            getattr(coord_values, "base", None) is mark.base
-                            and coord_values.shape == mark.shape
-                            and coord.dims == mark.dims
-                            and coord.aligned == mark.aligned
-                        ):
-                            continue
-                    self._check_shared(layout, name, coord)
-            if time_name is not None:
-                coord = coords[time_name]
-                try:
-                    if time_epoch is not None:
-                        # A datetime's `.value` costs ~7 us: scipp builds the
-                        # numpy datetime64 through Python. Its distance from
-                        # the epoch costs ~2.5 us, is the same int64, and
-                        # raises unless dtype and unit are the stack's
-                        # (decision 012).
-                        time = (coord - time_epoch).value
-                        fits = coord.aligned == time_aligned
-                    else:
-                        time = coord.value
-                        fits = (
-                            time.dtype == time_numpy_dtype
-                            and coord.aligned == time_aligned
-                            # A number's dtype does not name its unit.
-                            and coord.unit == time_unit
-                        )
-                except _TIME_MISFITS:
-                    fits = False
-                if not fits:
-                    got = (coord.dims, coord.dtype, coord.unit, coord.aligned)
-                    raise FrameMismatchError(
-                        f"coord {time_name!r}: expected 0-D (dtype, unit, "
-                        f"aligned) {layout.time}, got (dims, dtype, unit, aligned) "
-                        f"{got}"
-                    )
+            if plan.shared:
+                self._check_shared_coords(storage, plan.shared, coords)
+            if plan.time_name is not None:
+                time = _read_time(layout, plan, coords[plan.time_name])
         except KeyError:
             raise FrameMismatchError(self._coords_mismatch(layout, frame)) from None
-        if not masked and not len(frame.masks):
+        if not plan.masked and not len(frame.masks):
             return values, variances, time, ()
         return values, variances, time, self._read_masks(storage, frame)
+
+    def _check_shared_coords(
+        self, storage: DataArrayStack, names: tuple[str, ...], coords: Any
+    ) -> None:
+        """Raise unless each of the frame's `coords` named in `names` is the
+        stored one; KeyError if one is missing."""
+        known = storage.notes.known_coords
+        for name in names:
+            coord = coords[name]
+            # The known coord's memory again: identical without comparing.
+            mark = known.get(name)
+            if mark is not None:
+                coord_values = coord.values
+                if (
+                    getattr(coord_values, "base", None) is mark.base
+                    and coord_values.shape == mark.shape
+                    and coord.dims == mark.dims
+                    and coord.aligned == mark.aligned
+                ):
+                    continue
+            self._check_shared(storage, name, coord)
 
     def _read_masks(
         self, storage: DataArrayStack, frame: sc.DataArray
@@ -644,12 +680,12 @@ class DataArrayBuffer:
         return mask_values
 
     @staticmethod
-    def _check_shared(layout: DataArrayLayout, name: str, coord: sc.Variable) -> None:
+    def _check_shared(storage: DataArrayStack, name: str, coord: sc.Variable) -> None:
         """Raise unless `coord` is identical to the stored coord `name`; if it
         is, remember it (`KnownCoord`), so its next frames are not compared."""
         values = coord.values
         base = getattr(values, "base", None)
-        shared = layout.shared_coords[name]
+        shared = storage.layout.shared_coords[name]
         if (
             not sc.identical(coord, shared, equal_nan=True)
             or coord.aligned != shared.aligned
@@ -660,10 +696,10 @@ class DataArrayBuffer:
         # Only a coord that covers all of its memory: a slice of a larger one
         # could have the same base and shape at another offset.
         if (
-            type(base) is _CONCEPT
+            type(base) is _SCIPP_MEMORY
             and coord.underlying_size() == shared.underlying_size()
         ):
-            layout.known[name] = KnownCoord(
+            storage.notes.known_coords[name] = KnownCoord(
                 coord, base, coord.dims, values.shape, coord.aligned
             )
 
@@ -720,11 +756,11 @@ class DataArrayBuffer:
         """What scipp's `underlying_size` says of the stack's DataArray: linear
         in the slots, so only a history's first stack is assembled to learn it;
         later stacks are assembled when first read."""
-        layout = storage.layout
-        slots = len(storage.values) * layout.slot_nbytes
-        if not layout.fixed_nbytes:
-            layout.fixed_nbytes.append(self._array(storage).underlying_size() - slots)
-        return layout.fixed_nbytes[0] + slots
+        slots = len(storage.values) * storage.layout.slot_nbytes
+        notes = storage.notes
+        if notes.fixed_nbytes is None:
+            notes.fixed_nbytes = self._array(storage).underlying_size() - slots
+        return notes.fixed_nbytes + slots
 
     def frame_nbytes(self, frame: sc.DataArray) -> int:
         return frame.underlying_size()

@@ -174,6 +174,21 @@ class _Subscription:
         )
 
 
+class _DeliveriesByKey(dict):
+    """Per key, what notifying it needs: made by `make` when first asked for,
+    dropped (``pop``) when the key's subscriptions change."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[Any], tuple[_Delivery, ...]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: Any) -> tuple[_Delivery, ...]:
+        deliveries = self[key] = self._make(key)
+        return deliveries
+
+
 class _Delivery(NamedTuple):
     """Subscriptions of one key with equal extractors, next to each other in
     registration order: notifying them needs one store, looked up once."""
@@ -246,11 +261,14 @@ class DataService(MutableMapping[K, V]):
     ) -> None:
         self._buffer_factory = buffer_factory or BufferFactory()
         self._buffers: dict[K, Buffer[V]] = {}
+        # The buffers of keys whose history holds frames (every buffer but a
+        # cleared history's): `ds[k] = v` appends to these without asking more.
+        self._holding: dict[K, Buffer[V]] = {}
         self._memory = MemoryBudget(max_bytes, self._needed_frames)
         # Subscriptions by key, each in registration order; callables apart.
         self._by_key: dict[K, dict[_Subscription, None]] = {}
         # Per key, what notifying it needs, in order; rebuilt after (un)registering.
-        self._deliveries: dict[K, tuple[_Delivery, ...]] = {}
+        self._deliveries = _DeliveriesByKey(self._deliveries_of)
         self._callables: dict[_Subscription, None] = {}
         self._by_subscriber: dict[int, list[_Subscription]] = {}
         self._retention: dict[K, Retention] = {}
@@ -290,11 +308,11 @@ class DataService(MutableMapping[K, V]):
         self._lock.acquire()
         try:
             try:
-                buffer = self._buffers.get(key)
+                buffer = self._holding.get(key)
             except TypeError:
                 _check_hashable(key)
                 raise
-            if buffer is not None and buffer._appended:
+            if buffer is not None:
                 try:
                     buffer.append(value)
                 except Exception as error:
@@ -312,9 +330,7 @@ class DataService(MutableMapping[K, V]):
                 self._notify_unless_in_transaction()
                 return
             # One key set outside a transaction: its round, made short.
-            deliveries = self._deliveries.get(key)
-            if deliveries is None:
-                deliveries = self._deliveries_of(key)
+            deliveries = self._deliveries[key]
             if not deliveries:
                 return
             self._notifying = True
@@ -331,6 +347,7 @@ class DataService(MutableMapping[K, V]):
     def __delitem__(self, key: K) -> None:
         with self._lock:
             buffer = self._buffers.pop(key)
+            self._holding.pop(key, None)
             self._memory.forget(key)
             self._publish(key, None)
             self._pending[key] = None
@@ -350,9 +367,7 @@ class DataService(MutableMapping[K, V]):
         """
         with self._lock:
             old = self._buffers[key]
-            empty = self._new_buffer(key, old.get_latest())
-            empty.set_retention(old.max_size, old.span_ns)
-            self._replace(key, empty)
+            self._replace(key, self._successor(key, old, old.get_latest()))
             self._pending[key] = None
             self._notify_unless_in_transaction()
 
@@ -587,8 +602,7 @@ class DataService(MutableMapping[K, V]):
         except Exception as error:
             # Keep the value: it moves to a history of objects, which holds anything.
             latest = buffer.get_latest()
-            fresh = self._new_buffer(key, latest, objects=True)
-            fresh.set_retention(buffer.max_size, buffer.span_ns)
+            fresh = self._successor(key, buffer, latest, objects=True)
             fresh.append(latest)
             self._restarts[key] += 1
             self._restarts_total += 1
@@ -610,8 +624,7 @@ class DataService(MutableMapping[K, V]):
         """Move the frames of `key` between a stack and references, as its
         subscribers now need them (decision 016)."""
         frames = old.held_frames()
-        fresh = self._new_buffer(key, frames[-1])
-        fresh.set_retention(old.max_size, old.span_ns)
+        fresh = self._successor(key, old, frames[-1])
         if isinstance(fresh.impl, FrameReferences):
             # A view would keep the old stack alive, uncounted.
             frames = [frame.copy() for frame in frames]
@@ -625,14 +638,25 @@ class DataService(MutableMapping[K, V]):
         self._keep(key, template)
         retention = self._retention.get(key, Retention())
         if objects:
-            buffer = Buffer(retention.frames, ListBuffer())
+            buffer = Buffer(retention.frames, ListBuffer(), memory=self._memory)
         else:
             buffer = self._buffer_factory.create_buffer(
-                template, retention.frames, by_reference=retention.keeps_references
+                template,
+                retention.frames,
+                by_reference=retention.keeps_references,
+                memory=self._memory,
             )
-        buffer._memory = self._memory
         if retention.span_ns is not None:
             buffer.set_retention(retention.frames, retention.span_ns)
+        return buffer
+
+    def _successor(
+        self, key: K, old: Buffer[V], template: V, objects: bool = False
+    ) -> Buffer[V]:
+        """A new buffer for the history of `key` laid out for `template`,
+        keeping at least the frames and span `old` kept."""
+        buffer = self._new_buffer(key, template, objects)
+        buffer.set_retention(old.max_size, old.span_ns)
         return buffer
 
     def keep_for_every_key(
@@ -665,27 +689,18 @@ class DataService(MutableMapping[K, V]):
 
     # Appending ---------------------------------------------------------------
     def _append(self, key: K, value: V) -> None:
-        buffer = self._buffers.get(key)
-        if buffer is None:
+        """Start the history of `key`, new or cleared, with `value`."""
+        cleared = self._buffers.get(key)
+        if cleared is None:
             buffer = self._new_buffer(key, value)
-            self._append_new(key, buffer, value)
-            self._replace(key, buffer)
-            return
-        if len(buffer) == 0:
+        else:
             # A cleared history: its sizes stay, its layout follows the value.
-            fresh = self._new_buffer(key, value)
-            fresh.set_retention(buffer.max_size, buffer.span_ns)
-            self._append_new(key, fresh, value)
-            self._replace(key, fresh)
-            return
-        try:
-            buffer.append(value)
-        except Exception as error:
-            self._restart(key, buffer, value, error)
+            buffer = self._successor(key, cleared, value)
+        self._append_new(key, buffer, value)
+        self._replace(key, buffer)
 
     def _restart(self, key: K, old: Buffer[V], value: V, error: Exception) -> None:
-        buffer = self._new_buffer(key, value)
-        buffer.set_retention(old.max_size, old.span_ns)
+        buffer = self._successor(key, old, value)
         self._append_new(key, buffer, value)
         self._restarts[key] += 1
         self._restarts_total += 1
@@ -701,8 +716,11 @@ class DataService(MutableMapping[K, V]):
     def _replace(self, key: K, buffer: Buffer[V]) -> None:
         self._buffers[key] = buffer
         self._memory.track(key, buffer)
-        if len(buffer):
-            self._publish(key, KeyInfo.of(buffer.get_latest(), self._restarts[key]))
+        if not len(buffer):
+            self._holding.pop(key, None)
+            return
+        self._holding[key] = buffer
+        self._publish(key, KeyInfo.of(buffer.get_latest(), self._restarts[key]))
 
     @staticmethod
     def _append_new(key: K, buffer: Buffer[V], value: V) -> None:
@@ -753,6 +771,8 @@ class DataService(MutableMapping[K, V]):
             self._notifying = False
 
     def _deliveries_of(self, key: K) -> tuple[_Delivery, ...]:
+        """What notifying `key` needs: its subscriptions in registration order,
+        those next to each other with equal extractors in one `_Delivery`."""
         runs: list[tuple[int, UpdateExtractor, list[_Subscription]]] = []
         for subscription in self._by_key.get(key, ()):
             number = subscription.ids[key]
@@ -760,7 +780,7 @@ class DataService(MutableMapping[K, V]):
                 runs[-1][2].append(subscription)
             else:
                 runs.append((number, subscription.extractors[key], [subscription]))
-        deliveries = tuple(
+        return tuple(
             _Delivery(
                 number,
                 extractor,
@@ -769,8 +789,6 @@ class DataService(MutableMapping[K, V]):
             )
             for number, extractor, subscriptions in runs
         )
-        self._deliveries[key] = deliveries
-        return deliveries
 
     def _notify_key(self, key: K, deliveries: tuple[_Delivery, ...]) -> None:
         """The round of `_notify` for one key just set, without callables.
@@ -834,10 +852,7 @@ class DataService(MutableMapping[K, V]):
             if buffer is None or len(buffer) == 0:
                 cleared.add(key)
                 continue
-            deliveries = self._deliveries.get(key)
-            if deliveries is None:
-                deliveries = self._deliveries_of(key)
-            for number, extractor, _, _ in deliveries:
+            for number, extractor, _, _ in self._deliveries[key]:
                 if (key, number) not in extractions:
                     extractions[key, number] = Extraction(extractor, buffer)
         return _Round(extractions, frozenset(cleared))

@@ -11,20 +11,13 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from app.data.sink import DataSink
 from app.staleness import is_stale
 
 SMOOTHING = 0.2
 """Weight of the newest interval in a key's usual interval (an exponential mean)."""
-
-
-class DataSink(Protocol):
-    """The part of `DataService` the ingestion writes to."""
-
-    def transaction(self) -> AbstractContextManager[Any]: ...
-
-    def __setitem__(self, key: Any, value: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +52,7 @@ class KeyActivity:
     """
 
     def __init__(
-        self, sink: DataSink, clock_ns: Callable[[], int] = time.time_ns
+        self, sink: DataSink[Hashable], clock_ns: Callable[[], int] = time.time_ns
     ) -> None:
         self._sink = sink
         self._clock_ns = clock_ns

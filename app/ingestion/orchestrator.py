@@ -7,11 +7,10 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol
 
+from app.data.sink import DataSink
 from app.sources.message import Message, MessageSource, NotifyingSource
 from app.sources.reasons import Reason
 from app.sources.throttled_log import ThrottledLog
@@ -39,14 +38,6 @@ MIN_WAKE_GAP_S = 0.01
 """Shortest time between the starts of two drains woken by arrivals: a source
 that says so for every record costs at most 100 transactions a second
 (decision 037)."""
-
-
-class DataSink(Protocol):
-    """The part of `DataService` the orchestrator writes to."""
-
-    def transaction(self) -> AbstractContextManager[Any]: ...
-
-    def __setitem__(self, key: str, value: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +93,7 @@ class Orchestrator:
     def __init__(
         self,
         source: MessageSource,
-        sink: DataSink,
+        sink: DataSink[str],
         *,
         max_messages_per_update: int = 10_000,
         max_batch_seconds: float = MAX_BATCH_SECONDS,

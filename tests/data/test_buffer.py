@@ -10,8 +10,17 @@ from app.data import (
     BufferFactory,
     DataArrayBuffer,
     FrameMismatchError,
+    FrameReferences,
     ListBuffer,
     VariableBuffer,
+)
+from app.data.buffer import (
+    ChecksKeptFrame,
+    FixedSlotBytes,
+    HandsOutArrays,
+    HeldFrames,
+    ReadsFrames,
+    has_fixed_slot_bytes,
 )
 from tests.data.frames import image, scalar, spectrum, stacked
 
@@ -327,11 +336,11 @@ class Detector(sc.DataArray):
 def test_factory_dispatches_on_the_type_and_its_bases():
     factory = BufferFactory()
     frame = spectrum(0)
-    assert isinstance(factory.create_buffer(frame, 3)._impl, DataArrayBuffer)
-    assert isinstance(factory.create_buffer(sc.scalar(1.0), 3)._impl, VariableBuffer)
-    assert isinstance(factory.create_buffer(42, 3)._impl, ListBuffer)
+    assert isinstance(factory.create_buffer(frame, 3).impl, DataArrayBuffer)
+    assert isinstance(factory.create_buffer(sc.scalar(1.0), 3).impl, VariableBuffer)
+    assert isinstance(factory.create_buffer(42, 3).impl, ListBuffer)
     assert isinstance(
-        factory.create_buffer(Detector(frame.data), 3)._impl, DataArrayBuffer
+        factory.create_buffer(Detector(frame.data), 3).impl, DataArrayBuffer
     )
 
 
@@ -339,7 +348,7 @@ def test_factory_keeps_values_with_the_stacking_dimension_as_objects():
     factory = BufferFactory()
     stacked = sc.concat([scalar(0), scalar(1)], "time")
     buffer = factory.create_buffer(stacked, 3)
-    assert isinstance(buffer._impl, ListBuffer)
+    assert isinstance(buffer.impl, ListBuffer)
     buffer.append(stacked)
     assert buffer.get_latest() is stacked
 
@@ -353,6 +362,106 @@ def test_factory_uses_registered_storage():
     )
     factory.register_buffer_impl(int, Recording)
     buffer = factory.create_buffer(1, 4)
-    assert isinstance(buffer._impl, Recording)
+    assert isinstance(buffer.impl, Recording)
     assert (buffer.concat_dim, buffer.initial_capacity) == ("frame", 7)
     assert buffer.overallocation_factor == 3
+
+
+def test_held_frames_say_where_a_snapshots_frames_are_and_stay_so():
+    buffer = data_array_buffer(3, initial_capacity=8)
+    for i in range(5):
+        buffer.append(scalar(i))
+    held = HeldFrames._make(buffer.held())
+    assert (held.end - held.start, held.appended, held.by_reference) == (3, 5, False)
+    snapshot = buffer.snapshot()
+    buffer.append(scalar(5))
+    assert HeldFrames._make(buffer.held()).appended == 6
+    assert (len(snapshot), snapshot.appended) == (3, 5)
+    assert snapshot.get_latest().value == 4.0
+
+
+def test_a_latest_value_buffer_holds_its_frame_by_reference():
+    buffer = data_array_buffer(1)
+    frame = scalar(0)
+    buffer.append(frame)
+    held = HeldFrames._make(buffer.held())
+    assert held.by_reference
+    assert held.has_latest
+    assert held.latest is frame
+    assert held.storage is None
+
+
+def test_storages_declare_their_optional_capabilities():
+    variables, arrays = VariableBuffer(), DataArrayBuffer()
+    references = FrameReferences(arrays)
+    for storage in (variables, arrays, references):
+        assert isinstance(storage, HandsOutArrays)
+        assert has_fixed_slot_bytes(storage)
+    assert isinstance(arrays, ChecksKeptFrame)
+    assert isinstance(references, ChecksKeptFrame)
+    assert not isinstance(variables, ChecksKeptFrame)
+    assert isinstance(arrays, ReadsFrames)
+    assert isinstance(variables, ReadsFrames)
+    objects = ListBuffer()
+    assert not isinstance(objects, HandsOutArrays | ChecksKeptFrame | ReadsFrames)
+    assert not isinstance(objects, FixedSlotBytes)
+    assert not has_fixed_slot_bytes(objects)
+
+
+def test_a_storage_saying_its_slot_bytes_change_is_recounted_on_every_append():
+    class Growing(ListBuffer):
+        fixed_slot_bytes = False
+
+    buffer = Buffer(5, Growing(), initial_capacity=5)
+    nbytes = []
+    for i in range(3):
+        buffer.append(np.zeros(1000 * (i + 1)))
+        nbytes.append(buffer.nbytes)
+    assert nbytes[0] < nbytes[1] < nbytes[2]
+
+
+def test_a_window_of_objects_has_no_numpy_arrays_to_hand_out():
+    buffer = Buffer(5, ListBuffer())
+    for i in range(3):
+        buffer.append(i)
+    assert buffer.snapshot().get_numbered_arrays(0, 3) is None
+    assert buffer.snapshot().get_numbered(0, 3) == [0, 1, 2]
+
+
+def test_the_factory_hands_the_memory_budget_to_the_buffer():
+    class Refusing:
+        def __init__(self):
+            self.asked = []
+
+        def request(self, buffer, nbytes):
+            self.asked.append(nbytes)
+            return False
+
+        def changed(self, buffer, delta):
+            pass
+
+    memory = Refusing()
+    buffer = BufferFactory().create_buffer(spectrum(0), 10, memory=memory)
+    buffer.append(spectrum(0))
+    assert memory.asked
+    assert buffer.capacity == 1
+    assert buffer.truncated
+
+
+def test_a_stacks_layout_never_changes_and_what_frames_teach_is_kept_apart():
+    storage = DataArrayBuffer()
+    stack = storage.allocate(spectrum(0), 2)
+    with pytest.raises(TypeError):
+        stack.layout.shared_coords["tof"] = sc.scalar(1.0)
+    with pytest.raises(TypeError):
+        stack.layout.masks["edge"] = (("tof",), (8,))
+    storage.write(stack, 0, spectrum(0))
+    assert "tof" in stack.notes.known_coords
+    assert storage.allocate_like(stack, 3).notes is stack.notes
+
+
+def test_the_frame_plan_names_what_a_frame_is_checked_against():
+    plan = DataArrayBuffer().allocate(spectrum(0), 1).layout.plan
+    assert set(plan.shared) == {"tof", "detector"}
+    assert (plan.coord_count, plan.time_name, plan.masked) == (3, "time", True)
+    assert plan.time_epoch is not None  # datetimes, read from the epoch

@@ -7,6 +7,7 @@ import scipp as sc
 
 from app.data import (
     DEFAULT_MAX_SIZE,
+    BufferFactory,
     BufferStats,
     DataService,
     FullHistoryExtractor,
@@ -360,8 +361,9 @@ def test_a_registered_storage_that_refuses_a_value_falls_back_to_objects():
         def accepts(self, frame):
             return "never"
 
-    service = DataService()
-    service._buffer_factory.register_buffer_impl(Unstackable, RefusingStorage)
+    factory = BufferFactory()
+    factory.register_buffer_impl(Unstackable, RefusingStorage)
+    service = DataService(buffer_factory=factory)
     service["k"] = 1
     # The factory falls back to objects when the registered storage refuses.
     service["k"] = Unstackable(sc.scalar(1.0))

@@ -226,7 +226,7 @@ def test_window_subscriber_after_coords_changed_stacks_the_latest_frame():
     assert sc.identical(window.coords["x"], moved.coords["x"])
     assert window.sizes["time"] == 2
     assert service.buffer_stats()["detector"].restarts == 0
-    assert type(service.buffer("detector")._impl).__name__ == "DataArrayBuffer"
+    assert type(service.buffer("detector").impl).__name__ == "DataArrayBuffer"
 
 
 def test_binned_data_is_kept_and_a_window_subscriber_registers_cleanly():
