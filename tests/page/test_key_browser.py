@@ -62,13 +62,9 @@ def test_each_key_shows_kind_unit_rate_and_age() -> None:
     )
     browser = KeyBrowser(service.catalog, activity, lambda k, v: None)
     browser.refresh()
-    (detail,) = [
-        row
-        for row in browser.list.objects
-        if "spectrum" in str(getattr(row, "object", ""))
-    ]
-    assert "spectrum · counts · " in detail.object
-    assert "now" in detail.object
+    detail = browser.details["monitor/m1"]
+    assert "spectrum · counts · " in detail
+    assert "now" in detail
 
 
 def test_a_key_whose_rate_wobbles_keeps_its_text_and_a_real_change_shows() -> None:
@@ -83,12 +79,7 @@ def test_a_key_whose_rate_wobbles_keeps_its_text_and_a_real_change_shows() -> No
             clock[0] += interval * 1_000_000
             activity["monitor/m1"] = spectrum
         browser.refresh(now_ns=clock[0])
-        (detail,) = [
-            row
-            for row in browser.list.objects
-            if "spectrum" in str(getattr(row, "object", ""))
-        ]
-        return detail.object
+        return browser.details["monitor/m1"]
 
     steady = arrive([200] * 20)
     assert "5/s" in steady

@@ -13,6 +13,7 @@ from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.limits import MAX_LAYOUT_PLOTS as MAX_PAGE
 from app.options import DashboardOptions
 from app.page.layout_file import Layout, parse_url_layout
+from app.page.page_facts import FACTS_PERIOD_NS
 from app.page.session import PLOTS_PER_SLICE, DashboardSession
 from app.plot_spec import PlotSpec
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
@@ -459,7 +460,8 @@ def test_the_pill_turns_amber_while_messages_are_rejected_and_says_why() -> None
     assert session.pill.health.state == "live"
 
     ingestion.orchestrator.update()
-    session._update_status(time.time_ns())
+    # The facts of a period serve every page (decision 082): the next period's.
+    session._update_status(time.time_ns() + FACTS_PERIOD_NS)
 
     assert session.pill.health.state == "degraded"
     assert session.pill.health.reason == "lost in the last 30 s: 3 invalid key"
