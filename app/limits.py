@@ -25,3 +25,16 @@ refused with a message naming this bound. Every change of a page's plots makes
 Bokeh walk all of its models, about 67 a plot: measured on the 2-core test
 machine, 0.6 s at 48 plots, 1.3-1.9 s at 100, 3.0-5.2 s at 200, time in which
 no session of the server draws (decision 064)."""
+
+DEFAULT_MAX_SESSIONS = 32
+"""Sessions one server process serves unless ``--max-sessions`` says otherwise:
+what one process draws at the full frame rate on the 2-core test machine
+(decision 083). One more gets a page saying the dashboard is full."""
+
+MAX_KEY_SEARCH_CHARS = 200
+"""Longest search the key browser takes: a key name is shorter, and each
+character costs a pass over every key's name (decision 084)."""
+
+MAX_KEYS_LISTED = 200
+"""Most keys one search lists, a page at a time; beyond it the browser asks for a
+narrower search (decision 084)."""
