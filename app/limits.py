@@ -38,3 +38,8 @@ character costs a pass over every key's name (decision 084)."""
 MAX_KEYS_LISTED = 200
 """Most keys one search lists, a page at a time; beyond it the browser asks for a
 narrower search (decision 084)."""
+
+MAX_LAYOUT_FILE_CHARS = 1_000_000
+"""Longest layout file or stored layout read: `MAX_LAYOUT_PLOTS` plots take some
+30 KB even with long keys; a larger text is refused unread, with a message
+naming this bound (decision 084)."""

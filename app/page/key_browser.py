@@ -16,6 +16,7 @@ from bokeh.models import Div
 from app.data import KeyInfo
 from app.durations import coarse_duration
 from app.ingestion.key_activity import KeyActivity
+from app.limits import MAX_KEY_SEARCH_CHARS, MAX_KEYS_LISTED
 from app.page.text_in_place import IN_PLACE
 from app.page_text import escaped, markup, text_div
 from app.plot_spec import (
@@ -59,18 +60,43 @@ def group_of(key: Hashable) -> str:
 
 
 def match_keys(
-    keys: tuple[Hashable, ...], query: str, page: int, page_size: int = PAGE_SIZE
+    keys: tuple[Hashable, ...],
+    query: str,
+    page: int,
+    page_size: int = PAGE_SIZE,
+    most: int = MAX_KEYS_LISTED,
 ) -> KeyMatches:
     """The `page`-th page of `keys` (sorted by group) whose name contains `query`.
 
-    Every word of the query must appear, case-insensitively, in any order.
+    Every word of the query must appear, case-insensitively, in any order. Of
+    the matches, the first `most` are paged through (decision 084); `total`
+    counts them all.
     """
     words = query.lower().split()
     matches = [k for k in keys if all(w in str(k).lower() for w in words)]
-    pages = max(1, -(-len(matches) // page_size))
+    listed = min(len(matches), most)
+    pages = max(1, -(-listed // page_size))
     page = min(max(page, 0), pages - 1)
-    shown = matches[page * page_size : (page + 1) * page_size]
+    shown = matches[page * page_size : min((page + 1) * page_size, listed)]
     return KeyMatches(tuple(shown), len(matches), page, pages)
+
+
+def search_refusal(query: str) -> str:
+    """Why the key browser does not run `query`, or "" if it does."""
+    if len(query) > MAX_KEY_SEARCH_CHARS:
+        return (
+            f"search not run: {len(query):,} characters, a search takes at most "
+            f"{MAX_KEY_SEARCH_CHARS}"
+        )
+    return ""
+
+
+def count_text(matches: KeyMatches, most: int = MAX_KEYS_LISTED) -> str:
+    """``42 keys · page 1 of 3``; says when only the first `most` are listed."""
+    text = f"{matches.total} keys · page {matches.page + 1} of {matches.pages}"
+    if matches.total > most:
+        text += f" · the first {most} are listed: narrow the search"
+    return text
 
 
 def sorted_keys(catalog: Mapping[Hashable, KeyInfo]) -> tuple[Hashable, ...]:
@@ -227,6 +253,9 @@ class KeyBrowser:
         self._details: dict[Hashable, Div] = {}
         self.search = pn.widgets.TextInput(
             placeholder="search keys",
+            # The browser stops typing here; the server refuses a longer text
+            # that arrives anyway (decision 084).
+            max_length=MAX_KEY_SEARCH_CHARS,
             css_classes=["key-search"],
             sizing_mode="stretch_width",
         )
@@ -290,11 +319,15 @@ class KeyBrowser:
         self._render()
 
     def _render(self) -> None:
-        matches = match_keys(self._keys, self.search.value_input or "", self._page)
+        query = self.search.value_input or ""
+        refusal = search_refusal(query)
+        if refusal:
+            # The list stays as it was: the search box says why it did not move.
+            self.count.object = escaped(refusal)
+            return
+        matches = match_keys(self._keys, query, self._page)
         self._page = matches.page
-        self.count.object = escaped(
-            f"{matches.total} keys · page {matches.page + 1} of {matches.pages}"
-        )
+        self.count.object = escaped(count_text(matches))
         if matches.keys == self._shown:
             return
         self._shown = matches.keys
