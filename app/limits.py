@@ -28,8 +28,8 @@ no session of the server draws (decision 064)."""
 
 DEFAULT_MAX_SESSIONS = 32
 """Sessions one server process serves unless ``--max-sessions`` says otherwise:
-what one process draws at the full frame rate on the 2-core test machine
-(decision 083). One more gets a page saying the dashboard is full."""
+twice the 16 one process drew at the full frame rate before the page facts
+were shared (decisions 082, 083). One more gets a page saying it is full."""
 
 MAX_KEY_SEARCH_CHARS = 200
 """Longest search the key browser takes: a key name is shorter, and each
