@@ -15,6 +15,7 @@ from app.audit import use_state_dir
 from app.ingestion.process import process_ingestion
 from app.options import parse_options
 from app.page import pixel_histogram
+from app.page.admission import full_page, process_admission
 from app.page.custom_views import load_views
 from app.page.shell import open_page
 from app.roles import operators_from, use_operators
@@ -27,6 +28,13 @@ pixel_histogram.register()
 use_operators(operators_from(options.operators, options.operators_file))
 use_state_dir(options.state_dir)
 load_views(options.views)  # imported once per process: later runs find them
-page = open_page(process_ingestion(options), options)[1].servable(title="Live data")
-# The template's title is HTML for the header; the browser's tab reads it as text.
-pn.state.curdoc.title = html.unescape(page.title)
+# A process serves at most --max-sessions pages; one more is told where to go
+# instead of slowing every page down (decision 083).
+ticket = process_admission(options.max_sessions).admit()
+if ticket is None:
+    full_page(options.max_sessions).servable(title="Dashboard full")
+else:
+    pn.state.on_session_destroyed(ticket.release)
+    page = open_page(process_ingestion(options), options)[1].servable(title="Live data")
+    # The template's title is HTML for the header; the tab reads it as text.
+    pn.state.curdoc.title = html.unescape(page.title)

@@ -25,3 +25,21 @@ refused with a message naming this bound. Every change of a page's plots makes
 Bokeh walk all of its models, about 67 a plot: measured on the 2-core test
 machine, 0.6 s at 48 plots, 1.3-1.9 s at 100, 3.0-5.2 s at 200, time in which
 no session of the server draws (decision 064)."""
+
+DEFAULT_MAX_SESSIONS = 32
+"""Sessions one server process serves unless ``--max-sessions`` says otherwise:
+twice the 16 one process drew at the full frame rate before the page facts
+were shared (decisions 082, 083). One more gets a page saying it is full."""
+
+MAX_KEY_SEARCH_CHARS = 200
+"""Longest search the key browser takes: a key name is shorter, and each
+character costs a pass over every key's name (decision 084)."""
+
+MAX_KEYS_LISTED = 200
+"""Most keys one search lists, a page at a time; beyond it the browser asks for a
+narrower search (decision 084)."""
+
+MAX_LAYOUT_FILE_CHARS = 1_000_000
+"""Longest layout file or stored layout read: `MAX_LAYOUT_PLOTS` plots take some
+30 KB even with long keys; a larger text is refused unread, with a message
+naming this bound (decision 084)."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.limits import MAX_WINDOW_SIZE
+from app.limits import DEFAULT_MAX_SESSIONS, MAX_WINDOW_SIZE
 from app.sources.kafka_settings import KafkaSettingsError, parse_pair
 from app.sources.lookback import DEFAULT_LOOKBACK_S
 from app.sources.other_schemas import DEFAULT_IGNORED_SCHEMAS
@@ -62,6 +62,9 @@ class DashboardOptions:
     views:
         Modules imported at start that register custom views
         (`app.page.custom_views.register_view`), e.g. an instrument's own plots.
+    max_sessions:
+        Sessions one server process serves at once; one more gets a page
+        saying the dashboard is full (decision 083).
     kafka_config_file:
         A librdkafka properties file (``key=value`` lines) for the Kafka
         client, e.g. SASL/SSL settings (`app.sources.kafka_settings`).
@@ -97,6 +100,7 @@ class DashboardOptions:
     title: str = ""
     ignore_schemas: tuple[str, ...] = DEFAULT_IGNORED_SCHEMAS
     views: tuple[str, ...] = ()
+    max_sessions: int = DEFAULT_MAX_SESSIONS
     # Not in the repr: values may be secrets written out.
     kafka_config_file: str = ""
     kafka_options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
@@ -293,6 +297,14 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="modules that register custom views, comma-separated",
     )
     option(
+        "--max-sessions",
+        "MAX_SESSIONS",
+        defaults.max_sessions,
+        type=_positive(int),
+        help="sessions one server process serves at once; one more gets a page "
+        "saying the dashboard is full",
+    )
+    option(
         "--kafka-config",
         "KAFKA_CONFIG",
         defaults.kafka_config_file,
@@ -368,6 +380,7 @@ def parse_options(
         title=args.title,
         ignore_schemas=tuple(args.ignore_schemas),
         views=tuple(args.views),
+        max_sessions=args.max_sessions,
         kafka_config_file=args.kafka_config,
         kafka_options=tuple(kafka_options),
         operators=tuple(args.operators),

@@ -11,11 +11,14 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 import panel as pn
+from bokeh.models import Div
 
 from app.data import KeyInfo
 from app.durations import coarse_duration
 from app.ingestion.key_activity import KeyActivity
-from app.page_text import escaped, markup
+from app.limits import MAX_KEY_SEARCH_CHARS, MAX_KEYS_LISTED
+from app.page.bokehjs_patches import IN_PLACE
+from app.page_text import escaped, markup, text_div
 from app.plot_spec import (
     BUILT_IN_VIEWS,
     IMAGE,
@@ -57,18 +60,43 @@ def group_of(key: Hashable) -> str:
 
 
 def match_keys(
-    keys: tuple[Hashable, ...], query: str, page: int, page_size: int = PAGE_SIZE
+    keys: tuple[Hashable, ...],
+    query: str,
+    page: int,
+    page_size: int = PAGE_SIZE,
+    most: int = MAX_KEYS_LISTED,
 ) -> KeyMatches:
     """The `page`-th page of `keys` (sorted by group) whose name contains `query`.
 
-    Every word of the query must appear, case-insensitively, in any order.
+    Every word of the query must appear, case-insensitively, in any order. Of
+    the matches, the first `most` are paged through (decision 084); `total`
+    counts them all.
     """
     words = query.lower().split()
     matches = [k for k in keys if all(w in str(k).lower() for w in words)]
-    pages = max(1, -(-len(matches) // page_size))
+    listed = min(len(matches), most)
+    pages = max(1, -(-listed // page_size))
     page = min(max(page, 0), pages - 1)
-    shown = matches[page * page_size : (page + 1) * page_size]
+    shown = matches[page * page_size : min((page + 1) * page_size, listed)]
     return KeyMatches(tuple(shown), len(matches), page, pages)
+
+
+def search_refusal(query: str) -> str:
+    """Why the key browser does not run `query`, or "" if it does."""
+    if len(query) > MAX_KEY_SEARCH_CHARS:
+        return (
+            f"search not run: {len(query):,} characters, a search takes at most "
+            f"{MAX_KEY_SEARCH_CHARS}"
+        )
+    return ""
+
+
+def count_text(matches: KeyMatches, most: int = MAX_KEYS_LISTED) -> str:
+    """``42 keys · page 1 of 3``; says when only the first `most` are listed."""
+    text = f"{matches.total} keys · page {matches.page + 1} of {matches.pages}"
+    if matches.total > most:
+        text += f" · the first {most} are listed: narrow the search"
+    return text
 
 
 def sorted_keys(catalog: Mapping[Hashable, KeyInfo]) -> tuple[Hashable, ...]:
@@ -109,6 +137,79 @@ def describe_key(info: KeyInfo, activity_text: str) -> str:
     return f"{KIND_NAMES[plot_kind(info)]} · {unit_label(info.unit)} · {activity_text}"
 
 
+class KeyDetails:
+    """What the key browser says of each key (kind, unit, rate, age), said
+    once per period for every browser that asks (decision 082).
+
+    One per process serves every session: the rates are steadied once
+    (`steady_rate`), not once per session, and a key's text is computed by
+    the first browser that shows it in a period.
+
+    Parameters
+    ----------
+    catalog:
+        Returns the DataService's current catalog (a cheap snapshot).
+    activity:
+        Arrivals per key, for rates and ages.
+    period_ns:
+        How long a key's text serves.
+    """
+
+    def __init__(
+        self,
+        catalog: Callable[[], Mapping[Hashable, KeyInfo]],
+        activity: KeyActivity,
+        period_ns: int = 1_000_000_000,
+    ) -> None:
+        self._catalog = catalog
+        self._activity = activity
+        self._period_ns = period_ns
+        self._period: int | None = None
+        self._seen: Mapping[Hashable, KeyInfo] | None = None
+        self._sorted: tuple[Hashable, ...] = ()
+        self._texts: dict[Hashable, str] = {}
+        self._rates: dict[Hashable, float] = {}
+        self.computed = 0
+        """How many key texts were computed (tests count them)."""
+
+    def sorted_keys(self, catalog: Mapping[Hashable, KeyInfo]) -> tuple[Hashable, ...]:
+        """`catalog`'s keys by group and name, sorted once per catalog."""
+        if catalog is not self._seen:
+            self._seen = catalog
+            self._sorted = sorted_keys(catalog)
+            self._texts = {}
+        return self._sorted
+
+    def text(self, key: Hashable, now_ns: int) -> str:
+        """``spectrum · counts · 5/s · now``, or ``gone``."""
+        period = now_ns // self._period_ns
+        catalog = self._catalog()
+        if period != self._period or catalog is not self._seen:
+            self.sorted_keys(catalog)
+            self._period = period
+            self._texts = {}
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self._describe(key, catalog, now_ns)
+        return text
+
+    def _describe(
+        self, key: Hashable, catalog: Mapping[Hashable, KeyInfo], now_ns: int
+    ) -> str:
+        self.computed += 1
+        info = catalog.get(key)
+        if info is None:
+            return "gone"
+        arrival = self._activity.get(key)
+        if arrival is None:
+            activity = "no arrivals counted"
+        else:
+            rate = steady_rate(self._rates.get(key), arrival.rate_hz(now_ns))
+            self._rates[key] = rate
+            activity = f"{format_rate(rate)} · {format_key_age(arrival.age_s(now_ns))}"
+        return describe_key(info, activity)
+
+
 class KeyBrowser:
     """The sidebar's list of keys; calls `on_add(key, view)` when one is clicked.
 
@@ -124,6 +225,9 @@ class KeyBrowser:
         Names of custom views offered besides the built-in ones.
     schedule:
         Runs a change of the list where the session's document may change.
+    details:
+        What to say of each key; shared by a process's browsers, else this
+        browser's own.
     """
 
     def __init__(
@@ -133,19 +237,24 @@ class KeyBrowser:
         on_add: Callable[[Hashable, str], None],
         custom_views: tuple[str, ...] = (),
         schedule: Callable[[Callable[[], None]], None] = lambda action: action(),
+        details: KeyDetails | None = None,
     ) -> None:
         self._catalog = catalog
         self._schedule = schedule
-        self._activity = activity
+        self._key_details = details or KeyDetails(catalog, activity)
         self._on_add = on_add
         self._seen: Mapping[Hashable, KeyInfo] | None = None
         self._keys: tuple[Hashable, ...] = ()
         self._page = 0
         self._shown: tuple[Hashable, ...] = ()
-        self._details: dict[Hashable, pn.pane.HTML] = {}
-        self._rates: dict[Hashable, float] = {}
+        # Plain Bokeh Divs: a new text is one property change, not a pane's
+        # update, in every session once a second.
+        self._details: dict[Hashable, Div] = {}
         self.search = pn.widgets.TextInput(
             placeholder="search keys",
+            # The browser stops typing here; the server refuses a longer text
+            # that arrives anyway (decision 084).
+            max_length=MAX_KEY_SEARCH_CHARS,
             css_classes=["key-search"],
             sizing_mode="stretch_width",
         )
@@ -182,18 +291,23 @@ class KeyBrowser:
         catalog = self._catalog()
         if catalog is not self._seen:
             self._seen = catalog
-            self._keys = sorted_keys(catalog)
+            self._keys = self._key_details.sorted_keys(catalog)
             self._render()
         now_ns = time.time_ns() if now_ns is None else now_ns
-        for key, pane in self._details.items():
-            text = escaped(self._detail_text(key, now_ns))
-            if pane.object != text:
-                pane.object = text
+        for key, div in self._details.items():
+            text = self._key_details.text(key, now_ns)
+            if div.text != text:
+                div.text = text
 
     @property
     def shown_keys(self) -> tuple[Hashable, ...]:
         """The keys listed now."""
         return self._shown
+
+    @property
+    def details(self) -> dict[Hashable, str]:
+        """What the list says of each key it shows."""
+        return {key: div.text for key, div in self._details.items()}
 
     def _on_search(self) -> None:
         self._page = 0
@@ -204,11 +318,15 @@ class KeyBrowser:
         self._render()
 
     def _render(self) -> None:
-        matches = match_keys(self._keys, self.search.value_input or "", self._page)
+        query = self.search.value_input or ""
+        refusal = search_refusal(query)
+        if refusal:
+            # The list stays as it was: the search box says why it did not move.
+            self.count.object = escaped(refusal)
+            return
+        matches = match_keys(self._keys, query, self._page)
         self._page = matches.page
-        self.count.object = escaped(
-            f"{matches.total} keys · page {matches.page + 1} of {matches.pages}"
-        )
+        self.count.object = escaped(count_text(matches))
         if matches.keys == self._shown:
             return
         self._shown = matches.keys
@@ -235,29 +353,17 @@ class KeyBrowser:
             button.on_click(
                 lambda event, key=key: self._schedule(lambda: self._add(key))
             )
-            detail = pn.pane.HTML(
-                escaped(self._detail_text(key, now_ns)),
+            detail = text_div(
+                self._key_details.text(key, now_ns),
                 css_classes=["key-detail"],
                 margin=(0, 14),
                 styles={"font-size": "80%", "color": "#888"},
+                tags=[IN_PLACE],
             )
             self._details[key] = detail
             rows.append(button)
-            rows.append(detail)
+            rows.append(pn.pane.Bokeh(detail))
         self.list.objects = rows
-
-    def _detail_text(self, key: Hashable, now_ns: int) -> str:
-        info = (self._seen or {}).get(key)
-        if info is None:
-            return "gone"
-        arrival = self._activity.get(key)
-        if arrival is None:
-            activity = "no arrivals counted"
-        else:
-            rate = steady_rate(self._rates.get(key), arrival.rate_hz(now_ns))
-            self._rates[key] = rate
-            activity = f"{format_rate(rate)} · {format_key_age(arrival.age_s(now_ns))}"
-        return describe_key(info, activity)
 
     def _add(self, key: Hashable) -> None:
         self._on_add(key, self.add_as.value)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from app.limits import (
+    MAX_LAYOUT_FILE_CHARS,
     MAX_LAYOUT_PLOTS,
     MAX_LAYOUT_SECONDS,
     MAX_LAYOUT_URL_CHARS,
@@ -112,7 +113,13 @@ def parse_url_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
 
 
 def parse_stored_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
-    """Read a layout in its URL form of any length (this browser's stored copy)."""
+    """Read a layout in its URL form (this browser's stored copy), longer than a
+    link carries but at most `MAX_LAYOUT_FILE_CHARS` (decision 084)."""
+    if len(text) > MAX_LAYOUT_FILE_CHARS:
+        raise LayoutError(
+            f"layout is {len(text):,} characters long, more than the "
+            f"{MAX_LAYOUT_FILE_CHARS:,} a layout may take"
+        )
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         decoded = raw.decode()
@@ -122,8 +129,17 @@ def parse_stored_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout
 
 
 def read_layout_file(path: str | Path, custom_views: tuple[str, ...] = ()) -> Layout:
-    """Read a layout file; raise `LayoutError` naming the file and the fault."""
+    """Read a layout file; raise `LayoutError` naming the file and the fault.
+
+    A file larger than `MAX_LAYOUT_FILE_CHARS` bytes is refused unread.
+    """
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_LAYOUT_FILE_CHARS:
+            raise LayoutError(
+                f"layout file {path}: {size:,} bytes, more than the "
+                f"{MAX_LAYOUT_FILE_CHARS:,} a layout may take"
+            )
         text = Path(path).read_text()
     except OSError as error:
         raise LayoutError(f"layout file {path}: {error.strerror}") from error

@@ -22,10 +22,17 @@ from app.page.bokehjs_patches import IN_PLACE
 from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from app.page.grid import DashboardGrid
-from app.page.key_browser import KeyBrowser, sorted_keys
+from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
+from app.page.page_facts import page_facts
 from app.page.plot_visibility import PlotVisibility
-from app.page.status import StatusLine, StatusPill, health, loss_totals
+from app.page.status import (
+    FRAMES_SKIPPED,
+    StatusLine,
+    StatusPill,
+    health,
+    merged_losses,
+)
 from app.page.views import plot_for, view_choices, views_for
 from app.page_text import escaped, text_div
 from app.plot_spec import PLOTS_PER_KIND, PlotSpec, automatic_specs, plot_kind, spec_for
@@ -114,6 +121,7 @@ class DashboardSession:
     ) -> None:
         self._ingestion = ingestion
         self._clock_ns = clock_ns
+        self._facts = page_facts(ingestion)
         self._options = options
         self._default = default
         self._automatic = layout is None
@@ -165,6 +173,7 @@ class DashboardSession:
             self.add_plot,
             tuple(custom_views()),
             schedule=self.soon,
+            details=self._facts.key_details,
         )
         self.download = pn.widgets.FileDownload(
             callback=self._layout_file,
@@ -435,7 +444,7 @@ class DashboardSession:
         # By group and name, as the key browser lists them: which keys fit
         # under the cap, and the order of their cards, do not depend on the
         # order in which keys arrived.
-        wanted = self._options.keys or sorted_keys(catalog)
+        wanted = self._options.keys or self._facts.key_details.sorted_keys(catalog)
         plots = len(self._wanted)
         hidden = 0
         for key in wanted:
@@ -665,34 +674,30 @@ class DashboardSession:
             logger.exception("key %r: cannot subscribe its plot", plotter.key)
 
     def _update_status(self, now_ns: int) -> None:
-        snapshot = self._ingestion.snapshot()
-        memory = self._ingestion.data_service.memory_stats()
-        self.status.update(snapshot, memory)
-        activity = self._ingestion.activity
-        # A key that publishes on change is quiet, not stale, while its
-        # source is connected (decision 076).
-        source = snapshot.source
-        on_change = source.on_change_keys if source.connected else frozenset()
+        # The process-wide facts are read once per period for every session
+        # (decision 082); this session applies them to its own plots.
+        facts = self._facts.at(now_ns)
+        self.status.show(facts.status_text)
+        on_change = facts.on_change
         for plot in self._plots.values():
             plot.plotter.on_change = plot.spec.key in on_change
         stale = tuple(
             dict.fromkeys(
                 plot.spec.key
                 for plot in self._plots.values()
-                if plot.spec.key not in on_change
-                and (arrival := activity.get(plot.spec.key)) is not None
-                and arrival.stale(now_ns)
+                if facts.stale(plot.spec.key)
             )
         )
-        lost = self.pill.losses.recent(
-            snapshot.at_ns, loss_totals(snapshot, self._clock.stats.skipped)
+        skipped = self._clock.stats.skipped
+        frames_lost = self.pill.losses.recent(
+            facts.snapshot.at_ns, {FRAMES_SKIPPED: skipped} if skipped else {}
         )
         self.pill.show(
             health(
-                snapshot,
+                facts.snapshot,
                 stale_keys=stale,
-                lost_lately=lost,
-                truncated_keys=memory.truncated_keys,
+                lost_lately=merged_losses(facts.lost, frames_lost),
+                truncated_keys=facts.memory.truncated_keys,
             )
         )
         self.browser.refresh(now_ns)

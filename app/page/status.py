@@ -68,7 +68,10 @@ class StatusLine:
             seconds = (snapshot.at_ns - previous.at_ns) / 1e9
             rate = (snapshot.applied - previous.applied) / seconds
         self._previous = snapshot
-        text = format_status(snapshot, rate, memory)
+        self.show(format_status(snapshot, rate, memory))
+
+    def show(self, text: str) -> None:
+        """Show a status line read elsewhere; sends nothing when it did not change."""
         if text != self.div.text:
             self.div.text = text
 
@@ -135,6 +138,14 @@ class LossWindow:
             if count > oldest.get(reason, 0)
         }
         return dict(sorted(lost.items(), key=lambda item: (-item[1], item[0])))
+
+
+def merged_losses(*recent: Mapping[str, int]) -> dict[str, int]:
+    """Recent losses of several windows as one, per reason, largest first."""
+    merged: Counter[str] = Counter()
+    for lost in recent:
+        merged.update(lost)
+    return dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
 
 
 def health(

@@ -4,6 +4,7 @@ import scipp as sc
 
 from app.data import DataService, KeyInfo
 from app.ingestion.key_activity import KeyActivity
+from app.limits import MAX_KEY_SEARCH_CHARS, MAX_KEYS_LISTED
 from app.page.key_browser import (
     PAGE_SIZE,
     KeyBrowser,
@@ -35,6 +36,36 @@ def test_search_matches_every_word_in_any_case_a_page_at_a_time() -> None:
     assert match_keys(keys, "", page=10**6).page == everything.pages - 1
 
 
+def test_a_search_lists_at_most_its_bound_of_keys_and_says_so() -> None:
+    keys = tuple(f"detector/bank_{i:05d}" for i in range(10_000))
+    found = match_keys(keys, "bank", page=10**6)
+    assert found.total == 10_000
+    assert found.pages == MAX_KEYS_LISTED // PAGE_SIZE
+    assert found.keys[-1] == keys[MAX_KEYS_LISTED - 1]
+
+
+def test_a_search_beyond_its_bound_is_refused_naming_the_bound() -> None:
+    service = DataService()
+    with service.transaction():
+        for i in range(MAX_KEYS_LISTED + 5):
+            service[f"detector/bank_{i:05d}"] = sc.scalar(float(i))
+    browser = KeyBrowser(service.catalog, KeyActivity(service), lambda k, v: None)
+    assert browser.count.object == (
+        f"{MAX_KEYS_LISTED + 5} keys · page 1 of {MAX_KEYS_LISTED // PAGE_SIZE}"
+        f" · the first {MAX_KEYS_LISTED} are listed: narrow the search"
+    )
+    shown = browser.shown_keys
+    browser.search.value_input = "bank " * MAX_KEY_SEARCH_CHARS
+    assert browser.count.object == (
+        f"search not run: {5 * MAX_KEY_SEARCH_CHARS:,} characters, a search "
+        f"takes at most {MAX_KEY_SEARCH_CHARS}"
+    )
+    assert browser.shown_keys == shown
+    assert browser.search.max_length == MAX_KEY_SEARCH_CHARS
+    browser.search.value_input = "bank_0000"
+    assert browser.count.object == "10 keys · page 1 of 1"
+
+
 def test_search_over_ten_thousand_keys_renders_only_one_page() -> None:
     service = DataService()
     with service.transaction():
@@ -62,13 +93,9 @@ def test_each_key_shows_kind_unit_rate_and_age() -> None:
     )
     browser = KeyBrowser(service.catalog, activity, lambda k, v: None)
     browser.refresh()
-    (detail,) = [
-        row
-        for row in browser.list.objects
-        if "spectrum" in str(getattr(row, "object", ""))
-    ]
-    assert "spectrum · counts · " in detail.object
-    assert "now" in detail.object
+    detail = browser.details["monitor/m1"]
+    assert "spectrum · counts · " in detail
+    assert "now" in detail
 
 
 def test_a_unit_stays_a_scipp_unit_until_the_key_browser_writes_it() -> None:
@@ -98,12 +125,7 @@ def test_a_key_whose_rate_wobbles_keeps_its_text_and_a_real_change_shows() -> No
             clock[0] += interval * 1_000_000
             activity["monitor/m1"] = spectrum
         browser.refresh(now_ns=clock[0])
-        (detail,) = [
-            row
-            for row in browser.list.objects
-            if "spectrum" in str(getattr(row, "object", ""))
-        ]
-        return detail.object
+        return browser.details["monitor/m1"]
 
     steady = arrive([200] * 20)
     assert "5/s" in steady

@@ -4,7 +4,12 @@ import json
 
 import pytest
 
-from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_SECONDS, MAX_LAYOUT_URL_CHARS
+from app.limits import (
+    MAX_LAYOUT_FILE_CHARS,
+    MAX_LAYOUT_PLOTS,
+    MAX_LAYOUT_SECONDS,
+    MAX_LAYOUT_URL_CHARS,
+)
 from app.page.layout_file import (
     Layout,
     LayoutError,
@@ -147,7 +152,7 @@ def test_a_url_layout_longer_than_a_link_carries_is_refused_naming_the_limit() -
     assert "longer than the 8,000 a link may carry" in str(error.value)
 
 
-def test_a_stored_layout_of_any_length_reads_back() -> None:
+def test_a_stored_layout_longer_than_a_link_reads_back() -> None:
     layout = long_layout(MAX_LAYOUT_URL_CHARS)
     assert parse_stored_layout(layout.to_url()) == layout
 
@@ -157,3 +162,18 @@ def test_a_layout_of_more_plots_than_a_page_shows_is_refused_naming_the_bound() 
     assert len(parse_layout(json.dumps({"version": 1, "plots": plots[:-1]})).plots)
     with pytest.raises(LayoutError, match=f"at most {MAX_LAYOUT_PLOTS}"):
         parse_layout(json.dumps({"version": 1, "plots": plots}))
+
+
+def test_a_layout_file_or_stored_layout_beyond_the_bound_is_refused_unread(
+    tmp_path,
+) -> None:
+    path = tmp_path / "huge.json"
+    path.write_text(" " * MAX_LAYOUT_FILE_CHARS + LAYOUT.to_json())
+    with pytest.raises(LayoutError) as error:
+        read_layout_file(path)
+    assert f"layout file {path}: " in str(error.value)
+    assert f"more than the {MAX_LAYOUT_FILE_CHARS:,} a layout may take" in str(
+        error.value
+    )
+    with pytest.raises(LayoutError, match=f"{MAX_LAYOUT_FILE_CHARS:,} a layout"):
+        parse_stored_layout("A" * (MAX_LAYOUT_FILE_CHARS + 1))

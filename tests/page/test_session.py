@@ -511,11 +511,11 @@ def test_the_status_changes_once_a_second_and_once_in_five_while_the_browser_is_
     )
     (clock,) = clocks
     updates = []
-    update = session.status.update
+    show = session.status.show
     monkeypatch.setattr(
         session.status,
-        "update",
-        lambda *args: (updates.append(now_ns[0]), update(*args)),
+        "show",
+        lambda *args: (updates.append(now_ns[0]), show(*args)),
     )
 
     def frames_for(seconds: int) -> int:
