@@ -39,7 +39,7 @@ test: lint
 
 # The edit loop: everything but browsers, Kafka's mock cluster and served processes.
 test-fast: install
-	$(PY) -m pytest -q -m "not browser and not kafka and not server"
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not browser and not kafka and not server"
 
 # Refreshes the README's picture from the browser test that renders every plot.
 screenshot: install
