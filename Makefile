@@ -54,12 +54,14 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Two workers, whole files each (a file's served process and browser are shared
+# by its tests); most of the suite waits on servers and browsers, not on a core.
 test: lint
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n 2 --dist loadfile --durations=15
 
 # The edit loop: everything but browsers, Kafka's mock cluster and served processes.
 test-fast: install
-	$(PY) -m pytest -q -m "not browser and not kafka and not server"
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not browser and not kafka and not server"
 
 # Refreshes the README's picture from the browser test that renders every plot.
 screenshot: install

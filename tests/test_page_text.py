@@ -210,7 +210,10 @@ def ingestion() -> Ingestion:
     messages = [Message(key, scalar(1.0), T0_NS) for key in KEYS]
     messages.append(Message(f"monitor/{VECTORS[1]}", spectrum(VECTORS[2]), T0_NS))
     messages.append(Message(IMAGE_KEY, image(), T0_NS))
-    ingestion = Ingestion(TalkingSource(messages), ingest_period_s=1.0)
+    # One update applies every message, however busy the machine.
+    ingestion = Ingestion(
+        TalkingSource(messages), ingest_period_s=1.0, max_batch_seconds=3600.0
+    )
     ingestion.orchestrator.update()
     return ingestion
 

@@ -473,8 +473,11 @@ def test_a_quiet_key_that_publishes_on_change_keeps_the_pill_and_header_calm() -
 
 def test_the_pill_turns_amber_while_messages_are_rejected_and_says_why() -> None:
     good = Message("log/t", scalar_log(1.0), T0_NS)
+    # One update applies a whole batch, however busy the machine.
     ingestion = Ingestion(
-        ListSource([good], [Message("", 1.0, T0_NS)] * 3), ingest_period_s=1.0
+        ListSource([good], [Message("", 1.0, T0_NS)] * 3),
+        ingest_period_s=1.0,
+        max_batch_seconds=3600.0,
     )
     ingestion.orchestrator.update()
     now_ns = [time.time_ns()]

@@ -173,7 +173,10 @@ def test_histories_restarted_by_values_that_no_longer_fit_reach_the_pill() -> No
         return sc.DataArray(sc.array(dims=["tof"], values=np.zeros(bins)))
 
     batch = [msg("monitor", spectrum(3 + i % 2)) for i in range(6)]
-    ingestion = Ingestion(ListSource(batch), ingest_period_s=1.0)
+    # One update applies the whole batch, however busy the machine.
+    ingestion = Ingestion(
+        ListSource(batch), ingest_period_s=1.0, max_batch_seconds=3600.0
+    )
     window = LossWindow()
     window.recent(0, loss_totals(ingestion.snapshot()))  # the page opens
     ingestion.orchestrator.update()
