@@ -4,7 +4,8 @@ While headless chromium opens a page of N plots (a layout in its URL,
 `app.testing.many_plots`), a thread GETs a small static file of the same server
 every 20 ms: its slowest response is how long the server's event loop was
 blocked, for every other session and request alike. Printed per N, for the
-code before sliced builds (`BASELINE_REV`, in a temporary git worktree) and
+code before sliced builds (`BASELINE_REV`, in a temporary git worktree;
+``BENCH_PAGE_BASELINE`` names another) and
 for this working tree, as medians of `REPEATS` runs (``BENCH_PAGE_REPEATS``;
 ``BENCH_PAGE_SIZES`` and ``BENCH_PAGE_CODE`` choose sizes and code):
 
@@ -39,7 +40,9 @@ from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.testing.local_server import QUICK_SESSION_CLEANUP, REPO, serve_dashboard
 from app.testing.many_plots import many_plots
 
-BASELINE_REV = "22de801"
+BASELINE_REV = os.environ.get("BENCH_PAGE_BASELINE", "22de801")
+"""The code to compare with: before sliced builds unless ``BENCH_PAGE_BASELINE``
+names another revision."""
 SIZES = tuple(
     int(n) for n in os.environ.get("BENCH_PAGE_SIZES", "48,100,200").split(",")
 )

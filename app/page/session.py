@@ -19,6 +19,7 @@ from app.options import DashboardOptions
 from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from app.page.grid import DashboardGrid
+from app.page.growing import growing
 from app.page.key_browser import KeyBrowser, sorted_keys
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.plot_visibility import PlotVisibility
@@ -450,10 +451,10 @@ class DashboardSession:
         if not self._started:
             return  # closed meanwhile
         began = time.perf_counter()
-        # Frozen, Bokeh walks the whole document once per slice to find its
-        # new models, not once per card; the walk and the sending of the
-        # slice's models happen as the hold ends.
-        with pn.io.hold(self._document, freeze=True):
+        # Bokeh finds the slice's new models from what changed, not by a walk
+        # of the whole page (decision 068); the slice's models are sent as
+        # the hold ends.
+        with growing(self._document), pn.io.hold(self._document):
             built = self._build_slice(self._slice_plots)
             self._show_progress()
             sent = time.perf_counter()
