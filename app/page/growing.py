@@ -56,8 +56,8 @@ class PageModels(DocumentModelManager):
         super().__init__(document)
         # Changes seen while growing; None: not growing.
         self._changes: list[DocumentChangedEvent] | None = None
-        # Whether a change could not be followed (a root removed, a change
-        # still held): the end of the growth walks the whole document.
+        # Whether a change could not be followed (a root removed, a failed
+        # growth): its end walks the whole document.
         self._lost_track = False
 
     @classmethod
@@ -103,6 +103,9 @@ class PageModels(DocumentModelManager):
         """Freeze the document's models; at the end, add those newly reachable
         from what changed instead of walking the whole document.
 
+        Changes are seen as they happen, held or not: a hold may release them
+        later, or drop them before the browser connected (Panel's).
+
         A model taken out meanwhile stays among the document's models until
         the next whole walk (any later change of references outside a growth).
         """
@@ -112,38 +115,41 @@ class PageModels(DocumentModelManager):
             return
         self._changes = []
         self._lost_track = False
+        callbacks = document.callbacks
+        trigger = callbacks.trigger_on_change
 
-        def changed(event: DocumentChangedEvent) -> None:
-            if self._changes is None:
-                return
-            if isinstance(event, ModelChangedEvent | RootAddedEvent):
-                self._changes.append(event)
-            elif not isinstance(event, _NO_NEW_REFERENCES):
-                self._lost_track = True  # a root removed, or a change unknown
+        def noted(event: DocumentChangedEvent) -> None:
+            self._note(event)
+            trigger(event)
 
-        document.on_change(changed)
+        # Every change of the document passes here, whether held or not.
+        callbacks.trigger_on_change = noted  # type: ignore[method-assign]
         self._push_freeze()
         try:
             yield
-            # A change still held (by an outer hold, or one released on a
-            # later tick) has not been seen: walk the whole document.
-            if document.callbacks.hold_value is not None:
-                self._lost_track = True
         except BaseException:
             self._lost_track = True
             raise
         finally:
-            document.remove_on_change(changed)
+            if vars(callbacks).get("trigger_on_change") is noted:
+                del callbacks.trigger_on_change  # the manager's own again
             self._pop_freeze()  # the last freeze to end recomputes
             self._changes = None
+
+    def _note(self, event: DocumentChangedEvent) -> None:
+        if self._changes is None:
+            return
+        if isinstance(event, ModelChangedEvent | RootAddedEvent):
+            self._changes.append(event)
+        elif not isinstance(event, _NO_NEW_REFERENCES):
+            self._lost_track = True  # a root removed, or a change unknown
 
 
 @contextmanager
 def growing(document: Document | None) -> Iterator[None]:
     """While the page of `document` grows, Bokeh walks only what changed.
 
-    Use it around a hold of the document (`panel.io.hold`), which must release
-    its changes as it ends. Without a document, nothing is done.
+    Without a document, nothing is done.
     """
     if document is None:
         yield
