@@ -452,9 +452,10 @@ class DashboardSession:
             return  # closed meanwhile
         began = time.perf_counter()
         # Bokeh finds the slice's new models from what changed, not by a walk
-        # of the whole page (decision 068); the slice's models are sent as
-        # the hold ends.
-        with growing(self._document), pn.io.hold(self._document):
+        # of the whole page (decision 068). Found before the hold ends, they
+        # go out in full once, in the slice's message: found after it, they
+        # would count as unsent and go out in full again with the next slice.
+        with pn.io.hold(self._document), growing(self._document):
             built = self._build_slice(self._slice_plots)
             self._show_progress()
             sent = time.perf_counter()
