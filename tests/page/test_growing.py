@@ -1,7 +1,10 @@
+import json
+
 import pytest
 from bokeh.document import Document
 from bokeh.document.models import DocumentModelManager
 from bokeh.models import Button, Column, Div, Row
+from bokeh.protocol import Protocol
 
 from app.page.growing import PageModels, growing
 
@@ -99,6 +102,27 @@ def test_changes_held_while_the_page_grows_are_followed_too(
     document.unhold()
     assert whole_walks == []
     assert {model.id for model in document.models} == reachable(document)
+
+
+def test_a_card_added_in_a_held_growth_goes_out_in_full_once() -> None:
+    document, row = page(3)
+    messages: list[str] = []
+
+    def sent(event: object) -> None:
+        message = Protocol().create("PATCH-DOC", [event])
+        messages.append(json.dumps(message.content))
+
+    document.on_change(sent)
+    for index in (3, 4):
+        document.hold("combine")
+        with growing(document):
+            row.children.append(card(index))
+        document.unhold()  # the slice's message goes out
+    first, second = messages
+    assert "card-3" in first
+    # The next slice's message names the first card by its id only.
+    assert "card-4" in second
+    assert "card-3" not in second
 
 
 def fail_while_growing(document: Document, row: Row) -> None:
