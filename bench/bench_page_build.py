@@ -130,7 +130,9 @@ def open_page(browser: Browser, url: str, plots: int, prober: Prober) -> dict:
         # (decision 073), as after an operator built it there.
         origin = urllib.parse.urlsplit(url)
         page.goto(f"{origin.scheme}://{origin.netloc}{PROBE_PATH}")
-        page.evaluate("(text) => localStorage.setItem('dashboard-layout', text)", layout)
+        page.evaluate(
+            "(text) => localStorage.setItem('dashboard-layout', text)", layout
+        )
         target = url
     began = time.monotonic()
     page.goto(target, timeout=OPEN_TIMEOUT_MS)
