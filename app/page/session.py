@@ -22,6 +22,7 @@ from app.page.bokehjs_patches import IN_PLACE
 from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from app.page.grid import DashboardGrid
+from app.page.growing import growing
 from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.page_facts import page_facts
@@ -486,10 +487,11 @@ class DashboardSession:
         if not self._started:
             return  # closed meanwhile
         began = time.perf_counter()
-        # Frozen, Bokeh walks the whole document once per slice to find its
-        # new models, not once per card; the walk and the sending of the
-        # slice's models happen as the hold ends.
-        with pn.io.hold(self._document, freeze=True):
+        # Bokeh finds the slice's new models from what changed, not by a walk
+        # of the whole page (decision 068). Found before the hold ends, they
+        # go out in full once, in the slice's message: found after it, they
+        # would count as unsent and go out in full again with the next slice.
+        with pn.io.hold(self._document), growing(self._document):
             built = self._build_slice(self._slice_plots)
             self._show_progress()
             sent = time.perf_counter()

@@ -29,6 +29,7 @@ from app.data import DataService, LatestValueExtractor, UpdateExtractor
 from app.durations import coarse_duration
 from app.plotters.clears import Clear, clear_of, record_clear
 from app.plotters.columns import newest_time_ns, unit_label
+from app.plotters.shared import drop_unseen_glyphs, share_figure
 from app.roles import CLEAR_HISTORY, may
 from app.staleness import stale_after_ns
 
@@ -63,14 +64,16 @@ def image_source(name: str) -> ColumnDataSource:
 
 def draw_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> Any:
     """Draw the images of `source` (see `image_source`) on `fig`; their renderer."""
-    return fig.image(
-        image="image",
-        x="x",
-        y="y",
-        dw="dw",
-        dh="dh",
-        source=source,
-        color_mapper=mapper,
+    return drop_unseen_glyphs(
+        fig.image(
+            image="image",
+            x="x",
+            y="y",
+            dw="dw",
+            dh="dh",
+            source=source,
+            color_mapper=mapper,
+        )
     )
 
 
@@ -391,6 +394,7 @@ class Plotter(param.Parameterized):
         for axis_range in (fig.x_range, fig.y_range):
             if isinstance(axis_range, DataRange1d):
                 axis_range.syncable = False
+        share_figure(fig)
         return fig
 
     def _ensure_root(self) -> None:

@@ -32,6 +32,7 @@ from app.plotters.columns import (
 )
 from app.plotters.figure_plot import FigurePlotter
 from app.plotters.scale import extent_of
+from app.plotters.shared import drop_unseen_glyphs, shared
 
 # The bin under the cursor, from edges sent only when they change: the line's
 # own source carries centres and is replaced every frame.
@@ -59,7 +60,9 @@ class LinePlotter(FigurePlotter):
         # Holding the edges in tags puts them in the document undrawn.
         self._fig = self._figure(y_range=Range1d(0, 1), tags=[self.edges])
         self._fig.name = f"figure:line:{self.label}"
-        line = self._fig.line("x", "y", source=self.source, line_width=1.5)
+        line = drop_unseen_glyphs(
+            self._fig.line("x", "y", source=self.source, line_width=1.5)
+        )
         self._hover = HoverTool(
             renderers=[line],
             mode="vline",
@@ -92,10 +95,12 @@ class LinePlotter(FigurePlotter):
         axis = self._fig.yaxis[0]
         if log:
             self._fig.y_scale = LogScale()
-            axis.update(ticker=LogTicker(), formatter=LogTickFormatter())
+            axis.update(ticker=shared(LogTicker), formatter=shared(LogTickFormatter))
         else:
             self._fig.y_scale = LinearScale()
-            axis.update(ticker=BasicTicker(), formatter=BasicTickFormatter())
+            axis.update(
+                ticker=shared(BasicTicker), formatter=shared(BasicTickFormatter)
+            )
 
     def _controls(self) -> list[pn.viewable.Viewable]:
         return [pn.widgets.Checkbox.from_param(self.param.log_y, name="log y")]

@@ -48,6 +48,7 @@ from app.plotters.figure_plot import FigurePlotter
 from app.plotters.image import MAX_CELLS
 from app.plotters.local_time import local_time_axis, local_time_hover, row_time_hover
 from app.plotters.scale import Extent
+from app.plotters.shared import drop_unseen_glyphs, share_axis
 
 logger = logging.getLogger(__name__)
 
@@ -213,12 +214,15 @@ class SlidingWindowPlotter(FigurePlotter):
         time_axis = f"time-axis:{self.label}"
         if self.frame_ndim == 0:
             self._fig = self._figure(x_axis_type="datetime", y_range=Range1d(0, 1))
-            line = self._fig.line("time", "value", source=self.source, line_width=1.5)
+            line = drop_unseen_glyphs(
+                self._fig.line("time", "value", source=self.source, line_width=1.5)
+            )
             local_time_axis(self._fig.xaxis[0], "time", time_axis)
             # Bokeh asks for 6 ticks: at 30 s steps "hh:mm:ss" labels overlapped
             # on a 440 px plot; one tick per 110 px leaves room for each label.
-            self._fig.xaxis[0].ticker.desired_num_ticks = max(
-                2, round(self.width / PX_PER_TIME_TICK)
+            share_axis(
+                self._fig.xaxis[0],
+                desired_num_ticks=max(2, round(self.width / PX_PER_TIME_TICK)),
             )
             self._hover = HoverTool(
                 renderers=[line],
@@ -242,7 +246,7 @@ class SlidingWindowPlotter(FigurePlotter):
             self.source.js_on_change("streaming", stack)
             self.source.js_on_change("data", stack)
             local_time_axis(self._fig.yaxis[0], "time", time_axis)
-            self._fig.xaxis[0].ticker.desired_num_ticks = 4
+            share_axis(self._fig.xaxis[0], desired_num_ticks=4)
             self._hover = HoverTool(
                 renderers=list(self._fig.renderers),
                 tooltips=[("x", "$x"), ("time", "$y{row}"), ("value", "@image")],

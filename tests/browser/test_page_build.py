@@ -47,6 +47,9 @@ def test_a_page_of_many_plots_fills_in_after_its_first_message_and_ends_with_all
         lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)),
     )
     dashboard = DashboardPage(browser_page)
+    # Opening waits for the whole build: the build's own time, however loaded
+    # the machine.
+    browser_page.set_default_timeout(BUILD_TIMEOUT_MS)
     dashboard.open(f"{server.url}?layout={many_plots(PLOTS).to_url()}")
     cards = browser_page.locator(".plot-card")
     expect(cards).to_have_count(PLOTS, timeout=BUILD_TIMEOUT_MS)

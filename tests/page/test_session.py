@@ -8,6 +8,7 @@ import panel as pn
 import pytest
 import scipp as sc
 from bokeh.document import Document
+from bokeh.document.models import DocumentModelManager
 from panel.io.state import set_curdoc
 
 from app.ingestion.process import Ingestion
@@ -664,6 +665,71 @@ def card_says(card: pn.viewable.Viewable) -> tuple[str, str]:
     ]
     (choose,) = card.select(pn.widgets.Select)
     return html.unescape(label.object), choose.value
+
+
+def served_page(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch, layout: Layout
+) -> tuple[DashboardSession, Document, list]:
+    """A session whose page is in a document, started; the document's next-tick
+    callbacks (the slices of the build) are left for the test to run."""
+    ingestion.orchestrator.update()
+    document = Document()
+    ticks: list = []
+    monkeypatch.setattr(document, "add_next_tick_callback", ticks.append)
+    with set_curdoc(document):
+        session = DashboardSession(
+            ingestion, DashboardOptions(), layout=layout, frame_clock=HandClock
+        )
+        session.view.server_doc(document)
+        session.start()
+    return session, document, ticks
+
+
+def reachable(document: Document) -> set[str]:
+    """The ids of the models a walk of the whole document finds."""
+    return {model.id for root in document.roots for model in root.references()}
+
+
+def test_slices_of_a_served_page_add_their_models_without_walking_the_whole_page(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, document, ticks = served_page(ingestion, monkeypatch, many_plots(24))
+    walks: list[int] = []
+    walk = DocumentModelManager.recompute
+
+    def counted(self: DocumentModelManager) -> None:
+        walks.append(len(self))
+        walk(self)
+
+    monkeypatch.setattr(DocumentModelManager, "recompute", counted)
+    try:
+        slices = 0
+        while ticks:
+            ticks.pop(0)()
+            slices += 1
+        assert len(session.plotters) == 24
+        assert slices > 1
+        assert walks == []
+        # The document knows exactly the models a whole walk would find.
+        assert {model.id for model in document.models} == reachable(document)
+    finally:
+        session.close(None)
+
+
+def test_a_plot_adds_at_most_58_models_to_its_page(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each model costs the server its creation, sending and bookkeeping, and
+    # the browser its copy: 69 a plot of this mix before decision 069.
+    session, document, ticks = served_page(ingestion, monkeypatch, many_plots(24))
+    empty = len(reachable(document))
+    try:
+        while ticks:
+            ticks.pop(0)()
+        assert len(session.plotters) == 24
+        assert (len(reachable(document)) - empty) / 24 <= 58
+    finally:
+        session.close(None)
 
 
 def cards(session: DashboardSession, row: str) -> list[tuple[object, str]]:

@@ -1,0 +1,158 @@
+"""Adding plots to a served page without Bokeh walking all of the page's models.
+
+Bokeh keeps the set of a document's models by walking every model reachable
+from its roots whenever a reference between models changes (at the end of a
+freeze). A page grows by a few plot cards at a time, and a walk of a page of
+100 plots visits about 5,000 models, time in which no session of the server
+draws. While a page grows, this walks only what changed: the models newly
+reachable from the properties that changed (decision 068).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from bokeh.document import Document
+from bokeh.document.events import (
+    ColumnDataChangedEvent,
+    ColumnsPatchedEvent,
+    ColumnsStreamedEvent,
+    DocumentChangedEvent,
+    MessageSentEvent,
+    ModelChangedEvent,
+    RootAddedEvent,
+    SessionCallbackAdded,
+    SessionCallbackRemoved,
+    TitleChangedEvent,
+)
+from bokeh.document.models import DocumentModelManager
+from bokeh.model.util import collect_filtered_models
+
+logger = logging.getLogger(__name__)
+
+_NO_NEW_REFERENCES = (
+    ColumnDataChangedEvent,
+    ColumnsPatchedEvent,
+    ColumnsStreamedEvent,
+    MessageSentEvent,
+    SessionCallbackAdded,
+    SessionCallbackRemoved,
+    TitleChangedEvent,
+)
+"""Changes that add no model to a document: data, messages, callbacks, title."""
+
+
+class PageModels(DocumentModelManager):
+    """A document's models, which a growing page adds without a whole walk.
+
+    Outside `growing`, exactly Bokeh's: every change of references walks the
+    whole document once unfrozen.
+    """
+
+    def __init__(self, document: Document) -> None:
+        super().__init__(document)
+        # Changes seen while growing; None: not growing.
+        self._changes: list[DocumentChangedEvent] | None = None
+        # Whether a change could not be followed (a root removed, a failed
+        # growth): its end walks the whole document.
+        self._lost_track = False
+
+    @classmethod
+    def of(cls, document: Document) -> PageModels:
+        """The models of `document`, as a `PageModels` (installed once)."""
+        models = document.models
+        if not isinstance(models, cls):
+            adopted = cls(document)
+            # Bokeh's bookkeeping carries over as it is: models, names, what
+            # the browser has not been sent yet, any freeze in progress.
+            adopted.__dict__.update(vars(models))
+            document.models = adopted
+            models = adopted
+        return models
+
+    def recompute(self) -> None:
+        """Find the document's models: what changed while growing, else all."""
+        changes, self._changes = self._changes, None
+        if changes is None or self._lost_track:
+            super().recompute()
+            return
+        document = self._document()
+        if document is None:
+            return
+        starts: list[Any] = []
+        for event in changes:
+            if isinstance(event, ModelChangedEvent):
+                # The value now, not the event's: a later change in the same
+                # growth may have replaced it without an event of its own.
+                starts.append(getattr(event.model, event.attr))
+            elif isinstance(event, RootAddedEvent):
+                starts.append(event.model)
+        known = self._models
+        for model in collect_filtered_models(lambda m: m.id in known, *starts):
+            known[model.id] = model
+            if model.name is not None:
+                self._models_by_name.add_value(model.name, model)
+            model._attach_document(document)
+            self._new_models.add(model)
+
+    @contextmanager
+    def growing(self) -> Iterator[None]:
+        """Freeze the document's models; at the end, add those newly reachable
+        from what changed instead of walking the whole document.
+
+        Changes are seen as they happen, held or not: a hold may release them
+        later, or drop them before the browser connected (Panel's).
+
+        A model taken out meanwhile stays among the document's models until
+        the next whole walk (any later change of references outside a growth).
+        """
+        document = self._document()
+        if document is None or self._changes is not None:
+            yield  # nested: the outer growth follows the changes
+            return
+        self._changes = []
+        self._lost_track = False
+        callbacks = document.callbacks
+        trigger = callbacks.trigger_on_change
+
+        def noted(event: DocumentChangedEvent) -> None:
+            self._note(event)
+            trigger(event)
+
+        # Every change of the document passes here, whether held or not.
+        callbacks.trigger_on_change = noted  # type: ignore[method-assign]
+        self._push_freeze()
+        try:
+            yield
+        except BaseException:
+            self._lost_track = True
+            raise
+        finally:
+            if vars(callbacks).get("trigger_on_change") is noted:
+                del callbacks.trigger_on_change  # the manager's own again
+            self._pop_freeze()  # the last freeze to end recomputes
+            self._changes = None
+
+    def _note(self, event: DocumentChangedEvent) -> None:
+        if self._changes is None:
+            return
+        if isinstance(event, ModelChangedEvent | RootAddedEvent):
+            self._changes.append(event)
+        elif not isinstance(event, _NO_NEW_REFERENCES):
+            self._lost_track = True  # a root removed, or a change unknown
+
+
+@contextmanager
+def growing(document: Document | None) -> Iterator[None]:
+    """While the page of `document` grows, Bokeh walks only what changed.
+
+    Without a document, nothing is done.
+    """
+    if document is None:
+        yield
+        return
+    with PageModels.of(document).growing():
+        yield

@@ -1,0 +1,136 @@
+import json
+
+import pytest
+from bokeh.document import Document
+from bokeh.document.models import DocumentModelManager
+from bokeh.models import Button, Column, Div, Row
+from bokeh.protocol import Protocol
+
+from app.page.growing import PageModels, growing
+
+
+@pytest.fixture
+def whole_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts Bokeh's walks of a whole document."""
+    walks: list[int] = []
+    walk = DocumentModelManager.recompute
+
+    def counted(self: DocumentModelManager) -> None:
+        walks.append(len(self))
+        walk(self)
+
+    monkeypatch.setattr(DocumentModelManager, "recompute", counted)
+    return walks
+
+
+def page(cards: int) -> tuple[Document, Column]:
+    document = Document()
+    row = Row(children=[card(i) for i in range(cards)])
+    document.add_root(Column(children=[Div(text="header"), row]))
+    return document, row
+
+
+def card(index: int) -> Column:
+    return Column(
+        children=[Row(children=[Button(label="x"), Div(text=f"{index}")])],
+        name=f"card-{index}",
+    )
+
+
+def reachable(document: Document) -> set[str]:
+    return {model.id for root in document.roots for model in root.references()}
+
+
+def test_cards_added_while_growing_are_found_without_a_walk_of_the_whole_page(
+    whole_walks: list[int],
+) -> None:
+    document, row = page(20)
+    whole_walks.clear()
+    with growing(document), document.models.freeze():
+        row.children.append(card(20))
+        row.children.insert(0, card(21))
+    assert whole_walks == []
+    assert {model.id for model in document.models} == reachable(document)
+    new = document.get_model_by_name("card-21")
+    assert new is row.children[0]
+    assert new.document is document
+    # Not sent yet: the browser gets them in full with the change.
+    assert new not in document.models.synced_references
+
+
+def test_outside_a_growth_every_change_of_references_walks_the_whole_page(
+    whole_walks: list[int],
+) -> None:
+    document, row = page(3)
+    whole_walks.clear()
+    row.children.append(card(3))
+    assert len(whole_walks) == 1
+    assert isinstance(PageModels.of(document), PageModels)
+    row.children.append(card(4))
+    assert len(whole_walks) == 2
+    assert {model.id for model in document.models} == reachable(document)
+
+
+def test_a_growth_that_removes_a_root_or_fails_walks_the_whole_page(
+    whole_walks: list[int],
+) -> None:
+    document, row = page(3)
+    extra = Column(children=[card(9)])
+    document.add_root(extra)
+    whole_walks.clear()
+    with growing(document):
+        document.remove_root(extra)
+    assert len(whole_walks) == 1
+    assert {model.id for model in document.models} == reachable(document)
+    with pytest.raises(RuntimeError, match="a slice failed"):
+        fail_while_growing(document, row)
+    assert len(whole_walks) == 2
+    assert {model.id for model in document.models} == reachable(document)
+
+
+def test_changes_held_while_the_page_grows_are_followed_too(
+    whole_walks: list[int],
+) -> None:
+    document, row = page(3)
+    whole_walks.clear()
+    document.hold("combine")
+    with growing(document):
+        row.children.append(card(3))
+        row.children.append(card(4))
+    # Released after the growth (or dropped, as Panel does before the browser
+    # connects): seen anyway.
+    document.unhold()
+    assert whole_walks == []
+    assert {model.id for model in document.models} == reachable(document)
+
+
+def test_a_card_added_in_a_held_growth_goes_out_in_full_once() -> None:
+    document, row = page(3)
+    messages: list[str] = []
+
+    def sent(event: object) -> None:
+        message = Protocol().create("PATCH-DOC", [event])
+        messages.append(json.dumps(message.content))
+
+    document.on_change(sent)
+    for index in (3, 4):
+        document.hold("combine")
+        with growing(document):
+            row.children.append(card(index))
+        document.unhold()  # the slice's message goes out
+    first, second = messages
+    assert "card-3" in first
+    # The next slice's message names the first card by its id only.
+    assert "card-4" in second
+    assert "card-3" not in second
+
+
+def fail_while_growing(document: Document, row: Row) -> None:
+    with growing(document):
+        row.children.append(card(5))
+        raise RuntimeError("a slice failed")
+
+
+def test_without_a_document_growing_does_nothing() -> None:
+    with growing(None):
+        pass
