@@ -2,25 +2,10 @@ import json
 
 import pytest
 from bokeh.document import Document
-from bokeh.document.models import DocumentModelManager
 from bokeh.models import Button, Column, Div, Row
 from bokeh.protocol import Protocol
 
 from app.page.growing import PageModels, growing
-
-
-@pytest.fixture
-def whole_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts Bokeh's walks of a whole document."""
-    walks: list[int] = []
-    walk = DocumentModelManager.recompute
-
-    def counted(self: DocumentModelManager) -> None:
-        walks.append(len(self))
-        walk(self)
-
-    monkeypatch.setattr(DocumentModelManager, "recompute", counted)
-    return walks
 
 
 def page(cards: int) -> tuple[Document, Column]:
