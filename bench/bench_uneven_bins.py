@@ -28,6 +28,7 @@ from bokeh.resources import INLINE
 from bokeh.transform import transform
 
 from app.plotters import ImagePlotter
+from app.plotters.base import draw_image
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 
 SIZE = 128
@@ -121,15 +122,7 @@ def bench_figure(edges: np.ndarray, drawn: str) -> figure:
                 "dh": np.ones(SIZE),
             }
         )
-        fig.image(
-            image="image",
-            x="x",
-            y="y",
-            dw="dw",
-            dh="dh",
-            source=source,
-            color_mapper=mapper,
-        )
+        draw_image(fig, source, mapper)  # as the dashboard draws strips
     elif drawn == "image":
         fig.image(
             image=[values],

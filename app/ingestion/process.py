@@ -22,6 +22,7 @@ from app.ingestion.key_activity import KeyActivity
 from app.ingestion.orchestrator import MAX_BATCH_SECONDS, Orchestrator
 from app.options import DashboardOptions
 from app.plot_spec import history_retention
+from app.process_local import ProcessLocal
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS
 
@@ -164,51 +165,38 @@ def default_history(
     return retention_of
 
 
-_process_ingestion: Ingestion | None = None
-_process_lock = threading.Lock()
+_process_ingestion: ProcessLocal[Ingestion] = ProcessLocal()
 
 
 def process_ingestion(options: DashboardOptions) -> Ingestion:
     """Return this process's running ingestion, starting it on the first call.
 
     Later calls return the same object whatever their options: the first
-    session (or ``panel serve --warm``) decides what the process ingests.
+    session (or ``panel serve --warm``) decides what the process ingests. A
+    forked server process (``--num-procs``) starts its own.
     """
-    global _process_ingestion
-    with _process_lock:
-        if _process_ingestion is None:
-            reuse_freed_storage()
-            ingestion = Ingestion(
-                make_source(options),
-                ingest_period_s=options.ingest_period_s,
-                history=default_history(options),
-            )
-            ingestion.start()
-            atexit.register(stop_process_ingestion)
-            logger.info(
-                "ingestion started in process %d: %s",
-                os.getpid(),
-                ingestion.source.status.description,
-            )
-            _process_ingestion = ingestion
-        return _process_ingestion
 
+    def start() -> Ingestion:
+        reuse_freed_storage()
+        ingestion = Ingestion(
+            make_source(options),
+            ingest_period_s=options.ingest_period_s,
+            history=default_history(options),
+        )
+        ingestion.start()
+        atexit.register(stop_process_ingestion)
+        logger.info(
+            "ingestion started in process %d: %s",
+            os.getpid(),
+            ingestion.source.status.description,
+        )
+        return ingestion
 
-def _forget_parents_ingestion() -> None:
-    # A forked server process (panel serve --num-procs) inherits the module's
-    # state but not the ingestion's threads: it starts its own.
-    global _process_ingestion, _process_lock
-    _process_ingestion = None
-    _process_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_parents_ingestion)
+    return _process_ingestion.get(start)
 
 
 def stop_process_ingestion() -> None:
     """Stop this process's ingestion, if started; the next call starts a new one."""
-    global _process_ingestion
-    with _process_lock:
-        ingestion, _process_ingestion = _process_ingestion, None
+    ingestion = _process_ingestion.take()
     if ingestion is not None:
         ingestion.stop()

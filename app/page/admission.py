@@ -4,12 +4,12 @@ dashboard is full, not a share of a server too slow for all (decision 083)."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 import panel as pn
 
 from app.page_text import text_div
+from app.process_local import ProcessLocal
 
 logger = logging.getLogger(__name__)
 
@@ -74,27 +74,15 @@ class Admission:
             self._admitted -= 1
 
 
-_process_admission: Admission | None = None
-_process_lock = threading.Lock()
+_process_admission: ProcessLocal[Admission] = ProcessLocal()
 
 
 def process_admission(limit: int) -> Admission:
-    """This process's admission; the first call's `limit` holds for the process."""
-    global _process_admission
-    with _process_lock:
-        if _process_admission is None:
-            _process_admission = Admission(limit)
-        return _process_admission
+    """This process's admission; the first call's `limit` holds for the process.
 
-
-def _forget_parents_admission() -> None:
-    # A forked server process (--num-procs) counts its own sessions.
-    global _process_admission, _process_lock
-    _process_admission = None
-    _process_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_parents_admission)
+    A forked server process (``--num-procs``) counts its own sessions.
+    """
+    return _process_admission.get(lambda: Admission(limit))
 
 
 FULL_TEXT = (

@@ -49,41 +49,34 @@ class PlotRecipe:
     row: str
 
 
-def _window(frame_ndim: int) -> Callable[[PlotSpec, DashboardOptions], Plotter]:
+Build = Callable[[PlotSpec, DashboardOptions], Plotter]
+"""How a plot of a spec is built, given the dashboard's options."""
+
+
+def _window(frame_ndim: int, *, by_time: bool = False) -> Build:
+    """A sliding window of the last frames, or of the last seconds `by_time`."""
+
     def build(spec: PlotSpec, options: DashboardOptions) -> Plotter:
+        extent = (
+            {"seconds": spec.seconds, "window_size": options.window_size}
+            if by_time
+            else {"window_size": spec.frames}
+        )
         return SlidingWindowPlotter(
-            spec.key,
-            frame_ndim=frame_ndim,
-            window_size=spec.frames,
-            renderer=options.renderer,
+            spec.key, frame_ndim=frame_ndim, renderer=options.renderer, **extent
         )
 
     return build
 
 
-def _time_window(frame_ndim: int) -> Callable[[PlotSpec, DashboardOptions], Plotter]:
-    def build(spec: PlotSpec, options: DashboardOptions) -> Plotter:
-        return SlidingWindowPlotter(
-            spec.key,
-            frame_ndim=frame_ndim,
-            seconds=spec.seconds,
-            window_size=options.window_size,
-            renderer=options.renderer,
-        )
-
-    return build
-
-
-def _drawn(plotter: type[Plotter]) -> Callable[[PlotSpec, DashboardOptions], Plotter]:
+def _drawn(plotter: type[Plotter]) -> Build:
     def build(spec: PlotSpec, options: DashboardOptions) -> Plotter:
         return plotter(spec.key, renderer=options.renderer)
 
     return build
 
 
-def _aggregated(
-    plotter: type[Plotter],
-) -> Callable[[PlotSpec, DashboardOptions], Plotter]:
+def _aggregated(plotter: type[Plotter]) -> Build:
     def build(spec: PlotSpec, options: DashboardOptions) -> Plotter:
         return plotter(
             spec.key, seconds=spec.seconds, op=spec.op, renderer=options.renderer
@@ -95,10 +88,10 @@ def _aggregated(
 PLOTS: dict[tuple[str, str], PlotRecipe] = {
     (VALUE, LATEST): PlotRecipe(lambda spec, options: ValuePanel(spec.key), VALUES),
     (VALUE, WINDOW): PlotRecipe(_window(0), WINDOWS),
-    (VALUE, TIME_WINDOW): PlotRecipe(_time_window(0), WINDOWS),
+    (VALUE, TIME_WINDOW): PlotRecipe(_window(0, by_time=True), WINDOWS),
     (SPECTRUM, LATEST): PlotRecipe(_drawn(LinePlotter), LATEST_ROW),
     (SPECTRUM, WINDOW): PlotRecipe(_window(1), WINDOWS),
-    (SPECTRUM, TIME_WINDOW): PlotRecipe(_time_window(1), WINDOWS),
+    (SPECTRUM, TIME_WINDOW): PlotRecipe(_window(1, by_time=True), WINDOWS),
     (SPECTRUM, AGGREGATE): PlotRecipe(_aggregated(AggregatedLine), LATEST_ROW),
     (IMAGE, LATEST): PlotRecipe(_drawn(ImagePlotter), LATEST_ROW),
     (IMAGE, AGGREGATE): PlotRecipe(_aggregated(AggregatedImage), LATEST_ROW),
