@@ -19,6 +19,9 @@ from app.sources.other_schemas import DEFAULT_IGNORED_SCHEMAS
 ENV_PREFIX = "DASHBOARD_"
 DEFAULT_STATE_DIR = ".dashboard-state"
 """Relative to the working directory the server starts in."""
+MIN_LOSSES_REMEMBERED_S = 10.0
+"""The shortest span the pill remembers losses: a page whose browser is behind
+reads its losses once in five seconds, and a loss must outlive one reading."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,11 @@ class DashboardOptions:
         Kafka topics to consume.
     log_units:
         Units of f144 log sources, which carry none (key, unit) pairs.
+    fast_frame_period_s:
+        The shorter frame period sessions use while the process has room
+        and their browser keeps up (decision 038); at most `frame_period_s`.
+    losses_remembered_s:
+        Seconds the pill stays amber after anything was lost (decision 071).
     frame_period_s:
         How often each browser session draws what changed.
     window_size:
@@ -90,6 +98,8 @@ class DashboardOptions:
     topics: tuple[str, ...] = ("livedata_data", "livedata_logs")
     log_units: tuple[tuple[str, str], ...] = ()
     frame_period_s: float = 0.2
+    fast_frame_period_s: float = 0.1
+    losses_remembered_s: float = 30.0
     window_size: int = 100
     renderer: str = "canvas"
     keys: tuple[str, ...] = ()
@@ -158,6 +168,19 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
         return value
 
     parse.__name__ = kind.__name__
+    return parse
+
+
+def _at_least(minimum: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not value >= minimum:
+            raise argparse.ArgumentTypeError(
+                f"must be at least {minimum:g}, got {text}"
+            )
+        return value
+
+    parse.__name__ = "float"
     return parse
 
 
@@ -235,6 +258,21 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         defaults.frame_period_s,
         type=_positive(float),
         help="seconds between two frames drawn by a browser session",
+    )
+    option(
+        "--fast-frame-period",
+        "FAST_FRAME_PERIOD",
+        defaults.fast_frame_period_s,
+        type=_positive(float),
+        help="seconds between two frames while the server has room "
+        "(at most --frame-period)",
+    )
+    option(
+        "--losses-remembered",
+        "LOSSES_REMEMBERED",
+        defaults.losses_remembered_s,
+        type=_at_least(MIN_LOSSES_REMEMBERED_S),
+        help="seconds the status pill stays amber after anything was lost",
     )
     option(
         "--window-size",
@@ -370,6 +408,8 @@ def parse_options(
         topics=tuple(args.topics),
         log_units=tuple(args.log_units),
         frame_period_s=args.frame_period,
+        fast_frame_period_s=min(args.fast_frame_period, args.frame_period),
+        losses_remembered_s=args.losses_remembered,
         window_size=args.window_size,
         renderer=args.renderer,
         keys=tuple(args.keys),

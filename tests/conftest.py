@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,13 +22,32 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     dashboard's script and then clears a history would write an audit file
     into the work tree, which `make test` leaves as it found it.
     """
-    before = os.environ.get("DASHBOARD_STATE_DIR")
-    os.environ["DASHBOARD_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
-    yield
-    if before is None:
-        del os.environ["DASHBOARD_STATE_DIR"]
-    else:
-        os.environ["DASHBOARD_STATE_DIR"] = before
+    with _environment("DASHBOARD_STATE_DIR", str(tmp_path_factory.mktemp("state"))):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fixed_frame_period() -> Iterator[None]:
+    """Served test pages draw at the period they name, not faster while the
+    server has room (decision 038): a page's frame rate then does not depend
+    on how busy the suite's machine is, and the suite's browsers draw half as
+    often. Tests of the pace name ``--fast-frame-period`` themselves."""
+    # Clamped to ``--frame-period``: no faster than the slow period.
+    with _environment("DASHBOARD_FAST_FRAME_PERIOD", "3600"):
+        yield
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
 
 
 def _rank(item: pytest.Item) -> int:

@@ -46,11 +46,19 @@ def test_expected_other_schemas_default_to_events_and_older_logs() -> None:
         ([], {"DASHBOARD_WINDOW_SIZE": "20000"}),
         (["--renderer", "svg"], {}),
         (["--log-units", "log/t"], {}),
+        (["--losses-remembered", "5"], {}),
     ],
 )
 def test_invalid_options_are_refused(argv: list[str], environ: dict) -> None:
     with pytest.raises(SystemExit):
         parse_options(argv, environ)
+
+
+def test_the_fast_frame_period_is_never_slower_than_the_frame_period() -> None:
+    options = parse_options(["--frame-period", "0.5", "--fast-frame-period", "2"])
+    assert (options.frame_period_s, options.fast_frame_period_s) == (0.5, 0.5)
+    options = parse_options([], {"DASHBOARD_FAST_FRAME_PERIOD": "0.05"})
+    assert (options.frame_period_s, options.fast_frame_period_s) == (0.2, 0.05)
 
 
 def test_window_size_beyond_the_plots_bound_is_refused_at_start_up(capsys) -> None:

@@ -18,6 +18,8 @@ from bokeh.models import CustomJS, Spacer
 from panel.io.state import set_curdoc
 from tornado.ioloop import IOLoop
 
+from app.page.frame_pace import FramePace, frame_pace
+
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_S = 1.0
@@ -32,6 +34,9 @@ BEHIND_NOTICE_S = 60.0
 
 MIN_GAP_PERIODS = 0.5
 """Two frames are never closer than this many periods (decision 060)."""
+
+KEEPS_UP_S = 10.0
+"""A browser that skipped a frame draws at the slow period this long."""
 
 
 def frame_due(now_s: float, last_frame_s: float, period_s: float) -> float:
@@ -123,6 +128,11 @@ class FrameClock:
         Frame period: at most one frame per period.
     heartbeat_s:
         A frame is requested at least this often.
+    fast_period_s:
+        The shorter period used while the process has room (`pace`) and this
+        browser keeps up (decision 038); the same as `period_s` by default.
+    pace:
+        The process's measure of its room; `frame_pace()` by default.
     clock:
         Monotonic seconds; replaceable in tests.
     """
@@ -136,10 +146,14 @@ class FrameClock:
         period_s: float,
         heartbeat_s: float = HEARTBEAT_S,
         *,
+        fast_period_s: float | None = None,
+        pace: FramePace | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._draw = draw
         self._period_s = period_s
+        self._fast_period_s = min(fast_period_s or period_s, period_s)
+        self._pace = pace if pace is not None else frame_pace()
         self._heartbeat_s = max(heartbeat_s, period_s)
         self._clock = clock
         self._lock = threading.Lock()
@@ -234,11 +248,23 @@ class FrameClock:
         if self._waiting_since is None:
             self._waiting_since = self._clock()
 
+    def period(self) -> float:
+        """The period of the next frame: the fast one while the process has
+        room and this browser showed every frame of the last `KEEPS_UP_S`."""
+        if self._fast_period_s == self._period_s:
+            return self._period_s
+        keeps_up = (
+            self._behind_since is None and self._clock() - self._last_skip >= KEEPS_UP_S
+        )
+        if keeps_up and self._pace.fast():
+            return self._fast_period_s
+        return self._period_s
+
     def _schedule(self) -> None:
         if not self._running:
             return
         now = self._clock()
-        delay_s = frame_due(now, self._last_frame, self._period_s) - now
+        delay_s = frame_due(now, self._last_frame, self.period()) - now
         if delay_s <= 0:
             self._document.add_next_tick_callback(self._frame)
         else:
@@ -274,6 +300,7 @@ class FrameClock:
         # plain Bokeh callback does not set.
         with set_curdoc(self._document):
             self._draw()
+        self._pace.drew(self._clock() - now)
 
     def _on_acknowledged(self, attr: str, old: list, new: list) -> None:
         if not new or not isinstance(new[0], int):

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from app.data import MemoryStats
 from app.ingestion.process import Ingestion, IngestionSnapshot
 from app.page.key_browser import KeyDetails
-from app.page.status import LossWindow, format_status, loss_totals
+from app.page.status import (
+    LOSSES_REMEMBERED_NS,
+    LossWindow,
+    format_status,
+    loss_totals,
+)
 
 FACTS_PERIOD_NS = 1_000_000_000
 """How long one set of facts serves every page: the status changes once a second."""
@@ -83,12 +88,17 @@ class PageFacts:
     under a lock, once.
     """
 
-    def __init__(self, ingestion: Ingestion, period_ns: int = FACTS_PERIOD_NS) -> None:
+    def __init__(
+        self,
+        ingestion: Ingestion,
+        period_ns: int = FACTS_PERIOD_NS,
+        remembered_ns: int = LOSSES_REMEMBERED_NS,
+    ) -> None:
         self._ingestion = ingestion
         self._period_ns = period_ns
         self._lock = threading.Lock()
         self._facts: PeriodFacts | None = None
-        self._losses = LossWindow()
+        self._losses = LossWindow(remembered_ns)
         self.key_details = KeyDetails(
             ingestion.data_service.catalog, ingestion.activity, period_ns=period_ns
         )
@@ -137,10 +147,15 @@ _BY_INGESTION: weakref.WeakKeyDictionary[Ingestion, PageFacts] = (
 _BY_INGESTION_LOCK = threading.Lock()
 
 
-def page_facts(ingestion: Ingestion) -> PageFacts:
-    """The one `PageFacts` of `ingestion`, shared by all its sessions."""
+def page_facts(
+    ingestion: Ingestion, remembered_ns: int = LOSSES_REMEMBERED_NS
+) -> PageFacts:
+    """The one `PageFacts` of `ingestion`, shared by all its sessions; the
+    first session's options say how long losses are remembered."""
     with _BY_INGESTION_LOCK:
         facts = _BY_INGESTION.get(ingestion)
         if facts is None:
-            facts = _BY_INGESTION[ingestion] = PageFacts(ingestion)
+            facts = _BY_INGESTION[ingestion] = PageFacts(
+                ingestion, remembered_ns=remembered_ns
+            )
         return facts

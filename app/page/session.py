@@ -118,11 +118,12 @@ class DashboardSession:
         default: Layout | None = None,
         message: str = "",
         clock_ns: Callable[[], int] = time.time_ns,
-        frame_clock: Callable[[Callable[[], None], float], FrameClock] = FrameClock,
+        frame_clock: Callable[..., FrameClock] = FrameClock,
     ) -> None:
         self._ingestion = ingestion
         self._clock_ns = clock_ns
-        self._facts = page_facts(ingestion)
+        self._remembered_ns = round(options.losses_remembered_s * 1e9)
+        self._facts = page_facts(ingestion, self._remembered_ns)
         self._options = options
         self._default = default
         self._automatic = layout is None
@@ -138,13 +139,17 @@ class DashboardSession:
         self._slice_due = False
         self._slice_plots = 1
         self._unbuilt: dict[PlotSpec, KeyInfo] = {}  # retried if the key changes
-        self._clock = frame_clock(self.draw_frame, options.frame_period_s)
+        self._clock = frame_clock(
+            self.draw_frame,
+            options.frame_period_s,
+            fast_period_s=options.fast_frame_period_s,
+        )
         self.visibility = PlotVisibility(self._clock.request)
         self._started = False
         self._status_due_ns = 0
         self._frames_note_due_ns = 0
         self.status = StatusLine(width=280)
-        self.pill = StatusPill()
+        self.pill = StatusPill(self._remembered_ns)
         self.hidden_keys = text_div(name="hidden-keys", width=900)
         self.frames_note = text_div(name="frames-note", width=900, tags=[IN_PLACE])
         self.message = text_div(message, name="layout-message", width=900)
@@ -700,6 +705,7 @@ class DashboardSession:
                 stale_keys=stale,
                 lost_lately=merged_losses(facts.lost, frames_lost),
                 truncated_keys=facts.memory.truncated_keys,
+                remembered_ns=self._remembered_ns,
             )
         )
         self.browser.refresh(now_ns)

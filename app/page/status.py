@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.data import MemoryStats
+from app.durations import format_seconds
 from app.ingestion.process import IngestionSnapshot
 from app.page.bokehjs_patches import IN_PLACE
 from app.page_text import html_div, markup, text_div
@@ -82,7 +83,8 @@ GREEN, AMBER, RED = "live", "degraded", "down"
 PILL_COLOURS = {GREEN: "#2e9d3e", AMBER: "#e0a000", RED: "#d62728"}
 
 LOSSES_REMEMBERED_NS = 30_000_000_000
-"""The pill stays amber this long after anything was lost (decision 071)."""
+"""The pill stays amber this long after anything was lost, unless the
+options say otherwise (``--losses-remembered``, decision 071)."""
 
 FRAMES_SKIPPED = "frames skipped by this browser"
 """The loss of a session whose browser had not shown the previous frame."""
@@ -154,6 +156,7 @@ def health(
     stale_keys: tuple[str, ...],
     lost_lately: Mapping[str, int],
     truncated_keys: int = 0,
+    remembered_ns: int = LOSSES_REMEMBERED_NS,
 ) -> Health:
     """Judge the dashboard: down if the source is, amber if anything lags or is lost.
 
@@ -164,11 +167,13 @@ def health(
     stale_keys:
         Shown keys whose newest value is older than they usually get.
     lost_lately:
-        Records, messages and frames lost within `LOSSES_REMEMBERED_NS`, per
+        Records, messages and frames lost within `remembered_ns`, per
         reason (`LossWindow`); skipped frames count beyond
         `FRAMES_SKIPPED_TOLERATED` only.
     truncated_keys:
         Keys whose history was trimmed to stay within the memory budget.
+    remembered_ns:
+        The span of `lost_lately`, said in the reason.
     """
     if not snapshot.source.connected:
         return Health(RED, f"source down: {snapshot.source.description}")
@@ -185,9 +190,9 @@ def health(
         if reason != FRAMES_SKIPPED or count > FRAMES_SKIPPED_TOLERATED
     }
     if lost_lately:
-        seconds = LOSSES_REMEMBERED_NS // 1_000_000_000
+        seconds = format_seconds(remembered_ns / 1e9)
         each = ", ".join(f"{count} {reason}" for reason, count in lost_lately.items())
-        reasons.append(f"lost in the last {seconds} s: {each}")
+        reasons.append(f"lost in the last {seconds}: {each}")
     if truncated_keys:
         reasons.append(f"{truncated_keys} keys trimmed to the memory budget")
     if reasons:
@@ -198,12 +203,12 @@ def health(
 class StatusPill:
     """A large coloured pill (Bokeh ``Div`` named ``status-pill``) with its reason."""
 
-    def __init__(self) -> None:
+    def __init__(self, remembered_ns: int = LOSSES_REMEMBERED_NS) -> None:
         self.div = html_div(
             name="status-pill", sizing_mode="stretch_width", tags=[IN_PLACE]
         )
         self.health: Health | None = None
-        self.losses = LossWindow()
+        self.losses = LossWindow(remembered_ns)
 
     def show(self, health: Health) -> None:
         """Show `health`; sends nothing when it did not change."""

@@ -496,14 +496,37 @@ def test_the_pill_turns_amber_while_messages_are_rejected_and_says_why() -> None
     assert 'title="lost in the last 30 s: 3 invalid key"' in session.pill.div.text
 
 
+def test_the_pill_says_the_span_of_losses_the_options_give() -> None:
+    good = Message("log/t", scalar_log(1.0), T0_NS)
+    ingestion = Ingestion(
+        ListSource([good], [Message("", 1.0, T0_NS)] * 3),
+        ingest_period_s=1.0,
+        max_batch_seconds=3600.0,
+    )
+    ingestion.orchestrator.update()
+    now_ns = [time.time_ns()]
+    session = DashboardSession(
+        ingestion,
+        DashboardOptions(losses_remembered_s=5.0),
+        clock_ns=lambda: now_ns[0],
+    )
+    session.draw_frame()
+    ingestion.orchestrator.update()
+    now_ns[0] += 1_000_000_000
+    session.draw_frame()
+    assert session.pill.health.reason == "lost in the last 5 s: 3 invalid key"
+
+
 def test_the_status_changes_once_a_second_and_once_in_five_while_the_browser_is_behind(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now_ns = [T0_NS]
     clocks: list[HandClock] = []
 
-    def frame_clock(draw: Callable[[], None], period_s: float) -> HandClock:
-        clocks.append(HandClock(draw, period_s))
+    def frame_clock(
+        draw: Callable[[], None], period_s: float, **kwargs: float
+    ) -> HandClock:
+        clocks.append(HandClock(draw, period_s, **kwargs))
         return clocks[-1]
 
     session = DashboardSession(

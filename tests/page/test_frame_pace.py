@@ -1,0 +1,96 @@
+"""How fast a process's sessions draw: fast while drawing takes little of the
+loop and the browser keeps up, at the operator's period otherwise."""
+
+from __future__ import annotations
+
+from app.page.frame_clock import KEEPS_UP_S, FrameClock
+from app.page.frame_pace import AVERAGE_S, FAST_BELOW, SLOW_ABOVE, FramePace
+
+
+class HandTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def draw_for(pace: FramePace, time: HandTime, share: float, seconds: float) -> None:
+    """Draw frames of 10 ms taking `share` of the loop for `seconds`."""
+    frames = round(seconds * share / 0.01)
+    for _ in range(frames):
+        time.now += 0.01 / share
+        pace.drew(0.01)
+
+
+def test_the_busy_share_is_the_share_of_time_spent_drawing() -> None:
+    time = HandTime()
+    pace = FramePace(time)
+    draw_for(pace, time, 0.3, 10 * AVERAGE_S)
+    assert abs(pace.busy() - 0.3) < 0.02
+
+
+def test_a_quiet_process_draws_fast_and_a_crowded_one_slowly() -> None:
+    time = HandTime()
+    pace = FramePace(time)
+    assert pace.fast()
+    draw_for(pace, time, SLOW_ABOVE + 0.1, 10 * AVERAGE_S)
+    assert not pace.fast()
+
+
+def test_the_pace_does_not_flap_between_the_two_thresholds() -> None:
+    time = HandTime()
+    pace = FramePace(time)
+    draw_for(pace, time, 0.8, 10 * AVERAGE_S)
+    assert not pace.fast()
+    middle = (FAST_BELOW + SLOW_ABOVE) / 2
+    draw_for(pace, time, middle, 10 * AVERAGE_S)
+    assert not pace.fast(), "slow stays slow inside the band"
+    draw_for(pace, time, FAST_BELOW / 2, 10 * AVERAGE_S)
+    assert pace.fast()
+    draw_for(pace, time, middle, 10 * AVERAGE_S)
+    assert pace.fast(), "fast stays fast inside the band"
+
+
+def test_a_session_draws_at_the_fast_period_while_the_process_has_room() -> None:
+    time = HandTime()
+    clock = FrameClock(
+        lambda: None, 0.2, fast_period_s=0.1, pace=FramePace(time), clock=time
+    )
+    assert clock.period() == 0.1
+
+
+def test_a_crowded_process_draws_at_the_operators_period() -> None:
+    time = HandTime()
+    pace = FramePace(time)
+    draw_for(pace, time, 0.9, 10 * AVERAGE_S)
+    clock = FrameClock(lambda: None, 0.2, fast_period_s=0.1, pace=pace, clock=time)
+    assert clock.period() == 0.2
+
+
+def test_a_browser_that_skipped_a_frame_draws_slowly_for_a_while() -> None:
+    time = HandTime()
+    clock = FrameClock(
+        lambda: None, 0.2, fast_period_s=0.1, pace=FramePace(time), clock=time
+    )
+    clock._running = True  # as started, without a document to schedule on
+    clock.stamp()  # a frame went out, and the browser has not shown it
+    clock._frame()
+    assert clock.stats.skipped == 1
+    assert clock.period() == 0.2
+    clock._running = False  # the acknowledgement's frame is not drawn here
+    clock._on_acknowledged("tags", [], [1])
+    clock.stamp()
+    clock._on_acknowledged("tags", [], [2])  # and it keeps up again
+    time.now += KEEPS_UP_S / 2
+    assert clock.period() == 0.2
+    time.now += KEEPS_UP_S / 2 + 0.1
+    assert clock.period() == 0.1
+
+
+def test_without_a_fast_period_the_period_is_fixed() -> None:
+    time = HandTime()
+    clock = FrameClock(lambda: None, 0.2, pace=FramePace(time), clock=time)
+    assert clock.period() == 0.2
+    clock = FrameClock(lambda: None, 0.2, fast_period_s=0.5, clock=time)
+    assert clock.period() == 0.2, "never slower than the operator's period"
