@@ -67,10 +67,13 @@ def make_recorder(options: DashboardOptions) -> Recorder | None:
 
 
 def make_source(
-    options: DashboardOptions, recorder: Recorder | None = None
+    options: DashboardOptions,
+    recorder: Recorder | None = None,
+    resume_offsets: Mapping[tuple[str, int], int] | None = None,
 ) -> MessageSource:
     """Return the message source the options ask for; `recorder` receives
-    every record it reads, as it arrived."""
+    every record it reads, as it arrived; Kafka starts at `resume_offsets`
+    where given, after what was restored."""
     tap = None if recorder is None else recorder.record
     if options.source == "replay":
         from app.options import replay_start
@@ -100,6 +103,7 @@ def make_source(
                 options.kafka_config_file, options.kafka_options, os.environ
             ),
             tap=tap,
+            resume_offsets=resume_offsets,
         )
     streams = [key for key in options.keys if key in ALL_STREAMS]
     instrument = SimulatedInstrument(
@@ -112,6 +116,28 @@ def make_source(
 
     # Recorded in Kafka's schemas, and applied as a replay will give them back.
     return OverTheWire(instrument, tap, decoder=Decoder(LOG_UNITS))
+
+
+def make_restoring_source(
+    options: DashboardOptions,
+) -> tuple[MessageSource, Recorder | None]:
+    """The source and recorder of a starting process: with ``--record``, the
+    recordings of the last ``--lookback`` seconds first, then the live source
+    from where they end (decision 028)."""
+    if options.source == "replay":
+        return make_source(options), None  # a replay is not recorded again
+    if not options.record_dir:
+        return make_source(options), None
+    from app.recording.restore import RestoringSource, plan_restore
+
+    # Planned before this process records: what it writes is not restored.
+    plan = plan_restore(options.record_dir, options.lookback_s)
+    recorder = make_recorder(options)
+    if plan is None:
+        return make_source(options, recorder), recorder
+    live = make_source(options, recorder, resume_offsets=plan.resume_offsets)
+    units = {**LOG_UNITS, **dict(options.log_units)}
+    return RestoringSource(plan, live, log_units=units), recorder
 
 
 class Ingestion:
@@ -235,9 +261,9 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
 
     def start() -> Ingestion:
         reuse_freed_storage()
-        recorder = make_recorder(options)
+        source, recorder = make_restoring_source(options)
         ingestion = Ingestion(
-            make_source(options, recorder),
+            source,
             ingest_period_s=options.ingest_period_s,
             history=default_history(options),
             recorder=recorder,

@@ -26,6 +26,20 @@ def file_name(started_ns: int, pid: int) -> str:
     return f"{PREFIX}{started:%Y%m%dT%H%M%S.%f}Z-p{pid}{SUFFIX}"
 
 
+def started_ns(path: Path) -> int | None:
+    """When the file `path` was begun, from its name; None for another name."""
+    stem = path.name.removeprefix(PREFIX)
+    stamp = stem.split("Z-", 1)[0]
+    try:
+        started = datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    delta = started - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + (
+        delta.microseconds * 1_000
+    )
+
+
 def recording_files(path: str | os.PathLike[str]) -> list[Path]:
     """The recording files at `path` (one file, or a directory's), oldest first."""
     path = Path(path)

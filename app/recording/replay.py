@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
@@ -35,7 +35,8 @@ class ReplaySource:
     Parameters
     ----------
     path:
-        A recording file, or a directory of them (read oldest first).
+        A recording file, a directory of them (read oldest first), or a list
+        of files.
     speed:
         Recorded seconds per second: 1 is real time,
         `app.recording.pace.MAX_SPEED` as fast as the dashboard applies.
@@ -43,9 +44,11 @@ class ReplaySource:
         Start again from the beginning after the last record.
     start_ns:
         Skip records that arrived before this host time (ns since the epoch).
+    until_ns:
+        Skip records that arrived at or after this host time.
     start_offset_s:
-        Skip the first seconds of the recording (counted from its first
-        record); added to `start_ns` if both are given.
+        Skip the first seconds of the recording, counted from its first
+        record (at or after `start_ns`).
     log_units:
         Units of f144 sources, as for Kafka.
     clock:
@@ -54,23 +57,31 @@ class ReplaySource:
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | Sequence[Path],
         *,
         speed: float = 1.0,
         loop: bool = False,
         start_ns: int | None = None,
+        until_ns: int | None = None,
         start_offset_s: float = 0.0,
         log_units: Mapping[str, str] | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed}")
-        self._path = Path(path)
-        if not recording_files(self._path):
-            raise FileNotFoundError(f"no recording files in {str(self._path)!r}")
+        if isinstance(path, str | os.PathLike):
+            self._files: str | os.PathLike[str] | tuple[Path, ...] = path
+            self._name = Path(path).name
+            found = recording_files(path)
+        else:
+            self._files = found = tuple(path)
+            self._name = f"{len(found)} recording files"
+        if not found:
+            raise FileNotFoundError(f"no recording files in {str(path)!r}")
         self._speed = speed
         self._loop = loop
         self._start_ns = start_ns
+        self._until_ns = until_ns
         self._start_offset_ns = round(start_offset_s * 1e9)
         self._decoder = Decoder(log_units)
         self._clock = clock
@@ -137,9 +148,21 @@ class ReplaySource:
             assert self._first_ns is not None
             if record.arrived_ns - self._first_ns > reached:
                 break
-            due.append(record)
+            if self._first_time(record):
+                due.append(record)
             self._next = next(self._records, None)
         return due
+
+    def _first_time(self, record: WireRecord) -> bool:
+        """Whether a Kafka record was not handed out before in this pass: the
+        workers of one server (``--num-procs``) each record every record."""
+        if record.partition < 0:
+            return True
+        where = (record.topic, record.partition)
+        if record.offset < self._next_offsets.get(where, 0):
+            return False
+        self._next_offsets[where] = record.offset + 1
+        return True
 
     def _decode(self, records: list[WireRecord]) -> list[Message]:
         messages = []
@@ -175,10 +198,13 @@ class ReplaySource:
     def _begin_pass(self) -> None:
         """Read the recording from its start, skipping to the start time."""
         self._passes += 1
-        records = read_records(self._path)
+        self._next_offsets: dict[tuple[str, int], int] = {}
+        records = read_records(
+            self._files, since_ns=self._start_ns, until_ns=self._until_ns
+        )
         first = next(records, None)
-        if first is not None and (self._start_ns is not None or self._start_offset_ns):
-            start = (self._start_ns or first.arrived_ns) + self._start_offset_ns
+        if first is not None and self._start_offset_ns:
+            start = first.arrived_ns + self._start_offset_ns
             while first is not None and first.arrived_ns < start:
                 first = next(records, None)
         self._records = records
@@ -198,7 +224,7 @@ class ReplaySource:
             if self._loop:
                 state += f", pass {self._passes}"
             description = (
-                f"{speed_words(self._speed).lower()} of {self._path.name}: {state}, "
+                f"{speed_words(self._speed).lower()} of {self._name}: {state}, "
                 f"{self._replayed} messages"
             )
             skipped = sum(self._skipped.values())

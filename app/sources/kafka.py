@@ -210,6 +210,10 @@ class KafkaSource:
         Receives, on the consumer thread, the records that decoded, as they
         arrived (bytes, topic, key, partition, offset, timestamp): what a
         recording keeps.
+    resume_offsets:
+        Per (topic, partition), the offset to start at instead of the
+        look-back: the record after the last one restored from a recording
+        (decision 028), as after a rebalance.
     """
 
     def __init__(
@@ -227,6 +231,7 @@ class KafkaSource:
         decoder: PayloadDecoder | None = None,
         ignore_schemas: Iterable[str] = DEFAULT_IGNORED_SCHEMAS,
         tap: RecordTap | None = None,
+        resume_offsets: Mapping[tuple[str, int], int] | None = None,
     ) -> None:
         _check_arguments(topics, max_queued, max_queued_bytes)
         self._tap = tap
@@ -241,6 +246,7 @@ class KafkaSource:
         self._init_counters()
         self._init_health()
         self._init_assignment(LookBack(seconds=lookback_s, records=lookback_records))
+        self._next_offsets.update(resume_offsets or {})
         self._log = ThrottledLog(logger)
         self._closed = threading.Event()
         self._arrived: Callable[[], None] | None = None

@@ -178,3 +178,21 @@ def test_an_undecodable_record_costs_that_record_alone(tmp_path: Path) -> None:
 def test_a_path_without_recordings_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no recording"):
         ReplaySource(tmp_path)
+
+
+def test_a_kafka_record_recorded_by_two_workers_is_replayed_once(
+    tmp_path: Path,
+) -> None:
+    records = [
+        WireRecord("data", 0, offset, 0, None, payload.value, payload.arrived_ns)
+        for offset, payload in enumerate(_records([0.0, 1.0, 2.0]))
+    ]
+    # Two workers of one server; the second ran a record longer.
+    for worker in (records[:2], records):
+        recorder = Recorder(tmp_path)
+        recorder.record(worker)
+        recorder.close()
+
+    replayed = _drain(ReplaySource(tmp_path, speed=math.inf))
+
+    assert [m.timestamp - T0 for m in replayed] == [0, 1_000_000_000, 2_000_000_000]
