@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from app.recording.files import recording_files
+from app.recording.nexus import is_nexus, nxlog_records
 from app.recording.pace import speed_words
 from app.recording.reader import read_records
 from app.sources.codec import F144, DecodeError, Decoder
@@ -35,8 +36,9 @@ class ReplaySource:
     Parameters
     ----------
     path:
-        A recording file, a directory of them (read oldest first), or a list
-        of files.
+        A recording file, a directory of them (read oldest first), a list
+        of files, or a NeXus file whose NXlog groups replay as logs
+        (`app.recording.nexus`).
     speed:
         Recorded seconds per second: 1 is real time,
         `app.recording.pace.MAX_SPEED` as fast as the dashboard applies.
@@ -69,7 +71,16 @@ class ReplaySource:
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed}")
-        if isinstance(path, str | os.PathLike):
+        self._nexus: list[WireRecord] | None = None
+        if isinstance(path, str | os.PathLike) and is_nexus(path):
+            self._nexus, units = nxlog_records(path)
+            # The file's units, unless the operator named others.
+            log_units = {**units, **(log_units or {})}
+            self._files = found = (Path(path),)
+            self._name = Path(path).name
+            if not self._nexus:
+                raise FileNotFoundError(f"no NXlog values in {str(path)!r}")
+        elif isinstance(path, str | os.PathLike):
             self._files: str | os.PathLike[str] | tuple[Path, ...] = path
             self._name = Path(path).name
             found = recording_files(path)
@@ -199,9 +210,7 @@ class ReplaySource:
         """Read the recording from its start, skipping to the start time."""
         self._passes += 1
         self._next_offsets: dict[tuple[str, int], int] = {}
-        records = read_records(
-            self._files, since_ns=self._start_ns, until_ns=self._until_ns
-        )
+        records = self._read()
         first = next(records, None)
         if first is not None and self._start_offset_ns:
             start = first.arrived_ns + self._start_offset_ns
@@ -210,6 +219,17 @@ class ReplaySource:
         self._records = records
         self._next = first
         self._finished = first is None
+
+    def _read(self) -> Iterator[WireRecord]:
+        since, until = self._start_ns, self._until_ns
+        if self._nexus is None:
+            return read_records(self._files, since_ns=since, until_ns=until)
+        return (
+            r
+            for r in self._nexus
+            if (since is None or r.arrived_ns >= since)
+            and (until is None or r.arrived_ns < until)
+        )
 
     def close(self) -> None:
         with self._lock:
