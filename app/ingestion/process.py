@@ -125,7 +125,9 @@ def make_restoring_source(
     recordings of the last ``--lookback`` seconds first, then the live source
     from where they end (decision 028)."""
     if options.source == "replay":
-        return make_source(options), None  # a replay is not recorded again
+        if options.record_dir:
+            logger.warning("a replay is not recorded again: --record ignored")
+        return make_source(options), None
     if not options.record_dir:
         return make_source(options), None
     from app.recording.restore import RestoringSource, plan_restore

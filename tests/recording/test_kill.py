@@ -49,7 +49,7 @@ def test_every_file_reads_after_kill_9_and_holds_all_that_was_flushed(
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])},
     )
     try:
-        poll_until(lambda: _recorded(directory) >= 3_000, timeout_s=60)
+        poll_until(lambda: _recorded(directory) >= 1_500, timeout_s=60)
         flushed = _recorded(directory)
     finally:
         process.send_signal(signal.SIGKILL)

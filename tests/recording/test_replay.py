@@ -58,7 +58,7 @@ def _assert_identical(replayed: list[Message], recorded: list[Message]) -> None:
 def test_a_replay_at_max_speed_gives_every_value_as_it_was_applied(
     tmp_path: Path,
 ) -> None:
-    recorded = _record_simulated(tmp_path, ticks=60)
+    recorded = _record_simulated(tmp_path, ticks=20)
 
     replayed = _drain(ReplaySource(tmp_path, speed=math.inf, log_units=LOG_UNITS))
 
