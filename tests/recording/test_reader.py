@@ -7,9 +7,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from app.recording.reader import read_records
+from app.recording.files import file_name
+from app.recording.reader import files_since, read_records
 from app.recording.writer import Recorder
-from tests.recording.support import poll_until, record
+from tests.recording.support import T0, poll_until, record
+
+S = 1_000_000_000
 
 
 def _one_file_of_two_batches(directory: Path) -> Path:
@@ -68,3 +71,18 @@ def test_an_arrow_stream_of_another_schema_is_refused_naming_the_file(
 def test_a_missing_path_is_refused_naming_it(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nowhere"):
         list(read_records(tmp_path / "nowhere"))
+
+
+def test_files_that_end_before_the_time_asked_are_not_opened(tmp_path: Path) -> None:
+    names = [
+        file_name(T0, 1),
+        file_name(T0 + 10 * S, 2),  # another worker: may run on past T0 + 20 s
+        file_name(T0 + 20 * S, 1),
+        file_name(T0 + 30 * S, 1),
+    ]
+    files = [tmp_path / name for name in names]
+
+    kept = files_since(files, since_ns=T0 + 25 * S)
+
+    # The first of worker 1 ended when its next began, at T0 + 20 s.
+    assert kept == files[1:]
