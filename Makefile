@@ -28,7 +28,7 @@ SIGN_IN_PAGES = --basic-login-template app/page/templates/login.html \
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,kafka]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,kafka,nexus]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -7,8 +7,10 @@ default. Port and address belong to ``panel serve`` itself (see the Makefile).
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from app.limits import DEFAULT_MAX_SESSIONS, MAX_WINDOW_SIZE
@@ -31,7 +33,23 @@ class DashboardOptions:
     Parameters
     ----------
     source:
-        ``simulated`` (the default) or ``kafka``.
+        ``simulated`` (the default), ``kafka`` or ``replay``.
+    replay_path:
+        A recording file or directory a ``replay`` source reads.
+    replay_speed:
+        Recorded seconds a replay shows per second; ``math.inf`` as fast as
+        the dashboard applies (``--speed max``).
+    replay_loop:
+        Replay again from the start after the end.
+    replay_start:
+        Where a replay starts: seconds into the recording, or a time
+        (ISO 8601); empty for its beginning.
+    record_dir:
+        Directory where every record the dashboard applies is written
+        (`app.recording`); empty records nothing.
+    record_file_mib, record_file_s, record_total_gib:
+        A recording file ends at this size or age; the oldest files go while
+        the directory holds more than the total (decision 099).
     bootstrap_servers:
         Kafka brokers, ``host:port[,host:port]``.
     topics:
@@ -118,10 +136,62 @@ class DashboardOptions:
     operators_file: str = ""
     state_dir: str = DEFAULT_STATE_DIR
     no_sign_in: bool = False
+    replay_path: str = ""
+    replay_speed: float = 1.0
+    replay_loop: bool = False
+    replay_start: str = ""
+    record_dir: str = ""
+    record_file_mib: float = 256.0
+    record_file_s: float = 3600.0
+    record_total_gib: float = 20.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_size <= MAX_WINDOW_SIZE:
             raise ValueError(_window_size_error(self.window_size))
+        if self.source == "replay" and not self.replay_path:
+            raise ValueError("a replay source needs a recording: --source replay PATH")
+
+
+SOURCES = ("simulated", "kafka", "replay")
+
+
+def _speed(text: str) -> float:
+    if text.strip().lower() == "max":
+        return math.inf
+    return _positive(float)(text)
+
+
+def replay_start(text: str) -> tuple[float, int | None]:
+    """``--replay-start`` as (seconds into the recording, host time in ns or None).
+
+    Raises
+    ------
+    ValueError
+        If `text` is neither a number of seconds nor an ISO 8601 time.
+    """
+    if not text:
+        return 0.0, None
+    try:
+        return _non_negative(text), None
+    except (ValueError, argparse.ArgumentTypeError):
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"replay start {text!r} is neither seconds into the recording nor an "
+            "ISO 8601 time (2026-03-01T08:00:00+01:00)"
+        ) from None
+    # A time without a zone is the host's local time, as operators read clocks.
+    return 0.0, round(moment.astimezone().timestamp() * 1e9)
+
+
+def _replay_start(text: str) -> str:
+    try:
+        replay_start(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _window_size_error(size: object) -> str:
@@ -228,9 +298,62 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     option(
         "--source",
         "SOURCE",
-        defaults.source,
-        choices=["simulated", "kafka"],
-        help="where data comes from",
+        [defaults.source],
+        nargs="+",
+        type=str,
+        metavar="KIND",
+        help="where data comes from: simulated, kafka, or replay PATH "
+        "(a recording file or directory)",
+    )
+    option(
+        "--speed",
+        "SPEED",
+        defaults.replay_speed,
+        type=_speed,
+        help="recorded seconds a replay shows per second, 'max' as fast as it applies",
+    )
+    option(
+        "--loop",
+        "LOOP",
+        defaults.replay_loop,
+        type=_flag,
+        nargs="?",
+        const=True,
+        help="replay again from the start after the end",
+    )
+    option(
+        "--replay-start",
+        "REPLAY_START",
+        defaults.replay_start,
+        type=_replay_start,
+        help="where a replay starts: seconds into the recording or an ISO 8601 time",
+    )
+    option(
+        "--record",
+        "RECORD",
+        defaults.record_dir,
+        help="directory where every record the dashboard applies is written",
+    )
+    option(
+        "--record-file-size",
+        "RECORD_FILE_SIZE",
+        defaults.record_file_mib,
+        type=_positive(float),
+        help="MiB after which a recording file ends and the next begins",
+    )
+    option(
+        "--record-file-age",
+        "RECORD_FILE_AGE",
+        defaults.record_file_s,
+        type=_positive(float),
+        help="seconds after which a recording file ends and the next begins",
+    )
+    option(
+        "--record-total-size",
+        "RECORD_TOTAL_SIZE",
+        defaults.record_total_gib,
+        type=_positive(float),
+        help="GiB the recordings may take; the oldest files go first",
     )
     option(
         "--bootstrap-servers",
@@ -399,11 +522,21 @@ def parse_options(
     argv: Sequence[str], environ: Mapping[str, str] | None = None
 ) -> DashboardOptions:
     """Return the options given by ``argv`` and ``environ`` (``DASHBOARD_*``)."""
-    args = _parser(environ or {}).parse_args(list(argv))
+    parser = _parser(environ or {})
+    args = parser.parse_args(list(argv))
+    source, replay_path = _source(parser, args.source, environ or {})
     # Arguments replace the variable's pairs, as any argument wins over its variable.
     kafka_options = args.kafka_option or args.kafka_option_environment
     return DashboardOptions(
-        source=args.source,
+        source=source,
+        replay_path=replay_path,
+        replay_speed=args.speed,
+        replay_loop=args.loop,
+        replay_start=args.replay_start,
+        record_dir=args.record,
+        record_file_mib=args.record_file_size,
+        record_file_s=args.record_file_age,
+        record_total_gib=args.record_total_size,
         bootstrap_servers=args.bootstrap_servers,
         topics=tuple(args.topics),
         log_units=tuple(args.log_units),
@@ -428,3 +561,24 @@ def parse_options(
         state_dir=args.state_dir,
         no_sign_in=args.no_sign_in,
     )
+
+
+def _source(
+    parser: argparse.ArgumentParser, words: Sequence[str], environ: Mapping[str, str]
+) -> tuple[str, str]:
+    """The kind of source and a replay's path, from ``--source KIND [PATH]``
+    (or ``DASHBOARD_SOURCE`` and ``DASHBOARD_REPLAY``)."""
+    if isinstance(words, str):  # from the variable
+        words = [words]
+    kind, rest = words[0], list(words[1:])
+    if kind not in SOURCES:
+        parser.error(f"--source: {kind!r} is not one of {', '.join(SOURCES)}")
+    if kind != "replay":
+        if rest:
+            parser.error(f"--source {kind} takes no path, got {rest}")
+        return kind, ""
+    if not rest and environ.get(ENV_PREFIX + "REPLAY"):
+        rest = [environ[ENV_PREFIX + "REPLAY"]]
+    if len(rest) != 1:
+        parser.error("--source replay needs one PATH: a recording file or directory")
+    return kind, rest[0]

@@ -1,7 +1,9 @@
+import math
+
 import pytest
 
 from app.limits import MAX_WINDOW_SIZE
-from app.options import DashboardOptions, parse_options
+from app.options import DashboardOptions, parse_options, replay_start
 
 
 def test_defaults_serve_the_simulated_instrument() -> None:
@@ -178,3 +180,60 @@ def test_sign_in_options_name_operators_state_dir_and_an_explicit_no_sign_in() -
     assert parse_options(["--no-sign-in"]).no_sign_in is True
     with pytest.raises(SystemExit):
         parse_options([], {"DASHBOARD_NO_SIGN_IN": "maybe"})
+
+
+def test_a_replay_source_names_its_recording_speed_loop_and_start() -> None:
+    options = parse_options(
+        [
+            "--source",
+            "replay",
+            "/data/shift",
+            "--speed",
+            "max",
+            "--loop",
+            "--replay-start",
+            "2026-03-01T08:00:00+00:00",
+        ]
+    )
+    assert (options.source, options.replay_path) == ("replay", "/data/shift")
+    assert math.isinf(options.replay_speed)
+    assert options.replay_loop
+    assert replay_start(options.replay_start) == (0.0, 1_772_352_000 * 10**9)
+    assert replay_start("90") == (90.0, None)
+    from_environment = parse_options(
+        [],
+        {
+            "DASHBOARD_SOURCE": "replay",
+            "DASHBOARD_REPLAY": "/r",
+            "DASHBOARD_SPEED": "10",
+        },
+    )
+    assert (from_environment.replay_path, from_environment.replay_speed) == ("/r", 10.0)
+
+
+def test_recording_options_default_to_off_and_bounded_files() -> None:
+    defaults = parse_options([])
+    assert defaults.record_dir == ""
+    assert (defaults.record_file_mib, defaults.record_file_s) == (256.0, 3600.0)
+    assert defaults.record_total_gib == 20.0
+    options = parse_options(
+        ["--record", "/rec", "--record-file-size", "16", "--record-total-size", "1"]
+    )
+    assert (options.record_dir, options.record_file_mib) == ("/rec", 16.0)
+    assert options.record_total_gib == 1.0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--source", "replay"],
+        ["--source", "kafka", "/data"],
+        ["--source", "replay", "a", "b"],
+        ["--source", "replay", "/r", "--speed", "0"],
+        ["--source", "replay", "/r", "--replay-start", "yesterday"],
+        ["--record-file-size", "0"],
+    ],
+)
+def test_invalid_replay_and_recording_options_are_refused(argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_options(argv)

@@ -13,8 +13,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from app.data import DataService, KeyInfo, Retention
 from app.ingestion.allocator import reuse_freed_storage
@@ -24,7 +25,10 @@ from app.options import DashboardOptions
 from app.plot_spec import history_retention
 from app.process_local import ProcessLocal
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
-from app.sources.simulated import ALL_STREAMS
+from app.sources.simulated import ALL_STREAMS, LOG_UNITS
+
+if TYPE_CHECKING:
+    from app.recording.writer import Recorder
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +51,43 @@ class IngestionSnapshot:
     """Histories restarted because a value no longer fit (`DataService.restarts`)."""
 
 
-def make_source(options: DashboardOptions) -> MessageSource:
-    """Return the message source the options ask for."""
+def make_recorder(options: DashboardOptions) -> Recorder | None:
+    """The recorder `--record` asks for, or None."""
+    if not options.record_dir:
+        return None
+    # Imported here: pyarrow is needed only to record or replay.
+    from app.recording.writer import Recorder
+
+    return Recorder(
+        options.record_dir,
+        file_bytes=round(options.record_file_mib * 1024**2),
+        file_seconds=options.record_file_s,
+        total_bytes=round(options.record_total_gib * 1024**3),
+    )
+
+
+def make_source(
+    options: DashboardOptions,
+    recorder: Recorder | None = None,
+    resume_offsets: Mapping[tuple[str, int], int] | None = None,
+) -> MessageSource:
+    """Return the message source the options ask for; `recorder` receives
+    every record it reads, as it arrived; Kafka starts at `resume_offsets`
+    where given, after what was restored."""
+    tap = None if recorder is None else recorder.record
+    if options.source == "replay":
+        from app.options import replay_start
+        from app.recording.replay import ReplaySource
+
+        offset_s, start_ns = replay_start(options.replay_start)
+        return ReplaySource(
+            options.replay_path,
+            speed=options.replay_speed,
+            loop=options.replay_loop,
+            start_ns=start_ns,
+            start_offset_s=offset_s,
+            log_units={**LOG_UNITS, **dict(options.log_units)},
+        )
     if options.source == "kafka":
         # Imported here: the kafka extra is optional for a simulated dashboard.
         from app.sources.kafka import KafkaSource
@@ -63,11 +102,44 @@ def make_source(options: DashboardOptions) -> MessageSource:
             config=client_settings(
                 options.kafka_config_file, options.kafka_options, os.environ
             ),
+            tap=tap,
+            resume_offsets=resume_offsets,
         )
     streams = [key for key in options.keys if key in ALL_STREAMS]
-    return SimulatedInstrument(
+    instrument = SimulatedInstrument(
         rate_hz=options.simulated_rate_hz, streams=streams or None
     )
+    if tap is None:
+        return instrument
+    from app.sources.codec import Decoder
+    from app.sources.wire import OverTheWire
+
+    # Recorded in Kafka's schemas, and applied as a replay will give them back.
+    return OverTheWire(instrument, tap, decoder=Decoder(LOG_UNITS))
+
+
+def make_restoring_source(
+    options: DashboardOptions,
+) -> tuple[MessageSource, Recorder | None]:
+    """The source and recorder of a starting process: with ``--record``, the
+    recordings of the last ``--lookback`` seconds first, then the live source
+    from where they end (decision 028)."""
+    if options.source == "replay":
+        if options.record_dir:
+            logger.warning("a replay is not recorded again: --record ignored")
+        return make_source(options), None
+    if not options.record_dir:
+        return make_source(options), None
+    from app.recording.restore import RestoringSource, plan_restore
+
+    # Planned before this process records: what it writes is not restored.
+    plan = plan_restore(options.record_dir, options.lookback_s)
+    recorder = make_recorder(options)
+    if plan is None:
+        return make_source(options, recorder), recorder
+    live = make_source(options, recorder, resume_offsets=plan.resume_offsets)
+    units = {**LOG_UNITS, **dict(options.log_units)}
+    return RestoringSource(plan, live, log_units=units), recorder
 
 
 class Ingestion:
@@ -87,6 +159,9 @@ class Ingestion:
         What every key keeps from its first frame on, watched or not, by key
         and what its history holds (decision 018); only what subscribers ask
         for if None.
+    recorder:
+        Writes what `source` reads (its tap); closed with the ingestion, and
+        named on the status line.
     """
 
     def __init__(
@@ -97,7 +172,9 @@ class Ingestion:
         data_service: DataService | None = None,
         max_batch_seconds: float = MAX_BATCH_SECONDS,
         history: Callable[[Hashable, KeyInfo], Retention] | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
+        self.recorder = recorder
         self.data_service = data_service if data_service is not None else DataService()
         if history is not None:
             self.data_service.keep_for_every_key(history)
@@ -119,6 +196,8 @@ class Ingestion:
         """Stop the ingestion thread and close the source."""
         self.orchestrator.stop()
         self.source.close()
+        if self.recorder is not None:
+            self.recorder.close()
 
     def session_opened(self) -> None:
         """Count a browser session that connected."""
@@ -138,12 +217,18 @@ class Ingestion:
     def snapshot(self) -> IngestionSnapshot:
         """Read the counters the status line shows."""
         stats = self.orchestrator.stats
+        source = self.source.status
+        if self.recorder is not None:
+            source = replace(
+                source,
+                description=f"{source.description}, {self.recorder.describe()}",
+            )
         return IngestionSnapshot(
             at_ns=time.monotonic_ns(),
             applied=stats.applied,
             rejected=sum(stats.rejected.values()),
             rejects=stats.rejected,
-            source=self.source.status,
+            source=source,
             restarted=self.data_service.restarts,
             memory_bytes=self.data_service.memory_bytes(),
             subscribers=self.data_service.subscriber_count,
@@ -178,10 +263,12 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
 
     def start() -> Ingestion:
         reuse_freed_storage()
+        source, recorder = make_restoring_source(options)
         ingestion = Ingestion(
-            make_source(options),
+            source,
             ingest_period_s=options.ingest_period_s,
             history=default_history(options),
+            recorder=recorder,
         )
         ingestion.start()
         atexit.register(stop_process_ingestion)

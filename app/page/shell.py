@@ -97,6 +97,12 @@ def page_title(options: DashboardOptions) -> str:
     Only what does not change: the source's state and counts change every
     second and belong to the status line, which is updated (decision 077).
     """
+    if options.source == "replay":
+        # Said where it is always seen, so nobody takes it for live data.
+        from app.recording.pace import speed_words
+
+        name = options.title or f"replay of {options.replay_path}"
+        return f"{name} · {speed_words(options.replay_speed)}"
     if options.title:
         return options.title
     if options.source == "kafka":

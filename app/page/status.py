@@ -100,6 +100,8 @@ class Health:
 
     state: str
     reason: str
+    label: str = ""
+    """The pill's word; the state's (``LIVE``...) if empty."""
 
 
 def loss_totals(snapshot: IngestionSnapshot, frames_skipped: int = 0) -> Counter[str]:
@@ -197,6 +199,10 @@ def health(
         reasons.append(f"{truncated_keys} keys trimmed to the memory budget")
     if reasons:
         return Health(AMBER, "; ".join(reasons))
+    replay = snapshot.source.replay
+    if replay:
+        # Not live data, whatever its health: the pill says so (decision 019).
+        return Health(GREEN, snapshot.source.description, label=replay)
     return Health(GREEN, f"live: {snapshot.source.description}")
 
 
@@ -225,5 +231,5 @@ class StatusPill:
             reason=health.reason,
             state=health.state,
             colour=colour,
-            label=health.state.upper(),
+            label=health.label or health.state.upper(),
         )

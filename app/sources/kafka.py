@@ -26,6 +26,7 @@ from app.sources.message import Message, SourceStatus
 from app.sources.other_schemas import DEFAULT_IGNORED_SCHEMAS
 from app.sources.reasons import DROPPED_BEHIND, OFFSET_RESET, Reason
 from app.sources.throttled_log import ThrottledLog
+from app.sources.wire import NO_TIMESTAMP, RecordTap, WireRecord
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,25 @@ def _consumer(settings: Mapping[str, Any]) -> confluent_kafka.Consumer:
         ) from None
 
 
+def _wire_record(
+    record: confluent_kafka.Message, payload: bytes, arrived_ns: int
+) -> WireRecord:
+    kind, timestamp_ms = record.timestamp()
+    return WireRecord(
+        topic=record.topic(),
+        partition=record.partition(),
+        offset=record.offset(),
+        timestamp_ms=(
+            NO_TIMESTAMP
+            if kind == confluent_kafka.TIMESTAMP_NOT_AVAILABLE
+            else timestamp_ms
+        ),
+        key=record.key(),
+        value=payload,
+        arrived_ns=arrived_ns,
+    )
+
+
 class KafkaSource:
     """Messages from Kafka topics carrying da00 and f144 payloads.
 
@@ -186,6 +206,14 @@ class KafkaSource:
     ignore_schemas:
         Schema ids whose records the decoder does not read and which are
         expected on these topics: counted as ignored, not as lost.
+    tap:
+        Receives, on the consumer thread, the records that decoded, as they
+        arrived (bytes, topic, key, partition, offset, timestamp): what a
+        recording keeps.
+    resume_offsets:
+        Per (topic, partition), the offset to start at instead of the
+        look-back: the record after the last one restored from a recording
+        (decision 028), as after a rebalance.
     """
 
     def __init__(
@@ -202,8 +230,11 @@ class KafkaSource:
         log_units: Mapping[str, str] | None = None,
         decoder: PayloadDecoder | None = None,
         ignore_schemas: Iterable[str] = DEFAULT_IGNORED_SCHEMAS,
+        tap: RecordTap | None = None,
+        resume_offsets: Mapping[tuple[str, int], int] | None = None,
     ) -> None:
         _check_arguments(topics, max_queued, max_queued_bytes)
+        self._tap = tap
         self._bootstrap_servers = bootstrap_servers
         self._topics = list(topics)
         self._decoder: PayloadDecoder = (
@@ -215,6 +246,7 @@ class KafkaSource:
         self._init_counters()
         self._init_health()
         self._init_assignment(LookBack(seconds=lookback_s, records=lookback_records))
+        self._next_offsets.update(resume_offsets or {})
         self._log = ThrottledLog(logger)
         self._closed = threading.Event()
         self._arrived: Callable[[], None] | None = None
@@ -390,6 +422,8 @@ class KafkaSource:
         replayed = 0
         passed_over = 0
         on_change: set[str] = set()
+        tapped: list[WireRecord] = []
+        arrived_ns = time.time_ns()
         started = time.thread_time()
         for record in records:
             error = record.error()
@@ -432,7 +466,11 @@ class KafkaSource:
             decoded.append((message, len(payload)))
             if payload[4:8] == ON_CHANGE_SCHEMA:
                 on_change.add(message.key)
+            if self._tap is not None:
+                tapped.append(_wire_record(record, payload, arrived_ns))
         decode_seconds = time.thread_time() - started
+        if tapped and self._tap is not None:
+            self._tap(tapped)
         with self._lock:
             self._consumed += len(records) - len(errors)
             self._replayed += replayed

@@ -53,6 +53,9 @@ class SourceStatus:
         Keys that publish only when their value changes (f144 logs, a motor
         at rest): their quiet is not stale while the source is connected
         (decision 076).
+    replay:
+        What says the data is not live, e.g. ``'REPLAY 10x'``; empty for live
+        data. The pill shows it in place of "live".
     """
 
     connected: bool
@@ -60,6 +63,7 @@ class SourceStatus:
     lost: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     impaired: str = ""
     on_change_keys: frozenset[str] = frozenset()
+    replay: str = ""
 
 
 @runtime_checkable

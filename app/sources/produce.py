@@ -17,26 +17,13 @@ from types import FrameType
 
 import confluent_kafka
 
-from app.sources.codec import encode_da00, encode_f144
 from app.sources.message import Message
 from app.sources.simulated import ALL_STREAMS, SimulatedInstrument
+from app.sources.wire import DATA_TOPIC, LOG_TOPIC, encode
 
 logger = logging.getLogger(__name__)
 
-DATA_TOPIC = "livedata_data"
-"""Default topic of da00 data arrays (detector images, monitor spectra)."""
-LOG_TOPIC = "livedata_logs"
-"""Default topic of f144 log values."""
-
-
-def encode(message: Message) -> tuple[str, bytes]:
-    """The schema family (``'data'`` or ``'log'``) and payload of a message.
-
-    0-D values are logs and go out as f144; everything else as da00.
-    """
-    if message.value.ndim == 0:
-        return "log", encode_f144(message.key, message.value, message.timestamp)
-    return "data", encode_da00(message.key, message.value, message.timestamp)
+__all__ = ["DATA_TOPIC", "LOG_TOPIC", "encode", "main", "publish"]
 
 
 def publish(

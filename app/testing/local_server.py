@@ -146,7 +146,10 @@ def serve_dashboard(
         **os.environ,
         "DASHBOARD_STATE_DIR": state.name,
         **(env or {}),
-        "PYTHONPATH": str(repo),
+        # After any path the caller's environment has (packages of its own).
+        "PYTHONPATH": os.pathsep.join(
+            [str(repo), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
     }
     own_state = environ["DASHBOARD_STATE_DIR"] == state.name
     # Its own process group: `--num-procs` forks workers, which must end with it.

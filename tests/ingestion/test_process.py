@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import pytest
 
@@ -6,13 +7,22 @@ from app.data import TimeWindowExtractor, WindowExtractor
 from app.ingestion.process import (
     Ingestion,
     default_history,
+    make_recorder,
+    make_source,
     process_ingestion,
     stop_process_ingestion,
 )
 from app.options import DashboardOptions
 from app.plot_spec import DEFAULT_WINDOW_SECONDS
-from app.sources.simulated import MONITOR_1, SAMPLE_TEMPERATURE, SimulatedInstrument
+from app.recording.reader import read_records
+from app.sources.simulated import (
+    ALL_STREAMS,
+    MONITOR_1,
+    SAMPLE_TEMPERATURE,
+    SimulatedInstrument,
+)
 from tests.data.test_service import Recorder
+from tests.recording.support import poll_until
 
 
 @pytest.fixture
@@ -76,3 +86,24 @@ def test_a_window_subscribed_after_ingestion_ran_shows_what_arrived_before() -> 
     log = Recorder({SAMPLE_TEMPERATURE: TimeWindowExtractor(DEFAULT_WINDOW_SECONDS)})
     ingestion.data_service.register_subscriber(log, replay=True)
     assert log.stores[-1][SAMPLE_TEMPERATURE].sizes["time"] == 20
+
+
+def test_a_recording_dashboard_records_what_it_applies_and_says_so(
+    tmp_path: Path,
+) -> None:
+    options = DashboardOptions(record_dir=str(tmp_path), simulated_rate_hz=50.0)
+    recorder = make_recorder(options)
+    assert recorder is not None
+    ingestion = Ingestion(
+        make_source(options, recorder), ingest_period_s=0.01, recorder=recorder
+    )
+    ingestion.start()
+    try:
+        poll_until(lambda: ingestion.orchestrator.stats.applied >= 12)
+        assert f"recording to {tmp_path}" in ingestion.snapshot().source.description
+    finally:
+        ingestion.stop()
+
+    recorded = list(read_records(tmp_path))
+    assert len(recorded) >= ingestion.orchestrator.stats.applied
+    assert {r.key.decode() for r in recorded} == set(ALL_STREAMS)

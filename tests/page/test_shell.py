@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from app.ingestion.process import Ingestion
 from app.options import DashboardOptions
 from app.page.shell import build_page, page_title
@@ -44,3 +46,13 @@ def test_header_is_the_title_option_when_given() -> None:
     options = DashboardOptions(title="DREAM", source="kafka")
     assert page_title(options) == "DREAM"
     assert page_title(DashboardOptions()) == "simulated instrument"
+
+
+def test_header_of_a_replay_says_replay_and_its_speed() -> None:
+    replay = DashboardOptions(source="replay", replay_path="shift", replay_speed=10.0)
+    fastest = DashboardOptions(
+        source="replay", replay_path="shift", replay_speed=math.inf, title="DREAM"
+    )
+
+    assert page_title(replay) == "replay of shift · REPLAY 10x"
+    assert page_title(fastest) == "DREAM · REPLAY max"

@@ -185,3 +185,21 @@ def test_histories_restarted_by_values_that_no_longer_fit_reach_the_pill() -> No
     lost = window.recent(S, loss_totals(counters))
     judged = health(counters, stale_keys=(), lost_lately=lost)
     assert judged == Health(AMBER, "lost in the last 30 s: 5 histories restarted")
+
+
+def test_a_replay_says_replay_and_its_speed_in_place_of_live() -> None:
+    replay = replace(
+        snapshot(1.0, applied=1),
+        source=SourceStatus(
+            connected=True, description="replay 10x of shift", replay="REPLAY 10x"
+        ),
+    )
+
+    judged = health(replay, stale_keys=(), lost_lately={})
+    pill = StatusPill()
+    pill.show(judged)
+
+    assert judged.state == GREEN
+    assert "REPLAY 10x" in pill.div.text
+    assert "LIVE" not in pill.div.text
+    assert "live" not in judged.reason

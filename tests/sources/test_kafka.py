@@ -24,6 +24,7 @@ from app.sources.codec import DecodeError, Decoder
 from app.sources.kafka import KafkaSource
 from app.sources.message import Message, MessageSource
 from app.sources.reasons import OFFSET_RESET, Reason
+from app.sources.wire import WireRecord
 from app.testing.mock_cluster import MockKafkaCluster
 from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
 
@@ -718,3 +719,30 @@ def test_a_window_opened_after_the_lookback_shows_the_history_it_read(
 
     window = page.latest[key]
     assert list(window.values) == [float(i) for i in range(10, 30)]
+
+
+def test_the_tap_receives_each_decoded_record_as_it_arrived(
+    make_source: Callable[..., KafkaSource], producer: Any
+) -> None:
+    tapped: list[WireRecord] = []
+    source = make_source(tap=tapped.extend)
+    payload = log_value("log/motor_x", 3)
+    # Within the look-back: older records are left out before decoding.
+    sent_ms = round(time.time() * 1000)
+    produce(producer, LOG_TOPIC, "log/motor_x", payload, timestamp_ms=sent_ms)
+    produce(producer, LOG_TOPIC, "log/motor_x", b"not a payload")
+    assert producer.flush(10) == 0
+
+    poll_until(lambda: source.stats.consumed == 2)
+
+    # The record that decoded, with everything a replay needs; not the other.
+    [record] = tapped
+    assert (record.topic, record.key, record.value) == (
+        LOG_TOPIC,
+        b"log/motor_x",
+        payload,
+    )
+    assert record.timestamp_ms == sent_ms
+    assert record.partition >= 0
+    assert record.offset >= 0
+    assert record.arrived_ns > 0
