@@ -17,8 +17,8 @@ pytestmark = pytest.mark.browser
 
 # Two batches show what one tab would too, with tabs open beside each other;
 # the 200-session churn is bench/bench_session_churn.py.
-SESSIONS = 10
-BATCH = 5
+SESSIONS = 4
+BATCH = 2
 WINDOW = "window:log/sample_temperature"
 
 

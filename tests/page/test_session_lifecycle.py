@@ -1,8 +1,9 @@
 """Sessions opened and closed, some abruptly, leave the server as it was.
 
-The suite runs the smallest churn that shows a leak (two rounds of ten: a
-session's ~9 MB left behind would be 180 MB, far over the 10% allowed); the
-200-session churn is `bench/bench_session_churn.py`.
+The suite runs the smallest churn that shows a leak (two rounds of five, one
+closed and one killed: a session's ~9 MB left behind would be 90 MB, far over
+the 10% allowed of a server's ~200 MB); the 200-session churn is
+`bench/bench_session_churn.py`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def server() -> Iterator[LocalServer]:
 def test_sessions_leave_sessions_subscribers_clocks_and_memory_as_before(
     server: LocalServer,
 ) -> None:
-    result = churn(server, rounds=2, per_round=10)
+    result = churn(server, rounds=2, per_round=5)
     assert result.last_closed == ("1", "2", "1"), "the observer's clock alone runs"
     assert result.rss_after <= 1.1 * result.baseline_rss, (
         f"RSS {result.rss_after / 1e6:.0f} MB, not back within 10% "
