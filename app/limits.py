@@ -19,14 +19,15 @@ MAX_LAYOUT_URL_CHARS = 8_000
 connection of a request whose head exceeds 64 KiB, and proxies often stop
 at 8 KB; a longer layout stays in this browser (decision 073)."""
 
-MAX_LAYOUT_PLOTS = 100
-"""Most plots a page shows, from a layout or added by hand; a longer layout is
-refused with a message naming this bound. Building a page no longer walks it
-(decision 068), but every later change of its plots (one removed, a view
-changed) makes Bokeh walk all of its models, about 55 a plot (decision 069):
-measured with 67 a plot on the 2-core test machine, 0.6 s at 48 plots,
-1.3-1.9 s at 100, 3.0-5.2 s at 200, time in which no session of the server
-draws; and each plot costs about 0.15 s to build (decision 064)."""
+MAX_LAYOUT_PLOTS = 48
+"""Most plots a page shows, from a layout or added by hand (as many as the
+automatic layout lays out); a longer layout is refused with a message naming
+this bound. Measured on the 2-core test machine (decision 064): a page of 48
+plots is in the browser within about 40 s; one of 100 was not within 15
+minutes (chromium laid the growing page out again for every slice: 13.5
+CPU-minutes, 2 GB); and every change of a page's plots (one removed, a view
+changed) makes Bokeh walk all of its models, 0.6 s at 48 plots and 1.3-1.9 s
+at 100, time in which no session of the server draws."""
 
 DEFAULT_MAX_SESSIONS = 32
 """Sessions one server process serves unless ``--max-sessions`` says otherwise:

@@ -139,7 +139,7 @@ def test_a_key_and_a_title_with_markup_are_shown_literally_and_run_nothing(
 
 def long_layout() -> Layout:
     plots = tuple(
-        PlotSpec(f"log/a_rather_long_key_name_of_a_sample_environment_{i:04}")
+        PlotSpec(f"log/{'a_rather_long_key_name_of_a_sample_environment_' * 3}{i:04}")
         for i in range(MAX_LAYOUT_PLOTS - 1)
     )
     layout = Layout((PlotSpec(KAFKA_KEY, "time_window", seconds=60.0), *plots))
