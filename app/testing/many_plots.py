@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.page.layout_file import Layout
 from app.plot_spec import PlotSpec
 
@@ -30,3 +31,16 @@ def many_plots(count: int) -> Layout:
             plot = PlotSpec(key, "time_window", seconds=60.0 + index)
         plots.append(plot)
     return Layout(tuple(plots))
+
+
+def too_long_for_a_link(*first: PlotSpec) -> Layout:
+    """A layout of `first` and windows of long-named logs, as many as a page
+    shows, whose URL form is longer than a link may carry."""
+    name = "a_rather_long_key_name_of_a_sample_environment_" * 3
+    logs = tuple(
+        PlotSpec(f"log/{name}{i:04}") for i in range(MAX_LAYOUT_PLOTS - len(first))
+    )
+    layout = Layout((*first, *logs))
+    if len(layout.to_url()) <= MAX_LAYOUT_URL_CHARS:
+        raise AssertionError("the layout fits a link: make its keys longer")
+    return layout

@@ -16,12 +16,13 @@ import pytest
 import scipp as sc
 from playwright.sync_api import Page, expect
 
-from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
+from app.limits import MAX_LAYOUT_URL_CHARS
 from app.page.layout_file import Layout
 from app.plot_spec import PlotSpec
 from app.sources import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.testing.local_server import LocalServer, serve_dashboard
+from app.testing.many_plots import too_long_for_a_link
 from app.testing.mock_cluster import MockKafkaCluster
 from tests.browser.dashboard_page import DashboardPage
 
@@ -138,13 +139,7 @@ def test_a_key_and_a_title_with_markup_are_shown_literally_and_run_nothing(
 
 
 def long_layout() -> Layout:
-    plots = tuple(
-        PlotSpec(f"log/{'a_rather_long_key_name_of_a_sample_environment_' * 3}{i:04}")
-        for i in range(MAX_LAYOUT_PLOTS - 1)
-    )
-    layout = Layout((PlotSpec(KAFKA_KEY, "time_window", seconds=60.0), *plots))
-    assert len(layout.to_url()) > MAX_LAYOUT_URL_CHARS
-    return layout
+    return too_long_for_a_link(PlotSpec(KAFKA_KEY, "time_window", seconds=60.0))
 
 
 def test_a_layout_link_longer_than_the_limit_is_refused_naming_the_limit(

@@ -8,7 +8,6 @@ from app.limits import (
     MAX_LAYOUT_FILE_CHARS,
     MAX_LAYOUT_PLOTS,
     MAX_LAYOUT_SECONDS,
-    MAX_LAYOUT_URL_CHARS,
 )
 from app.page.layout_file import (
     Layout,
@@ -19,6 +18,7 @@ from app.page.layout_file import (
     read_layout_file,
 )
 from app.plot_spec import PlotSpec
+from app.testing.many_plots import too_long_for_a_link
 
 LAYOUT = Layout(
     (
@@ -133,19 +133,8 @@ def test_a_span_of_exactly_the_bound_is_accepted() -> None:
     assert parse_layout(text).plots[0].seconds == MAX_LAYOUT_SECONDS
 
 
-def long_layout(chars: int) -> Layout:
-    """A layout whose URL form is longer than `chars`."""
-    plots = tuple(
-        PlotSpec(f"log/a_rather_long_key_name_of_a_sample_environment_{i:04}")
-        for i in range(MAX_LAYOUT_PLOTS)
-    )
-    layout = Layout(plots)
-    assert len(layout.to_url()) > chars
-    return layout
-
-
 def test_a_url_layout_longer_than_a_link_carries_is_refused_naming_the_limit() -> None:
-    text = long_layout(MAX_LAYOUT_URL_CHARS).to_url()
+    text = too_long_for_a_link().to_url()
     with pytest.raises(LayoutError) as error:
         parse_url_layout(text)
     assert f"layout link is {len(text):,} characters long" in str(error.value)
@@ -153,7 +142,7 @@ def test_a_url_layout_longer_than_a_link_carries_is_refused_naming_the_limit() -
 
 
 def test_a_stored_layout_longer_than_a_link_reads_back() -> None:
-    layout = long_layout(MAX_LAYOUT_URL_CHARS)
+    layout = too_long_for_a_link()
     assert parse_stored_layout(layout.to_url()) == layout
 
 

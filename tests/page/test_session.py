@@ -20,7 +20,7 @@ from app.page.session import PLOTS_PER_SLICE, DashboardSession
 from app.plot_spec import PlotSpec
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
 from app.sources import Message, SimulatedInstrument, SourceStatus
-from app.testing.many_plots import many_plots
+from app.testing.many_plots import many_plots, too_long_for_a_link
 from tests.ingestion.test_orchestrator import ListSource
 
 T0_NS = 1_790_000_000_000_000_000
@@ -373,13 +373,7 @@ def test_a_layout_plot_whose_key_lacks_its_view_is_said_on_the_page(
 
 def long_layout() -> Layout:
     """A layout whose URL form is longer than a link carries."""
-    plots = tuple(
-        PlotSpec(f"log/a_rather_long_key_name_of_a_sample_environment_{i:04}")
-        for i in range(MAX_PAGE - 1)
-    )
-    layout = Layout((PlotSpec("log/t"), *plots))
-    assert len(layout.to_url()) > MAX_LAYOUT_URL_CHARS
-    return layout
+    return too_long_for_a_link(PlotSpec("log/t"))
 
 
 def test_a_layout_too_long_for_a_link_is_kept_and_the_page_says_to_download_it(
