@@ -22,7 +22,7 @@ from app.sources.simulated import (
     SimulatedInstrument,
 )
 from tests.data.test_service import Recorder
-from tests.recording.support import poll_until
+from tests.waiting import poll_until
 
 
 @pytest.fixture

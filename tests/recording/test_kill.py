@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.recording.files import recording_files
 from app.recording.reader import read_batches, read_records
-from tests.recording.support import poll_until
+from tests.waiting import poll_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,8 @@ import pytest
 from app.recording.files import file_name
 from app.recording.reader import files_since, read_records
 from app.recording.writer import Recorder
-from tests.recording.support import T0, poll_until, record
+from tests.recording.support import T0, record
+from tests.waiting import poll_until
 
 S = 1_000_000_000
 

@@ -17,7 +17,8 @@ from app.sources.codec import Decoder
 from app.sources.message import Message
 from app.sources.simulated import LOG_UNITS, SimulatedInstrument
 from app.sources.wire import OverTheWire, WireRecord, to_record
-from tests.recording.support import T0, poll_until
+from tests.recording.support import T0
+from tests.waiting import poll_until
 
 TICK_NS = 200_000_000  # the simulated instrument's 5 Hz
 

@@ -23,8 +23,9 @@ from app.recording.writer import Recorder
 from app.sources.codec import encode_f144
 from app.sources.message import Message, SourceStatus
 from app.sources.simulated import SAMPLE_TEMPERATURE
-from tests.recording.support import T0, poll_until, record
+from tests.recording.support import T0, record
 from tests.recording.test_replay import _records
+from tests.waiting import poll_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

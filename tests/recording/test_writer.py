@@ -9,7 +9,8 @@ import pytest
 from app.recording.files import recording_files
 from app.recording.reader import read_records
 from app.recording.writer import Recorder
-from tests.recording.support import T0, poll_until, record
+from tests.recording.support import T0, record
+from tests.waiting import poll_until
 
 
 def test_records_read_back_as_they_were_written(tmp_path: Path) -> None:

@@ -18,8 +18,9 @@ from streaming_data_types.logdata_f144 import serialise_f144
 from app.sources.codec import F144_ARRAY_DIM
 from app.sources.kafka import KafkaSource
 from app.sources.message import Message
-from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
+from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC
 from tests.sources.wire_dtypes import WIRE_DTYPES, extremes
+from tests.waiting import poll_until
 
 pytestmark = pytest.mark.kafka
 

@@ -26,7 +26,8 @@ from app.sources.message import Message, MessageSource
 from app.sources.reasons import OFFSET_RESET, Reason
 from app.sources.wire import WireRecord
 from app.testing.mock_cluster import MockKafkaCluster
-from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC, poll_until
+from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC
+from tests.waiting import poll_until
 
 pytestmark = pytest.mark.kafka
 

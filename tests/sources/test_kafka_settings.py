@@ -20,7 +20,8 @@ from app.sources.kafka_settings import (
     scrub,
 )
 from app.testing.mock_cluster import MockKafkaCluster
-from tests.sources.kafka_support import DATA_TOPIC, poll_until
+from tests.sources.kafka_support import DATA_TOPIC
+from tests.waiting import poll_until
 
 SECRET = "correct-horse-battery"
 

@@ -14,7 +14,7 @@ from app.sources.kafka import KafkaSource
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, encode, parse_args
 from app.sources.simulated import ALL_STREAMS, LOG_UNITS, SimulatedInstrument
 from app.testing.mock_cluster import MockKafkaCluster
-from tests.sources.kafka_support import poll_until
+from tests.waiting import poll_until
 
 pytestmark = pytest.mark.kafka
 
