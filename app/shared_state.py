@@ -88,7 +88,14 @@ class SharedState:
         file: none is lost to another that read the same old document. A file
         that no longer holds a JSON object is moved aside (``.corrupt-<time>``,
         logged) and the change applies to the last document this process read.
+        This process's watchers hear of the change at once; other processes'
+        within `WATCH_PERIOD_S`.
         """
+        new = self._change(change)
+        self._tell_watchers(new)
+        return _copy(new)
+
+    def _change(self, change: Callable[[Document], Document]) -> Document:
         with self._lock, self._exclusive():
             try:
                 current = self._fresh()
@@ -106,7 +113,7 @@ class SharedState:
                     f"got {type(new).__name__}"
                 )
             self._write(new)
-            return _copy(new)
+            return new
 
     def watch(self, watcher: Watcher) -> Callable[[], None]:
         """Call ``watcher`` with the document whenever the file changes.
@@ -144,6 +151,9 @@ class SharedState:
             with self._lock:
                 self._stamp = _stamp(self.path)
             return
+        self._tell_watchers(document)
+
+    def _tell_watchers(self, document: Document) -> None:
         with self._lock:
             watchers = list(self._watchers)
         for watcher in watchers:

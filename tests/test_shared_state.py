@@ -89,6 +89,17 @@ def test_watchers_hear_of_a_change_made_elsewhere_and_not_of_a_broken_file(
     assert state.changed() is False
 
 
+def test_watchers_in_this_process_hear_of_its_own_change_at_once(
+    tmp_path: Path,
+) -> None:
+    state = SharedState(tmp_path / "regions.json")
+    seen: list[dict] = []
+    state.watch(seen.append)
+    state.update(lambda doc: {"a": 1})
+    assert seen == [{}, {"a": 1}]
+    assert not state.changed(), "the watch thread will not tell it twice"
+
+
 def test_the_watch_thread_brings_a_change_within_seconds(tmp_path: Path) -> None:
     path = tmp_path / "limits.json"
     arrived = threading.Event()
