@@ -50,6 +50,30 @@ INLINE_POINTS = 64
 """A stream of at most this many points goes as JSON lists (as the windows')."""
 
 POINTS, BINNED = "points", "binned"
+
+
+class Column(list):
+    """A source's column that equals itself at once.
+
+    On ``stream`` Bokeh compares the columns with their previous values,
+    which are the same lists extended in place, and then ignores the result:
+    a plain list compares every element, a cost that grew with the plot.
+    """
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or list.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
+def columns(*names: str) -> dict[str, Column]:
+    """Empty columns of a streamed source."""
+    return {name: Column() for name in names}
+
+
 NO_X_KEY = "choose the key to plot against in the card's settings"
 
 
@@ -82,15 +106,14 @@ class AgainstPlotter(FigurePlotter):
         self._x_unit: sc.Unit | None = None
         name = f"against:{key}"
         if self.frame_ndim == 0:
-            columns = {"x": [], "y": [], "time": []}
-            self.source = ColumnDataSource(data=columns, name=name)
+            self.source = ColumnDataSource(data=columns("x", "y", "time"), name=name)
             self.binned = ColumnDataSource(
                 data={"x": [], "mean": [], "low": [], "high": [], "count": []},
                 name=f"against-binned:{key}",
             )
         else:
-            columns = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
-            self.source = ColumnDataSource(data=columns, name=name)
+            data = columns("image", "x", "y", "dw", "dh")
+            self.source = ColumnDataSource(data=data, name=name)
 
     # Subscription ------------------------------------------------------------
     def make_extractor(self) -> UpdateExtractor:
@@ -179,7 +202,7 @@ class AgainstPlotter(FigurePlotter):
 
     # Drawing -----------------------------------------------------------------
     def _clear_view(self) -> None:
-        self.source.data = {name: [] for name in self.source.data}
+        self.source.data = columns(*self.source.data)
         self._seen = 0
         self._extent = None
         self._bins.clear()
