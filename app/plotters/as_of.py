@@ -12,6 +12,7 @@ Data stays scipp, with units and variances, until the plot's last step.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -208,6 +209,7 @@ class AsOfKey:
     def __init__(self, key: Hashable) -> None:
         self.key = key
         self.history = AsOfHistory(key)
+        self._lock = threading.Lock()
         self._pending: Any = None
         self._cleared = False
         self.extractor = RecentFramesExtractor()
@@ -215,16 +217,19 @@ class AsOfKey:
     def take(self, store: Any) -> None:
         """Keep what a notification holds of the divisor's key."""
         if self.key in getattr(store, "cleared", ()):
-            self._cleared, self._pending = True, None
+            with self._lock:
+                self._cleared, self._pending = True, None
         elif self.key in store:
             # Extracted where the plot draws, not on the ingestion thread.
-            self._pending = store
+            with self._lock:
+                self._pending = store
 
     def catch_up(self) -> None:
         """Take in the divisor's frames that arrived since the last call."""
-        pending, self._pending = self._pending, None
-        if self._cleared:
-            self._cleared = False
+        with self._lock:
+            pending, self._pending = self._pending, None
+            cleared, self._cleared = self._cleared, False
+        if cleared:
             self.history.clear()
         if pending is not None:
             self.history.take(pending[self.key])
