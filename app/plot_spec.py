@@ -27,7 +27,9 @@ VALUE, SPECTRUM, IMAGE, VOLUME = "value", "spectrum", "image", "volume"
 of its sum over its first dim (decision 045)."""
 
 LATEST, WINDOW, TIME_WINDOW, AGGREGATE = "latest", "window", "time_window", "aggregate"
-BUILT_IN_VIEWS = (LATEST, WINDOW, TIME_WINDOW, AGGREGATE)
+AGAINST = "against"
+"""The key's frames against a 0-D key's value as of their time (decision 090)."""
+BUILT_IN_VIEWS = (LATEST, WINDOW, TIME_WINDOW, AGGREGATE, AGAINST)
 """The views the dashboard draws itself; custom views add their own names."""
 
 AGGREGATE_OPS = ("sum", "mean", "max", "min")
@@ -71,6 +73,8 @@ class PlotSpec:
     """One plot of a layout: a key, how it is viewed, and the view's extent.
 
     Keys of any hashable type can be shown; a layout file names string keys.
+    `x_key` is the 0-D key an ``against`` view plots against; `divide_by` a
+    0-D key every frame is divided by (decision 090).
     """
 
     key: Hashable
@@ -78,11 +82,14 @@ class PlotSpec:
     frames: int | None = None
     seconds: float | None = None
     op: str | None = None
+    x_key: Hashable | None = None
+    divide_by: Hashable | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The plot as the layout file writes it (no empty fields)."""
         fields = {"key": self.key, "view": self.view, "frames": self.frames}
-        fields |= {"seconds": self.seconds, "op": self.op}
+        fields |= {"seconds": self.seconds, "op": self.op, "x_key": self.x_key}
+        fields |= {"divide_by": self.divide_by}
         return {name: value for name, value in fields.items() if value is not None}
 
     def describe(self) -> str:
@@ -94,6 +101,8 @@ class PlotSpec:
         if self.view == AGGREGATE:
             span = format_seconds(self.seconds or DEFAULT_AGGREGATE_SECONDS)
             return f"{self.op or 'sum'} of the last {span}"
+        if self.view == AGAINST:
+            return "against a value"
         return self.view
 
     def extractor(self) -> UpdateExtractor:

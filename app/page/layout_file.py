@@ -7,11 +7,16 @@ Schema, version 1::
                {"key": "log/motor_x", "view": "time_window", "seconds": 300},
                {"key": "detector/panel_0", "view": "aggregate",
                 "seconds": 10, "op": "sum"},
-               {"key": "detector/panel_0", "view": "pixel histogram"}]}
+               {"key": "detector/panel_0", "view": "pixel histogram"},
+               {"key": "log/scan_counts", "view": "against",
+                "x_key": "log/motor_x", "divide_by": "log/proton_current"}]}
 
 ``view`` is ``latest``, ``window`` (``frames``), ``time_window`` (``seconds``),
-``aggregate`` (``seconds``, ``op``) or the name of a custom view
-(`app.page.custom_views`). The same JSON, base64url-encoded, is the page URL's
+``aggregate`` (``seconds``, ``op``), ``against`` (``x_key``, the 0-D key
+plotted against; chosen on the page if left out) or the name of a custom view
+(`app.page.custom_views`). ``divide_by`` names a 0-D key each frame of a
+built-in view but the aggregate is divided by (decision 090); older layouts
+without these fields read as before. The same JSON, base64url-encoded, is the page URL's
 ``layout`` argument and this browser's stored layout.
 """
 
@@ -33,6 +38,7 @@ from app.limits import (
     MAX_WINDOW_SIZE,
 )
 from app.plot_spec import (
+    AGAINST,
     AGGREGATE,
     AGGREGATE_OPS,
     BUILT_IN_VIEWS,
@@ -153,7 +159,8 @@ def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
     where = f"plot {index + 1}"
     if not isinstance(entry, dict):
         raise LayoutError(f"{where}: expected an object with 'key' and 'view'")
-    unknown = set(entry) - {"key", "view", "frames", "seconds", "op"}
+    fields = {"key", "view", "frames", "seconds", "op", "x_key", "divide_by"}
+    unknown = set(entry) - fields
     if unknown:
         raise LayoutError(f"{where}: unknown fields {sorted(unknown)}")
     key = entry.get("key")
@@ -193,4 +200,27 @@ def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
             raise LayoutError(f"{where}: 'op' must be one of {AGGREGATE_OPS}")
     elif op is not None:
         raise LayoutError(f"{where}: 'op' belongs to the 'aggregate' view only")
-    return PlotSpec(key=key, view=view, frames=frames, seconds=seconds, op=op)
+    x_key, divide_by = entry.get("x_key"), entry.get("divide_by")
+    if x_key is not None and view != AGAINST:
+        raise LayoutError(f"{where}: 'x_key' belongs to the 'against' view only")
+    _check_key(where, "x_key", x_key)
+    if divide_by is not None and (view == AGGREGATE or view not in BUILT_IN_VIEWS):
+        raise LayoutError(
+            f"{where}: 'divide_by' divides frame by frame: not in the {view!r} view"
+        )
+    _check_key(where, "divide_by", divide_by)
+    return PlotSpec(
+        key=key,
+        view=view,
+        frames=frames,
+        seconds=seconds,
+        op=op,
+        x_key=x_key,
+        divide_by=divide_by,
+    )
+
+
+def _check_key(where: str, field: str, key: Any) -> None:
+    """A key a plot is paired with: absent, or a non-empty string."""
+    if key is not None and (not isinstance(key, str) or not key):
+        raise LayoutError(f"{where}: {field!r} must be a non-empty string")

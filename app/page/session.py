@@ -26,6 +26,7 @@ from app.page.growing import growing
 from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.page_facts import page_facts
+from app.page.pairing import carried, pairing_controls
 from app.page.plot_visibility import PlotVisibility
 from app.page.status import (
     FRAMES_SKIPPED,
@@ -343,7 +344,11 @@ class DashboardSession:
 
     def change_view(self, spec: PlotSpec, view: str) -> None:
         """Show a plot's key in another view, in the same place."""
-        new = spec_for(spec.key, view, self._options.window_size)
+        new = carried(spec, spec_for(spec.key, view, self._options.window_size))
+        self.replace_plot(spec, new)
+
+    def replace_plot(self, spec: PlotSpec, new: PlotSpec) -> None:
+        """Show `new` in the place of `spec`'s plot (another view or pairing)."""
         plot = self._plots.get(spec)
         if new == spec or new in self._wanted or plot is None:
             return
@@ -372,7 +377,7 @@ class DashboardSession:
         The menu then returns to the card's own view, and the page says why:
         a menu must never name a view its card does not show.
         """
-        new = spec_for(spec.key, view, self._options.window_size)
+        new = carried(spec, spec_for(spec.key, view, self._options.window_size))
         if new == spec:
             return  # the menu's own return, or no change
         if new in self._wanted:
@@ -616,8 +621,15 @@ class DashboardSession:
             css_classes=["plot-key"],
             styles={"font-size": "80%", "color": "#888"},
         )
+        # What the plot is paired with: its x key, its divisor (decision 090).
+        pairing = pairing_controls(
+            spec,
+            self._ingestion.data_service.catalog(),
+            lambda new: self.soon(lambda: self.replace_plot(spec, new)),
+        )
         return pn.Column(
             pn.Row(choose, remove, label, margin=0),
+            *([pn.Row(*pairing, margin=0)] if pairing else []),
             plotter.panel(),
             css_classes=["plot-card"],
         )

@@ -15,6 +15,7 @@ from app.data import KeyInfo
 from app.options import DashboardOptions
 from app.page.custom_views import custom_views
 from app.plot_spec import (
+    AGAINST,
     AGGREGATE,
     IMAGE,
     LATEST,
@@ -34,6 +35,7 @@ from app.plotters import (
     SlidingWindowPlotter,
     ValuePanel,
 )
+from app.plotters.against import AgainstPlotter
 from app.plotters.aggregated import AggregatedImage, AggregatedLine
 from app.plotters.custom import HoloViewsPlotter
 
@@ -85,14 +87,30 @@ def _aggregated(plotter: type[Plotter]) -> Build:
     return build
 
 
+def _against(frame_ndim: int) -> Build:
+    """The key's frames against the spec's x key (decision 090)."""
+
+    def build(spec: PlotSpec, options: DashboardOptions) -> Plotter:
+        return AgainstPlotter(
+            spec.key,
+            x_key=spec.x_key,
+            frame_ndim=frame_ndim,
+            renderer=options.renderer,
+        )
+
+    return build
+
+
 PLOTS: dict[tuple[str, str], PlotRecipe] = {
     (VALUE, LATEST): PlotRecipe(lambda spec, options: ValuePanel(spec.key), VALUES),
     (VALUE, WINDOW): PlotRecipe(_window(0), WINDOWS),
     (VALUE, TIME_WINDOW): PlotRecipe(_window(0, by_time=True), WINDOWS),
+    (VALUE, AGAINST): PlotRecipe(_against(0), LATEST_ROW),
     (SPECTRUM, LATEST): PlotRecipe(_drawn(LinePlotter), LATEST_ROW),
     (SPECTRUM, WINDOW): PlotRecipe(_window(1), WINDOWS),
     (SPECTRUM, TIME_WINDOW): PlotRecipe(_window(1, by_time=True), WINDOWS),
     (SPECTRUM, AGGREGATE): PlotRecipe(_aggregated(AggregatedLine), LATEST_ROW),
+    (SPECTRUM, AGAINST): PlotRecipe(_against(1), LATEST_ROW),
     (IMAGE, LATEST): PlotRecipe(_drawn(ImagePlotter), LATEST_ROW),
     (IMAGE, AGGREGATE): PlotRecipe(_aggregated(AggregatedImage), LATEST_ROW),
     # A volume is drawn as the image of its sum over its first dim (decision 045).
@@ -142,8 +160,21 @@ def plot_for(spec: PlotSpec, info: KeyInfo, options: DashboardOptions) -> PagePl
     """
     kind = plot_kind(info)
     recipe = PLOTS.get((kind, spec.view))
+    if recipe is not None and spec.divide_by is not None and spec.view == AGGREGATE:
+        raise ValueError(
+            f"key {spec.key!r}: an aggregate is not divided frame by frame "
+            f"(by {spec.divide_by!r})"
+        )
     if recipe is not None:
-        return PagePlot(spec, kind, recipe.build(spec, options), recipe.row)
+        plotter = recipe.build(spec, options)
+        if spec.divide_by is not None:
+            plotter.divide_by(spec.divide_by)
+        return PagePlot(spec, kind, plotter, recipe.row)
+    if spec.divide_by is not None:
+        raise ValueError(
+            f"key {spec.key!r}: the {spec.view!r} view is not divided by "
+            f"{spec.divide_by!r} (only built-in views are)"
+        )
     view = custom_views().get(spec.view)
     if view is not None and view.applies_to(spec.key, info):
         plotter = HoloViewsPlotter(spec.key, view, renderer=options.renderer)

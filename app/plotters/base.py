@@ -27,6 +27,7 @@ from bokeh.plotting import figure
 from app.audit import REFUSED, audit_log
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
 from app.durations import coarse_duration
+from app.plotters.as_of import AsOfKey
 from app.plotters.clears import Clear, clear_of, record_clear
 from app.plotters.columns import newest_time_ns, unit_label
 from app.plotters.shared import drop_unseen_glyphs, share_figure
@@ -137,6 +138,8 @@ class Plotter(param.Parameterized):
         self._header = ""
         self._age_text = "no data yet"
         self._data_service: DataService | None = None
+        # Divides each frame by a 0-D key as of its time (`divide_by`).
+        self._normaliser: AsOfKey | None = None
         self._root: LayoutDOM | None = None
         self._pane: pn.pane.Bokeh | None = None
 
@@ -144,12 +147,25 @@ class Plotter(param.Parameterized):
     @property
     def keys(self) -> set[str]:
         """The keys this plot depends on."""
-        return {self.key}
+        return set(self.extractors)
 
     @property
     def extractors(self) -> dict[str, UpdateExtractor]:
-        """How this plot wants to see its key's buffer."""
-        return {self.key: self.make_extractor()}
+        """How this plot wants to see its keys' buffers."""
+        extractors = {self.key: self.make_extractor()}
+        if self._normaliser is not None:
+            extractors[self._normaliser.key] = self._normaliser.extractor
+        return extractors
+
+    def divide_by(self, key: Hashable) -> None:
+        """Show each frame divided by the 0-D `key` as of the frame's time
+        (decision 090); set before subscribing."""
+        self._normaliser = AsOfKey(key)
+
+    @property
+    def divisor(self) -> Hashable | None:
+        """The key each frame is divided by, or None."""
+        return None if self._normaliser is None else self._normaliser.key
 
     def make_extractor(self) -> UpdateExtractor:
         """Return the extractor; the latest value unless a subclass needs more."""
@@ -161,6 +177,8 @@ class Plotter(param.Parameterized):
         The store's values are extracted when first read (lazily, in `draw`),
         and a key whose history was cleared is in the store's ``cleared``.
         """
+        if self._normaliser is not None:
+            self._normaliser.take(store)
         cleared = self.key in getattr(store, "cleared", ())
         if not cleared and self.key not in store:
             return
@@ -262,6 +280,7 @@ class Plotter(param.Parameterized):
             has_value = False
         elif has_value:
             try:
+                value = self._divided(value)
                 self._show(value)
             except Exception as error:
                 self._failed(value, error)
@@ -350,6 +369,12 @@ class Plotter(param.Parameterized):
         """What part of the history is shown, if not just the latest value."""
         return ""
 
+    def _divided(self, value: Any) -> Any:
+        """`value` divided by the key of `divide_by`, if any (decision 090)."""
+        if self._normaliser is None:
+            return value
+        return self._normaliser.divide(value)
+
     def _failed(self, value: Any, error: Exception) -> None:
         failure = f"cannot draw {type(value).__name__}: {error}"
         # Logged once per state, not once per frame: a key that keeps sending
@@ -403,6 +428,8 @@ class Plotter(param.Parameterized):
 
     def _refresh_header(self, now_ns: int) -> None:
         parts = [self.label]
+        if self._normaliser is not None:
+            parts.append(f"/ {self._normaliser.key}")
         if self._last_value is not None:
             parts.append(f"[{unit_label(self._unit)}]")
         if self._extent_label():

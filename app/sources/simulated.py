@@ -20,6 +20,7 @@ MONITOR_2 = "monitor/m2"
 SAMPLE_TEMPERATURE = "log/sample_temperature"
 MOTOR_X = "log/motor_x"
 PROTON_CURRENT = "log/proton_current"
+SCAN_COUNTS = "detector/scan_counts"
 
 ALL_STREAMS: tuple[str, ...] = (
     DETECTOR,
@@ -28,6 +29,7 @@ ALL_STREAMS: tuple[str, ...] = (
     SAMPLE_TEMPERATURE,
     MOTOR_X,
     PROTON_CURRENT,
+    SCAN_COUNTS,
 )
 
 LOG_UNITS: dict[str, str] = {
@@ -45,6 +47,23 @@ MAX_CATCH_UP_TICKS = 50
 """Ticks emitted at most per call after a stall; older due ticks are skipped."""
 
 _NS_PER_S = 1_000_000_000
+
+SCAN_STEP_MM = 2.0
+"""The motor scan's step: ``log/motor_x`` stands on multiples of it."""
+SCAN_PEAK_MM = 30.0
+"""Where ``detector/scan_counts`` peaks: plotted against ``log/motor_x``, the
+counts are highest at this position (a Gaussian of `SCAN_WIDTH_MM`)."""
+SCAN_WIDTH_MM = 6.0
+SCAN_PEAK_COUNTS = 500.0
+SCAN_BACKGROUND_COUNTS = 20.0
+
+
+def motor_position(elapsed_s: float) -> float:
+    """The scan's motor position in mm: back and forth over 0..100 mm in 40 s,
+    in steps of `SCAN_STEP_MM`."""
+    phase = (elapsed_s / 20.0) % 2.0
+    position = 100.0 * (phase if phase <= 1.0 else 2.0 - phase)
+    return SCAN_STEP_MM * math.floor(position / SCAN_STEP_MM + 0.5)
 
 
 def _pixel_centres(name: str) -> sc.Variable:
@@ -159,6 +178,7 @@ class SimulatedInstrument:
             SAMPLE_TEMPERATURE: self._sample_temperature,
             MOTOR_X: self._motor_position,
             PROTON_CURRENT: self._proton_current,
+            SCAN_COUNTS: self._scan_counts,
         }
         return [
             Message(
@@ -207,10 +227,18 @@ class SimulatedInstrument:
         )
 
     def _motor_position(self, elapsed_s: float) -> sc.DataArray:
-        # A motor scanning back and forth over 0..100 mm in 40 s.
-        phase = (elapsed_s / 20.0) % 2.0
-        position = 100.0 * (phase if phase <= 1.0 else 2.0 - phase)
-        return sc.DataArray(sc.scalar(round(position, 3), unit=LOG_UNITS[MOTOR_X]))
+        return sc.DataArray(
+            sc.scalar(motor_position(elapsed_s), unit=LOG_UNITS[MOTOR_X])
+        )
+
+    def _scan_counts(self, elapsed_s: float) -> sc.DataArray:
+        # A detector's counts in one tick, highest with the motor at the peak.
+        offset = motor_position(elapsed_s) - SCAN_PEAK_MM
+        expected = SCAN_BACKGROUND_COUNTS + SCAN_PEAK_COUNTS * math.exp(
+            -(offset**2) / (2 * SCAN_WIDTH_MM**2)
+        )
+        counts = float(self._rng.poisson(expected))
+        return sc.DataArray(sc.scalar(counts, variance=counts, unit="counts"))
 
     def _proton_current(self, elapsed_s: float) -> sc.DataArray:
         # A beam trip of 5 s every two minutes, so plots show the beam going away.

@@ -27,6 +27,7 @@ SOURCES = {
     WINDOW: "value",
     "window:log/motor_x": "value",
     "window:log/proton_current": "value",
+    "window:detector/scan_counts": "value",
 }
 
 
@@ -61,11 +62,12 @@ def test_every_plot_renders_with_data(
     dashboard = DashboardPage(browser_page).open(full_layout.url)
     for source, column in SOURCES.items():
         dashboard.wait_for_data(source, column)
-    # One canvas per figure, and one per value panel (three logs).
+    # One canvas per figure, and one per value panel (three logs, the scan's counts).
     figures = len([name for name in SOURCES if not name.startswith("window:monitor")])
-    browser_page.locator(".bk-Canvas").nth(figures + 2).wait_for()
-    assert browser_page.locator(".bk-Canvas").count() == figures + 3
-    for key in ("log/sample_temperature", "log/motor_x", "log/proton_current"):
+    browser_page.locator(".bk-Canvas").nth(figures + 3).wait_for()
+    assert browser_page.locator(".bk-Canvas").count() == figures + 4
+    values = ("log/sample_temperature", "log/motor_x", "log/proton_current")
+    for key in (*values, "detector/scan_counts"):
         text = dashboard.evaluate(
             "(doc, k) => doc.get_model_by_name('value:' + k).data.text.join(' ')", key
         )

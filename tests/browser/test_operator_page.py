@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from app.page.layout_file import Layout
 from app.plot_spec import PlotSpec
@@ -41,6 +41,13 @@ def layout_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def layout_server(layout_file: Path) -> Iterator[LocalServer]:
     with serve_dashboard([*FAST, *KEYS, "--layout", str(layout_file)]) as server:
         yield server
+
+
+def cards_of(page: Page, key: str) -> Locator:
+    """The cards whose label names `key` (every card's divide menu names keys)."""
+    return page.locator(".plot-card").filter(
+        has=page.locator(".plot-key", has_text=key)
+    )
 
 
 def has_model(name: str) -> str:
@@ -108,13 +115,13 @@ def test_a_removed_plot_leaves_the_page(
     DashboardPage(browser_page).open(page_server.url)
     cards = browser_page.locator(".plot-card")
     expect(cards.first).to_contain_text("log/sample_temperature", timeout=TIMEOUT_MS)
-    expect(cards.filter(has_text="log/sample_temperature")).to_have_count(2)
+    expect(cards_of(browser_page, "log/sample_temperature")).to_have_count(2)
     before = cards.count()
     browser_page.locator(".plot-remove button").first.click()
     # BokehJS may keep a removed model: what counts is what the page shows.
     expect(cards).to_have_count(before - 1, timeout=TIMEOUT_MS)
     # The value panel is gone; the key's time series stays.
-    expect(cards.filter(has_text="log/sample_temperature")).to_have_count(1)
+    expect(cards_of(browser_page, "log/sample_temperature")).to_have_count(1)
 
 
 def test_a_plot_changes_to_a_time_window_in_place(
@@ -128,7 +135,7 @@ def test_a_plot_changes_to_a_time_window_in_place(
     dashboard.wait_for_data("time-window:log/motor_x", "value")
     # The value panel of log/motor_x became its time window, in its place.
     expect(cards).to_have_count(before)
-    expect(cards.filter(has_text="log/motor_x")).to_have_count(2)
+    expect(cards_of(browser_page, "log/motor_x")).to_have_count(2)
 
 
 def test_a_menu_choice_another_card_shows_returns_to_the_cards_own_view(
@@ -136,11 +143,7 @@ def test_a_menu_choice_another_card_shows_returns_to_the_cards_own_view(
 ) -> None:
     dashboard = DashboardPage(browser_page).open(page_server.url)
     dashboard.wait_for(has_model("value:log/motor_x"))
-    menus = (
-        browser_page.locator(".plot-card")
-        .filter(has_text="log/motor_x")
-        .locator(".plot-view select")
-    )
+    menus = cards_of(browser_page, "log/motor_x").locator(".plot-view select")
     expect(menus).to_have_count(2, timeout=TIMEOUT_MS)
     own, other = menus.nth(0).input_value(), menus.nth(1).input_value()
     menus.nth(0).select_option(value=other)

@@ -137,6 +137,8 @@ def test_hover_shows_pixel_value_and_position_under_the_cursor(
     dashboard: DashboardPage,
 ) -> None:
     canvas = dashboard.card("image", "detector/panel_0").locator(".bk-Canvas")
+    # Cards grow with their settings: the plot may lie below the viewport.
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     dashboard.page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 150)
     tooltip = dashboard.page.locator(".bk-tooltip-content").first
@@ -151,6 +153,8 @@ def test_hover_shows_the_bin_edges_and_value_under_the_cursor_of_a_spectrum(
     dashboard: DashboardPage,
 ) -> None:
     canvas = dashboard.card("line", "monitor/m1").locator(".bk-Canvas")
+    canvas.scroll_into_view_if_needed()
+    # Cards grow with their settings: the plot may lie below the viewport.
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     dashboard.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 150)
@@ -171,6 +175,8 @@ def test_hover_shows_time_in_the_browser_zone_and_value_of_a_time_series(
     dashboard: DashboardPage,
 ) -> None:
     canvas = dashboard.card("window", "log/sample_temperature").locator(".bk-Canvas")
+    # Cards grow with their settings: the plot may lie below the viewport.
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     dashboard.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 150)
     tooltip = dashboard.page.locator(".bk-tooltip-content", has_text="time").first

@@ -166,3 +166,36 @@ def test_a_layout_file_or_stored_layout_beyond_the_bound_is_refused_unread(
     )
     with pytest.raises(LayoutError, match=f"{MAX_LAYOUT_FILE_CHARS:,} a layout"):
         parse_stored_layout("A" * (MAX_LAYOUT_FILE_CHARS + 1))
+
+
+def test_pairings_read_back_and_a_layout_without_them_reads_as_before() -> None:
+    paired = Layout(
+        (
+            PlotSpec("detector/scan_counts", "against", x_key="log/motor_x"),
+            PlotSpec("monitor/m1", "latest", divide_by="log/proton_current"),
+            PlotSpec(
+                "c", "against", x_key="log/motor_x", divide_by="log/proton_current"
+            ),
+        )
+    )
+    assert parse_layout(paired.to_json()) == paired
+    assert parse_url_layout(paired.to_url()) == paired
+    old = '{"version": 1, "plots": [{"key": "a", "view": "window", "frames": 5}]}'
+    assert parse_layout(old).plots == (PlotSpec("a", "window", frames=5),)
+
+
+@pytest.mark.parametrize(
+    ("plot", "says"),
+    [
+        ({"key": "a", "x_key": "x"}, "'x_key' belongs to the 'against' view only"),
+        ({"key": "a", "view": "against", "x_key": ""}, "'x_key' must be a non-empty"),
+        ({"key": "a", "divide_by": 3}, "'divide_by' must be a non-empty string"),
+        (
+            {"key": "a", "view": "aggregate", "divide_by": "m"},
+            "'divide_by' divides frame by frame",
+        ),
+    ],
+)
+def test_a_bad_pairing_says_what_is_wrong(plot: dict, says: str) -> None:
+    with pytest.raises(LayoutError, match=says):
+        parse_layout(json.dumps({"version": 1, "plots": [plot]}))

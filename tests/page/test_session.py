@@ -67,11 +67,13 @@ def test_layout_is_chosen_by_dimensionality(ingestion: Ingestion) -> None:
         ("SlidingWindowPlotter", "log/sample_temperature"),
         ("SlidingWindowPlotter", "log/motor_x"),
         ("SlidingWindowPlotter", "log/proton_current"),
+        ("ValuePanel", "detector/scan_counts"),
+        ("SlidingWindowPlotter", "detector/scan_counts"),
     }
     windows = [p for p in session.plotters if isinstance(p, SlidingWindowPlotter)]
     assert {p.window_size for p in windows} == {7}
     rows = session.grid.rows
-    assert [len(rows[r]) for r in ("values", "latest", "windows")] == [3, 3, 5]
+    assert [len(rows[r]) for r in ("values", "latest", "windows")] == [4, 3, 6]
 
 
 def test_nothing_is_subscribed_before_the_browser_connects(
@@ -128,7 +130,7 @@ def test_renderer_option_reaches_every_figure(ingestion: Ingestion) -> None:
     ingestion.orchestrator.update()
     session = DashboardSession(ingestion, DashboardOptions(renderer="webgl"))
     figures = [p.root for p in session.plotters if not isinstance(p, ValuePanel)]
-    assert len(figures) == 8
+    assert len(figures) == 9
     assert {figure.output_backend for figure in figures} == {"webgl"}
 
 
@@ -610,7 +612,7 @@ def test_a_view_another_card_shows_is_refused_and_the_menu_returns_to_the_cards_
             for card in row.objects
             if card_says(card) == ("log/t", "latest")
         ]
-        (choose,) = latest.select(pn.widgets.Select)
+        choose = view_menu(latest)
         choose.value = "window"  # the other card of log/t shows it
         assert choose.value == "latest"
         assert views(session) == [("log/t", "latest"), ("log/t", "window")]
@@ -666,8 +668,17 @@ def card_says(card: pn.viewable.Viewable) -> tuple[str, str]:
     (label,) = [
         pane for pane in card.select(pn.pane.HTML) if "plot-key" in pane.css_classes
     ]
-    (choose,) = card.select(pn.widgets.Select)
-    return html.unescape(label.object), choose.value
+    return html.unescape(label.object), view_menu(card).value
+
+
+def view_menu(card: pn.viewable.Viewable) -> pn.widgets.Select:
+    """A card's menu of views (not its pairing menus)."""
+    (choose,) = [
+        menu
+        for menu in card.select(pn.widgets.Select)
+        if "plot-view" in menu.css_classes
+    ]
+    return choose
 
 
 def served_page(

@@ -10,6 +10,10 @@ from app.sources.simulated import (
     ALL_STREAMS,
     DETECTOR_PIXELS,
     MAX_CATCH_UP_TICKS,
+    MOTOR_X,
+    SCAN_COUNTS,
+    SCAN_PEAK_MM,
+    SCAN_STEP_MM,
     TOF_BINS,
     SimulatedInstrument,
 )
@@ -168,3 +172,15 @@ def test_closed_instrument_emits_nothing_and_says_so() -> None:
     instrument.close()
     assert instrument.get_messages() == []
     assert not instrument.status.connected
+
+
+def test_the_scan_counts_peak_where_the_motor_stands_at_the_known_position() -> None:
+    instrument = SimulatedInstrument(seed=3, streams=[MOTOR_X, SCAN_COUNTS])
+    counts_at: dict[float, list[float]] = {}
+    for tick in range(200):  # 40 s at 5 Hz: the motor's whole way there and back
+        motor, counts = instrument.tick(T0 + tick * 200_000_000)
+        counts_at.setdefault(motor.value.value, []).append(counts.value.value)
+    positions = sorted(counts_at)
+    assert all(p % SCAN_STEP_MM == 0 for p in positions)
+    means = [sum(counts_at[p]) / len(counts_at[p]) for p in positions]
+    assert positions[means.index(max(means))] == pytest.approx(SCAN_PEAK_MM, abs=2)

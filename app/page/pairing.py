@@ -1,0 +1,106 @@
+"""A card's pairing settings: the x key of an "against" plot, and the 0-D key
+a plot is divided by (decision 090).
+
+Both choose among the 0-D keys of the catalog; choosing makes another
+`PlotSpec`, which the session shows in the card's place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import replace
+
+import panel as pn
+
+from app.data import KeyInfo
+from app.plot_spec import AGAINST, AGGREGATE, BUILT_IN_VIEWS, VALUE, PlotSpec, plot_kind
+
+NOTHING = "nothing"
+"""The divide menu's choice of no divisor."""
+CHOOSE = "choose…"
+"""The x menu's choice while no x key is chosen."""
+
+
+def divides(spec: PlotSpec) -> bool:
+    """Whether `spec`'s view divides frame by frame (built in, not an aggregate)."""
+    return spec.view in BUILT_IN_VIEWS and spec.view != AGGREGATE
+
+
+def carried(old: PlotSpec, new: PlotSpec) -> PlotSpec:
+    """`new` (another view of `old`'s key) keeping `old`'s pairings where its
+    view has them."""
+    x_key = old.x_key if new.view == AGAINST else None
+    divide_by = old.divide_by if divides(new) else None
+    return replace(new, x_key=x_key, divide_by=divide_by)
+
+
+def values_of(catalog: Mapping[Hashable, KeyInfo], but: Hashable) -> list[Hashable]:
+    """The 0-D keys of `catalog` other than `but`, in the catalog's order."""
+    return [
+        key for key, info in catalog.items() if key != but and plot_kind(info) == VALUE
+    ]
+
+
+def pairing_controls(
+    spec: PlotSpec,
+    catalog: Mapping[Hashable, KeyInfo],
+    choose: Callable[[PlotSpec], None],
+) -> list[pn.viewable.Viewable]:
+    """The card's menus of x key and divisor, as `spec`'s view has them;
+    `choose` gets the spec a menu's choice makes."""
+    keys = values_of(catalog, spec.key)
+    controls: list[pn.viewable.Viewable] = []
+    if spec.view == AGAINST:
+        options = _options(keys, spec.x_key, none=CHOOSE)
+        menu = pn.widgets.Select(
+            label="against",
+            options=list(options),
+            value=_label(spec.x_key, CHOOSE),
+            width=190,
+            css_classes=["plot-x-key"],
+        )
+        menu.param.watch(
+            lambda event: _chosen(options, event.new, spec, "x_key", choose), "value"
+        )
+        controls.append(menu)
+    if divides(spec):
+        options = _options(keys, spec.divide_by, none=NOTHING)
+        menu = pn.widgets.Select(
+            label="divide by",
+            options=list(options),
+            value=_label(spec.divide_by, NOTHING),
+            width=190,
+            css_classes=["plot-divide-by"],
+        )
+        menu.param.watch(
+            lambda event: _chosen(options, event.new, spec, "divide_by", choose),
+            "value",
+        )
+        controls.append(menu)
+    return controls
+
+
+def _label(key: Hashable | None, none: str) -> str:
+    return none if key is None else str(key)
+
+
+def _options(
+    keys: list[Hashable], current: Hashable | None, *, none: str
+) -> dict[str, Hashable | None]:
+    options: dict[str, Hashable | None] = {none: None}
+    if current is not None and current not in keys:
+        keys = [current, *keys]  # a layout's key that has not arrived yet
+    options |= {str(key): key for key in keys}
+    return options
+
+
+def _chosen(
+    options: dict[str, Hashable | None],
+    label: str,
+    spec: PlotSpec,
+    field: str,
+    choose: Callable[[PlotSpec], None],
+) -> None:
+    new = replace(spec, **{field: options.get(label)})
+    if new != spec:
+        choose(new)
