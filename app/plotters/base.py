@@ -137,6 +137,8 @@ class Plotter(param.Parameterized):
         self._header = ""
         self._age_text = "no data yet"
         self._data_service: DataService | None = None
+        # The view its files are named after (decision 093); the session says.
+        self.file_view = "latest"
         self._root: LayoutDOM | None = None
         self._pane: pn.pane.Bokeh | None = None
 
@@ -287,6 +289,20 @@ class Plotter(param.Parameterized):
     def label(self) -> str:
         """The key as people read it, for titles and names."""
         return str(self.key)
+
+    @property
+    def shown(self) -> Any:
+        """What the plot shows now: the extraction it last drew (the latest
+        frame, the window, the aggregate), None before any or after a clear.
+
+        A paused plot's stays what is drawn. Data out takes it from here.
+        """
+        return self._last_value
+
+    @property
+    def shown_ns(self) -> int | None:
+        """The time of the newest data shown, in ns since the epoch."""
+        return self._shown_ns
 
     @property
     def failure(self) -> str | None:
