@@ -71,6 +71,7 @@ class PlotSpec:
     """One plot of a layout: a key, how it is viewed, and the view's extent.
 
     Keys of any hashable type can be shown; a layout file names string keys.
+    ``reference`` names a frame the operator pinned on the plot (decision 094).
     """
 
     key: Hashable
@@ -78,11 +79,12 @@ class PlotSpec:
     frames: int | None = None
     seconds: float | None = None
     op: str | None = None
+    reference: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The plot as the layout file writes it (no empty fields)."""
         fields = {"key": self.key, "view": self.view, "frames": self.frames}
-        fields |= {"seconds": self.seconds, "op": self.op}
+        fields |= {"seconds": self.seconds, "op": self.op, "reference": self.reference}
         return {name: value for name, value in fields.items() if value is not None}
 
     def describe(self) -> str:

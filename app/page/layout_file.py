@@ -7,12 +7,16 @@ Schema, version 1::
                {"key": "log/motor_x", "view": "time_window", "seconds": 300},
                {"key": "detector/panel_0", "view": "aggregate",
                 "seconds": 10, "op": "sum"},
-               {"key": "detector/panel_0", "view": "pixel histogram"}]}
+               {"key": "detector/panel_0", "view": "pixel histogram"},
+               {"key": "monitor/m2", "view": "latest",
+                "reference": "0123456789abcdef0123456789abcdef"}]}
 
 ``view`` is ``latest``, ``window`` (``frames``), ``time_window`` (``seconds``),
 ``aggregate`` (``seconds``, ``op``) or the name of a custom view
-(`app.page.custom_views`). The same JSON, base64url-encoded, is the page URL's
-``layout`` argument and this browser's stored layout.
+(`app.page.custom_views`). ``reference``, optional, names a frame kept in the
+state directory (`app.page.references`, decision 094). The same JSON,
+base64url-encoded, is the page URL's ``layout`` argument and this browser's
+stored layout.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from app.limits import (
     MAX_LAYOUT_URL_CHARS,
     MAX_WINDOW_SIZE,
 )
+from app.page.references import REFERENCE_NAME
 from app.plot_spec import (
     AGGREGATE,
     AGGREGATE_OPS,
@@ -153,7 +158,7 @@ def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
     where = f"plot {index + 1}"
     if not isinstance(entry, dict):
         raise LayoutError(f"{where}: expected an object with 'key' and 'view'")
-    unknown = set(entry) - {"key", "view", "frames", "seconds", "op"}
+    unknown = set(entry) - {"key", "view", "frames", "seconds", "op", "reference"}
     if unknown:
         raise LayoutError(f"{where}: unknown fields {sorted(unknown)}")
     key = entry.get("key")
@@ -193,4 +198,13 @@ def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
             raise LayoutError(f"{where}: 'op' must be one of {AGGREGATE_OPS}")
     elif op is not None:
         raise LayoutError(f"{where}: 'op' belongs to the 'aggregate' view only")
-    return PlotSpec(key=key, view=view, frames=frames, seconds=seconds, op=op)
+    reference = entry.get("reference")
+    if reference is not None and not (
+        isinstance(reference, str) and REFERENCE_NAME.fullmatch(reference)
+    ):
+        raise LayoutError(
+            f"{where}: 'reference' must be the 32 hex digits naming a kept reference"
+        )
+    return PlotSpec(
+        key=key, view=view, frames=frames, seconds=seconds, op=op, reference=reference
+    )

@@ -134,6 +134,8 @@ class Plotter(param.Parameterized):
         self._last_value: Any = None
         # Why the newest frame draws nothing ("all values NaN"), for the header.
         self._note = ""
+        # What the plot says of its reference frame (decision 094), if any.
+        self._reference_note = ""
         self._header = ""
         self._age_text = "no data yet"
         self._data_service: DataService | None = None
@@ -425,6 +427,8 @@ class Plotter(param.Parameterized):
             parts.append(f"· {self._extent_label()}")
         if self._note:
             parts.append(f"· {self._note}")
+        if self._reference_note:
+            parts.append(f"· {self._reference_note}")
         if self.paused:
             parts.append("· paused")
         self._stale = False
