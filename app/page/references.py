@@ -74,9 +74,7 @@ class ReferenceStore:
                     file.write(data)
                 os.replace(temporary, path)
         except OSError as error:
-            raise ReferenceError(
-                f"reference not kept in {self.directory}: {error.strerror}"
-            ) from error
+            raise ReferenceError(f"reference not kept: {error.strerror}") from error
         self._evict(keep=path)
         return name
 
@@ -89,9 +87,7 @@ class ReferenceStore:
             os.utime(path)  # recently used: evicted last
             value = sc.io.load_hdf5(path)
         except FileNotFoundError:
-            raise ReferenceError(
-                f"reference {name} is not kept in {self.directory} (any more)"
-            ) from None
+            raise ReferenceError(f"reference {name} is not kept (any more)") from None
         except Exception as error:  # a damaged file is said, not raised
             raise ReferenceError(f"reference {name} cannot be read: {error}") from None
         if not isinstance(value, sc.DataArray):

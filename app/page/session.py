@@ -6,7 +6,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import panel as pn
 from bokeh.document import Document
@@ -26,7 +26,9 @@ from app.page.growing import growing
 from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.page_facts import page_facts
+from app.page.plot_tools import plot_tools
 from app.page.plot_visibility import PlotVisibility
+from app.page.references import ReferenceError, ReferenceStore
 from app.page.status import (
     FRAMES_SKIPPED,
     StatusLine,
@@ -77,6 +79,17 @@ class _Plot:
         return self.plotter.root.id
 
 
+def _settings(plotter: Plotter) -> dict[str, object]:
+    """What the operator may change of a plot (pause, range, log), as set now."""
+    return {
+        name: value
+        for name, value in plotter.param.values().items()
+        if name != "name"
+        and not plotter.param[name].constant
+        and not plotter.param[name].readonly
+    }
+
+
 class DashboardSession:
     """The plots one browser session shows, drawn by the session's own callback.
 
@@ -125,6 +138,7 @@ class DashboardSession:
         self._facts = page_facts(ingestion)
         self._options = options
         self._default = default
+        self._references = ReferenceStore(options.state_dir)
         self._automatic = layout is None
         self._wanted: list[PlotSpec] = [] if layout is None else list(layout.plots)
         self._plots: dict[PlotSpec, _Plot] = {}
@@ -337,8 +351,40 @@ class DashboardSession:
         self._layout_changed()
 
     def change_view(self, spec: PlotSpec, view: str) -> None:
-        """Show a plot's key in another view, in the same place."""
-        new = spec_for(spec.key, view, self._options.window_size)
+        """Show a plot's key in another view, in the same place.
+
+        The reference stays with the view it was kept in (decision 094).
+        """
+        self._replace_plot(spec, spec_for(spec.key, view, self._options.window_size))
+
+    def keep_reference(self, spec: PlotSpec) -> None:
+        """Pin the frame a plot draws now as its reference (decision 094).
+
+        Everyone's, like the layout (decision 080): it changes this page's
+        plot, kept in the state directory and named in the layout.
+        """
+        plot = self._plots.get(spec)
+        if plot is None:
+            return
+        frame = getattr(plot.plotter, "reference_frame", lambda: None)()
+        if frame is None:
+            self._action_note = f"{spec.key}: no frame to keep as reference yet"
+            self._show_message()
+            return
+        try:
+            name = self._references.keep(frame)
+        except ReferenceError as error:
+            self._action_note = f"{spec.key}: {error}"
+            self._show_message()
+            return
+        self._replace_plot(spec, replace(spec, reference=name))
+
+    def drop_reference(self, spec: PlotSpec) -> None:
+        """Show a plot without its reference (the kept frame stays for others)."""
+        self._replace_plot(spec, replace(spec, reference=None))
+
+    def _replace_plot(self, spec: PlotSpec, new: PlotSpec) -> None:
+        """Show ``new`` in the place of the plot of ``spec``."""
         plot = self._plots.get(spec)
         if new == spec or new in self._wanted or plot is None:
             return
@@ -347,6 +393,10 @@ class DashboardSession:
         self._wanted[self._wanted.index(spec)] = new
         plot.plotter.unsubscribe()
         replacement = self._make_plot(new, info)
+        if replacement is not None and replace(new, reference=spec.reference) == spec:
+            # The same plot with or without a reference: the operator's
+            # settings (pause, range, log) stay.
+            replacement.plotter.param.update(**_settings(plot.plotter))
         del self._plots[spec]
         self._reorder()
         if replacement is None:
@@ -368,7 +418,7 @@ class DashboardSession:
         a menu must never name a view its card does not show.
         """
         new = spec_for(spec.key, view, self._options.window_size)
-        if new == spec:
+        if view == spec.view:
             return  # the menu's own return, or no change
         if new in self._wanted:
             self._action_note = f"{spec.key} is already shown as {new.describe()}"
@@ -558,6 +608,7 @@ class DashboardSession:
         if self._refused.pop(spec, None) is not None:
             self._show_message()
         plotter = page_plot.plotter
+        self._use_reference(spec, plotter)
         card = self._card(spec, info, plotter)
         plot = _Plot(spec, page_plot.kind, plotter, page_plot.row, card)
         self._plots[spec] = plot
@@ -565,6 +616,17 @@ class DashboardSession:
         if self._started:
             self._subscribe(plotter)
         return plot
+
+    def _use_reference(self, spec: PlotSpec, plotter: Plotter) -> None:
+        """Hand the plot its layout's reference, or the reason it has none."""
+        use = getattr(plotter, "use_reference", None)
+        if spec.reference is None or use is None:
+            return
+        try:
+            use(self._references.load(spec.reference))
+        except ReferenceError as error:
+            logger.warning("key %r: %s", spec.key, error)
+            use(None, f"{error}: shown without it")
 
     def _place(self, plot: _Plot) -> None:
         """Put a plot's card in its row, among that row's cards in the layout's
@@ -611,8 +673,16 @@ class DashboardSession:
             css_classes=["plot-key"],
             styles={"font-size": "80%", "color": "#888"},
         )
+        # Data out and the reference: one call, wherever the card puts them.
+        tools = plot_tools(
+            spec,
+            plot_kind(info),
+            plotter,
+            keep=lambda: self.soon(lambda: self.keep_reference(spec)),
+            drop=lambda: self.soon(lambda: self.drop_reference(spec)),
+        )
         return pn.Column(
-            pn.Row(choose, remove, label, margin=0),
+            pn.Row(choose, remove, label, *tools, margin=0),
             plotter.panel(),
             css_classes=["plot-card"],
         )
