@@ -80,11 +80,12 @@ class _Plot:
 
 
 def _settings(plotter: Plotter) -> dict[str, object]:
-    """What the operator may change of a plot (pause, range, log), as set now."""
+    """What the operator set of a plot (range, log), to keep when a reference
+    comes or goes; not the pause: the new plot shows the live data at once."""
     return {
         name: value
         for name, value in plotter.param.values().items()
-        if name != "name"
+        if name not in ("name", "paused")
         and not plotter.param[name].constant
         and not plotter.param[name].readonly
     }
@@ -395,7 +396,7 @@ class DashboardSession:
         replacement = self._make_plot(new, info)
         if replacement is not None and replace(new, reference=spec.reference) == spec:
             # The same plot with or without a reference: the operator's
-            # settings (pause, range, log) stay.
+            # range and log stay.
             replacement.plotter.param.update(**_settings(plot.plotter))
         del self._plots[spec]
         self._reorder()

@@ -39,7 +39,7 @@ def file_stem(key: Hashable, view: str, time_ns: int | None) -> str:
 
 
 def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.+-]+", "-", text).strip("-") or "-"
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "-"
 
 
 def as_data_array(value: sc.DataArray | sc.Variable, key: Hashable) -> sc.DataArray:

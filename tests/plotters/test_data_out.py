@@ -18,7 +18,7 @@ def rows(text: str) -> list[list[str]]:
 
 def test_file_stem_names_key_view_and_the_datas_second_in_utc() -> None:
     stem = file_stem("detector/panel 0", "time_window", 1_796_536_501_500_000_000)
-    assert stem == "detector-panel-0_time-window_20261206T055501Z"
+    assert stem == "detector-panel-0_time_window_20261206T055501Z"
     assert file_stem("m", "latest", None) == "m_latest_no-time"
 
 
