@@ -23,6 +23,17 @@ logger = logging.getLogger(__name__)
 
 CSV, HDF5 = "csv", "h5"
 
+COMPACT_CSS = (
+    ".bk-btn, .bk-btn a { padding: 0 6px; font-size: 12px; line-height: 22px;"
+    " height: 24px; }"
+)
+
+
+def _compact() -> dict[str, object]:
+    # One style sheet for the tools of every card of the page: one each
+    # would cost every card models (decision 069).
+    return {"height": 24, "margin": (2, 4), "stylesheets": [COMPACT_CSS]}
+
 
 def takes_csv(kind: str | None, spec: PlotSpec) -> bool:
     """Whether a plot shows 0-D or 1-D data, which a CSV table holds: a value in
@@ -56,6 +67,7 @@ def plot_tools(
         button = pn.widgets.Button(
             label="drop reference" if pinned else "keep as reference",
             width=130,
+            **_compact(),
             # No tooltip: its model would cost every card one more.
             css_classes=["drop-reference" if pinned else "keep-reference"],
         )
@@ -74,8 +86,9 @@ def _download(
     widget = pn.widgets.FileDownload(
         label=suffix.upper() if suffix == CSV else "HDF5",
         filename=f"{file_stem(spec.key, spec.view, None)}.{suffix}",
-        width=70,
+        width=60,
         color="light",
+        **_compact(),
         css_classes=[f"download-{suffix}"],
     )
 

@@ -682,8 +682,11 @@ class DashboardSession:
             keep=lambda: self.soon(lambda: self.keep_reference(spec)),
             drop=lambda: self.soon(lambda: self.drop_reference(spec)),
         )
+        # A row of their own: beside the menu they would widen every card
+        # past two to a row.
         return pn.Column(
-            pn.Row(choose, remove, label, *tools, margin=0),
+            pn.Row(choose, remove, label, margin=0),
+            pn.Row(*tools, margin=0),
             plotter.panel(),
             css_classes=["plot-card"],
         )
