@@ -46,3 +46,13 @@ MAX_LAYOUT_FILE_CHARS = 1_000_000
 """Longest layout file or stored layout read: `MAX_LAYOUT_PLOTS` plots take some
 30 KB even with long keys; a larger text is refused unread, with a message
 naming this bound (decision 084)."""
+
+MAX_REFERENCE_VALUES = 1_048_576
+"""Most values a plot's reference frame may hold (a 1024 x 1024 image, some
+8 MB in the state directory): a larger frame is not kept, and the page says
+so naming this bound (decision 094)."""
+
+MAX_REFERENCES_BYTES = 256 * 2**20
+"""Most bytes the state directory's kept references take together: beyond,
+the least recently used go first (decision 094). Anyone may keep a
+reference, so what they take of the disk is bounded here."""

@@ -75,6 +75,7 @@ class PlotSpec:
     Keys of any hashable type can be shown; a layout file names string keys.
     `x_key` is the 0-D key an ``against`` view plots against; `divide_by` a
     0-D key every frame is divided by (decision 090).
+    ``reference`` names a frame the operator pinned on the plot (decision 094).
     """
 
     key: Hashable
@@ -84,12 +85,13 @@ class PlotSpec:
     op: str | None = None
     x_key: Hashable | None = None
     divide_by: Hashable | None = None
+    reference: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The plot as the layout file writes it (no empty fields)."""
         fields = {"key": self.key, "view": self.view, "frames": self.frames}
         fields |= {"seconds": self.seconds, "op": self.op, "x_key": self.x_key}
-        fields |= {"divide_by": self.divide_by}
+        fields |= {"divide_by": self.divide_by, "reference": self.reference}
         return {name: value for name, value in fields.items() if value is not None}
 
     def describe(self) -> str:

@@ -9,15 +9,19 @@ Schema, version 1::
                 "seconds": 10, "op": "sum"},
                {"key": "detector/panel_0", "view": "pixel histogram"},
                {"key": "log/scan_counts", "view": "against",
-                "x_key": "log/motor_x", "divide_by": "log/proton_current"}]}
+                "x_key": "log/motor_x", "divide_by": "log/proton_current"},
+               {"key": "monitor/m2", "view": "latest",
+                "reference": "0123456789abcdef0123456789abcdef"}]}
 
 ``view`` is ``latest``, ``window`` (``frames``), ``time_window`` (``seconds``),
 ``aggregate`` (``seconds``, ``op``), ``against`` (``x_key``, the 0-D key
 plotted against; chosen on the page if left out) or the name of a custom view
 (`app.page.custom_views`). ``divide_by`` names a 0-D key each frame of a
-built-in view but the aggregate is divided by (decision 090); older layouts
-without these fields read as before. The same JSON, base64url-encoded, is the page URL's
-``layout`` argument and this browser's stored layout.
+built-in view but the aggregate is divided by (decision 090). ``reference``
+names a frame kept in the state directory (`app.page.references`, decision
+094). Older layouts without these fields read as before. The same JSON,
+base64url-encoded, is the page URL's ``layout`` argument and this browser's
+stored layout.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from app.limits import (
     MAX_LAYOUT_URL_CHARS,
     MAX_WINDOW_SIZE,
 )
+from app.page.references import REFERENCE_NAME
 from app.plot_spec import (
     AGAINST,
     AGGREGATE,
@@ -160,7 +165,7 @@ def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
     if not isinstance(entry, dict):
         raise LayoutError(f"{where}: expected an object with 'key' and 'view'")
     fields = {"key", "view", "frames", "seconds", "op", "x_key", "divide_by"}
-    unknown = set(entry) - fields
+    unknown = set(entry) - fields - {"reference"}
     if unknown:
         raise LayoutError(f"{where}: unknown fields {sorted(unknown)}")
     key = entry.get("key")
@@ -209,6 +214,13 @@ def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
             f"{where}: 'divide_by' divides frame by frame: not in the {view!r} view"
         )
     _check_key(where, "divide_by", divide_by)
+    reference = entry.get("reference")
+    if reference is not None and not (
+        isinstance(reference, str) and REFERENCE_NAME.fullmatch(reference)
+    ):
+        raise LayoutError(
+            f"{where}: 'reference' must be the 32 hex digits naming a kept reference"
+        )
     return PlotSpec(
         key=key,
         view=view,
@@ -217,6 +229,7 @@ def _plot(index: int, entry: Any, views: tuple[str, ...]) -> PlotSpec:
         op=op,
         x_key=x_key,
         divide_by=divide_by,
+        reference=reference,
     )
 
 

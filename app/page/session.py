@@ -6,7 +6,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import panel as pn
 from bokeh.document import Document
@@ -27,7 +27,9 @@ from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.page_facts import page_facts
 from app.page.pairing import carried, pairing_controls
+from app.page.plot_tools import plot_tools
 from app.page.plot_visibility import PlotVisibility
+from app.page.references import ReferenceError, ReferenceStore
 from app.page.status import (
     FRAMES_SKIPPED,
     StatusLine,
@@ -76,6 +78,18 @@ class _Plot:
     def model_id(self) -> str:
         """The id of the plot's Bokeh root, as the page names it."""
         return self.plotter.root.id
+
+
+def _settings(plotter: Plotter) -> dict[str, object]:
+    """What the operator set of a plot (range, log), to keep when a reference
+    comes or goes; not the pause: the new plot shows the live data at once."""
+    return {
+        name: value
+        for name, value in plotter.param.values().items()
+        if name not in ("name", "paused")
+        and not plotter.param[name].constant
+        and not plotter.param[name].readonly
+    }
 
 
 class DashboardSession:
@@ -127,6 +141,7 @@ class DashboardSession:
         self._facts = page_facts(ingestion, self._remembered_ns)
         self._options = options
         self._default = default
+        self._references = ReferenceStore(options.state_dir)
         self._automatic = layout is None
         self._wanted: list[PlotSpec] = [] if layout is None else list(layout.plots)
         self._plots: dict[PlotSpec, _Plot] = {}
@@ -343,12 +358,41 @@ class DashboardSession:
         self._layout_changed()
 
     def change_view(self, spec: PlotSpec, view: str) -> None:
-        """Show a plot's key in another view, in the same place."""
+        """Show a plot's key in another view, in the same place, with its
+        pairings where the view has them; the reference stays with the view it
+        was kept in (decisions 090, 094)."""
         new = carried(spec, spec_for(spec.key, view, self._options.window_size))
         self.replace_plot(spec, new)
 
+    def keep_reference(self, spec: PlotSpec) -> None:
+        """Pin the frame a plot draws now as its reference (decision 094).
+
+        This page's, like its layout (decision 080): it changes this page's
+        plot, kept in the state directory and named in the layout.
+        """
+        plot = self._plots.get(spec)
+        if plot is None:
+            return
+        frame = getattr(plot.plotter, "reference_frame", lambda: None)()
+        if frame is None:
+            self._action_note = f"{spec.key}: no frame to keep as reference yet"
+            self._show_message()
+            return
+        try:
+            name = self._references.keep(frame)
+        except ReferenceError as error:
+            self._action_note = f"{spec.key}: {error}"
+            self._show_message()
+            return
+        self.replace_plot(spec, replace(spec, reference=name))
+
+    def drop_reference(self, spec: PlotSpec) -> None:
+        """Show a plot without its reference (the kept frame stays for others)."""
+        self.replace_plot(spec, replace(spec, reference=None))
+
     def replace_plot(self, spec: PlotSpec, new: PlotSpec) -> None:
-        """Show `new` in the place of `spec`'s plot (another view or pairing)."""
+        """Show `new` in the place of `spec`'s plot (another view, pairing or
+        reference)."""
         plot = self._plots.get(spec)
         if new == spec or new in self._wanted or plot is None:
             return
@@ -357,6 +401,10 @@ class DashboardSession:
         self._wanted[self._wanted.index(spec)] = new
         plot.plotter.unsubscribe()
         replacement = self._make_plot(new, info)
+        if replacement is not None and replace(new, reference=spec.reference) == spec:
+            # The same plot with or without a reference: the operator's
+            # range and log stay.
+            replacement.plotter.param.update(**_settings(plot.plotter))
         del self._plots[spec]
         self._reorder()
         if replacement is None:
@@ -378,7 +426,7 @@ class DashboardSession:
         a menu must never name a view its card does not show.
         """
         new = carried(spec, spec_for(spec.key, view, self._options.window_size))
-        if new == spec:
+        if view == spec.view:
             return  # the menu's own return, or no change
         if new in self._wanted:
             self._action_note = f"{spec.key} is already shown as {new.describe()}"
@@ -568,6 +616,7 @@ class DashboardSession:
         if self._refused.pop(spec, None) is not None:
             self._show_message()
         plotter = page_plot.plotter
+        self._use_reference(spec, plotter)
         card = self._card(spec, info, plotter)
         plot = _Plot(spec, page_plot.kind, plotter, page_plot.row, card)
         self._plots[spec] = plot
@@ -575,6 +624,17 @@ class DashboardSession:
         if self._started:
             self._subscribe(plotter)
         return plot
+
+    def _use_reference(self, spec: PlotSpec, plotter: Plotter) -> None:
+        """Hand the plot its layout's reference, or the reason it has none."""
+        use = getattr(plotter, "use_reference", None)
+        if spec.reference is None or use is None:
+            return
+        try:
+            use(self._references.load(spec.reference))
+        except ReferenceError as error:
+            logger.warning("key %r: %s", spec.key, error)
+            use(None, f"{error}: shown without it")
 
     def _place(self, plot: _Plot) -> None:
         """Put a plot's card in its row, among that row's cards in the layout's
@@ -627,9 +687,18 @@ class DashboardSession:
             self._ingestion.data_service.catalog(),
             lambda new: self.soon(lambda: self.replace_plot(spec, new)),
         )
+        # Data out and the reference: one call, wherever the card puts them.
+        tools = plot_tools(
+            spec,
+            plot_kind(info),
+            plotter,
+            keep=lambda: self.soon(lambda: self.keep_reference(spec)),
+            drop=lambda: self.soon(lambda: self.drop_reference(spec)),
+        )
         return pn.Column(
             pn.Row(choose, remove, label, margin=0),
             *([pn.Row(*pairing, margin=0)] if pairing else []),
+            pn.Row(*tools, margin=0),
             plotter.panel(),
             css_classes=["plot-card"],
         )

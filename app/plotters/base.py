@@ -135,11 +135,15 @@ class Plotter(param.Parameterized):
         self._last_value: Any = None
         # Why the newest frame draws nothing ("all values NaN"), for the header.
         self._note = ""
+        # What the plot says of its reference frame (decision 094), if any.
+        self._reference_note = ""
         self._header = ""
         self._age_text = "no data yet"
         self._data_service: DataService | None = None
         # Divides each frame by a 0-D key as of its time (`divide_by`).
         self._normaliser: AsOfKey | None = None
+        # The view its files are named after (decision 093); the session says.
+        self.file_view = "latest"
         self._root: LayoutDOM | None = None
         self._pane: pn.pane.Bokeh | None = None
 
@@ -308,6 +312,20 @@ class Plotter(param.Parameterized):
         return str(self.key)
 
     @property
+    def shown(self) -> Any:
+        """What the plot shows now: the extraction it last drew (the latest
+        frame, the window, the aggregate), None before any or after a clear.
+
+        A paused plot's stays what is drawn. Data out takes it from here.
+        """
+        return self._last_value
+
+    @property
+    def shown_ns(self) -> int | None:
+        """The time of the newest data shown, in ns since the epoch."""
+        return self._shown_ns
+
+    @property
     def failure(self) -> str | None:
         """Why the latest data could not be drawn, or None."""
         return self._failure
@@ -436,6 +454,8 @@ class Plotter(param.Parameterized):
             parts.append(f"· {self._extent_label()}")
         if self._note:
             parts.append(f"· {self._note}")
+        if self._reference_note:
+            parts.append(f"· {self._reference_note}")
         if self.paused:
             parts.append("· paused")
         self._stale = False

@@ -11,15 +11,19 @@ from __future__ import annotations
 import math
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import panel as pn
 import param
-from bokeh.models import Range1d
+import scipp as sc
+from bokeh.models import Range1d, SaveTool
 
 from app.audit import REFUSED, audit_log
 from app.plotters.base import HeaderState, Plotter
+from app.plotters.columns import newest_time_ns
 from app.plotters.confirm import ConfirmedClick
+from app.plotters.data_out import file_stem
 from app.plotters.scale import AutoRange, Extent
 from app.roles import CLEAR_HISTORY, may
 
@@ -47,6 +51,16 @@ def header_colours(state: HeaderState, title: Any) -> tuple[str, str | None]:
     return colour, background
 
 
+def reference_time(frame: sc.DataArray) -> str:
+    """When a reference frame was taken, as its header says (UTC)."""
+    time_ns = newest_time_ns(frame)
+    if time_ns is None:
+        return "a frame without time"
+    return datetime.fromtimestamp(time_ns / 1e9, tz=UTC).strftime(
+        "%Y-%m-%d %H:%M:%S UTC"
+    )
+
+
 CLEAR = "clear"
 CONFIRM_CLEAR = "confirm clear?"
 CLEAR_DESCRIPTION = "drop this key's history in every open page (click twice)"
@@ -71,6 +85,9 @@ class FigurePlotter(Plotter):
     kind = "plot"
     """Names this plot's card: ``{kind}-{key}`` as a CSS class."""
 
+    keeps_reference = False
+    """Whether the plot can show a reference frame beside its data (decision 094)."""
+
     def __init__(self, key: Any, **params: Any) -> None:
         super().__init__(key, **params)
         self._auto = AutoRange(log=self._log_scale())
@@ -81,6 +98,8 @@ class FigurePlotter(Plotter):
         self._held = False
         self._confirm = ConfirmedClick()
         self._clear_button: pn.widgets.Button | None = None
+        self._named: tuple[str, int | None] | None = None
+        self._reference: sc.DataArray | None = None
 
     @property
     def value_range(self) -> Extent:
@@ -90,6 +109,28 @@ class FigurePlotter(Plotter):
         if fixed and low < high and (low > 0 or not self._log_scale()):
             return float(low), float(high)
         return self._auto.range
+
+    @property
+    def reference(self) -> sc.DataArray | None:
+        """The reference frame shown beside the data, if any."""
+        return self._reference
+
+    def use_reference(self, frame: sc.DataArray | None, note: str = "") -> None:
+        """Show ``frame`` beside the data from the first draw on (decision 094);
+        None, with a ``note`` saying why, if the layout's reference is not there.
+
+        Called before the plot is built: a plot without one builds nothing for it.
+        """
+        self._reference = frame if self.keeps_reference else None
+        if frame is not None and self._reference is None:
+            note = "this view shows no reference"
+        elif frame is not None:
+            note = f"reference of {reference_time(frame)}"
+        self._reference_note = note
+
+    def reference_frame(self) -> sc.DataArray | None:
+        """The frame "keep as reference" would pin now: what the plot draws."""
+        return None
 
     @property
     def held(self) -> bool:
@@ -194,7 +235,22 @@ class FigurePlotter(Plotter):
         offer_expired = not self._confirm.armed(time.monotonic())
         if button is not None and button.label != CLEAR and offer_expired:
             button.label = CLEAR
+        self._name_saved_image()
         return drawn
+
+    def _name_saved_image(self) -> None:
+        """Name the toolbar's saved image after key, view and the newest data's
+        second (decision 093), not Bokeh's "bokeh_plot": changed when that
+        second changes, at most once a second."""
+        shown_ns = self._shown_ns
+        named = (self.file_view, None if shown_ns is None else shown_ns // 10**9)
+        if named == self._named:
+            return
+        self._named = named
+        stem = file_stem(self.key, self.file_view, shown_ns)
+        for tool in self._fig.tools:
+            if isinstance(tool, SaveTool):
+                tool.filename = stem
 
     def _on_clear(self, event: Any) -> None:
         permission = may(CLEAR_HISTORY)

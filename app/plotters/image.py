@@ -28,7 +28,7 @@ from app.plotters.columns import (
     unit_label,
     values_note,
 )
-from app.plotters.figure_plot import FigurePlotter
+from app.plotters.figure_plot import FigurePlotter, reference_time
 from app.plotters.scale import extent_of
 
 MAX_STRIPS = 1024
@@ -84,6 +84,7 @@ class ImagePlotter(FigurePlotter):
     log_color = param.Boolean(default=False, doc="Logarithmic colour scale.")
     palette = param.String(default="Viridis256", doc="Bokeh palette name.")
     kind = "image"
+    keeps_reference = True
 
     def __init__(self, key: Any, **params: Any) -> None:
         super().__init__(key, **params)
@@ -161,12 +162,21 @@ class ImagePlotter(FigurePlotter):
     def _extent_label(self) -> str:
         return f"sum over {self._summed_dim}" if self._summed_dim else ""
 
+    def reference_frame(self) -> sc.DataArray | None:
+        value = self._last_value
+        if not isinstance(value, sc.DataArray) or value.ndim not in (2, 3):
+            return None
+        # What the image draws: a volume's sum over its first dim.
+        return value.sum(value.dims[0]) if value.ndim == 3 else value
+
     def _show(self, value: sc.DataArray) -> None:
         if value.ndim == 3:
             self._summed_dim = value.dims[0]
             value = value.sum(self._summed_dim)
         else:
             self._summed_dim = None
+        if self._reference is not None:
+            value = self._minus_reference(value)
         y_dim, x_dim = value.dims
         x_coord = value.coords.get(x_dim, None)
         y_coord = value.coords.get(y_dim, None)
@@ -196,6 +206,37 @@ class ImagePlotter(FigurePlotter):
             axis_label(y_dim, y_unit),
             unit_label(value.unit),
         )
+
+    def _minus_reference(self, value: sc.DataArray) -> sc.DataArray:
+        """The frame less the reference (decision 094), or the frame as it is
+        with the header saying why the reference does not fit it."""
+        reference = self._reference
+        taken = reference_time(reference)
+        fits = value.dims == reference.dims and value.shape == reference.shape
+        if fits:
+            for dim in value.dims:
+                mine, theirs = value.coords.get(dim), reference.coords.get(dim)
+                if (mine is None) != (theirs is None) or (
+                    mine is not None and not sc.identical(mine, theirs)
+                ):
+                    fits = False
+        if not fits:
+            self._reference_note = (
+                f"reference of {taken} does not fit: {dict(reference.sizes)} "
+                f"and coords must be as the frame's {dict(value.sizes)}"
+            )
+            return value
+        try:
+            data = value.data - reference.data
+        except sc.UnitError as error:
+            self._reference_note = f"reference of {taken} does not fit: {error}"
+            return value
+        self._reference_note = f"less the reference of {taken}"
+        masks = {**reference.masks, **value.masks}
+        for name in set(reference.masks) & set(value.masks):
+            masks[name] = value.masks[name] | reference.masks[name]
+        coords = {dim: value.coords[dim] for dim in value.dims if dim in value.coords}
+        return sc.DataArray(data, coords=coords, masks=masks, name=value.name)
 
     def _show_image(
         self, image: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray

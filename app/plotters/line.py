@@ -49,17 +49,37 @@ class LinePlotter(FigurePlotter):
 
     log_y = param.Boolean(default=False, doc="Logarithmic y axis.")
     kind = "line"
+    keeps_reference = True
+
+    REFERENCE_COLOUR = "#888888"
+    """The reference's dashed line: grey, behind the live data's colour."""
 
     def __init__(self, key: Any, **params: Any) -> None:
         super().__init__(key, **params)
         self.source = ColumnDataSource(data={"x": [], "y": []}, name=f"line:{key}")
         self.edges = ColumnDataSource(data={"edge": []}, name=f"edges:{key}")
         self._edges_of: sc.Variable | None = None
+        self.reference_source: ColumnDataSource | None = None
 
     def _build(self) -> LayoutDOM:
         # Holding the edges in tags puts them in the document undrawn.
         self._fig = self._figure(y_range=Range1d(0, 1), tags=[self.edges])
         self._fig.name = f"figure:line:{self.label}"
+        if self._reference is not None:
+            # Drawn first, so the live line lies over it; sent once, at build.
+            self.reference_source = ColumnDataSource(
+                data=self._reference_columns(), name=f"reference:{self.key}"
+            )
+            drop_unseen_glyphs(
+                self._fig.line(
+                    "x",
+                    "y",
+                    source=self.reference_source,
+                    line_width=1.5,
+                    line_dash="dashed",
+                    color=self.REFERENCE_COLOUR,
+                )
+            )
         line = drop_unseen_glyphs(
             self._fig.line("x", "y", source=self.source, line_width=1.5)
         )
@@ -86,6 +106,8 @@ class LinePlotter(FigurePlotter):
         if self._root is None:
             return
         self._set_log_axis(self.log_y)
+        if self.reference_source is not None:
+            self.reference_source.data = self._reference_columns()
         if self._last_value is not None:
             self._show(self._last_value)
         else:
@@ -109,7 +131,20 @@ class LinePlotter(FigurePlotter):
         self.source.data = {"x": [], "y": []}
         self._forget_range()
 
-    def _show(self, value: sc.DataArray) -> None:
+    def reference_frame(self) -> sc.DataArray | None:
+        value = self._last_value
+        return value if isinstance(value, sc.DataArray) and value.ndim == 1 else None
+
+    def _reference_columns(self) -> dict[str, np.ndarray]:
+        reference = self._reference
+        x, y = self._columns(reference, masked_values(reference))
+        return {"x": x, "y": y}
+
+    def _columns(
+        self, value: sc.DataArray, shown: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The line's x (bin centres) and y of a 1-D value whose values as
+        shown (masked ones NaN) are ``shown``."""
         (dim,) = value.dims
         coord = value.coords.get(dim, None)
         length = value.sizes[dim]
@@ -118,17 +153,32 @@ class LinePlotter(FigurePlotter):
             if coord is not None
             else sc.arange(dim, length, unit=None).values
         )
-        self._unit = value.unit
-        shown = masked_values(value)
-        self._note = values_note(value, shown)
         y = plottable(shown, log=self.log_y)
         if length == 1:
             # One point draws no line: the one bin's value spans the bin.
             start, width = extent(coord, 1)
             x, y = np.array([start, start + width]), np.repeat(y, 2)
+        return x, y
+
+    def _show(self, value: sc.DataArray) -> None:
+        (dim,) = value.dims
+        coord = value.coords.get(dim, None)
+        length = value.sizes[dim]
+        self._unit = value.unit
+        shown_values = masked_values(value)
+        self._note = values_note(value, shown_values)
+        x, y = self._columns(value, shown_values)
         self.source.data = {"x": x, "y": y}
         self._show_edges(coord, length)
-        self._take_in(extent_of(y, log=self.log_y))
+        shown = extent_of(y, log=self.log_y)
+        if self.reference_source is not None:
+            # The range holds the reference too: it is there to compare with.
+            kept = extent_of(self.reference_source.data["y"], log=self.log_y)
+            if shown is None or kept is None:
+                shown = shown or kept
+            else:
+                shown = (min(shown[0], kept[0]), max(shown[1], kept[1]))
+        self._take_in(shown)
         x_label = axis_label(dim, coord.unit if coord is not None else None)
         y_label = axis_label(value.name or "value", value.unit)
         if self._fig.xaxis[0].axis_label != x_label:

@@ -199,3 +199,26 @@ def test_pairings_read_back_and_a_layout_without_them_reads_as_before() -> None:
 def test_a_bad_pairing_says_what_is_wrong(plot: dict, says: str) -> None:
     with pytest.raises(LayoutError, match=says):
         parse_layout(json.dumps({"version": 1, "plots": [plot]}))
+
+
+REFERENCE = "0123456789abcdef0123456789abcdef"
+
+
+def test_a_plots_reference_reads_back_from_file_and_url_by_its_name() -> None:
+    layout = Layout((PlotSpec("monitor/m1", "latest", reference=REFERENCE),))
+    assert parse_layout(layout.to_json()) == layout
+    assert parse_url_layout(layout.to_url()) == layout
+    assert json.loads(layout.to_json())["plots"][0]["reference"] == REFERENCE
+
+
+def test_a_layout_without_references_reads_as_before() -> None:
+    text = '{"version": 1, "plots": [{"key": "a", "view": "latest"}]}'
+    assert parse_layout(text).plots == (PlotSpec("a", "latest"),)
+    assert "reference" not in LAYOUT.to_json()
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "ABC", 7, REFERENCE + "0"])
+def test_a_reference_that_is_not_a_kept_references_name_is_refused(name) -> None:
+    text = json.dumps({"version": 1, "plots": [{"key": "a", "reference": name}]})
+    with pytest.raises(LayoutError, match=r"plot 1 \('a'\): 'reference' must be"):
+        parse_layout(text)

@@ -188,3 +188,41 @@ def test_axes_of_other_units_are_not_held_to_one_scale(
     data_service["detector/tof"] = frame
     plotter.draw(now_ns=T0_NS)
     assert not plotter.root.match_aspect
+
+
+def test_an_image_with_a_reference_shows_the_frame_less_the_reference(
+    data_service: DataService,
+) -> None:
+    plotter = ImagePlotter("detector/panel_0")
+    plotter.use_reference(image(2))
+    plotter.subscribe(data_service)
+    data_service["detector/panel_0"] = image(7)
+    plotter.draw(now_ns=T0_NS)
+
+    np.testing.assert_allclose(plotter.source.data["image"][0], np.full((3, 4), 5.0))
+    assert "less the reference of 2026-09-21 14:13:20 UTC" in plotter.header
+
+
+def test_a_reference_that_does_not_fit_the_frame_is_said_and_the_frame_shown(
+    data_service: DataService,
+) -> None:
+    plotter = ImagePlotter("detector/panel_0")
+    plotter.use_reference(image(2)["x", :2])
+    plotter.subscribe(data_service)
+    data_service["detector/panel_0"] = image(7)
+    plotter.draw(now_ns=T0_NS)
+
+    np.testing.assert_allclose(plotter.source.data["image"][0], image(7).values)
+    assert "does not fit" in plotter.header
+
+
+def test_a_volumes_reference_frame_is_the_image_drawn(
+    data_service: DataService,
+) -> None:
+    volume = sc.concat([image(1), image(2)], "tof")
+    plotter = ImagePlotter("detector/volume")
+    plotter.subscribe(data_service)
+    data_service["detector/volume"] = volume
+    plotter.draw(now_ns=T0_NS)
+
+    assert sc.identical(plotter.reference_frame(), volume.sum("tof"))

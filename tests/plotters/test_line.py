@@ -117,3 +117,40 @@ def test_masked_bins_are_gaps_and_a_fully_masked_spectrum_says_so(
     data_service["monitor/m1"] = frame
     plotter.draw(now_ns=T0_NS)
     assert "· all values masked" in plotter.header
+
+
+def test_a_reference_is_drawn_dashed_beside_the_live_line_and_held_in_range(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.use_reference(spectrum(20))
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+
+    assert plotter.reference_source.name == "reference:monitor/m1"
+    np.testing.assert_allclose(plotter.reference_source.data["y"], spectrum(20).values)
+    np.testing.assert_allclose(
+        plotter.reference_source.data["x"], np.arange(8) * 10 + 5
+    )
+    np.testing.assert_allclose(plotter.source.data["y"], spectrum(0).values)
+    (dashed,) = [r for r in plotter.root.renderers if r.glyph.line_dash == [6]]
+    assert dashed.data_source is plotter.reference_source
+    assert plotter.root.y_range.end >= spectrum(20).values.max()
+    assert "reference of 2026-09-21" in plotter.header
+
+
+def test_the_frame_kept_as_reference_is_the_one_drawn(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    assert plotter.reference_frame() is None
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(3)
+    plotter.draw(now_ns=T0_NS)
+    plotter.paused = True
+    data_service["monitor/m1"] = spectrum(4)
+    plotter.draw(now_ns=T0_NS)
+
+    assert sc.identical(plotter.reference_frame(), spectrum(3))
+    assert plotter.reference_source is None  # a plot without one builds none
