@@ -8,7 +8,7 @@ then costs a sum over the pixels of the region's bounding rows and columns.
 
 Each region of an image key ``K`` named ``N`` is a key of its own: ``K/roi/N``
 holds the sum inside per frame (0-D, with the frame's time, unit and
-variances), and for a 3-D frame (e.g. ``tof × y × x``) ``K/roi/N/spectrum``
+variances), and for a 3-D frame (e.g. ``tof, y, x``) ``K/roi/N/spectrum``
 holds the sum over the region's pixels along the first dim (1-D).
 """
 
@@ -70,11 +70,14 @@ class Region:
             raise ValueError(
                 f"region {self.name!r}: {len(self.x)} x but {len(self.y)} y"
             )
-        needed = 2 if self.shape == BOX else 3
-        if (self.shape == BOX and len(self.x) != 2) or len(self.x) < needed:
+        if self.shape == BOX and len(self.x) != 2:
             raise ValueError(
-                f"region {self.name!r}: a {self.shape} needs "
-                f"{'2' if self.shape == BOX else 'at least 3'} points, got {len(self.x)}"
+                f"region {self.name!r}: a box needs 2 corners, got {len(self.x)}"
+            )
+        if len(self.x) < 3 and self.shape == POLYGON:
+            raise ValueError(
+                f"region {self.name!r}: a polygon needs at least 3 vertices, "
+                f"got {len(self.x)}"
             )
         if not all(math.isfinite(v) for v in (*self.x, *self.y)):
             raise ValueError(f"region {self.name!r}: coordinates must be finite")
@@ -229,7 +232,7 @@ class RegionMask:
         return mask
 
     def sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` (``... × y × x``) over the region's pixels."""
+        """Sum of ``values`` (``..., y, x``) over the region's pixels."""
         block = values[..., self.rows, self.cols]
         if self.inside is None:
             return block.sum(axis=(-2, -1))
