@@ -27,6 +27,7 @@ from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.page_facts import page_facts
 from app.page.plot_visibility import PlotVisibility
+from app.page.regions import edit_regions
 from app.page.status import (
     FRAMES_SKIPPED,
     StatusLine,
@@ -611,9 +612,12 @@ class DashboardSession:
             css_classes=["plot-key"],
             styles={"font-size": "80%", "color": "#888"},
         )
+        shown = plotter.panel()
+        # An image's regions of interest, drawn over its figure.
+        edit_regions(plotter, self._options.state_dir)
         return pn.Column(
             pn.Row(choose, remove, label, margin=0),
-            plotter.panel(),
+            shown,
             css_classes=["plot-card"],
         )
 

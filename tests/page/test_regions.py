@@ -1,0 +1,99 @@
+"""Tests of editing regions of interest: shared by every page, an operator's action."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.audit import REFUSED, AuditLog
+from app.data.regions import Region, regions_of, replace_regions
+from app.page.regions import RegionEditor, edit_regions
+from app.plotters import ImagePlotter, LinePlotter
+from app.plotters.region_layer import RegionLayer
+from app.shared_state import SharedState
+
+BOX = Region.box("left", -10.0, -2.0, 1.0, 5.0)
+POLYGON = Region.polygon("tri", [0.0, 4.0, 0.0], [0.0, 0.0, 4.0])
+
+
+@pytest.fixture
+def signed_in(monkeypatch: pytest.MonkeyPatch):
+    """Sign-in on, alice an operator; returns a function that signs a user in."""
+    import panel as pn
+
+    from app import roles
+
+    user: dict[str, str | None] = {"name": None}
+    monkeypatch.setattr(roles, "sign_in_on", lambda: True)
+    monkeypatch.setattr(roles, "_operators", roles.Operators.named(["alice"]))
+    monkeypatch.setattr(type(pn.state), "user", property(lambda state: user["name"]))
+    return lambda name: user.__setitem__("name", name)
+
+
+@pytest.fixture
+def audit(tmp_path, monkeypatch: pytest.MonkeyPatch) -> AuditLog:
+    from app import audit
+
+    log = audit.AuditLog(tmp_path)
+    monkeypatch.setattr(audit, "_audit", log)
+    return log
+
+
+def editor(state: SharedState, *, editable: bool = True) -> RegionEditor:
+    layer = RegionLayer(ImagePlotter("panel").root, "panel", editable=editable)
+    return RegionEditor("panel", layer, state, None)
+
+
+def test_an_operators_edit_is_written_for_every_process_and_audited(
+    tmp_path, signed_in, audit: AuditLog
+) -> None:
+    signed_in("alice")
+    state = SharedState(tmp_path / "regions.json")
+    mine = editor(state)
+    mine.layer.polygons.data = {"xs": [[0, 4, 0]], "ys": [[0, 0, 4]], "name": [""]}
+    named = Region.polygon("r1", [0, 4, 0], [0, 0, 4])
+    assert regions_of(SharedState(tmp_path / "regions.json").read()) == {
+        "panel": (named,)
+    }
+    # The new region's name shows in the browser too.
+    assert mine.layer.polygons.data["name"] == ["r1"]
+    (entry,) = audit.latest(5)
+    assert (entry.user, entry.action, entry.key) == (
+        "alice",
+        "edit regions of interest",
+        "panel",
+    )
+
+
+def test_a_viewers_edit_is_refused_audited_and_undone(
+    tmp_path, signed_in, audit: AuditLog
+) -> None:
+    signed_in("bob")
+    state = SharedState(tmp_path / "regions.json")
+    state.update(replace_regions("panel", (BOX,)))
+    plot = ImagePlotter("panel")
+    viewer = edit_regions(plot, tmp_path)
+    assert viewer.layer.tools == []
+    assert viewer.layer.shown == (BOX,)
+    # A page changed in the browser sends an edit anyway.
+    viewer.layer.boxes.data = {"x": [], "y": [], "width": [], "height": [], "name": []}
+    assert regions_of(state.read()) == {"panel": (BOX,)}
+    assert viewer.layer.drawn() == (BOX,)
+    assert audit.latest(1)[0].outcome == REFUSED
+    viewer.stop()
+
+
+def test_every_plot_of_the_key_shows_regions_changed_elsewhere(tmp_path) -> None:
+    path = tmp_path / "regions.json"
+    other_page = editor(SharedState(path))
+    SharedState(path).update(replace_regions("panel", (BOX, POLYGON)))
+    deadline = time.monotonic() + 10
+    while other_page.layer.drawn() != (BOX, POLYGON):
+        assert time.monotonic() < deadline, "the page never showed the regions"
+        time.sleep(0.05)
+    other_page.stop()
+
+
+def test_plots_that_are_not_images_get_no_regions(tmp_path) -> None:
+    assert edit_regions(LinePlotter("monitor"), tmp_path) is None
