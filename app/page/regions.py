@@ -18,6 +18,7 @@ from pathlib import Path
 
 import panel as pn
 from bokeh.document import Document
+from bokeh.plotting import figure
 from panel.io.state import set_curdoc
 
 from app.audit import REFUSED, audit_log
@@ -37,14 +38,18 @@ box sends a change per mouse move, the file and the audit want one."""
 
 
 class RegionEditor:
-    """Keeps one plot's `RegionLayer` and the shared file of regions in step.
+    """Keeps one image plot's regions and the shared file of regions in step.
+
+    The regions are drawn (a `RegionLayer`, about 30 models) only once the
+    key has some or the operator turns on ``regions``: an image without
+    regions costs its page the toggle alone (decision 069 counts models).
 
     Parameters
     ----------
     key:
         The image key.
-    layer:
-        The plot's regions.
+    fig:
+        The image plot's figure.
     state:
         The shared file.
     document:
@@ -55,18 +60,26 @@ class RegionEditor:
     def __init__(
         self,
         key: str,
-        layer: RegionLayer,
+        fig: figure,
         state: SharedState,
         document: Document | None,
     ) -> None:
         self.key = key
-        self.layer = layer
+        self._fig = fig
         self._state = state
         self._document = document
         self._pending: tuple[Region, ...] | None = None
         self._generation = 0
-        layer.show(regions_of(state.read()).get(key, ()))
-        layer.on_edit(self._on_edit)
+        self.layer: RegionLayer | None = None
+        permission = may(EDIT_REGIONS)
+        self._editable = permission.allowed
+        self.toggle = pn.widgets.Toggle(
+            name="regions",
+            width=80,
+            css_classes=["regions"],
+        )
+        self.toggle.param.watch(lambda event: self._soon(self._on_toggle), "value")
+        self._show(regions_of(state.read()).get(key, ()))
         self._stop = state.watch(self._on_file)
         if document is not None:
             document.on_session_destroyed(lambda context: self.stop())
@@ -74,7 +87,18 @@ class RegionEditor:
     def stop(self) -> None:
         """Stop following the shared file (the session ended)."""
         self._stop()
-        self.layer.on_edit(None)
+        if self.layer is not None:
+            self.layer.on_edit(None)
+
+    def _layer(self) -> RegionLayer:
+        if self.layer is None:
+            self.layer = RegionLayer(self._fig, self.key, editable=self._editable)
+            self.layer.on_edit(self._on_edit)
+        return self.layer
+
+    def _on_toggle(self) -> None:
+        layer = self._layer()
+        layer.visible = self.toggle.value
 
     def _soon(self, action: Callable[[], None]) -> None:
         document = self._document
@@ -94,8 +118,12 @@ class RegionEditor:
         self._soon(lambda: self._show(regions))
 
     def _show(self, regions: tuple[Region, ...]) -> None:
-        if self._pending is None:  # an edit not yet written wins
-            self.layer.show(regions)
+        if self._pending is not None:  # an edit not yet written wins
+            return
+        if regions or self.layer is not None:
+            self._layer().show(regions)
+            if regions and not self.toggle.value:
+                self.toggle.value = True
 
     def _on_edit(self, regions: tuple[Region, ...]) -> None:
         document = self._document
@@ -105,7 +133,7 @@ class RegionEditor:
             # Only a page changed in the browser sends this: refused, told
             # to the audit, and the shared regions drawn again.
             audit_log().record(permission.who, EDIT_REGIONS, self.key, REFUSED)
-            self.layer.show(regions_of(self._state.read()).get(self.key, ()))
+            self._layer().show(regions_of(self._state.read()).get(self.key, ()))
             return
         self._pending = regions
         self._generation += 1
@@ -132,15 +160,18 @@ class RegionEditor:
             1e3 * (time.perf_counter() - started),
         )
         # New regions get their names (r1, r2...) in the browser too.
-        self.layer.show(regions)
+        self._layer().show(regions)
 
 
 def edit_regions(plotter: Plotter, state_dir: str | Path) -> RegionEditor | None:
     """Draw the regions of an image plot's key over it, editable by an
-    operator; None for a plot that is not an image of a string key."""
+    operator; None for a plot that is not an image of a string key. The
+    card shows the editor's ``toggle``."""
     if not isinstance(plotter, ImagePlotter) or not isinstance(plotter.key, str):
         return None
-    layer = RegionLayer(plotter.root, plotter.label, editable=may(EDIT_REGIONS).allowed)
     return RegionEditor(
-        plotter.key, layer, shared_state(state_dir, REGIONS_FILE), pn.state.curdoc
+        plotter.key,
+        plotter.root,
+        shared_state(state_dir, REGIONS_FILE),
+        pn.state.curdoc,
     )

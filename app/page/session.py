@@ -614,9 +614,12 @@ class DashboardSession:
         )
         shown = plotter.panel()
         # An image's regions of interest, drawn over its figure.
-        edit_regions(plotter, self._options.state_dir)
+        regions = edit_regions(plotter, self._options.state_dir)
+        header = [choose, remove, label]
+        if regions is not None:
+            header.insert(2, regions.toggle)
         return pn.Column(
-            pn.Row(choose, remove, label, margin=0),
+            pn.Row(*header, margin=0),
             shown,
             css_classes=["plot-card"],
         )

@@ -20,8 +20,13 @@ from typing import Any
 from bokeh.models import (
     BoxEditTool,
     ColumnDataSource,
+    GlyphRenderer,
+    Patches,
     PolyDrawTool,
     PolyEditTool,
+    Rect,
+    Scatter,
+    Text,
 )
 from bokeh.plotting import figure
 
@@ -59,28 +64,41 @@ class RegionLayer:
         self.names = ColumnDataSource(
             {"x": [], "y": [], "text": []}, name=f"region-names:{label}"
         )
-        style = {
-            "fill_color": COLOUR,
-            "fill_alpha": 0.08,
-            "line_color": COLOUR,
-            "line_width": 2,
-        }
-        box_renderer = fig.rect("x", "y", "width", "height", source=self.boxes, **style)
-        polygon_renderer = fig.patches("xs", "ys", source=self.polygons, **style)
-        fig.text(
-            "x",
-            "y",
-            text="text",
-            source=self.names,
-            text_color=COLOUR,
-            text_font_size="11px",
-            text_baseline="bottom",
+        line = {"line_color": COLOUR, "line_width": 2}
+        fill = {"fill_color": COLOUR, "fill_alpha": 0.08}
+        # Renderers made by hand: the figure's helpers add a glyph for
+        # unselected and muted rows each, three models a region kind that
+        # every image plot would carry (decision 069 counts them).
+        box_renderer = GlyphRenderer(
+            data_source=self.boxes,
+            glyph=Rect(x="x", y="y", width="width", height="height", **line, **fill),
         )
+        polygon_renderer = GlyphRenderer(
+            data_source=self.polygons, glyph=Patches(xs="xs", ys="ys", **line, **fill)
+        )
+        names = GlyphRenderer(
+            data_source=self.names,
+            glyph=Text(
+                x="x",
+                y="y",
+                text="text",
+                text_color=COLOUR,
+                text_font_size="11px",
+                text_baseline="bottom",
+            ),
+        )
+        self._renderers = [box_renderer, polygon_renderer, names]
+        fig.renderers.extend(self._renderers)
         self.tools: list[Any] = []
         if editable:
-            vertices = fig.scatter(
-                [], [], size=7, color=COLOUR, name=f"region-vertices:{label}"
+            vertices = GlyphRenderer(
+                data_source=ColumnDataSource({"x": [], "y": []}),
+                glyph=Scatter(
+                    x="x", y="y", size=7, fill_color=COLOUR, line_color=COLOUR
+                ),
+                name=f"region-vertices:{label}",
             )
+            fig.renderers.append(vertices)
             self.tools = [
                 BoxEditTool(
                     renderers=[box_renderer],
@@ -111,6 +129,16 @@ class RegionLayer:
         self._shown: tuple[Region, ...] = ()
         self.boxes.on_change("data", self._on_data)
         self.polygons.on_change("data", self._on_data)
+
+    @property
+    def visible(self) -> bool:
+        """Whether the regions are drawn."""
+        return self._renderers[0].visible
+
+    @visible.setter
+    def visible(self, visible: bool) -> None:
+        for renderer in self._renderers:
+            renderer.visible = visible
 
     def on_edit(self, edited: Edited | None) -> None:
         """Call ``edited`` with every region after a change made in the browser."""

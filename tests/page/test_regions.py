@@ -10,7 +10,6 @@ from app.audit import REFUSED, AuditLog
 from app.data.regions import Region, regions_of, replace_regions
 from app.page.regions import RegionEditor, edit_regions
 from app.plotters import ImagePlotter, LinePlotter
-from app.plotters.region_layer import RegionLayer
 from app.shared_state import SharedState
 
 BOX = Region.box("left", -10.0, -2.0, 1.0, 5.0)
@@ -40,9 +39,8 @@ def audit(tmp_path, monkeypatch: pytest.MonkeyPatch) -> AuditLog:
     return log
 
 
-def editor(state: SharedState, *, editable: bool = True) -> RegionEditor:
-    layer = RegionLayer(ImagePlotter("panel").root, "panel", editable=editable)
-    return RegionEditor("panel", layer, state, None)
+def editor(state: SharedState) -> RegionEditor:
+    return RegionEditor("panel", ImagePlotter("panel").root, state, None)
 
 
 def test_an_operators_edit_is_written_for_every_process_and_audited(
@@ -51,6 +49,8 @@ def test_an_operators_edit_is_written_for_every_process_and_audited(
     signed_in("alice")
     state = SharedState(tmp_path / "regions.json")
     mine = editor(state)
+    assert mine.layer is None  # no models for an image without regions
+    mine.toggle.value = True
     mine.layer.polygons.data = {"xs": [[0, 4, 0]], "ys": [[0, 0, 4]], "name": [""]}
     named = Region.polygon("r1", [0, 4, 0], [0, 0, 4])
     assert regions_of(SharedState(tmp_path / "regions.json").read()) == {
@@ -89,9 +89,10 @@ def test_every_plot_of_the_key_shows_regions_changed_elsewhere(tmp_path) -> None
     other_page = editor(SharedState(path))
     SharedState(path).update(replace_regions("panel", (BOX, POLYGON)))
     deadline = time.monotonic() + 10
-    while other_page.layer.drawn() != (BOX, POLYGON):
+    while other_page.layer is None or other_page.layer.drawn() != (BOX, POLYGON):
         assert time.monotonic() < deadline, "the page never showed the regions"
         time.sleep(0.05)
+    assert other_page.toggle.value
     other_page.stop()
 
 
