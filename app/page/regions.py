@@ -74,7 +74,7 @@ class RegionEditor:
         permission = may(EDIT_REGIONS)
         self._editable = permission.allowed
         self.toggle = pn.widgets.Toggle(
-            name="regions",
+            label="regions",
             width=80,
             css_classes=["regions"],
         )
@@ -152,6 +152,9 @@ class RegionEditor:
         self._pending = None
         started = time.perf_counter()
         self._state.update(replace_regions(self.key, regions))
+        # The watch thread sees only other processes' writes: this process's
+        # ingestion and other sessions learn of this one now.
+        self._state.notify()
         audit_log().record(who, EDIT_REGIONS, self.key)
         logger.info(
             "key %r: %d regions written in %.1f ms",

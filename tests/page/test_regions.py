@@ -98,3 +98,17 @@ def test_every_plot_of_the_key_shows_regions_changed_elsewhere(tmp_path) -> None
 
 def test_plots_that_are_not_images_get_no_regions(tmp_path) -> None:
     assert edit_regions(LinePlotter("monitor"), tmp_path) is None
+
+
+def test_an_edit_reaches_the_watchers_of_this_process_at_once(
+    tmp_path, signed_in
+) -> None:
+    signed_in("alice")
+    state = SharedState(tmp_path / "regions.json")
+    seen = []
+    state.watch(lambda document: seen.append(regions_of(document)))
+    mine = editor(state)
+    mine.toggle.value = True
+    mine.layer.show((BOX,))
+    mine.layer.polygons.data = {"xs": [[0, 4, 0]], "ys": [[0, 0, 4]], "name": ["tri"]}
+    assert seen[-1] == {"panel": (BOX, POLYGON)}
