@@ -37,7 +37,15 @@ SAMPLE_JS = """(doc, key) => {
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
     with serve_dashboard(
-        ["--frame-period", "0.1", "--simulated-rate", "5", "--keys", KEY]
+        [
+            "--frame-period",
+            "0.1",
+            "--simulated-rate",
+            "5",
+            # The regions' keys are shown as they come, the others not at all.
+            "--keys",
+            f"{KEY},{KEY}/roi/r1,{KEY}/roi/r2",
+        ]
     ) as server:
         yield server
 
@@ -85,15 +93,26 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
     page.get_by_role("button", name="regions").click()
     dashboard.wait_for(f"(doc) => Boolean(doc.get_model_by_name('{BOXES}'))")
     canvas = card.locator(".bk-Canvas").first
-    area = canvas.bounding_box()
-    left, top = area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.3
+
+    def at(fx: float, fy: float) -> tuple[float, float]:
+        # Read each time: the regions' plots join the page and move the image.
+        area = canvas.bounding_box()
+        return area["x"] + area["width"] * fx, area["y"] + area["height"] * fy
+
+    def plotted(name: str) -> None:
+        dashboard.wait_for(
+            "(doc, s) => { const m = doc.get_model_by_name(s);"
+            " return m && m.data.time.length > 0; }",
+            f"window:{KEY}/roi/{name}",
+        )
+        dashboard.wait_until_built()
 
     # A box: the box edit tool draws with shift and drag.
     dashboard.evaluate(TOOL, f"region-box-tool:{KEY}")
     page.keyboard.down("Shift")
-    page.mouse.move(left, top)
+    page.mouse.move(*at(0.3, 0.3))
     page.mouse.down()
-    page.mouse.move(left + 60, top + 50, steps=6)
+    page.mouse.move(*at(0.42, 0.45), steps=6)
     page.mouse.up()
     page.keyboard.up("Shift")
     dashboard.wait_for(
@@ -101,33 +120,29 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
         " return n && n.length === 1 && n[0] === 'r1'; }",
         BOXES,
     )
+    plotted("r1")
 
     # A polygon: press (hold still) for its first vertex, click for the
     # others, Escape to end (it drops the vertex that follows the mouse).
     dashboard.evaluate(TOOL, f"region-polygon-tool:{KEY}")
-    corners = [(left + 90, top), (left + 160, top + 20), (left + 110, top + 90)]
     vertices = "(doc, [p, n]) => { const d = doc.get_model_by_name(p).data;"
     vertices += " return d.xs.length === 1 && d.xs[0].length === n; }"
-    page.mouse.move(*corners[0])
+    page.mouse.move(*at(0.5, 0.3))
     page.mouse.down()
     dashboard.wait_for(vertices, [POLYGONS, 2])
     page.mouse.up()
-    page.mouse.click(*corners[1])
+    page.mouse.click(*at(0.62, 0.35))
     dashboard.wait_for(vertices, [POLYGONS, 3])
-    # Named by the server once the edit settled (400 ms): the next click is
-    # then no double click.
+    # Named by the server once the edit settled (400 ms), and summed: the
+    # next click is no double click, and the page no longer moves.
     dashboard.wait_for(
         "(doc, p) => doc.get_model_by_name(p).data.name[0] === 'r2'", POLYGONS
     )
-    page.mouse.click(*corners[2])
+    plotted("r2")
+    page.mouse.click(*at(0.55, 0.6))
     dashboard.wait_for(vertices, [POLYGONS, 4])
     page.keyboard.press("Escape")
     dashboard.wait_for(vertices, [POLYGONS, 3])
-    dashboard.wait_for(
-        "(doc, p) => { const n = doc.get_model_by_name(p).data.name;"
-        " return n && n.length === 1 && n[0] === 'r2'; }",
-        POLYGONS,
-    )
     box = dashboard.evaluate(
         "(doc, b) => { const d = doc.get_model_by_name(b).data;"
         " return [d.x[0], d.y[0], d.width[0], d.height[0]]; }",
