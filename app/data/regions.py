@@ -141,6 +141,21 @@ def replace_regions(
     return change
 
 
+def add_missing_regions(
+    regions: Mapping[str, tuple[Region, ...]],
+) -> Callable[[Document], Document]:
+    """The change of a shared document that gives ``regions`` to the keys that
+    have none (a layout file's regions, at a server's start)."""
+
+    def change(document: Document) -> Document:
+        for key, shapes in regions.items():
+            if shapes and not document.get(key):
+                document[key] = {region.name: region.to_json() for region in shapes}
+        return document
+
+    return change
+
+
 # Masks -----------------------------------------------------------------------
 def pixel_centres(frame: sc.DataArray, dim: str) -> np.ndarray:
     """The centres of ``frame``'s pixels along ``dim``: midpoints of bin edges,

@@ -7,12 +7,17 @@ Schema, version 1::
                {"key": "log/motor_x", "view": "time_window", "seconds": 300},
                {"key": "detector/panel_0", "view": "aggregate",
                 "seconds": 10, "op": "sum"},
-               {"key": "detector/panel_0", "view": "pixel histogram"}]}
+               {"key": "detector/panel_0", "view": "pixel histogram"}],
+     "regions": {"detector/panel_0": {"r1": {"shape": "box",
+                                             "x": [-20, 20], "y": [-10, 10]}}}}
 
 ``view`` is ``latest``, ``window`` (``frames``), ``time_window`` (``seconds``),
 ``aggregate`` (``seconds``, ``op``) or the name of a custom view
 (`app.page.custom_views`). The same JSON, base64url-encoded, is the page URL's
-``layout`` argument and this browser's stored layout.
+``layout`` argument and this browser's stored layout. ``regions`` (optional,
+the form of ``regions.json``, decision 087) are the regions of interest of the
+layout's images, written by *Download layout*; a server started with the file
+(``--layout``) gives them to keys that have none (decision 089).
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ import base64
 import binascii
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.data.regions import Region
 from app.limits import (
     MAX_LAYOUT_FILE_CHARS,
     MAX_LAYOUT_PLOTS,
@@ -57,10 +64,20 @@ class Layout:
     """The plots of a page, in order."""
 
     plots: tuple[PlotSpec, ...]
+    regions: Mapping[str, tuple[Region, ...]] = field(
+        default_factory=dict, compare=False
+    )
+    """Regions of interest by image key: a layout file's, not a link's."""
 
     def to_json(self) -> str:
-        """The layout file's text (plots of string keys only)."""
-        return json.dumps(self._document(), indent=1)
+        """The layout file's text (plots of string keys only, and the regions)."""
+        document = self._document()
+        if self.regions:
+            document["regions"] = {
+                key: {region.name: region.to_json() for region in regions}
+                for key, regions in self.regions.items()
+            }
+        return json.dumps(document, indent=1)
 
     def to_url(self) -> str:
         """The compact, URL-safe form (the page URL's ``layout`` argument)."""
@@ -94,7 +111,27 @@ def parse_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
             f"{len(plots)} plots, more than a page shows (at most {MAX_LAYOUT_PLOTS})"
         )
     views = BUILT_IN_VIEWS + tuple(custom_views)
-    return Layout(tuple(_plot(i, p, views) for i, p in enumerate(plots)))
+    return Layout(
+        tuple(_plot(i, p, views) for i, p in enumerate(plots)),
+        _regions(document.get("regions", {})),
+    )
+
+
+def _regions(document: Any) -> dict[str, tuple[Region, ...]]:
+    if not isinstance(document, dict):
+        raise LayoutError("'regions' must be an object of image keys")
+    regions = {}
+    for key, entries in document.items():
+        if not isinstance(entries, dict):
+            raise LayoutError(f"regions of {key!r} must be an object of names")
+        found = []
+        for name, entry in entries.items():
+            try:
+                found.append(Region.from_json(name, entry))
+            except (KeyError, TypeError, ValueError) as error:
+                raise LayoutError(f"region {name!r} of {key!r}: {error}") from None
+        regions[str(key)] = tuple(found)
+    return regions
 
 
 def parse_url_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:

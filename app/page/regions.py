@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
 import panel as pn
@@ -22,7 +22,15 @@ from bokeh.plotting import figure
 from panel.io.state import set_curdoc
 
 from app.audit import REFUSED, audit_log
-from app.data.regions import REGIONS_FILE, Region, regions_of, replace_regions
+from app.data.regions import (
+    REGIONS_FILE,
+    Region,
+    add_missing_regions,
+    regions_of,
+    replace_regions,
+)
+from app.page.custom_views import custom_views
+from app.page.layout_file import LayoutError, read_layout_file
 from app.plotters import Plotter
 from app.plotters.image import ImagePlotter
 from app.plotters.region_layer import RegionLayer
@@ -178,3 +186,28 @@ def edit_regions(plotter: Plotter, state_dir: str | Path) -> RegionEditor | None
         shared_state(state_dir, REGIONS_FILE),
         pn.state.curdoc,
     )
+
+
+def regions_of_keys(
+    keys: Iterable[Hashable], state_dir: str | Path
+) -> dict[str, tuple[Region, ...]]:
+    """The regions of these keys now, for a layout file (*Download layout*)."""
+    regions = regions_of(shared_state(state_dir, REGIONS_FILE).read())
+    return {key: regions[key] for key in dict.fromkeys(keys) if key in regions}
+
+
+def give_layout_regions(layout_file: str | Path, state_dir: str | Path) -> None:
+    """Give the regions of a ``--layout`` file to the keys that have none.
+
+    Run at each server process's start: keys whose regions an operator
+    changed keep them. A file that cannot be read is said by every page.
+    """
+    try:
+        layout = read_layout_file(Path(layout_file), tuple(custom_views()))
+    except LayoutError as error:
+        logger.warning("regions of the layout file not read: %s", error)
+        return
+    if layout.regions:
+        state = shared_state(state_dir, REGIONS_FILE)
+        state.update(add_missing_regions(layout.regions))
+        state.notify()

@@ -27,7 +27,7 @@ from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.page_facts import page_facts
 from app.page.plot_visibility import PlotVisibility
-from app.page.regions import edit_regions
+from app.page.regions import edit_regions, regions_of_keys
 from app.page.status import (
     FRAMES_SKIPPED,
     StatusLine,
@@ -664,7 +664,9 @@ class DashboardSession:
         return Layout(tuple(self._wanted)).to_url()
 
     def _layout_file(self) -> io.StringIO:
-        return io.StringIO(Layout(tuple(self._wanted)).to_json())
+        keys = (spec.key for spec in self._wanted)
+        regions = regions_of_keys(keys, self._options.state_dir)
+        return io.StringIO(Layout(tuple(self._wanted), regions).to_json())
 
     def _data_arrived(self, model_id: str) -> Callable[[], None]:
         """What a plot calls when data arrives (any thread): a frame, unless

@@ -112,3 +112,42 @@ def test_an_edit_reaches_the_watchers_of_this_process_at_once(
     mine.layer.show((BOX,))
     mine.layer.polygons.data = {"xs": [[0, 4, 0]], "ys": [[0, 0, 4]], "name": ["tri"]}
     assert seen[-1] == {"panel": (BOX, POLYGON)}
+
+
+def test_a_layout_file_carries_regions_and_gives_them_to_keys_without_any(
+    tmp_path,
+) -> None:
+    from app.page.layout_file import Layout, parse_layout
+    from app.page.regions import give_layout_regions, regions_of_keys
+    from app.plot_spec import PlotSpec
+
+    state = SharedState(tmp_path / "regions.json")
+    state.update(replace_regions("panel", (BOX, POLYGON)))
+    state.update(replace_regions("elsewhere", (BOX,)))
+    plots = (PlotSpec("panel"), PlotSpec("monitor"))
+    regions = regions_of_keys([plot.key for plot in plots], tmp_path)
+    text = Layout(plots, regions).to_json()
+    assert parse_layout(text).regions == {"panel": (BOX, POLYGON)}
+
+    # Another server starts with the file: keys with regions keep theirs.
+    other = tmp_path / "other"
+    kept = Region.box("kept", 0.0, 1.0, 0.0, 1.0)
+    SharedState(other / "regions.json").update(replace_regions("monitor", (kept,)))
+    layout = Layout(plots, {"panel": (BOX,), "monitor": (POLYGON,)})
+    (tmp_path / "layout.json").write_text(layout.to_json())
+    give_layout_regions(tmp_path / "layout.json", other)
+    assert regions_of(SharedState(other / "regions.json").read()) == {
+        "panel": (BOX,),
+        "monitor": (kept,),
+    }
+
+
+def test_a_layout_files_bad_region_is_refused_naming_it() -> None:
+    from app.page.layout_file import LayoutError, parse_layout
+
+    text = (
+        '{"version": 1, "plots": [], "regions": {"panel": {"r1": '
+        '{"shape": "polygon", "x": [0, 1], "y": [0, 1]}}}}'
+    )
+    with pytest.raises(LayoutError, match="region 'r1' of 'panel'"):
+        parse_layout(text)
