@@ -165,10 +165,19 @@ class RegionLayer:
                 "height": [abs(r.y[1] - r.y[0]) for r in boxes],
                 "name": [r.name for r in boxes],
             }
+            # A polygon still being drawn (under three vertices) stays: the
+            # operator's tool is adding to it.
+            drawing = [
+                (list(xs), list(ys))
+                for xs, ys in zip(
+                    self.polygons.data["xs"], self.polygons.data["ys"], strict=True
+                )
+                if len(xs) < 3
+            ]
             self.polygons.data = {
-                "xs": [list(r.x) for r in polygons],
-                "ys": [list(r.y) for r in polygons],
-                "name": [r.name for r in polygons],
+                "xs": [list(r.x) for r in polygons] + [xs for xs, _ in drawing],
+                "ys": [list(r.y) for r in polygons] + [ys for _, ys in drawing],
+                "name": [r.name for r in polygons] + [""] * len(drawing),
             }
             self._show_names(regions)
         finally:

@@ -64,3 +64,11 @@ def test_only_an_operators_plot_has_the_edit_tools() -> None:
         isinstance(tool, BoxEditTool | PolyDrawTool | PolyEditTool)
         for tool in plot.root.tools
     )
+
+
+def test_showing_regions_keeps_a_polygon_still_being_drawn() -> None:
+    regions = layer()
+    regions.polygons.data = {"xs": [[1.0, 2.0]], "ys": [[1.0, 1.0]], "name": [""]}
+    regions.show((BOX, POLYGON))
+    assert regions.polygons.data["xs"] == [[0.0, 4.0, 0.0], [1.0, 2.0]]
+    assert regions.drawn() == (BOX, POLYGON)
