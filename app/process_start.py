@@ -18,6 +18,7 @@ from app.audit import use_state_dir
 from app.ingestion.process import process_ingestion
 from app.options import parse_options
 from app.page.custom_views import load_views
+from app.page.regions import give_layout_regions
 from app.roles import OperatorsError, operators_from, use_operators
 from app.sign_in import SignInError, check_serving, serving_from
 
@@ -48,6 +49,8 @@ elif serving.sign_in and not operators:
     logger.warning("sign-in without --operators: every user is a viewer")
 # A module of views that cannot be imported stops the server here, at its start.
 load_views(options.views)
+if options.layout_file:
+    give_layout_regions(options.layout_file, options.state_dir)
 process_ingestion(options)
 # Every page imports the page's modules: imported here, they are among what
 # the collector is told to leave alone.

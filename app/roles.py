@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 CLEAR_HISTORY = "clear history"
 """Drop a key's history in every open page."""
+EDIT_REGIONS = "edit regions of interest"
+"""Draw, move or delete an image key's regions, which every page shows and
+every process sums."""
 
 GROUP_PREFIX = "group:"
 GROUPS_CLAIM = "groups"

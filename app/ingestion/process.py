@@ -18,12 +18,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from app.data import DataService, KeyInfo, Retention
+from app.data.regions import REGIONS_FILE, regions_of
 from app.ingestion.allocator import reuse_freed_storage
 from app.ingestion.key_activity import KeyActivity
 from app.ingestion.orchestrator import MAX_BATCH_SECONDS, Orchestrator
+from app.ingestion.regions import RegionSink
 from app.options import DashboardOptions
 from app.plot_spec import history_retention
 from app.process_local import ProcessLocal
+from app.shared_state import SharedState, shared_state
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS, LOG_UNITS
 
@@ -162,6 +165,10 @@ class Ingestion:
     recorder:
         Writes what `source` reads (its tap); closed with the ingestion, and
         named on the status line.
+    regions:
+        The shared file of the regions of interest, watched from the start:
+        each frame of a key with regions writes their sums in its
+        transaction (decision 088). None sums no regions.
     """
 
     def __init__(
@@ -173,6 +180,7 @@ class Ingestion:
         max_batch_seconds: float = MAX_BATCH_SECONDS,
         history: Callable[[Hashable, KeyInfo], Retention] | None = None,
         recorder: Recorder | None = None,
+        regions: SharedState | None = None,
     ) -> None:
         self.recorder = recorder
         self.data_service = data_service if data_service is not None else DataService()
@@ -181,8 +189,15 @@ class Ingestion:
         self.source = source
         # Every value passes through: arrivals per key cost a counter each.
         self.activity = KeyActivity(self.data_service)
+        # In front of the activity: a region's key has arrivals like any key.
+        self.regions = RegionSink(self.activity)
+        self._stop_watching: Callable[[], None] | None = None
+        if regions is not None:
+            self._stop_watching = regions.watch(
+                lambda document: self.regions.use(regions_of(document))
+            )
         self.orchestrator = Orchestrator(
-            source, self.activity, max_batch_seconds=max_batch_seconds
+            source, self.regions, max_batch_seconds=max_batch_seconds
         )
         self._ingest_period_s = ingest_period_s
         self._sessions = 0
@@ -194,6 +209,8 @@ class Ingestion:
 
     def stop(self) -> None:
         """Stop the ingestion thread and close the source."""
+        if self._stop_watching is not None:
+            self._stop_watching()
         self.orchestrator.stop()
         self.source.close()
         if self.recorder is not None:
@@ -269,6 +286,7 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
             ingest_period_s=options.ingest_period_s,
             history=default_history(options),
             recorder=recorder,
+            regions=shared_state(options.state_dir, REGIONS_FILE),
         )
         ingestion.start()
         atexit.register(stop_process_ingestion)

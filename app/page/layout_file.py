@@ -11,7 +11,9 @@ Schema, version 1::
                {"key": "log/scan_counts", "view": "against",
                 "x_key": "log/motor_x", "divide_by": "log/proton_current"},
                {"key": "monitor/m2", "view": "latest",
-                "reference": "0123456789abcdef0123456789abcdef"}]}
+                "reference": "0123456789abcdef0123456789abcdef"}],
+     "regions": {"detector/panel_0": {"r1": {"shape": "box",
+                                             "x": [-20, 20], "y": [-10, 10]}}}}
 
 ``view`` is ``latest``, ``window`` (``frames``), ``time_window`` (``seconds``),
 ``aggregate`` (``seconds``, ``op``), ``against`` (``x_key``, the 0-D key
@@ -21,7 +23,10 @@ built-in view but the aggregate is divided by (decision 090). ``reference``
 names a frame kept in the state directory (`app.page.references`, decision
 094). Older layouts without these fields read as before. The same JSON,
 base64url-encoded, is the page URL's ``layout`` argument and this browser's
-stored layout.
+stored layout. ``regions`` (optional, the form of ``regions.json``, decision
+087) are the regions of interest of the layout's images, written by *Download
+layout*; a server started with the file (``--layout``) gives them to keys that
+have none (decision 089).
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ import base64
 import binascii
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.data.regions import Region
 from app.limits import (
     MAX_LAYOUT_FILE_CHARS,
     MAX_LAYOUT_PLOTS,
@@ -68,10 +75,20 @@ class Layout:
     """The plots of a page, in order."""
 
     plots: tuple[PlotSpec, ...]
+    regions: Mapping[str, tuple[Region, ...]] = field(
+        default_factory=dict, compare=False
+    )
+    """Regions of interest by image key: a layout file's, not a link's."""
 
     def to_json(self) -> str:
-        """The layout file's text (plots of string keys only)."""
-        return json.dumps(self._document(), indent=1)
+        """The layout file's text (plots of string keys only, and the regions)."""
+        document = self._document()
+        if self.regions:
+            document["regions"] = {
+                key: {region.name: region.to_json() for region in regions}
+                for key, regions in self.regions.items()
+            }
+        return json.dumps(document, indent=1)
 
     def to_url(self) -> str:
         """The compact, URL-safe form (the page URL's ``layout`` argument)."""
@@ -105,7 +122,27 @@ def parse_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:
             f"{len(plots)} plots, more than a page shows (at most {MAX_LAYOUT_PLOTS})"
         )
     views = BUILT_IN_VIEWS + tuple(custom_views)
-    return Layout(tuple(_plot(i, p, views) for i, p in enumerate(plots)))
+    return Layout(
+        tuple(_plot(i, p, views) for i, p in enumerate(plots)),
+        _regions(document.get("regions", {})),
+    )
+
+
+def _regions(document: Any) -> dict[str, tuple[Region, ...]]:
+    if not isinstance(document, dict):
+        raise LayoutError("'regions' must be an object of image keys")
+    regions = {}
+    for key, entries in document.items():
+        if not isinstance(entries, dict):
+            raise LayoutError(f"regions of {key!r} must be an object of names")
+        found = []
+        for name, entry in entries.items():
+            try:
+                found.append(Region.from_json(name, entry))
+            except (KeyError, TypeError, ValueError) as error:
+                raise LayoutError(f"region {name!r} of {key!r}: {error}") from None
+        regions[str(key)] = tuple(found)
+    return regions
 
 
 def parse_url_layout(text: str, custom_views: tuple[str, ...] = ()) -> Layout:

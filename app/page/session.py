@@ -30,6 +30,7 @@ from app.page.pairing import carried, pairing_controls
 from app.page.plot_tools import plot_tools
 from app.page.plot_visibility import PlotVisibility
 from app.page.references import ReferenceError, ReferenceStore
+from app.page.regions import edit_regions, regions_of_keys
 from app.page.status import (
     FRAMES_SKIPPED,
     StatusLine,
@@ -695,11 +696,17 @@ class DashboardSession:
             keep=lambda: self.soon(lambda: self.keep_reference(spec)),
             drop=lambda: self.soon(lambda: self.drop_reference(spec)),
         )
+        shown = plotter.panel()
+        # An image's regions of interest, drawn over its figure.
+        regions = edit_regions(plotter, self._options.state_dir)
+        header = [choose, remove, label]
+        if regions is not None:
+            header.insert(2, regions.toggle)
         return pn.Column(
-            pn.Row(choose, remove, label, margin=0),
+            pn.Row(*header, margin=0),
             *([pn.Row(*pairing, margin=0)] if pairing else []),
             pn.Row(*tools, margin=0),
-            plotter.panel(),
+            shown,
             css_classes=["plot-card"],
         )
 
@@ -743,7 +750,9 @@ class DashboardSession:
         return Layout(tuple(self._wanted)).to_url()
 
     def _layout_file(self) -> io.StringIO:
-        return io.StringIO(Layout(tuple(self._wanted)).to_json())
+        keys = (spec.key for spec in self._wanted)
+        regions = regions_of_keys(keys, self._options.state_dir)
+        return io.StringIO(Layout(tuple(self._wanted), regions).to_json())
 
     def _data_arrived(self, model_id: str) -> Callable[[], None]:
         """What a plot calls when data arrives (any thread): a frame, unless
