@@ -29,6 +29,7 @@ from app.sources.simulated import ALL_STREAMS, LOG_UNITS
 
 if TYPE_CHECKING:
     from app.recording.writer import Recorder
+    from app.sources.kafka_fill import KafkaFill
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,31 @@ def make_restoring_source(
         return make_source(options, recorder), recorder
     live = make_source(options, recorder, resume_offsets=plan.resume_offsets)
     units = {**LOG_UNITS, **dict(options.log_units)}
-    return RestoringSource(plan, live, log_units=units), recorder
+    before = _kafka_before_recording(options, plan.first_offsets)
+    return RestoringSource(plan, live, log_units=units, before=before), recorder
+
+
+def _kafka_before_recording(
+    options: DashboardOptions, first_offsets: Mapping[tuple[str, int], int]
+) -> KafkaFill | None:
+    """Kafka's look-back of the partitions a recording holds, up to its first
+    restored record: what the recording lacks (decision 047)."""
+    if options.source != "kafka" or not first_offsets or options.lookback_s <= 0:
+        return None
+    from app.sources.codec import Decoder
+    from app.sources.kafka_fill import KafkaFill
+    from app.sources.kafka_settings import client_settings
+    from app.sources.lookback import LookBack
+
+    return KafkaFill(
+        options.bootstrap_servers,
+        first_offsets,
+        lookback=LookBack(seconds=options.lookback_s),
+        decoder=Decoder(dict(options.log_units)),
+        config=client_settings(
+            options.kafka_config_file, options.kafka_options, os.environ
+        ),
+    )
 
 
 class Ingestion:
