@@ -16,7 +16,8 @@ from tornado.process import task_id
 from app.audit import use_state_dir
 from app.ingestion.process import process_ingestion
 from app.options import parse_options
-from app.page.custom_views import load_views
+from app.page.custom_views import custom_views, load_views
+from app.page.layout_file import LayoutError, read_layout_file
 from app.roles import OperatorsError, operators_from, use_operators
 from app.sign_in import SignInError, check_serving, serving_from
 
@@ -47,4 +48,18 @@ elif serving.sign_in and not operators:
     logger.warning("sign-in without --operators: every user is a viewer")
 # A module of views that cannot be imported stops the server here, at its start.
 load_views(options.views)
-process_ingestion(options)
+
+
+def _layout_history() -> dict:
+    """What the ``--layout`` file's plots keep, filled by a restart's restore
+    before any page opens (decision 048); a file that cannot be read keeps
+    nothing more (each page says what is wrong with it)."""
+    if not options.layout_file:
+        return {}
+    try:
+        return read_layout_file(options.layout_file, tuple(custom_views())).history()
+    except LayoutError:
+        return {}
+
+
+process_ingestion(options, kept=_layout_history())

@@ -14,16 +14,20 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from app.audit import AuditLog
 from app.data import DataService, KeyInfo, Retention
 from app.ingestion.allocator import reuse_freed_storage
+from app.ingestion.cleared import ClearedStaysCleared
 from app.ingestion.key_activity import KeyActivity
 from app.ingestion.orchestrator import MAX_BATCH_SECONDS, Orchestrator
 from app.options import DashboardOptions
 from app.plot_spec import history_retention
 from app.process_local import ProcessLocal
+from app.roles import CLEAR_HISTORY
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS, LOG_UNITS
 
@@ -124,11 +128,35 @@ def make_restoring_source(
 ) -> tuple[MessageSource, Recorder | None]:
     """The source and recorder of a starting process: with ``--record``, the
     recordings of the last ``--lookback`` seconds first, then the live source
-    from where they end (decision 028)."""
+    from where they end (decision 028); without the frames of histories
+    cleared since (decision 048)."""
     if options.source == "replay":
         if options.record_dir:
             logger.warning("a replay is not recorded again: --record ignored")
         return make_source(options), None
+    source, recorder = _restoring_source(options)
+    return _keeping_clears(options, source), recorder
+
+
+def _keeping_clears(options: DashboardOptions, source: MessageSource) -> MessageSource:
+    """`source` without what the look-back would bring back of a cleared key."""
+    if options.lookback_s <= 0:
+        return source
+    since_ns = time.time_ns() - round(options.lookback_s * 1e9)
+    audit = AuditLog(Path(options.state_dir))
+    cleared = audit.last_done(CLEAR_HISTORY, since_ns)
+    if not cleared:
+        return source
+    logger.info(
+        "histories cleared in the look-back stay cleared: %s",
+        ", ".join(sorted(cleared)),
+    )
+    return ClearedStaysCleared(source, cleared)
+
+
+def _restoring_source(
+    options: DashboardOptions,
+) -> tuple[MessageSource, Recorder | None]:
     if not options.record_dir:
         return make_source(options), None
     from app.recording.restore import RestoringSource, plan_restore
@@ -263,14 +291,18 @@ class Ingestion:
 
 
 def default_history(
-    options: DashboardOptions,
+    options: DashboardOptions, kept: Mapping[Hashable, Retention] | None = None
 ) -> Callable[[Hashable, KeyInfo], Retention]:
     """What a process keeps of every key before any session watches it: the
     default views of its kind (decision 018), so any page on any process
-    shows the whole history the buffers hold."""
+    shows the whole history the buffers hold; and what `kept` names for a
+    key (the ``--layout`` file's plots, decision 048)."""
+    kept = dict(kept or {})
 
     def retention_of(key: Hashable, info: KeyInfo) -> Retention:
-        return history_retention(info, options.window_size)
+        retention = history_retention(info, options.window_size)
+        also = kept.get(key)
+        return retention if also is None else retention.union(also)
 
     return retention_of
 
@@ -278,12 +310,15 @@ def default_history(
 _process_ingestion: ProcessLocal[Ingestion] = ProcessLocal()
 
 
-def process_ingestion(options: DashboardOptions) -> Ingestion:
+def process_ingestion(
+    options: DashboardOptions, kept: Mapping[Hashable, Retention] | None = None
+) -> Ingestion:
     """Return this process's running ingestion, starting it on the first call.
 
     Later calls return the same object whatever their options: the first
     session (or ``panel serve --warm``) decides what the process ingests. A
-    forked server process (``--num-procs``) starts its own.
+    forked server process (``--num-procs``) starts its own. `kept`: what
+    each key keeps beyond its default views, watched or not (`default_history`).
     """
 
     def start() -> Ingestion:
@@ -292,7 +327,7 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
         ingestion = Ingestion(
             source,
             ingest_period_s=options.ingest_period_s,
-            history=default_history(options),
+            history=default_history(options, kept),
             recorder=recorder,
         )
         ingestion.start()
