@@ -124,7 +124,7 @@ class KafkaFill:
     def _read_until_the_ends(self, consumer: confluent_kafka.Consumer) -> None:
         deadline = time.monotonic() + self._timeout_s
         cutoff_ms = self._lookback.cutoff_ms(round(time.time() * 1000))
-        pending = self._assign(consumer, cutoff_ms)
+        pending = self._assign(consumer, cutoff_ms, deadline)
         while pending and not self._closed.is_set():
             if time.monotonic() > deadline:
                 logger.warning(
@@ -168,19 +168,24 @@ class KafkaFill:
         )
 
     def _assign(
-        self, consumer: confluent_kafka.Consumer, cutoff_ms: int
+        self, consumer: confluent_kafka.Consumer, cutoff_ms: int, deadline: float
     ) -> dict[tuple[str, int], int]:
         """Start each partition at its look-back before its end; return the
-        ends of those with anything to read."""
+        ends of those with anything to read. A broker that does not answer
+        by `deadline` raises (librdkafka's timeout)."""
+
+        def left() -> float:
+            return min(OFFSETS_TIMEOUT_S, max(0.1, deadline - time.monotonic()))
+
         wanted = sorted(self._ends)
         recent = consumer.offsets_for_times(
-            [TopicPartition(t, p, cutoff_ms) for t, p in wanted], OFFSETS_TIMEOUT_S
+            [TopicPartition(t, p, cutoff_ms) for t, p in wanted], left()
         )
         assigned: list[TopicPartition] = []
         pending: dict[tuple[str, int], int] = {}
         for (topic, partition), first_recent in zip(wanted, recent, strict=True):
             low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), OFFSETS_TIMEOUT_S, cached=False
+                TopicPartition(topic, partition), left(), cached=False
             )
             end = min(self._ends[(topic, partition)], high)
             # -1: the broker cannot say; the time bound is applied per record.

@@ -43,3 +43,25 @@ def test_the_look_back_counts_its_records_back_from_the_recordings_start() -> No
             fill.close()
 
     assert [m.timestamp - T0 for m in got] == [10, 11, 12, 13, 14]
+
+
+def test_a_broker_that_does_not_answer_leaves_the_restore_to_go_on() -> None:
+    pytest.importorskip("confluent_kafka")
+    from app.sources.kafka_fill import KafkaFill
+    from app.testing.mock_cluster import MockKafkaCluster
+
+    with MockKafkaCluster() as cluster:
+        cluster.create_topic("logs", partitions=1)
+        cluster.set_broker_down()
+        fill = KafkaFill(
+            cluster.bootstrap_servers,
+            {("logs", 0): 15},
+            lookback=LookBack(),
+            decoder=Decoder(),
+            timeout_s=1.0,
+        )
+        try:
+            poll_until(lambda: fill.done, timeout_s=15)
+        finally:
+            fill.close()
+        assert fill.get_messages() == []
