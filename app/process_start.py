@@ -10,11 +10,13 @@ its first page. The dashboard options are the ones after ``--args`` and the
 import logging
 import os
 import sys
+import time
 
 from tornado.process import task_id
 
 from app.audit import use_state_dir
 from app.ingestion.process import process_ingestion
+from app.ingestion.watched import WatchedHistory
 from app.options import parse_options
 from app.page.custom_views import custom_views, load_views
 from app.page.layout_file import LayoutError, read_layout_file
@@ -62,4 +64,10 @@ def _layout_history() -> dict:
         return {}
 
 
-process_ingestion(options, kept=_layout_history())
+# What the pages watched in the look-back, for a restart's restore (048).
+watched = WatchedHistory(options.state_dir)
+kept = _layout_history()
+since_ns = time.time_ns() - round(options.lookback_s * 1e9)
+for key, retention in watched.kept(since_ns).items():
+    kept[key] = retention.union(kept[key]) if key in kept else retention
+process_ingestion(options, kept=kept, watched=watched)

@@ -510,6 +510,12 @@ class DataService(MutableMapping[K, V]):
     def subscriber_count(self) -> int:
         return self._subscriber_count
 
+    def retentions(self) -> dict[K, Retention]:
+        """What each key's buffer is asked to keep now, by its subscribers and
+        the keeper (`keep_for_every_key`)."""
+        with self._lock:
+            return dict(self._retention)
+
     @property
     def restarts(self) -> int:
         """How often any key's history restarted because a value no longer fit

@@ -24,6 +24,7 @@ from app.ingestion.allocator import reuse_freed_storage
 from app.ingestion.cleared import ClearedStaysCleared
 from app.ingestion.key_activity import KeyActivity
 from app.ingestion.orchestrator import MAX_BATCH_SECONDS, Orchestrator
+from app.ingestion.watched import WatchedHistory, WatchNoter
 from app.options import DashboardOptions
 from app.plot_spec import history_retention
 from app.process_local import ProcessLocal
@@ -215,6 +216,8 @@ class Ingestion:
     recorder:
         Writes what `source` reads (its tap); closed with the ingestion, and
         named on the status line.
+    watched:
+        Where what the buffers keep is noted for the next start (decision 048).
     """
 
     def __init__(
@@ -226,6 +229,7 @@ class Ingestion:
         max_batch_seconds: float = MAX_BATCH_SECONDS,
         history: Callable[[Hashable, KeyInfo], Retention] | None = None,
         recorder: Recorder | None = None,
+        watched: WatchedHistory | None = None,
     ) -> None:
         self.recorder = recorder
         self.data_service = data_service if data_service is not None else DataService()
@@ -240,14 +244,23 @@ class Ingestion:
         self._ingest_period_s = ingest_period_s
         self._sessions = 0
         self._sessions_lock = threading.Lock()
+        self._noter = (
+            None
+            if watched is None
+            else WatchNoter(watched, self.data_service.retentions)
+        )
 
     def start(self) -> None:
         """Start the ingestion thread (idempotent)."""
         self.orchestrator.start(self._ingest_period_s)
+        if self._noter is not None:
+            self._noter.start()
 
     def stop(self) -> None:
         """Stop the ingestion thread and close the source."""
         self.orchestrator.stop()
+        if self._noter is not None:
+            self._noter.stop()
         self.source.close()
         if self.recorder is not None:
             self.recorder.close()
@@ -311,14 +324,17 @@ _process_ingestion: ProcessLocal[Ingestion] = ProcessLocal()
 
 
 def process_ingestion(
-    options: DashboardOptions, kept: Mapping[Hashable, Retention] | None = None
+    options: DashboardOptions,
+    kept: Mapping[Hashable, Retention] | None = None,
+    watched: WatchedHistory | None = None,
 ) -> Ingestion:
     """Return this process's running ingestion, starting it on the first call.
 
     Later calls return the same object whatever their options: the first
     session (or ``panel serve --warm``) decides what the process ingests. A
     forked server process (``--num-procs``) starts its own. `kept`: what
-    each key keeps beyond its default views, watched or not (`default_history`).
+    each key keeps beyond its default views, watched or not (`default_history`);
+    `watched`: where what the buffers keep is noted for the next start.
     """
 
     def start() -> Ingestion:
@@ -329,6 +345,7 @@ def process_ingestion(
             ingest_period_s=options.ingest_period_s,
             history=default_history(options, kept),
             recorder=recorder,
+            watched=watched,
         )
         ingestion.start()
         atexit.register(stop_process_ingestion)
