@@ -247,7 +247,7 @@ class Ingestion:
         self._noter = (
             None
             if watched is None
-            else WatchNoter(watched, self.data_service.retentions)
+            else WatchNoter(watched, self.data_service.watched_retentions)
         )
 
     def start(self) -> None:

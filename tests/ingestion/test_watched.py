@@ -50,7 +50,7 @@ def test_a_time_window_watched_before_a_restart_keeps_its_frames_after_it(
     # Before the restart, a page watched ten seconds of the temperature.
     before = DataService()
     before.register_subscriber(Recorder({SAMPLE_TEMPERATURE: TimeWindowExtractor(10)}))
-    WatchedHistory(tmp_path).note(before.retentions(), time.time_ns())
+    WatchedHistory(tmp_path).note(before.watched_retentions(), time.time_ns())
 
     # The restarted process restores before any page opens.
     options = DashboardOptions(window_size=20)
