@@ -11,10 +11,12 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Hashable
 
 from tornado.process import task_id
 
 from app.audit import use_state_dir
+from app.data import Retention
 from app.ingestion.process import process_ingestion
 from app.ingestion.watched import WatchedHistory
 from app.options import parse_options
@@ -52,7 +54,7 @@ elif serving.sign_in and not operators:
 load_views(options.views)
 
 
-def _layout_history() -> dict:
+def _layout_history() -> dict[Hashable, Retention]:
     """What the ``--layout`` file's plots keep, filled by a restart's restore
     before any page opens (decision 048); a file that cannot be read keeps
     nothing more (each page says what is wrong with it)."""

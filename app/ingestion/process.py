@@ -217,7 +217,8 @@ class Ingestion:
         Writes what `source` reads (its tap); closed with the ingestion, and
         named on the status line.
     watched:
-        Where what the buffers keep is noted for the next start (decision 048).
+        Where what the pages' plots ask of the buffers is noted for the next
+        start (decision 048).
     """
 
     def __init__(
@@ -309,7 +310,8 @@ def default_history(
     """What a process keeps of every key before any session watches it: the
     default views of its kind (decision 018), so any page on any process
     shows the whole history the buffers hold; and what `kept` names for a
-    key (the ``--layout`` file's plots, decision 048)."""
+    key (the ``--layout`` file's plots and what pages watched before a
+    restart, decision 048)."""
     kept = dict(kept or {})
 
     def retention_of(key: Hashable, info: KeyInfo) -> Retention:
@@ -334,7 +336,7 @@ def process_ingestion(
     session (or ``panel serve --warm``) decides what the process ingests. A
     forked server process (``--num-procs``) starts its own. `kept`: what
     each key keeps beyond its default views, watched or not (`default_history`);
-    `watched`: where what the buffers keep is noted for the next start.
+    `watched`: where what the pages' plots ask is noted for the next start.
     """
 
     def start() -> Ingestion:

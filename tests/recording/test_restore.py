@@ -42,6 +42,7 @@ def test_the_plan_holds_the_look_back_and_where_each_partition_resumes(
     assert plan.records == 5  # arrived 5 s .. 9 s
     # record(i) lies in partition i % 3 at offset i.
     assert plan.resume_offsets == {("data", 0): 10, ("data", 1): 8, ("data", 2): 9}
+    assert plan.first_offsets == {("data", 0): 6, ("data", 1): 7, ("data", 2): 5}
     assert plan_restore(tmp_path, lookback_s=0) is None
     assert plan_restore(tmp_path / "none", lookback_s=60) is None
 
