@@ -137,6 +137,34 @@ class AuditLog:
                 continue  # a line someone else wrote; the file is theirs too
         return tuple(entries)
 
+    def last_done(self, action: str, since_ns: int = 0) -> dict[str, int]:
+        """When `action` was last done to each key, in ns since the epoch,
+        if at or after `since_ns`: read from the whole file (at start)."""
+        if self.path is None:
+            return {}
+        try:
+            lines = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return {}
+        last: dict[str, int] = {}
+        for line in lines.splitlines():
+            try:
+                entry = AuditEntry(**json.loads(line))
+                at_ns = _ns(entry.time)
+            except (ValueError, TypeError):
+                continue  # a line someone else wrote; the file is theirs too
+            if entry.action == action and entry.outcome == DONE and at_ns >= since_ns:
+                last[entry.key] = max(last.get(entry.key, at_ns), at_ns)
+        return last
+
+
+def _ns(utc: str) -> int:
+    """Nanoseconds since the epoch of an entry's time (millisecond precision)."""
+    moment = datetime.fromisoformat(utc.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"audit time {utc!r} names no zone")
+    return round(moment.timestamp() * 1000) * 1_000_000
+
 
 _audit = AuditLog(None)
 

@@ -11,13 +11,18 @@ import gc
 import logging
 import os
 import sys
+import time
+from collections.abc import Hashable
 
 from tornado.process import task_id
 
 from app.audit import use_state_dir
+from app.data import Retention
 from app.ingestion.process import process_ingestion
+from app.ingestion.watched import WatchedHistory
 from app.options import parse_options
-from app.page.custom_views import load_views
+from app.page.custom_views import custom_views, load_views
+from app.page.layout_file import LayoutError, read_layout_file
 from app.page.regions import give_layout_regions
 from app.roles import OperatorsError, operators_from, use_operators
 from app.sign_in import SignInError, check_serving, serving_from
@@ -49,9 +54,29 @@ elif serving.sign_in and not operators:
     logger.warning("sign-in without --operators: every user is a viewer")
 # A module of views that cannot be imported stops the server here, at its start.
 load_views(options.views)
+
+
+def _layout_history() -> dict[Hashable, Retention]:
+    """What the ``--layout`` file's plots keep, filled by a restart's restore
+    before any page opens (decision 048); a file that cannot be read keeps
+    nothing more (each page says what is wrong with it)."""
+    if not options.layout_file:
+        return {}
+    try:
+        return read_layout_file(options.layout_file, tuple(custom_views())).history()
+    except LayoutError:
+        return {}
+
+
+# What the pages watched in the look-back, for a restart's restore (048).
+watched = WatchedHistory(options.state_dir)
+kept = _layout_history()
+since_ns = time.time_ns() - round(options.lookback_s * 1e9)
+for key, retention in watched.kept(since_ns).items():
+    kept[key] = retention.union(kept[key]) if key in kept else retention
 if options.layout_file:
     give_layout_regions(options.layout_file, options.state_dir)
-process_ingestion(options)
+process_ingestion(options, kept=kept, watched=watched)
 # Every page imports the page's modules: imported here, they are among what
 # the collector is told to leave alone.
 import app.page.shell  # noqa: E402, F401

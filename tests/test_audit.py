@@ -78,3 +78,19 @@ def test_without_a_state_dir_actions_are_logged_only(tmp_path, monkeypatch) -> N
 def test_a_missing_state_dir_is_made_with_the_first_entry(tmp_path) -> None:
     AuditLog(tmp_path / "new" / "state").record("alice", "clear history", "k1")
     assert (tmp_path / "new" / "state" / AUDIT_FILE).exists()
+
+
+def test_the_last_time_each_key_was_cleared_counts_done_actions_only(
+    tmp_path,
+) -> None:
+    audit = AuditLog(tmp_path)
+    audit.record("alice", "clear history", "a", at_ns=1_000_000_000)
+    audit.record("alice", "clear history", "a", at_ns=3_000_000_000)
+    audit.record("bob", "clear history", "b", REFUSED, at_ns=4_000_000_000)
+    audit.record("alice", "clear history", "c", at_ns=500_000_000)
+    audit.record("alice", "pin reference", "d", at_ns=4_000_000_000)
+
+    assert audit.last_done("clear history", since_ns=1_000_000_000) == {
+        "a": 3_000_000_000
+    }
+    assert AuditLog(tmp_path / "none").last_done("clear history") == {}

@@ -510,6 +510,20 @@ class DataService(MutableMapping[K, V]):
     def subscriber_count(self) -> int:
         return self._subscriber_count
 
+    def watched_retentions(self) -> dict[K, Retention]:
+        """What the subscribers of each watched key ask its buffer to keep
+        now; what the keeper asks (`keep_for_every_key`) is not in it."""
+        with self._lock:
+            watched = {}
+            for key, subscriptions in self._by_key.items():
+                retention = None
+                for subscription in subscriptions:
+                    asked = subscription.extractors[key].retention()
+                    retention = asked if retention is None else retention.union(asked)
+                if retention is not None:
+                    watched[key] = retention
+            return watched
+
     @property
     def restarts(self) -> int:
         """How often any key's history restarted because a value no longer fit

@@ -14,24 +14,30 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from app.audit import AuditLog
 from app.data import DataService, KeyInfo, Retention
 from app.data.regions import REGIONS_FILE, regions_of
 from app.ingestion.allocator import reuse_freed_storage
+from app.ingestion.cleared import ClearedStaysCleared
 from app.ingestion.key_activity import KeyActivity
 from app.ingestion.orchestrator import MAX_BATCH_SECONDS, Orchestrator
 from app.ingestion.regions import RegionSink
+from app.ingestion.watched import WatchedHistory, WatchNoter
 from app.options import DashboardOptions
 from app.plot_spec import history_retention
 from app.process_local import ProcessLocal
+from app.roles import CLEAR_HISTORY
 from app.shared_state import SharedState, shared_state
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS, LOG_UNITS
 
 if TYPE_CHECKING:
     from app.recording.writer import Recorder
+    from app.sources.kafka_fill import KafkaFill
 
 logger = logging.getLogger(__name__)
 
@@ -126,11 +132,35 @@ def make_restoring_source(
 ) -> tuple[MessageSource, Recorder | None]:
     """The source and recorder of a starting process: with ``--record``, the
     recordings of the last ``--lookback`` seconds first, then the live source
-    from where they end (decision 028)."""
+    from where they end (decision 028); without the frames of histories
+    cleared since (decision 048)."""
     if options.source == "replay":
         if options.record_dir:
             logger.warning("a replay is not recorded again: --record ignored")
         return make_source(options), None
+    source, recorder = _restoring_source(options)
+    return _keeping_clears(options, source), recorder
+
+
+def _keeping_clears(options: DashboardOptions, source: MessageSource) -> MessageSource:
+    """`source` without what the look-back would bring back of a cleared key."""
+    if options.lookback_s <= 0:
+        return source
+    since_ns = time.time_ns() - round(options.lookback_s * 1e9)
+    audit = AuditLog(Path(options.state_dir))
+    cleared = audit.last_done(CLEAR_HISTORY, since_ns)
+    if not cleared:
+        return source
+    logger.info(
+        "histories cleared in the look-back stay cleared: %s",
+        ", ".join(sorted(cleared)),
+    )
+    return ClearedStaysCleared(source, cleared)
+
+
+def _restoring_source(
+    options: DashboardOptions,
+) -> tuple[MessageSource, Recorder | None]:
     if not options.record_dir:
         return make_source(options), None
     from app.recording.restore import RestoringSource, plan_restore
@@ -142,7 +172,31 @@ def make_restoring_source(
         return make_source(options, recorder), recorder
     live = make_source(options, recorder, resume_offsets=plan.resume_offsets)
     units = {**LOG_UNITS, **dict(options.log_units)}
-    return RestoringSource(plan, live, log_units=units), recorder
+    before = _kafka_before_recording(options, plan.first_offsets)
+    return RestoringSource(plan, live, log_units=units, before=before), recorder
+
+
+def _kafka_before_recording(
+    options: DashboardOptions, first_offsets: Mapping[tuple[str, int], int]
+) -> KafkaFill | None:
+    """Kafka's look-back of the partitions a recording holds, up to its first
+    restored record: what the recording lacks (decision 047)."""
+    if options.source != "kafka" or not first_offsets or options.lookback_s <= 0:
+        return None
+    from app.sources.codec import Decoder
+    from app.sources.kafka_fill import KafkaFill
+    from app.sources.kafka_settings import client_settings
+    from app.sources.lookback import LookBack
+
+    return KafkaFill(
+        options.bootstrap_servers,
+        first_offsets,
+        lookback=LookBack(seconds=options.lookback_s),
+        decoder=Decoder(dict(options.log_units)),
+        config=client_settings(
+            options.kafka_config_file, options.kafka_options, os.environ
+        ),
+    )
 
 
 class Ingestion:
@@ -169,6 +223,9 @@ class Ingestion:
         The shared file of the regions of interest, watched from the start:
         each frame of a key with regions writes their sums in its
         transaction (decision 088). None sums no regions.
+    watched:
+        Where what the pages' plots ask of the buffers is noted for the next
+        start (decision 048).
     """
 
     def __init__(
@@ -181,6 +238,7 @@ class Ingestion:
         history: Callable[[Hashable, KeyInfo], Retention] | None = None,
         recorder: Recorder | None = None,
         regions: SharedState | None = None,
+        watched: WatchedHistory | None = None,
     ) -> None:
         self.recorder = recorder
         self.data_service = data_service if data_service is not None else DataService()
@@ -202,16 +260,25 @@ class Ingestion:
         self._ingest_period_s = ingest_period_s
         self._sessions = 0
         self._sessions_lock = threading.Lock()
+        self._noter = (
+            None
+            if watched is None
+            else WatchNoter(watched, self.data_service.watched_retentions)
+        )
 
     def start(self) -> None:
         """Start the ingestion thread (idempotent)."""
         self.orchestrator.start(self._ingest_period_s)
+        if self._noter is not None:
+            self._noter.start()
 
     def stop(self) -> None:
         """Stop the ingestion thread and close the source."""
         if self._stop_watching is not None:
             self._stop_watching()
         self.orchestrator.stop()
+        if self._noter is not None:
+            self._noter.stop()
         self.source.close()
         if self.recorder is not None:
             self.recorder.close()
@@ -255,14 +322,19 @@ class Ingestion:
 
 
 def default_history(
-    options: DashboardOptions,
+    options: DashboardOptions, kept: Mapping[Hashable, Retention] | None = None
 ) -> Callable[[Hashable, KeyInfo], Retention]:
     """What a process keeps of every key before any session watches it: the
     default views of its kind (decision 018), so any page on any process
-    shows the whole history the buffers hold."""
+    shows the whole history the buffers hold; and what `kept` names for a
+    key (the ``--layout`` file's plots and what pages watched before a
+    restart, decision 048)."""
+    kept = dict(kept or {})
 
     def retention_of(key: Hashable, info: KeyInfo) -> Retention:
-        return history_retention(info, options.window_size)
+        retention = history_retention(info, options.window_size)
+        also = kept.get(key)
+        return retention if also is None else retention.union(also)
 
     return retention_of
 
@@ -270,12 +342,18 @@ def default_history(
 _process_ingestion: ProcessLocal[Ingestion] = ProcessLocal()
 
 
-def process_ingestion(options: DashboardOptions) -> Ingestion:
+def process_ingestion(
+    options: DashboardOptions,
+    kept: Mapping[Hashable, Retention] | None = None,
+    watched: WatchedHistory | None = None,
+) -> Ingestion:
     """Return this process's running ingestion, starting it on the first call.
 
     Later calls return the same object whatever their options: the first
     session (or ``panel serve --warm``) decides what the process ingests. A
-    forked server process (``--num-procs``) starts its own.
+    forked server process (``--num-procs``) starts its own. `kept`: what
+    each key keeps beyond its default views, watched or not (`default_history`);
+    `watched`: where what the pages' plots ask is noted for the next start.
     """
 
     def start() -> Ingestion:
@@ -284,9 +362,10 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
         ingestion = Ingestion(
             source,
             ingest_period_s=options.ingest_period_s,
-            history=default_history(options),
+            history=default_history(options, kept),
             recorder=recorder,
             regions=shared_state(options.state_dir, REGIONS_FILE),
+            watched=watched,
         )
         ingestion.start()
         atexit.register(stop_process_ingestion)

@@ -35,11 +35,12 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.data import Retention
 from app.data.regions import Region
 from app.limits import (
     MAX_LAYOUT_FILE_CHARS,
@@ -94,6 +95,16 @@ class Layout:
         """The compact, URL-safe form (the page URL's ``layout`` argument)."""
         text = json.dumps(self._document(), separators=(",", ":"))
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    def history(self) -> dict[Hashable, Retention]:
+        """What each key's buffer keeps for these plots, watched or not: a
+        restart restores into it before any page opens (decision 048)."""
+        kept: dict[Hashable, Retention] = {}
+        for plot in self.plots:
+            retention = plot.extractor().retention()
+            known = kept.get(plot.key)
+            kept[plot.key] = retention if known is None else known.union(retention)
+        return kept
 
     def _document(self) -> dict[str, Any]:
         plots = [plot.as_json() for plot in self.plots if isinstance(plot.key, str)]

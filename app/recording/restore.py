@@ -8,8 +8,9 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from app.recording.files import recording_files
 from app.recording.reader import files_since, read_batches
@@ -35,6 +36,9 @@ class RestorePlan:
     resume_offsets:
         Per Kafka (topic, partition), the offset after the last record
         restored: where Kafka resumes, so nothing comes twice.
+    first_offsets:
+        Per Kafka (topic, partition), the offset of the first record
+        restored: Kafka's look-back reads up to it (decision 047).
     """
 
     files: tuple[Path, ...]
@@ -42,6 +46,7 @@ class RestorePlan:
     until_ns: int
     records: int
     resume_offsets: Mapping[tuple[str, int], int]
+    first_offsets: Mapping[tuple[str, int], int] = field(default_factory=dict)
 
 
 def plan_restore(
@@ -60,6 +65,7 @@ def plan_restore(
     files = files_since(recording_files(directory), since_ns)
     records = 0
     resume: dict[tuple[str, int], int] = {}
+    first: dict[tuple[str, int], int] = {}
     for path in files:
         for batch in read_batches(path):
             # Only the small columns: the payloads are not read here.
@@ -74,14 +80,29 @@ def plan_restore(
             for i in within.nonzero()[0]:
                 if partitions[i] >= 0:
                     where = (topics[i], int(partitions[i]))
-                    resume[where] = max(resume.get(where, 0), int(offsets[i]) + 1)
+                    offset = int(offsets[i])
+                    resume[where] = max(resume.get(where, 0), offset + 1)
+                    first[where] = min(first.get(where, offset), offset)
     if not records:
         return None
-    return RestorePlan(tuple(files), since_ns, until_ns, records, resume)
+    return RestorePlan(tuple(files), since_ns, until_ns, records, resume, first)
+
+
+class OlderRecords(MessageSource, Protocol):
+    """What a restart reads before its recordings: Kafka's look-back up to
+    where they begin (`app.sources.kafka_fill.KafkaFill`)."""
+
+    @property
+    def done(self) -> bool:
+        """Whether all of it was handed out or given up on."""
+        ...
+
+    def notify_arrivals(self, callback: Callable[[], None]) -> None: ...
 
 
 class RestoringSource:
-    """The restored records first, as fast as they apply, then `live`.
+    """What the recordings lack first (`before`), then the restored records,
+    as fast as they apply, then `live`.
 
     Parameters
     ----------
@@ -92,6 +113,9 @@ class RestoringSource:
         the restore's progress while it lasts.
     log_units:
         Units of f144 sources, as for Kafka.
+    before:
+        Records older than the recordings, handed out before them (decision
+        047); the restore waits until it is done.
     """
 
     def __init__(
@@ -100,9 +124,11 @@ class RestoringSource:
         live: MessageSource,
         *,
         log_units: Mapping[str, str] | None = None,
+        before: OlderRecords | None = None,
     ) -> None:
         self._plan = plan
         self._live = live
+        self._before = before
         self._restore: ReplaySource | None = ReplaySource(
             plan.files,
             speed=math.inf,
@@ -119,12 +145,23 @@ class RestoringSource:
         )
 
     def notify_arrivals(self, callback: Callable[[], None]) -> None:
+        if self._before is not None:
+            self._before.notify_arrivals(callback)
         if self._restore is not None:
             self._restore.notify_arrivals(callback)
         if isinstance(self._live, NotifyingSource):
             self._live.notify_arrivals(callback)
 
     def get_messages(self) -> list[Message]:
+        before = self._before
+        if before is not None:
+            # Read `done` first: what it handed out up to then is all there is.
+            done = before.done
+            messages = before.get_messages()
+            if messages or not done:
+                return messages
+            self._before = None
+            before.close()
         restore = self._restore
         if restore is not None:
             messages = restore.get_messages()
@@ -138,6 +175,8 @@ class RestoringSource:
         return self._live.get_messages()
 
     def close(self) -> None:
+        if self._before is not None:
+            self._before.close()
         if self._restore is not None:
             self._restore.close()
         self._live.close()
@@ -147,6 +186,12 @@ class RestoringSource:
         status = self._live.status
         if self._restore is None:
             return status
+        if self._before is not None:
+            return replace(
+                status,
+                description=f"{status.description}, reading Kafka's look-back "
+                "before the recording",
+            )
         return replace(
             status,
             description=f"{status.description}, restoring "

@@ -13,6 +13,7 @@ from app.data import (
     FullHistoryExtractor,
     LatestValueExtractor,
     Retention,
+    TimeWindowExtractor,
     WindowExtractor,
 )
 from app.data import service as service_module
@@ -495,3 +496,16 @@ def test_catalog_describes_each_key_and_changes_when_a_history_restarts():
     assert before["temperature"].ndim == 0, "a published catalog never changes"
     del ds["temperature"]
     assert "temperature" not in ds.catalog()
+
+
+def test_watched_retentions_are_the_subscribers_not_the_keepers() -> None:
+    ds = DataService()
+    ds.keep_for_every_key(lambda key, info: Retention(frames=50))
+    ds["watched"] = scalar(1)
+    ds["kept only"] = scalar(1)
+    ds.register_subscriber(Recorder({"watched": WindowExtractor(7)}))
+    ds.register_subscriber(Recorder({"watched": TimeWindowExtractor(30)}))
+
+    assert ds.watched_retentions() == {
+        "watched": Retention(frames=7).union(TimeWindowExtractor(30).retention())
+    }

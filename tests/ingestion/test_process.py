@@ -13,7 +13,8 @@ from app.ingestion.process import (
     stop_process_ingestion,
 )
 from app.options import DashboardOptions
-from app.plot_spec import DEFAULT_WINDOW_SECONDS
+from app.page.layout_file import Layout
+from app.plot_spec import DEFAULT_WINDOW_SECONDS, TIME_WINDOW, PlotSpec
 from app.recording.reader import read_records
 from app.sources.simulated import (
     ALL_STREAMS,
@@ -86,6 +87,29 @@ def test_a_window_subscribed_after_ingestion_ran_shows_what_arrived_before() -> 
     log = Recorder({SAMPLE_TEMPERATURE: TimeWindowExtractor(DEFAULT_WINDOW_SECONDS)})
     ingestion.data_service.register_subscriber(log, replay=True)
     assert log.stores[-1][SAMPLE_TEMPERATURE].sizes["time"] == 20
+
+
+@pytest.mark.usefixtures("stopped_afterwards")
+def test_a_time_window_of_the_layout_file_keeps_its_frames_before_it_is_watched() -> (
+    None
+):
+    # What a restart restores before any page opens fills the layout's plots.
+    options = DashboardOptions(window_size=20)
+    layout = Layout((PlotSpec(SAMPLE_TEMPERATURE, TIME_WINDOW, seconds=10),))
+    clock = ManualClock()
+    source = SimulatedInstrument(
+        rate_hz=10.0, streams=[SAMPLE_TEMPERATURE], clock=clock
+    )
+    ingestion = Ingestion(
+        source, ingest_period_s=1.0, history=default_history(options, layout.history())
+    )
+    for _ in range(30):  # 300 ticks before any session
+        clock.now_ns += 1_000_000_000
+        while ingestion.orchestrator.update():
+            pass
+    log = Recorder({SAMPLE_TEMPERATURE: TimeWindowExtractor(10)})
+    ingestion.data_service.register_subscriber(log, replay=True)
+    assert log.stores[-1][SAMPLE_TEMPERATURE].sizes["time"] == 101  # 10 s at 10 Hz
 
 
 def test_a_recording_dashboard_records_what_it_applies_and_says_so(

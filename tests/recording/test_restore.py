@@ -43,6 +43,7 @@ def test_the_plan_holds_the_look_back_and_where_each_partition_resumes(
     assert plan.records == 5  # arrived 5 s .. 9 s
     # record(i) lies in partition i % 3 at offset i.
     assert plan.resume_offsets == {("data", 0): 10, ("data", 1): 8, ("data", 2): 9}
+    assert plan.first_offsets == {("data", 0): 6, ("data", 1): 7, ("data", 2): 5}
     assert plan_restore(tmp_path, lookback_s=0) is None
     assert plan_restore(tmp_path / "none", lookback_s=60) is None
 
@@ -201,3 +202,75 @@ def test_kafka_resumes_after_what_was_restored_without_a_gap_or_duplicate(
     assert sorted(m.timestamp - T0 for m in got) == list(range(40))
     # The restored thirty first, then what Kafka had after them.
     assert {m.timestamp - T0 for m in got[:30]} == set(range(30))
+
+
+@pytest.mark.kafka
+def test_kafka_fills_what_the_recording_lacks_then_it_restores_then_live_each_once(
+    tmp_path: Path,
+) -> None:
+    confluent_kafka = pytest.importorskip("confluent_kafka")
+    from app.sources.kafka import KafkaSource
+    from app.testing.mock_cluster import MockKafkaCluster
+
+    key = "log/motor_x"
+    with MockKafkaCluster() as cluster:
+        cluster.create_topic("logs", partitions=2)
+        producer = confluent_kafka.Producer(
+            {"bootstrap.servers": cluster.bootstrap_servers, "linger.ms": 0}
+        )
+        next_offsets: dict[tuple[str, int], int] = {}
+
+        def delivered(error: object, record: confluent_kafka.Message) -> None:
+            where = (record.topic(), record.partition())
+            next_offsets[where] = max(next_offsets.get(where, 0), record.offset() + 1)
+
+        def publish(numbers: range) -> None:
+            for i in numbers:
+                payload = encode_f144(key, sc.scalar(float(i)), T0 + i)
+                producer.produce(
+                    "logs",
+                    key=f"k{i % 5}".encode(),
+                    value=payload,
+                    on_delivery=delivered,
+                )
+            assert producer.flush(10) == 0
+
+        # Thirty records before the dashboard began recording, thirty while
+        # it recorded, ten while it was down.
+        publish(range(30))
+        recorder = Recorder(tmp_path)
+        first = KafkaSource(
+            cluster.bootstrap_servers,
+            ["logs"],
+            tap=recorder.record,
+            resume_offsets=dict(next_offsets),
+        )
+        publish(range(30, 60))
+        poll_until(lambda: first.stats.consumed == 30)
+        first.close()
+        recorder.close()
+        publish(range(60, 70))
+
+        options = DashboardOptions(
+            source="kafka",
+            bootstrap_servers=cluster.bootstrap_servers,
+            topics=("logs",),
+            record_dir=str(tmp_path),
+            lookback_s=3600,
+        )
+        restarted, again = make_restoring_source(options)
+        got: list[Message] = []
+        try:
+            poll_until(
+                lambda: bool(got.extend(restarted.get_messages())) or len(got) >= 70
+            )
+        finally:
+            restarted.close()
+            assert again is not None
+            again.close()
+
+    numbers = [m.timestamp - T0 for m in got]
+    assert sorted(numbers) == list(range(70))  # each record once
+    # Kafka's older records first, then the recorded ones, then the live ones.
+    assert set(numbers[:30]) == set(range(30))
+    assert set(numbers[30:60]) == set(range(30, 60))
