@@ -16,7 +16,7 @@ from app.roles import CLEAR_HISTORY
 from app.sources.codec import encode_f144
 from app.sources.message import Message
 from app.sources.wire import NO_PARTITION, WireRecord
-from tests.recording.support import poll_until
+from tests.waiting import poll_until
 
 CLEARED = "log/cleared_by_alice"
 KEPT = "log/never_cleared"

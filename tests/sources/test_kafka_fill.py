@@ -8,7 +8,8 @@ import scipp as sc
 
 from app.sources.codec import Decoder, encode_f144
 from app.sources.lookback import LookBack
-from tests.recording.support import T0, poll_until
+from tests.recording.support import T0
+from tests.waiting import poll_until
 
 pytestmark = pytest.mark.kafka
 
