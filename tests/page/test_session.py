@@ -658,12 +658,26 @@ def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects
 
 
 def card_says(card: pn.viewable.Viewable) -> tuple[str, str]:
-    """The key and the view a card shows the operator: its label and its menu."""
-    (label,) = [
-        pane for pane in card.select(pn.pane.HTML) if "plot-key" in pane.css_classes
+    """The key and the view a card shows the operator: its header and, with
+    its settings opened, its view menu."""
+    labels = [
+        pane.object
+        for pane in card.select(pn.pane.HTML)
+        if "plot-key" in pane.css_classes
+    ] + [
+        pane.object.text.split(" ")[0]
+        for pane in card.select(pn.pane.Bokeh)
+        if "plot-key" in pane.object.css_classes
     ]
+    (label,) = labels
+    (settings,) = [
+        toggle
+        for toggle in card.select(pn.widgets.Toggle)
+        if "plot-settings" in toggle.css_classes
+    ]
+    settings.value = True  # no document: the settings open at once
     (choose,) = card.select(pn.widgets.Select)
-    return html.unescape(label.object), choose.value
+    return html.unescape(label), choose.value
 
 
 def served_page(
