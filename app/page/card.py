@@ -134,10 +134,10 @@ class PlotCard:
                 "height": CARD_HEIGHT,
                 "min_width": CARD_MIN_WIDTH,
                 # Cards share their row's width and wrap when narrower.
-                "styles": {"flex": f"1 1 {CARD_MIN_WIDTH}px"},
+                "styles": {"flex": f"1 1 {CARD_MIN_WIDTH}px", **CARD_STYLES},
             }
         else:
-            size = {"width": plotter.width + 10}
+            size = {"width": plotter.width + 10, "styles": CARD_STYLES}
         self.view = pn.Column(header, plotter.panel(), css_classes=classes, **size)
 
     @property
@@ -164,6 +164,9 @@ class PlotCard:
         else:
             self.settings.visible = shown
 
+
+CARD_STYLES = {"position": "relative"}
+"""The card is where its settings lie over it."""
 
 SETTINGS_STYLES = {
     # Over the plot, under the header: opening them does not resize the plot.
