@@ -834,3 +834,18 @@ def test_a_plot_added_beyond_the_bound_of_a_page_is_refused_and_said(
     session.add_plot("log/t", "latest")
     assert len(session.layout.plots) == MAX_PAGE
     assert f"at most {MAX_PAGE} plots" in session.message.text
+
+
+def test_the_pages_notes_take_no_line_while_they_say_nothing(
+    quiet_ingestion: Ingestion,
+) -> None:
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    notes = (session.message, session.hidden_keys, session.frames_note)
+    assert [note.visible for note in notes] == [False, False, False]
+    session._show_hidden(3)
+    assert session.hidden_keys.visible
+    session._show_hidden(0)
+    assert not session.hidden_keys.visible
+    assert DashboardSession(
+        quiet_ingestion, DashboardOptions(), message="layout file x: unreadable"
+    ).message.visible
