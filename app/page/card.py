@@ -123,7 +123,9 @@ class PlotCard:
             *plotter.header_controls(),
             self.toggle,
             close,
-            height=HEADER_PX,
+            # One line above a figure; a custom view's header may take two.
+            height=HEADER_PX if plotter.fills_card else None,
+            min_height=HEADER_PX,
             sizing_mode="stretch_width",
             margin=0,
         )
