@@ -31,8 +31,6 @@ CARD_HEIGHT = 400
 CARD_MIN_WIDTH = 420
 """Cards share a row's width, none narrower than this: a row holds as many as fit."""
 
-SETTINGS_DESCRIPTION = "this plot's settings: view, window, range, log, clear"
-
 
 @dataclass(frozen=True)
 class CardPlot:
