@@ -175,7 +175,7 @@ def test_a_plot_whose_key_stops_turns_stale_and_the_pill_amber_until_data_return
     dashboard.wait_for(
         f"(doc, key) => !({HEADER_JS})(doc, key).text.includes('stale')", KEY
     )
-    assert header(dashboard)["background"] is None
+    assert header(dashboard)["background"] == "transparent"
     wait_for_pill(dashboard, "live", 30_000)
     assert pill_colour(dashboard) == rgb(PILL_COLOURS["live"])
 
