@@ -175,7 +175,7 @@ SETTINGS_STYLES = {
     "right": "0",
     "z-index": "10",
     "padding": "4px",
-    "background-color": "var(--background-color, #ffffff)",
+    "background-color": "var(--panel-surface-color, var(--background-color, #ffffff))",
     "border": "1px solid rgba(128, 128, 128, 0.5)",
     "border-radius": "4px",
     "box-shadow": "0 2px 6px rgba(0, 0, 0, 0.25)",

@@ -1,5 +1,5 @@
 """What plots show in headless chromium: bins where their edges are, headers
-readable on the dark theme."""
+and settings readable on the dark theme."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from app.sources.message import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.testing.local_server import serve_dashboard
 from app.testing.mock_cluster import MockKafkaCluster
-from tests.browser.dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage, open_settings
 
 pytestmark = pytest.mark.browser
 
@@ -67,13 +67,17 @@ def test_plot_headers_contrast_with_the_dark_themes_background(
             " return h && h.text.includes('age'); }",
             HEADER,
         )
-        header = dashboard.card("image", "detector/panel_0").locator(".plot-key")
-        text, behind = header.evaluate(BEHIND_JS)
+        card = dashboard.card("image", "detector/panel_0")
+        text, behind = card.locator(".plot-key").evaluate(BEHIND_JS)
         page = browser_page.evaluate("getComputedStyle(document.body).backgroundColor")
+        # The settings lie over the plot on a background of the theme's.
+        label = open_settings(card).get_by_text("log color")
+        label_text, label_behind = label.evaluate(BEHIND_JS)
     # The header's text lies on its card, itself on the dark page.
     assert luminance(page) < 0.05  # the page did turn dark
     assert contrast(text, page) >= 4.5
     assert contrast(text, behind) >= 4.5
+    assert contrast(label_text, label_behind) >= 4.5
 
 
 @pytest.fixture
