@@ -15,8 +15,11 @@ class DashboardGrid:
     """
 
     def __init__(self) -> None:
-        self.rows = {name: pn.FlexBox() for name in ROWS}
-        self.view = pn.Column(*self.rows.values())
+        # Rows as wide as the page: their cards share the width (`app.page.card`).
+        self.rows = {
+            name: pn.FlexBox(sizing_mode="stretch_width", margin=0) for name in ROWS
+        }
+        self.view = pn.Column(*self.rows.values(), sizing_mode="stretch_width")
         self._cards: dict[int, tuple[str, pn.viewable.Viewable]] = {}
 
     def add(

@@ -19,6 +19,7 @@ from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
 from app.page.access import AccessBox
 from app.page.bokehjs_patches import IN_PLACE
+from app.page.card import CardActions, CardPlot, PlotCard
 from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from app.page.grid import DashboardGrid
@@ -26,8 +27,7 @@ from app.page.growing import growing
 from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.page_facts import page_facts
-from app.page.pairing import carried, pairing_controls
-from app.page.plot_tools import plot_tools
+from app.page.pairing import carried
 from app.page.plot_visibility import PlotVisibility
 from app.page.references import ReferenceError, ReferenceStore
 from app.page.regions import edit_regions, regions_of_keys
@@ -39,7 +39,7 @@ from app.page.status import (
     merged_losses,
 )
 from app.page.views import plot_for, view_choices, views_for
-from app.page_text import escaped, text_div
+from app.page_text import text_div
 from app.plot_spec import PLOTS_PER_KIND, PlotSpec, automatic_specs, plot_kind, spec_for
 from app.plotters import Plotter
 
@@ -73,7 +73,7 @@ class _Plot:
     kind: str | None
     plotter: Plotter
     row: str
-    card: pn.viewable.Viewable
+    card: PlotCard
 
     @property
     def model_id(self) -> str:
@@ -167,9 +167,15 @@ class DashboardSession:
         self._frames_note_due_ns = 0
         self.status = StatusLine(width=280)
         self.pill = StatusPill(self._remembered_ns)
-        self.hidden_keys = text_div(name="hidden-keys", width=900)
-        self.frames_note = text_div(name="frames-note", width=900, tags=[IN_PLACE])
-        self.message = text_div(message, name="layout-message", width=900)
+        # Each note takes a line only while it says something: empty, the
+        # notes made a blank band above the plots.
+        self.hidden_keys = text_div(name="hidden-keys", width=900, visible=False)
+        self.frames_note = text_div(
+            name="frames-note", width=900, tags=[IN_PLACE], visible=False
+        )
+        self.message = text_div(
+            message, name="layout-message", width=900, visible=bool(message)
+        )
         # What the message says: the start's, plots that cannot be shown, and
         # a layout too long for a link (decision 073).
         self._start_message = message
@@ -212,17 +218,21 @@ class DashboardSession:
         )
         self.reset.on_click(lambda event: self.soon(self.use_default_layout))
         self.access = AccessBox(audit_log(), no_sign_in=options.no_sign_in)
+        notes = (
+            self.message,
+            self.progress,
+            self.hidden_keys,
+            self.frames_note,
+            self._clock.view,
+            self.visibility.model,
+            self.layout_state,
+            self.stored_layout,
+            self.connected,
+        )
         self.view = pn.Column(
-            pn.pane.Bokeh(self.message),
-            pn.pane.Bokeh(self.progress),
-            pn.pane.Bokeh(self.hidden_keys),
-            pn.pane.Bokeh(self.frames_note),
-            pn.pane.Bokeh(self._clock.view),
-            pn.pane.Bokeh(self.visibility.model),
-            pn.pane.Bokeh(self.layout_state),
-            pn.pane.Bokeh(self.stored_layout),
-            pn.pane.Bokeh(self.connected),
+            *(pn.pane.Bokeh(note, margin=0) for note in notes),
             self.grid.view,
+            sizing_mode="stretch_width",
         )
         self.sidebar = pn.Column(
             self.access.warning_view,
@@ -411,7 +421,7 @@ class DashboardSession:
         if replacement is None:
             self.grid.remove(plot)
         elif self.grid.row_of(plot) == replacement.row:
-            self.grid.replace(plot, replacement, replacement.card)
+            self.grid.replace(plot, replacement, replacement.card.view)
         else:
             # Another row: there it takes its place in the layout's order.
             self.grid.remove(plot)
@@ -650,65 +660,54 @@ class DashboardSession:
             and self.grid.row_of(other) == row
             and order.get(other.spec, len(order)) < rank
         )
-        self.grid.add(plot, row, plot.card, before)
+        self.grid.add(plot, row, plot.card.view, before)
 
     def _reorder(self) -> None:
         self._plots = {
             spec: self._plots[spec] for spec in self._wanted if spec in self._plots
         }
 
-    def _card(
-        self, spec: PlotSpec, info: KeyInfo, plotter: Plotter
-    ) -> pn.viewable.Viewable:
-        labels = view_choices(spec, info, self._options.window_size)
-        choose = pn.widgets.Select(
-            options=labels, value=spec.view, width=200, css_classes=["plot-view"]
+    def _card(self, spec: PlotSpec, info: KeyInfo, plotter: Plotter) -> PlotCard:
+        def view_menu() -> pn.widgets.Select:
+            labels = view_choices(spec, info, self._options.window_size)
+            choose = pn.widgets.Select(
+                options=labels, value=spec.view, width=200, css_classes=["plot-view"]
+            )
+            choose.param.watch(
+                lambda event: self.soon(
+                    lambda: self._choose_view(spec, choose, event.new)
+                ),
+                "value",
+            )
+            return choose
+
+        actions = CardActions(
+            replace=lambda new: self.soon(lambda: self.replace_plot(spec, new)),
+            keep_reference=lambda: self.soon(lambda: self.keep_reference(spec)),
+            drop_reference=lambda: self.soon(lambda: self.drop_reference(spec)),
+            catalog=self._ingestion.data_service.catalog,
         )
-        remove = pn.widgets.Button(
-            label="✕",
-            width=40,
-            color="light",
-            description=f"remove this plot of {spec.key}",
-            css_classes=["plot-remove"],
-        )
-        choose.param.watch(
-            lambda event: self.soon(lambda: self._choose_view(spec, choose, event.new)),
-            "value",
-        )
-        remove.on_click(lambda event: self.soon(lambda: self.remove_plot(spec)))
-        # The key in words too: a value panel draws it on a canvas.
-        label = pn.pane.HTML(
-            escaped(spec.key),
-            css_classes=["plot-key"],
-            styles={"font-size": "80%", "color": "#888"},
-        )
-        # What the plot is paired with: its x key, its divisor (decision 090).
-        pairing = pairing_controls(
-            spec,
-            self._ingestion.data_service.catalog(),
-            lambda new: self.soon(lambda: self.replace_plot(spec, new)),
-        )
-        # Data out and the reference: one call, wherever the card puts them.
-        tools = plot_tools(
-            spec,
-            plot_kind(info),
-            plotter,
-            keep=lambda: self.soon(lambda: self.keep_reference(spec)),
-            drop=lambda: self.soon(lambda: self.drop_reference(spec)),
-        )
-        shown = plotter.panel()
-        # An image's regions of interest, drawn over its figure.
+        # Files and the toolbar's PNG are named after the view (decision 093).
+        plotter.file_view = spec.view
+        # An image's regions of interest, drawn over its figure (decision 089).
         regions = edit_regions(plotter, self._options.state_dir)
-        header = [choose, remove, label]
-        if regions is not None:
-            header.insert(2, regions.toggle)
-        return pn.Column(
-            pn.Row(*header, margin=0),
-            *([pn.Row(*pairing, margin=0)] if pairing else []),
-            pn.Row(*tools, margin=0),
-            shown,
-            css_classes=["plot-card"],
+        return PlotCard(
+            CardPlot(spec, info, plotter, actions),
+            view_menu=view_menu,
+            remove=lambda: self.remove_plot(spec),
+            schedule=self._grow_soon,
+            controls=() if regions is None else (regions.toggle,),
         )
+
+    def _grow_soon(self, action: Callable[[], None]) -> None:
+        """`soon`, for an action that may add models (a card's settings): Bokeh
+        finds them from what changed, not by a walk of the page (decision 068)."""
+
+        def grow() -> None:
+            with pn.io.hold(self._document), growing(self._document):
+                action()
+
+        self.soon(grow)
 
     def _fix_layout(self) -> None:
         if self._automatic:
@@ -739,7 +738,7 @@ class DashboardSession:
         parts = [self._start_message, self._too_long, *refused, self._action_note]
         text = " · ".join(part for part in parts if part)
         if text != self.message.text:
-            self.message.text = text
+            self.message.update(text=text, visible=bool(text))
 
     def layout_url(self) -> str:
         """The layout as the URL keeps it; empty while it is the default."""
@@ -811,7 +810,7 @@ class DashboardSession:
         elif frames.skipped:
             text = f"{frames.skipped} frames skipped while this browser caught up"
         if text != self.frames_note.text:
-            self.frames_note.text = text
+            self.frames_note.update(text=text, visible=bool(text))
 
     def _show_hidden(self, hidden: int) -> None:
         text = (
@@ -821,4 +820,4 @@ class DashboardSession:
             f"most {MAX_AUTO_PLOTS} plots; add them from the key browser"
         )
         if text != self.hidden_keys.text:
-            self.hidden_keys.text = text
+            self.hidden_keys.update(text=text, visible=bool(text))

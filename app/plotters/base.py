@@ -81,7 +81,8 @@ def draw_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> An
 def add_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> ColorBar:
     """Draw `source` (see `image_source`) on `fig`, with a colour bar on the right."""
     draw_image(fig, source, mapper)
-    color_bar = ColorBar(color_mapper=mapper, title="")
+    # Close to the data: the colour bar's default margins take 40 px of room.
+    color_bar = ColorBar(color_mapper=mapper, title="", margin=4, padding=4, width=12)
     fig.add_layout(color_bar, "right")
     return color_bar
 
@@ -108,6 +109,9 @@ class Plotter(param.Parameterized):
         default=False,
         doc="Stop drawing; data keeps arriving and is shown at once on resume.",
     )
+
+    fills_card = False
+    """Whether the drawing follows its card's size (else the card fits it)."""
 
     def __init__(self, key: Hashable, **params: Any) -> None:
         super().__init__(key=key, **params)
@@ -303,8 +307,26 @@ class Plotter(param.Parameterized):
         """Return the Panel object of this plot (built once per plotter)."""
         self._ensure_root()
         if self._pane is None:
-            self._pane = pn.pane.Bokeh(self._root)
+            self._pane = pn.pane.Bokeh(self._root, **self._pane_sizing())
         return self._layout(self._pane)
+
+    def header_view(self) -> pn.viewable.Viewable | None:
+        """The card's header text (key, unit, extent, age), if this plot has one
+        apart from its drawing; None: the card names the key itself."""
+        return None
+
+    def header_controls(self) -> list[pn.viewable.Viewable]:
+        """Controls one click away, in the card's header (pause)."""
+        return []
+
+    def settings(self) -> list[pn.viewable.Viewable]:
+        """This plot's settings, built when the card's settings first open."""
+        return []
+
+    @property
+    def card_class(self) -> str:
+        """A CSS class naming this plot's card; empty for none."""
+        return ""
 
     @property
     def label(self) -> str:
@@ -376,8 +398,13 @@ class Plotter(param.Parameterized):
         raise NotImplementedError
 
     def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
-        """Wrap the pane with this plot's controls; none by default."""
+        """Wrap the pane with what else this plot shows; nothing by default."""
         return pane
+
+    def _pane_sizing(self) -> dict[str, Any]:
+        """How the pane of the drawing is sized: fixed, unless the plot follows
+        its card (`app.page.card`)."""
+        return {}
 
     def _clear_view(self) -> None:
         """Show no data (the key's history was cleared)."""
@@ -423,15 +450,23 @@ class Plotter(param.Parameterized):
 
     # Helpers for subclasses --------------------------------------------------
     def _figure(self, **kwargs: Any) -> figure:
+        # The figure follows its card's size; the card's header names it, and
+        # the tools show over the data when the mouse is there: the data get
+        # the room a title and a toolbar would take.
         fig = figure(
             width=self.width,
             height=self.height,
+            sizing_mode="stretch_both",
             output_backend=self.renderer,
             tools=TOOLS,
             toolbar_location="right",
-            title=self.label,
+            toolbar_inner=True,
+            title=None,
             **kwargs,
         )
+        fig.toolbar.autohide = True
+        for axis in fig.axis:
+            axis.update(axis_label_standoff=2, axis_label_text_font_size="12px")
         # Ranges the browser fits to the data would be sent back to the server
         # after every frame, which nobody here reads.
         for axis_range in (fig.x_range, fig.y_range):

@@ -168,14 +168,20 @@ class HoloViewsPlotter(Plotter):
 
     def _build(self) -> LayoutDOM:
         self._div = text_div(
+            self.label,
             name=f"custom:{self.view.name}:{self.label}",
-            width=self.width,
+            css_classes=["plot-key"],
+            sizing_mode="stretch_width",
             styles={"font-weight": "bold", "padding": "2px 4px"},
         )
         return self._div
 
+    def header_view(self) -> pn.viewable.Viewable:
+        # The header (key, unit, age, view, its time) is the card's header line.
+        return pn.pane.Bokeh(self.root, sizing_mode="stretch_width", margin=0)
+
     def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
-        return pn.Column(pane, self._holoviews)
+        return self._holoviews
 
     def _show(self, value: Any) -> None:
         self._unit = getattr(value, "unit", None)  # for the header, as other plots

@@ -17,9 +17,10 @@ from typing import Any
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import Range1d, SaveTool
+from bokeh.models import Div, Range1d, SaveTool
 
 from app.audit import REFUSED, audit_log
+from app.page_text import text_div
 from app.plotters.base import HeaderState, Plotter
 from app.plotters.columns import newest_time_ns
 from app.plotters.confirm import ConfirmedClick
@@ -28,8 +29,8 @@ from app.plotters.scale import AutoRange, Extent
 from app.roles import CLEAR_HISTORY, may
 
 HEADER_COLOURS = {
-    # Live text takes the page theme's title colour when the figure has one
-    # (`header_colours`): a fixed dark grey vanished on the dark theme.
+    # Live text takes the page's text colour (`FigurePlotter._set_header`): a
+    # fixed dark grey vanished on the dark theme.
     HeaderState.LIVE: ("#222222", None),
     HeaderState.PAUSED: ("#1f4e8c", "#e3ecf7"),
     HeaderState.STALE: ("#7a4f00", "#ffe2a0"),
@@ -38,17 +39,15 @@ HEADER_COLOURS = {
 """Title text and background per header state: seen at a glance across the room."""
 
 
-def header_colours(state: HeaderState, title: Any) -> tuple[str, str | None]:
-    """Return the text and background colour of a header in ``state``.
-
-    A live header has no background of its own: its text is the colour the
-    document's theme (light or dark) gives titles, the fixed colour without one.
-    The other states bring a light background and dark text of their own.
-    """
-    colour, background = HEADER_COLOURS[state]
-    if state is HeaderState.LIVE:
-        colour = (title.themed_values() or {}).get("text_color", colour)
-    return colour, background
+HEADER_STYLES = {
+    "font-weight": "bold",
+    "font-size": "13px",
+    "padding": "3px 4px",
+    "white-space": "nowrap",
+    "overflow": "hidden",
+    "text-overflow": "ellipsis",
+}
+"""The header's look: one line, cut short with an ellipsis in a narrow card."""
 
 
 def reference_time(frame: sc.DataArray) -> str:
@@ -72,7 +71,7 @@ def css_name(text: str) -> str:
 
 
 class FigurePlotter(Plotter):
-    """Base of the plots drawn in a figure: controls above, value range, header."""
+    """Base of the plots drawn in a figure: header, settings, value range."""
 
     scale = param.Selector(
         default="auto",
@@ -84,12 +83,20 @@ class FigurePlotter(Plotter):
 
     kind = "plot"
     """Names this plot's card: ``{kind}-{key}`` as a CSS class."""
+    fills_card = True
 
     keeps_reference = False
     """Whether the plot can show a reference frame beside its data (decision 094)."""
 
     def __init__(self, key: Any, **params: Any) -> None:
         super().__init__(key, **params)
+        # The header is the card's, above the figure: the figure has no title.
+        self._header_div = text_div(
+            self.label,
+            css_classes=["plot-key"],
+            sizing_mode="stretch_width",
+            styles=dict(HEADER_STYLES),
+        )
         self._auto = AutoRange(log=self._log_scale())
         self._range_chosen: Extent | None = None
         self._range_applied: Extent | None = None
@@ -268,17 +275,41 @@ class FigurePlotter(Plotter):
         else:
             self._clear_button.label = CONFIRM_CLEAR
 
-    # Header and layout -------------------------------------------------------
+    # Header, settings and layout -------------------------------------------
     def _set_header(self, text: str, state: HeaderState) -> None:
-        colour, background = header_colours(state, self._fig.title)
-        self._fig.title.update(
-            text=text, text_color=colour, background_fill_color=background
-        )
+        colour, background = HEADER_COLOURS[state]
+        # Live, the header has no colour of its own: the page's text colour,
+        # light or dark theme alike.
+        styles = {
+            **HEADER_STYLES,
+            "color": colour if background else "inherit",
+            "background-color": background or "transparent",
+        }
+        if styles == self._header_div.styles:
+            self._header_div.text = text
+        else:
+            self._header_div.update(text=text, styles=styles)
 
-    def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
-        pause = pn.widgets.Toggle.from_param(
-            self.param.paused, name="pause", width=70, css_classes=["pause"]
-        )
+    def header_model(self) -> Div:
+        """The Div that shows the header (key, unit, extent, age) above the plot."""
+        return self._header_div
+
+    def header_view(self) -> pn.viewable.Viewable:
+        return pn.pane.Bokeh(self._header_div, sizing_mode="stretch_width", margin=0)
+
+    def header_controls(self) -> list[pn.viewable.Viewable]:
+        return [
+            pn.widgets.Toggle.from_param(
+                self.param.paused,
+                name="pause",
+                width=64,
+                height=26,
+                margin=(2, 2),
+                css_classes=["pause"],
+            )
+        ]
+
+    def settings(self) -> list[pn.viewable.Viewable]:
         scale = pn.widgets.RadioButtonGroup.from_param(
             self.param.scale, width=110, css_classes=["scale"]
         )
@@ -301,9 +332,22 @@ class FigurePlotter(Plotter):
             description=permission.reason or CLEAR_DESCRIPTION,
         )
         clear.on_click(self._on_clear)
-        return pn.Column(
-            pn.Row(*self._controls(), pause, clear),
-            pn.Row(scale, low, high),
-            pane,
-            css_classes=[f"{self.kind}-{css_name(self.label)}"],
-        )
+        own = self._controls()
+        return [
+            *([pn.Row(*own, margin=0)] if own else []),
+            pn.Row(scale, low, high, margin=0),
+            clear,
+        ]
+
+    def _ensure_root(self) -> None:
+        if self._root is None:
+            super()._ensure_root()
+            # Named as its figure: "header:line:monitor/m1".
+            self._header_div.name = self._fig.name.replace("figure:", "header:", 1)
+
+    @property
+    def card_class(self) -> str:
+        return f"{self.kind}-{css_name(self.label)}"
+
+    def _pane_sizing(self) -> dict[str, Any]:
+        return {"sizing_mode": "stretch_both", "margin": 0}

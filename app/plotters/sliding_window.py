@@ -266,7 +266,10 @@ class SlidingWindowPlotter(FigurePlotter):
             return []
         return [
             pn.widgets.IntInput.from_param(
-                self.param.window_size, name="window (frames)", width=140
+                self.param.window_size,
+                name="window (frames)",
+                width=140,
+                css_classes=["window-size"],
             )
         ]
 

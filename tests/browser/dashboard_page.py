@@ -25,6 +25,14 @@ BUSY_MAIN_THREAD_JS = """() => {
 }"""
 
 
+def open_settings(card: Locator) -> Locator:
+    """Open a card's settings (its ⚙) and return them, once shown."""
+    card.locator(".plot-settings button").click()
+    settings = card.locator(".plot-settings-panel")
+    settings.wait_for()
+    return settings
+
+
 class DashboardPage:
     """A browser tab on the dashboard, read through BokehJS's document."""
 
@@ -102,6 +110,13 @@ class DashboardPage:
     def card(self, kind: str, key: str) -> Locator:
         """The card of one plot (``kind`` line, image or window) with its controls."""
         return self.page.locator(f".{kind}-{re.sub(r'[^A-Za-z0-9_-]', '-', key)}")
+
+    def header(self, figure: str) -> str:
+        """The header text of the card of the named figure (``figure:...``)."""
+        return self.evaluate(
+            "(doc, name) => doc.get_model_by_name(name).text",
+            figure.replace("figure:", "header:", 1),
+        )
 
     def ranges(self, figure: str) -> list[float]:
         """``[x start, x end, y start, y end]`` of the named figure."""

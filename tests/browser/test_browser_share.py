@@ -13,8 +13,8 @@ from tests.browser.dashboard_page import DashboardPage
 
 pytestmark = pytest.mark.browser
 
-FIGURE = "figure:window:log/proton_current"
-SOURCE = "window:log/proton_current"
+FIGURE = "figure:window:monitor/m2"
+SOURCE = "window:monitor/m2"
 HIDDEN = (
     "(doc, name) => doc.get_model_by_name('hidden-plots').tags"
     ".includes(doc.get_model_by_name(name).id)"
@@ -35,9 +35,10 @@ def test_a_plot_below_the_fold_is_reported_and_catches_up_once_scrolled_into_vie
 ) -> None:
     dashboard = DashboardPage(browser_page).open(server.url)
     dashboard.wait_for_data(SOURCE, "time")
-    # The default layout's last window lies below a 1400 x 1200 viewport.
+    # The default layout's last window (a waterfall) lies below a 1400 x 1200
+    # viewport.
     dashboard.wait_for(HIDDEN, FIGURE)
-    dashboard.card("window", "log/proton_current").scroll_into_view_if_needed()
+    dashboard.card("window", "monitor/m2").scroll_into_view_if_needed()
     dashboard.wait_for(f"(doc, name) => !({HIDDEN})(doc, name)", FIGURE)
     # In view it is drawn every frame: its newest row is soon under 0.5 s old.
     dashboard.wait_for(

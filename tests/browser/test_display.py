@@ -1,5 +1,5 @@
 """What plots show in headless chromium: bins where their edges are, headers
-readable on the dark theme."""
+and settings readable on the dark theme."""
 
 from __future__ import annotations
 
@@ -17,11 +17,24 @@ from app.sources.message import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.testing.local_server import serve_dashboard
 from app.testing.mock_cluster import MockKafkaCluster
-from tests.browser.dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage, open_settings
 
 pytestmark = pytest.mark.browser
 
-IMAGE = "figure:image:detector/panel_0"
+HEADER = "header:image:detector/panel_0"
+# An element's text colour and the first background behind it that is not
+# see-through, up through the shadow roots Panel draws into.
+BEHIND_JS = """(element) => {
+  const text = getComputedStyle(element).color;
+  for (let n = element; n; n = n.parentNode || n.host) {
+    if (!(n instanceof Element)) continue;
+    const colour = getComputedStyle(n).backgroundColor;
+    if (colour && colour !== "transparent" && colour !== "rgba(0, 0, 0, 0)") {
+      return [text, colour];
+    }
+  }
+  return [text, getComputedStyle(document.body).backgroundColor];
+}"""
 
 
 def luminance(colour: str) -> float:
@@ -50,20 +63,21 @@ def test_plot_headers_contrast_with_the_dark_themes_background(
     ) as server:
         dashboard = DashboardPage(browser_page).open(f"{server.url}?theme=dark")
         dashboard.wait_for(
-            "(doc, name) => { const f = doc.get_model_by_name(name);"
-            " return f && f.title.text.includes('age'); }",
-            IMAGE,
+            "(doc, name) => { const h = doc.get_model_by_name(name);"
+            " return h && h.text.includes('age'); }",
+            HEADER,
         )
-        text, behind = dashboard.evaluate(
-            "(doc, name) => { const f = doc.get_model_by_name(name);"
-            " return [f.title.text_color, f.border_fill_color]; }",
-            IMAGE,
-        )
+        card = dashboard.card("image", "detector/panel_0")
+        text, behind = card.locator(".plot-key").evaluate(BEHIND_JS)
         page = browser_page.evaluate("getComputedStyle(document.body).backgroundColor")
-    # The title is drawn over the figure's border, itself see-through on the page.
+        # The settings lie over the plot on a background of the theme's.
+        label = open_settings(card).get_by_text("log color")
+        label_text, label_behind = label.evaluate(BEHIND_JS)
+    # The header's text lies on its card, itself on the dark page.
     assert luminance(page) < 0.05  # the page did turn dark
     assert contrast(text, page) >= 4.5
     assert contrast(text, behind) >= 4.5
+    assert contrast(label_text, label_behind) >= 4.5
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from app.page.layout_file import Layout
 from app.plot_spec import PlotSpec
 from app.testing.local_server import LocalServer, serve_dashboard
-from tests.browser.dashboard_page import TIMEOUT_MS, DashboardPage
+from tests.browser.dashboard_page import TIMEOUT_MS, DashboardPage, open_settings
 
 pytestmark = pytest.mark.browser
 
@@ -44,10 +44,9 @@ def layout_server(layout_file: Path) -> Iterator[LocalServer]:
 
 
 def cards_of(page: Page, key: str) -> Locator:
-    """The cards whose label names `key` (every card's divide menu names keys)."""
-    return page.locator(".plot-card").filter(
-        has=page.locator(".plot-key", has_text=key)
-    )
+    """The cards whose header names `key`: a card's settings, which name other
+    keys in their divide menu, are closed until opened."""
+    return page.locator(".plot-card").filter(has_text=key)
 
 
 def has_model(name: str) -> str:
@@ -103,7 +102,7 @@ def test_search_narrows_the_key_list_and_one_click_adds_a_plot(
     dashboard.wait_for_data("aggregate:detector/panel_0", "image")
     title = dashboard.wait_for(
         "(doc) => Array.from(doc._all_models.values())"
-        ".map(m => m.title && m.title.text)"
+        ".map(m => m.name && m.name.startsWith('header:') && m.text)"
         ".find(t => t && t.includes('sum of the last 10 s'))"
     )
     assert title.startswith("detector/panel_0")
@@ -131,7 +130,8 @@ def test_a_plot_changes_to_a_time_window_in_place(
     dashboard.wait_for(has_model("value:log/motor_x"))
     cards = browser_page.locator(".plot-card")
     before = cards.count()
-    browser_page.locator(".plot-view select").nth(1).select_option(label="last 5 min")
+    settings = open_settings(cards.nth(1))
+    settings.locator(".plot-view select").select_option(label="last 5 min")
     dashboard.wait_for_data("time-window:log/motor_x", "value")
     # The value panel of log/motor_x became its time window, in its place.
     expect(cards).to_have_count(before)
@@ -143,8 +143,12 @@ def test_a_menu_choice_another_card_shows_returns_to_the_cards_own_view(
 ) -> None:
     dashboard = DashboardPage(browser_page).open(page_server.url)
     dashboard.wait_for(has_model("value:log/motor_x"))
-    menus = cards_of(browser_page, "log/motor_x").locator(".plot-view select")
-    expect(menus).to_have_count(2, timeout=TIMEOUT_MS)
+    cards = cards_of(browser_page, "log/motor_x")
+    expect(cards).to_have_count(2, timeout=TIMEOUT_MS)
+    for index in range(2):
+        open_settings(cards.nth(index))
+    menus = cards.locator(".plot-view select")
+    expect(menus).to_have_count(2)
     own, other = menus.nth(0).input_value(), menus.nth(1).input_value()
     menus.nth(0).select_option(value=other)
     message = dashboard.wait_for(

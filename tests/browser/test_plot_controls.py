@@ -1,4 +1,5 @@
-"""One plot's controls in headless chromium: pause, scale, log, hover, time zone."""
+"""One plot's controls in headless chromium: pause in its card's header; scale,
+log and clear in its settings (one click on ⚙); hover and time zone."""
 
 import re
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.testing.local_server import LocalServer, serve_dashboard
-from tests.browser.dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage, open_settings
 
 pytestmark = pytest.mark.browser
 
@@ -63,8 +64,8 @@ def test_pause_stops_drawing_and_resume_shows_every_frame_that_arrived_meanwhile
     card = dashboard.card("window", "log/sample_temperature")
     card.get_by_role("button", name="pause").click()
     dashboard.wait_for(
-        "(doc) => doc.get_model_by_name('figure:window:log/sample_temperature')"
-        ".title.text.includes('· paused')"
+        "(doc) => doc.get_model_by_name('header:window:log/sample_temperature')"
+        ".text.includes('· paused')"
     )
     paused_at = newest(dashboard, SERIES)
     waterfall_at = newest(dashboard, WATERFALL)
@@ -93,6 +94,7 @@ def test_fixed_colour_range_typed_in_the_controls_reaches_the_image(
     dashboard: DashboardPage,
 ) -> None:
     card = dashboard.card("image", "detector/panel_0")
+    open_settings(card)
     card.get_by_role("button", name="fixed").click()
     # Fixing locks the range shown (the server fills in both ends), then the
     # typed ends replace it.
@@ -118,13 +120,18 @@ def test_log_toggle_switches_the_drawn_scale_and_keeps_the_zoom(
         "(doc) => Bokeh.index.find_one(doc.get_model_by_name("
         f"'{LINE}')).frame.y_scale.type"
     )
+    open_settings(card)
     log_y.check()
     dashboard.wait_for(f"(doc) => ({scale_drawn})(doc) === 'LogScale'")
+    # The settings close for the drag: they lie over the plot.
+    card.locator(".plot-settings button").click()
+    expect(card.locator(".plot-settings-panel")).to_be_hidden()
     before = dashboard.ranges(LINE)
     dashboard.drag(card.locator(".bk-Canvas"), 40, 30)
     dashboard.wait_for_ranges_other_than(LINE, before)
     zoomed = dashboard.ranges(LINE)
 
+    open_settings(card)
     log_y.uncheck()
     dashboard.wait_for(f"(doc) => ({scale_drawn})(doc) === 'LinearScale'")
     assert dashboard.ranges(LINE) == zoomed
@@ -216,7 +223,7 @@ def test_clear_asks_for_confirmation_then_the_history_starts_anew(
     dashboard: DashboardPage,
 ) -> None:
     card = dashboard.card("window", "log/sample_temperature")
-    clear = card.locator(".clear button")
+    clear = open_settings(card).locator(".clear button")
     before = dashboard.column(SERIES, "time")
     clear.click()
     expect(clear).to_have_text("confirm clear?")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from app.testing.local_server import LocalServer, serve_dashboard
-from tests.browser.dashboard_page import TIMEOUT_MS, DashboardPage
+from tests.browser.dashboard_page import TIMEOUT_MS, DashboardPage, open_settings
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +52,7 @@ def test_loading_and_using_the_page_requests_nothing_from_another_origin(
     expect(buttons).to_have_count(1, timeout=TIMEOUT_MS)
     buttons.click()
     dashboard.wait_for_data("aggregate:detector/panel_0", "image")
+    open_settings(browser_page.locator(".plot-card").first)
     browser_page.locator(".plot-view select").first.select_option(label="last 5 min")
     dashboard.wait_for_data("time-window:log/sample_temperature", "value")
     browser_page.locator("#theme-switch").click()

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from app.audit import AUDIT_FILE
 from app.sign_in import NO_SIGN_IN_WARNING
 from app.testing.local_server import LocalServer, serve_dashboard
-from tests.browser.dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage, open_settings
 
 pytestmark = pytest.mark.browser
 
@@ -135,7 +135,7 @@ def test_a_viewer_cannot_clear_by_the_page_nor_by_a_forged_request(
     assert "bob · viewer" in dashboard.evaluate(
         "(doc) => doc.get_model_by_name('signed-in').text"
     )
-    clear = dashboard.card("window", KEY).locator(".clear button")
+    clear = open_settings(dashboard.card("window", KEY)).locator(".clear button")
     expect(clear).to_be_disabled()
     disabled, description = dashboard.evaluate(CLEAR_DESCRIPTION_JS)
     assert disabled
@@ -177,7 +177,7 @@ def test_an_operator_clears_and_the_audit_names_them(
         "(doc) => doc.get_model_by_name('signed-in').text"
     )
     already = len(audit_entries(server))
-    clear = dashboard.card("window", KEY).locator(".clear button")
+    clear = open_settings(dashboard.card("window", KEY)).locator(".clear button")
     before = dashboard.column(SERIES, "time")
     clear.click()
     expect(clear).to_have_text("confirm clear?")

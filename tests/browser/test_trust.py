@@ -21,7 +21,7 @@ from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
 from app.sources.simulated import LOG_UNITS
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.mock_cluster import MockKafkaCluster
-from tests.browser.dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage, open_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
 
@@ -38,9 +38,10 @@ LOSSES_FORGOTTEN_MS = 60_000
 """Far longer than the pill remembers a loss, for waits that outlast it."""
 
 # The window plot's header is its figure's title, drawn on the canvas.
+# A card's header: the Div named "header:..." above its figure.
 HEADER_JS = (
-    "(doc, key) => Array.from(doc._all_models.values()).map(m => m.title)"
-    ".find(t => t && t.text && t.text.startsWith(key + ' ['))"
+    "(doc, key) => Array.from(doc._all_models.values()).find(m => m.name"
+    " && m.name.startsWith('header:') && m.text.startsWith(key + ' ['))"
 )
 
 
@@ -145,7 +146,7 @@ def rgb(hex_colour: str) -> str:
 def header(dashboard: DashboardPage) -> dict:
     return dashboard.evaluate(
         f"(doc, key) => {{ const t = ({HEADER_JS})(doc, key); return {{"
-        " text: t.text, background: t.background_fill_color }; }",
+        " text: t.text, background: t.styles['background-color'] }; }",
         KEY,
     )
 
@@ -180,16 +181,16 @@ def test_a_plot_whose_key_stops_turns_stale_and_the_pill_amber_until_data_return
     dashboard.wait_for(
         f"(doc, key) => !({HEADER_JS})(doc, key).text.includes('stale')", KEY
     )
-    assert header(dashboard)["background"] is None
+    assert header(dashboard)["background"] == "transparent"
     wait_for_pill(dashboard, "live", 30_000)
     assert pill_colour(dashboard) == rgb(PILL_COLOURS["live"])
 
 
 CLEARED_JS = (
-    "(doc, key) => Array.from(doc._all_models.values()).some(m => m.title"
-    " && m.title.text && m.title.text.startsWith(key + ' ·')"
-    " && m.title.text.includes('· no data · cleared ')"
-    " && m.title.text.endsWith(' by an operator'))"
+    "(doc, key) => Array.from(doc._all_models.values()).some(m => m.name"
+    " && m.name.startsWith('header:') && m.text.startsWith(key + ' ·')"
+    " && m.text.includes('· no data · cleared ')"
+    " && m.text.endsWith(' by an operator'))"
 )
 
 
@@ -211,7 +212,7 @@ def test_a_clear_in_one_page_tells_every_page_who_cleared_the_key(
                 f"(doc, key) => ({HEADER_JS})(doc, key).text.includes('· stale ·')",
                 KEY,
             )
-            clear = here.card("window", KEY).locator(".clear button")
+            clear = open_settings(here.card("window", KEY)).locator(".clear button")
             clear.click()
             expect(clear).to_have_text("confirm clear?")
             clear.click()

@@ -664,11 +664,25 @@ def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects
 
 
 def card_says(card: pn.viewable.Viewable) -> tuple[str, str]:
-    """The key and the view a card shows the operator: its label and its menu."""
-    (label,) = [
-        pane for pane in card.select(pn.pane.HTML) if "plot-key" in pane.css_classes
+    """The key and the view a card shows the operator: its header and, with
+    its settings opened, its view menu."""
+    labels = [
+        pane.object
+        for pane in card.select(pn.pane.HTML)
+        if "plot-key" in pane.css_classes
+    ] + [
+        pane.object.text.split(" ")[0]
+        for pane in card.select(pn.pane.Bokeh)
+        if "plot-key" in pane.object.css_classes
     ]
-    return html.unescape(label.object), view_menu(card).value
+    (label,) = labels
+    (settings,) = [
+        toggle
+        for toggle in card.select(pn.widgets.Toggle)
+        if "plot-settings" in toggle.css_classes
+    ]
+    settings.value = True  # no document: the settings open at once
+    return html.unescape(label), view_menu(card).value
 
 
 def view_menu(card: pn.viewable.Viewable) -> pn.widgets.Select:
@@ -723,20 +737,19 @@ def test_slices_of_a_served_page_add_their_models_without_walking_the_whole_page
         session.close(None)
 
 
-def test_a_plot_adds_at_most_59_models_to_its_page(
+def test_a_plot_adds_at_most_44_models_to_its_page(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each model costs the server its creation, sending and bookkeeping, and
-    # the browser its copy: 69 a plot of this mix before decision 069, 54.8
-    # after it; the card's data-out and reference tools (decisions 093, 094)
-    # brought 58.8.
+    # the browser its copy: 69 a plot of this mix before decision 069, 55
+    # before a card built its settings at their first opening (decision 086).
     session, document, ticks = served_page(ingestion, monkeypatch, many_plots(24))
     empty = len(reachable(document))
     try:
         while ticks:
             ticks.pop(0)()
         assert len(session.plotters) == 24
-        assert (len(reachable(document)) - empty) / 24 <= 59
+        assert (len(reachable(document)) - empty) / 24 <= 44
     finally:
         session.close(None)
 
@@ -908,3 +921,18 @@ def test_no_reference_is_kept_before_the_plot_shows_a_frame(
         assert session.layout.plots == (spec,)
     finally:
         session.close(None)
+
+
+def test_the_pages_notes_take_no_line_while_they_say_nothing(
+    quiet_ingestion: Ingestion,
+) -> None:
+    session = DashboardSession(quiet_ingestion, DashboardOptions())
+    notes = (session.message, session.hidden_keys, session.frames_note)
+    assert [note.visible for note in notes] == [False, False, False]
+    session._show_hidden(3)
+    assert session.hidden_keys.visible
+    session._show_hidden(0)
+    assert not session.hidden_keys.visible
+    assert DashboardSession(
+        quiet_ingestion, DashboardOptions(), message="layout file x: unreadable"
+    ).message.visible

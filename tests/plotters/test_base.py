@@ -56,7 +56,7 @@ def test_header_shows_key_unit_and_age_of_newest_data(
     plotter.draw(now_ns=T0_NS + 4_500_000_000)
 
     assert plotter.header == "monitor/m1 [counts] · age 4 s"
-    assert plotter.root.title.text == plotter.header
+    assert plotter.header_model().text == plotter.header
 
 
 def test_replay_on_subscribe_hands_over_current_data(
@@ -118,7 +118,7 @@ def test_plot_is_stale_once_newest_data_is_older_than_five_seconds(
     assert plotter.stale
     assert plotter.header == "monitor/m1 [counts] · stale · age 2 min"
     assert plotter.header_state is HeaderState.STALE
-    assert plotter.root.title.background_fill_color == "#ffe2a0"
+    assert plotter.header_model().styles["background-color"] == "#ffe2a0"
 
 
 def test_stale_waits_five_usual_intervals_for_a_key_that_updates_slowly(
@@ -142,6 +142,7 @@ def test_paused_plot_draws_nothing_and_shows_the_newest_at_once_on_resume(
 ) -> None:
     plotter = LinePlotter("monitor/m1")
     document.add_root(plotter.root)
+    document.add_root(plotter.header_model())
     plotter.subscribe(data_service)
     data_service["monitor/m1"] = spectrum(0)
     plotter.draw(now_ns=T0_NS)
@@ -156,7 +157,9 @@ def test_paused_plot_draws_nothing_and_shows_the_newest_at_once_on_resume(
     assert plotter.header_state is HeaderState.PAUSED
     # Only the header changed: no data went to the browser.
     assert document_events.events
-    assert all(event.model is plotter.root.title for event in document_events.events)
+    assert all(
+        event.model is plotter.header_model() for event in document_events.events
+    )
 
     plotter.paused = False
     assert plotter.draw(now_ns=T0_NS + 3 * PERIOD_NS)
@@ -233,18 +236,19 @@ def test_a_plot_that_cannot_draw_says_why_in_colour_until_good_data(
     plotter.draw(now_ns=T0_NS)
     data_service["monitor/m1"] = sc.DataArray(sc.scalar(1.0))
     plotter.draw(now_ns=T0_NS)
-    failed = plotter.root.title
+    failed = plotter.header_model()
     assert "cannot draw DataArray" in failed.text
-    assert (failed.text_color, failed.background_fill_color) == ("#9c0000", "#fdd8d8")
+    colours = (failed.styles["color"], failed.styles["background-color"])
+    assert colours == ("#9c0000", "#fdd8d8")
 
     # Frames that bring nothing new keep the failure on screen.
     plotter.draw(now_ns=T0_NS + PERIOD_NS)
-    assert "cannot draw" in plotter.root.title.text
+    assert "cannot draw" in plotter.header_model().text
 
     data_service["monitor/m1"] = spectrum(1)
     plotter.draw(now_ns=T0_NS + PERIOD_NS)
-    assert "cannot draw" not in plotter.root.title.text
-    assert plotter.root.title.background_fill_color is None
+    assert "cannot draw" not in plotter.header_model().text
+    assert plotter.header_model().styles["background-color"] == "transparent"
 
 
 def test_a_key_that_is_not_a_string_is_titled_by_its_str(
@@ -287,10 +291,10 @@ def test_clear_button_clears_only_on_a_second_click(
     data_service: DataService,
 ) -> None:
     plotter = LinePlotter("monitor/m1")
-    view = plotter.panel()
+    settings = pn.Column(*plotter.settings())
     plotter.subscribe(data_service)
     data_service["monitor/m1"] = spectrum(0)
-    (clear,) = [b for b in view.select(pn.widgets.Button) if b.label == "clear"]
+    (clear,) = [b for b in settings.select(pn.widgets.Button) if b.label == "clear"]
 
     clear.clicks += 1
     assert clear.label == "confirm clear?"

@@ -1,10 +1,11 @@
 import panel as pn
 import pytest
 from bokeh.document import Document
-from bokeh.models import Title
 
 from app.data import DataService
 from app.plotters import ImagePlotter, LinePlotter
+from app.plotters.base import HeaderState
+from app.plotters.figure_plot import HEADER_COLOURS
 from tests.plotters.drawn_models import colour_bar
 from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, image, spectrum
 
@@ -85,35 +86,30 @@ def test_operator_zoom_holds_the_y_axis_until_reset_brings_the_chosen_range(
     assert not plotter.held
 
 
-def test_a_live_header_takes_the_dark_themes_title_colour_also_after_a_pause(
+def test_a_live_header_takes_the_pages_text_colour_also_after_a_pause(
     data_service: DataService,
 ) -> None:
-    from panel.theme.fast import FastDarkTheme
-
+    # The page's text colour is the theme's, light or dark: a fixed grey
+    # vanished on the dark theme.
     plotter = LinePlotter("monitor/m1")
     plotter.subscribe(data_service)
-    document = Document()
-    document.add_root(plotter.root)
-    document.theme = FastDarkTheme().bokeh_theme
-    themed = Title()
-    document.theme.apply_to_model(themed)
-    dark_title = themed.text_color
     data_service["monitor/m1"] = spectrum(0)
     plotter.draw(now_ns=T0_NS)
-    assert plotter.root.title.text_color == dark_title
+    header = plotter.header_model()
+    assert header.styles["color"] == "inherit"
 
     plotter.paused = True
     plotter.draw(now_ns=T0_NS)
-    assert plotter.root.title.text_color != dark_title
+    assert header.styles["color"] == HEADER_COLOURS[HeaderState.PAUSED][0]
     plotter.paused = False
     plotter.draw(now_ns=T0_NS + PERIOD_NS)
-    assert plotter.root.title.text_color == dark_title
+    assert header.styles["color"] == "inherit"
 
 
 def clear_button(plotter: LinePlotter):
     [button] = [
         widget
-        for widget in plotter.panel().select(pn.widgets.Button)
+        for widget in pn.Column(*plotter.settings()).select(pn.widgets.Button)
         if "clear" in widget.css_classes
     ]
     return button

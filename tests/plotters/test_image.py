@@ -171,7 +171,7 @@ def test_an_image_of_nothing_but_nan_says_so_in_its_header(
     plotter.subscribe(data_service)
     plotter.draw(now_ns=T0_NS)
     assert "· all values NaN" in plotter.header
-    assert "all values NaN" in plotter.root.title.text
+    assert "all values NaN" in plotter.header_model().text
 
 
 def test_axes_of_other_units_are_not_held_to_one_scale(
