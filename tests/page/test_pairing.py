@@ -32,6 +32,12 @@ def ingestion() -> Ingestion:
 
 
 def menu(session: DashboardSession, css: str) -> pn.widgets.Select:
+    """The one card's menu of class `css`, its settings opened first."""
+    for row in session.grid.rows.values():
+        for card in row.objects:
+            for toggle in card.select(pn.widgets.Toggle):
+                if "plot-settings" in toggle.css_classes:
+                    toggle.value = True  # no document: the settings open at once
     (found,) = [
         widget
         for row in session.grid.rows.values()
