@@ -16,13 +16,21 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from app.alarm_limits import (
+    LIMITS_STATE,
+    AlarmLimitsError,
+    read_limits_file,
+)
 from app.data import DataService, KeyInfo, Retention
+from app.ingestion.alarm_log import AlarmLog
+from app.ingestion.alarms import AlarmWatch
 from app.ingestion.allocator import reuse_freed_storage
 from app.ingestion.key_activity import KeyActivity
 from app.ingestion.orchestrator import MAX_BATCH_SECONDS, Orchestrator
 from app.options import DashboardOptions
 from app.plot_spec import history_retention
 from app.process_local import ProcessLocal
+from app.shared_state import shared_state
 from app.sources import MessageSource, SimulatedInstrument, SourceStatus
 from app.sources.simulated import ALL_STREAMS
 
@@ -97,6 +105,7 @@ class Ingestion:
         data_service: DataService | None = None,
         max_batch_seconds: float = MAX_BATCH_SECONDS,
         history: Callable[[Hashable, KeyInfo], Retention] | None = None,
+        alarm_log: AlarmLog | None = None,
     ) -> None:
         self.data_service = data_service if data_service is not None else DataService()
         if history is not None:
@@ -104,8 +113,13 @@ class Ingestion:
         self.source = source
         # Every value passes through: arrivals per key cost a counter each.
         self.activity = KeyActivity(self.data_service)
+        # Keys with limits are judged as their values pass (decision 095).
+        self.alarms = AlarmWatch(self.activity, alarm_log)
         self.orchestrator = Orchestrator(
-            source, self.activity, max_batch_seconds=max_batch_seconds
+            source,
+            self.alarms,
+            max_batch_seconds=max_batch_seconds,
+            tick=self.alarms.tick,
         )
         self._ingest_period_s = ingest_period_s
         self._sessions = 0
@@ -165,6 +179,26 @@ def default_history(
     return retention_of
 
 
+def follow_limits(alarms: AlarmWatch, options: DashboardOptions) -> None:
+    """Judge the limits of the limits file and of operators, as they change.
+
+    A limits file that does not fit is refused with the line and field that
+    did not, and the dashboard runs without it (decision 096).
+    """
+    from_file = {}
+    if options.alarm_limits:
+        try:
+            from_file = read_limits_file(options.alarm_limits)
+        except AlarmLimitsError as error:
+            alarms.note = f"{error}; started without it"
+            logger.error("%s", alarms.note)
+        else:
+            logger.info(
+                "limits of %d keys from %s", len(from_file), options.alarm_limits
+            )
+    alarms.follow(from_file, shared_state(options.state_dir, LIMITS_STATE))
+
+
 _process_ingestion: ProcessLocal[Ingestion] = ProcessLocal()
 
 
@@ -182,7 +216,9 @@ def process_ingestion(options: DashboardOptions) -> Ingestion:
             make_source(options),
             ingest_period_s=options.ingest_period_s,
             history=default_history(options),
+            alarm_log=AlarmLog(options.state_dir),
         )
+        follow_limits(ingestion.alarms, options)
         ingestion.start()
         atexit.register(stop_process_ingestion)
         logger.info(
