@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 CLEAR_HISTORY = "clear history"
 """Drop a key's history in every open page."""
+ACKNOWLEDGE_ALARM = "acknowledge alarm"
+"""Say a key's alarm was seen, on every page of the process (decision 097)."""
+SET_LIMITS = "set alarm limits"
+"""Change the limits a key is judged by, for every process (decision 096)."""
 
 GROUP_PREFIX = "group:"
 GROUPS_CLAIM = "groups"
