@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 
 import panel as pn
 
@@ -39,14 +39,14 @@ class _CardAlarm:
 
     def __init__(
         self,
-        key: Hashable,
+        spec: PlotSpec,
         card: pn.Column,
         plotter: Plotter,
         alarms: AlarmWatch,
         audit: AuditLog,
         schedule: Schedule,
     ) -> None:
-        self.key = key
+        self.key = key = spec.key
         self._card = weakref.ref(card)
         self._plotter = plotter
         self._alarms = alarms
@@ -54,7 +54,8 @@ class _CardAlarm:
         self._schedule = schedule
         self._shown: KeyAlarm | None = None
         self._limits: AlarmLimits | None = None
-        self.badge = html_div(name=f"alarm-badge:{key}", tags=[IN_PLACE])
+        # Named by view too: a key's value panel and time series each have one.
+        self.badge = html_div(name=f"alarm-badge:{spec.view}:{key}", tags=[IN_PLACE])
         self.toggle = pn.widgets.Toggle(
             label="limits", width=70, css_classes=["alarm-limits-toggle"]
         )
@@ -192,7 +193,7 @@ class AlarmCards:
         if plot_kind(info) != VALUE:
             return card
         parts = _CardAlarm(
-            spec.key, card, plotter, self._alarms, self._audit, self._schedule
+            spec, card, plotter, self._alarms, self._audit, self._schedule
         )
         # The card holds its parts (their widgets' callbacks hold them); the
         # set only finds them.
