@@ -178,3 +178,23 @@ def test_the_list_names_active_keys_and_the_last_transitions() -> None:
     assert "<b>WARN</b> log/sample_temperature 302 (warn_high 300)" in text
     assert "last 2 transitions" in text
     assert "ok → alarm: 306, alarm_high 305" in text
+
+
+def test_a_viewers_limits_editor_is_disabled_and_a_forged_set_refused(
+    monkeypatch: pytest.MonkeyPatch, audit: AuditLog, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(roles, "sign_in_on", lambda: True)
+    monkeypatch.setattr(roles, "_operators", roles.Operators.named(["alice"]))
+    monkeypatch.setattr(type(pn.state), "user", property(lambda state: "bob"))
+    ingestion = Ingestion(SimulatedInstrument(streams=[]), ingest_period_s=1.0)
+    ingestion.alarms.set_limits({KEY: LIMITS})
+    write(ingestion, 295.0)
+    page = DashboardSession(ingestion, DashboardOptions(), frame_clock=HandClock)
+    parts = next(iter(page.alarm_cards._parts))
+    parts.toggle.value = True
+    assert all(widget.disabled for widget in parts._inputs.values())
+    parts._inputs["alarm_high"].value = 1.0
+    parts._on_set()  # what a page changed in the browser sends
+    assert ingestion.alarms.view.limits[KEY] == LIMITS
+    (entry,) = [json.loads(line) for line in (tmp_path / AUDIT_FILE).open()]
+    assert (entry["action"], entry["outcome"]) == ("set alarm limits", "refused")
