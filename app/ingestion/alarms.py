@@ -40,6 +40,8 @@ RECENT_TRANSITIONS = 50
 """Transitions the page lists, newest first."""
 TICK_PERIOD_NS = 200_000_000
 """How often `AlarmWatch.tick` looks at silences and grace times at most."""
+ACKNOWLEDGED_STATE = "alarms-acknowledged.json"
+"""The shared state file of when each key's alarm was last acknowledged."""
 INSIDE = "inside"
 """The limit of a transition back to ``ok``."""
 
@@ -204,6 +206,7 @@ class AlarmWatch:
         """Why limits the operator gave are not in force (a refused file)."""
         self._from_file: Mapping[Hashable, AlarmLimits] = {}
         self._shared: SharedState | None = None
+        self._acknowledged: SharedState | None = None
 
     @property
     def view(self) -> AlarmsView:
@@ -262,12 +265,20 @@ class AlarmWatch:
                 self._publish()
 
     def follow(
-        self, from_file: Mapping[Hashable, AlarmLimits], shared: SharedState
+        self,
+        from_file: Mapping[Hashable, AlarmLimits],
+        shared: SharedState,
+        acknowledged: SharedState | None = None,
     ) -> None:
         """Judge ``from_file``'s limits, each key replaced by what operators
-        keep in ``shared`` (decision 096), as it changes on any process."""
+        keep in ``shared`` (decision 096), as it changes on any process; and
+        take the acknowledgements other processes keep in ``acknowledged``
+        (decision 097)."""
         self._from_file, self._shared = dict(from_file), shared
         shared.watch(lambda document: self.set_limits(self._merged(document)))
+        if acknowledged is not None:
+            self._acknowledged = acknowledged
+            acknowledged.watch(self._take_acknowledgements)
 
     def store(self, key: Hashable, limits: AlarmLimits) -> None:
         """Keep ``limits`` as what operators set for ``key`` and judge them now.
@@ -294,7 +305,32 @@ class AlarmWatch:
                 return False
             state.acknowledged = True
             self._publish()
-            return True
+        if self._acknowledged is not None:
+            at_ns = self._clock_ns()
+
+            def change(document: Document) -> Document:
+                document[str(key)] = at_ns
+                return document
+
+            self._acknowledged.update(change)
+        return True
+
+    def _take_acknowledgements(self, document: Document) -> None:
+        """Acknowledge each key whose state began before another process's
+        acknowledgement of it (each process judges, and so times, its own)."""
+        with self._lock:
+            changed = False
+            for key, state in self._keys.items():
+                at_ns = document.get(str(key))
+                if (
+                    isinstance(at_ns, int)
+                    and state.state != OK
+                    and not state.acknowledged
+                    and state.since_ns <= at_ns
+                ):
+                    state.acknowledged = changed = True
+            if changed:
+                self._publish()
 
     def tick(self) -> None:
         """Turn silent keys stale and end grace times (the ingestion thread,

@@ -23,7 +23,7 @@ from app.alarm_limits import (
 )
 from app.data import DataService, KeyInfo, Retention
 from app.ingestion.alarm_log import AlarmLog
-from app.ingestion.alarms import AlarmWatch
+from app.ingestion.alarms import ACKNOWLEDGED_STATE, AlarmWatch
 from app.ingestion.allocator import reuse_freed_storage
 from app.ingestion.key_activity import KeyActivity
 from app.ingestion.orchestrator import MAX_BATCH_SECONDS, Orchestrator
@@ -196,7 +196,11 @@ def follow_limits(alarms: AlarmWatch, options: DashboardOptions) -> None:
             logger.info(
                 "limits of %d keys from %s", len(from_file), options.alarm_limits
             )
-    alarms.follow(from_file, shared_state(options.state_dir, LIMITS_STATE))
+    alarms.follow(
+        from_file,
+        shared_state(options.state_dir, LIMITS_STATE),
+        shared_state(options.state_dir, ACKNOWLEDGED_STATE),
+    )
 
 
 _process_ingestion: ProcessLocal[Ingestion] = ProcessLocal()

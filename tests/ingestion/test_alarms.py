@@ -14,7 +14,15 @@ import scipp as sc
 from app.alarm_limits import LIMITS_STATE, AlarmLimits
 from app.data import DataService
 from app.ingestion.alarm_log import ALARM_LOG_FILE, AlarmLog
-from app.ingestion.alarms import ALARM, OK, STALE, WARN, AlarmWatch, judge
+from app.ingestion.alarms import (
+    ACKNOWLEDGED_STATE,
+    ALARM,
+    OK,
+    STALE,
+    WARN,
+    AlarmWatch,
+    judge,
+)
 from app.ingestion.process import Ingestion, follow_limits
 from app.options import DashboardOptions
 from app.shared_state import SharedState
@@ -267,3 +275,25 @@ def test_a_bad_limits_file_is_refused_and_the_ingestion_runs_without_it(
     assert "line 2: key 't': field 'alarm_high': must be a number" in watch.note
     assert watch.note.endswith("started without it")
     assert watch.note in caplog.text
+
+
+def test_an_acknowledgement_reaches_the_other_processes_alarm_of_the_key(
+    tmp_path: Path,
+) -> None:
+    watches = []
+    for _ in range(2):  # two processes: each its own objects on the same files
+        watch = AlarmWatch(DataService())
+        watch.follow(
+            {KEY: AlarmLimits(alarm_high=305.0)},
+            SharedState(tmp_path / LIMITS_STATE),
+            SharedState(tmp_path / ACKNOWLEDGED_STATE),
+        )
+        watch[KEY] = temperature(306.0)
+        watches.append(watch)
+    first, second = watches
+    assert first.acknowledge(KEY)
+    _wait_for(lambda: second.view.active[KEY].acknowledged)
+    # An alarm that begins after the acknowledgement is a new one.
+    second[KEY] = temperature(290.0)
+    second[KEY] = temperature(306.0)
+    assert not second.view.active[KEY].acknowledged
