@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 EDITED = (*BOUNDS, "deadband", "grace_s", "stale_s")
 """The editor's fields, in its order."""
 Schedule = Callable[[Callable[[], None]], None]
+_FRAME = ("border", "border-radius")
 
 
 class _CardAlarm:
@@ -81,8 +82,7 @@ class _CardAlarm:
             self.badge.text = ""
             if self.acknowledge is not None:
                 self.acknowledge.visible = False
-            if card is not None:
-                card.styles = {}
+            self._frame(card, None)
             return
         colour = STATE_COLOURS[alarm.state]
         self.badge.text = markup(
@@ -108,8 +108,17 @@ class _CardAlarm:
             disabled=not permission.allowed,
             description=permission.reason or f"acknowledge the alarm of {self.key}",
         )
-        if card is not None:
-            card.styles = {"border": f"3px solid {colour}", "border-radius": "6px"}
+        self._frame(card, colour)
+
+    @staticmethod
+    def _frame(card: pn.Column | None, colour: str | None) -> None:
+        """Frame the card in ``colour`` (None: no frame), keeping its other styles."""
+        if card is None:
+            return
+        styles = {k: v for k, v in card.styles.items() if k not in _FRAME}
+        if colour is not None:
+            styles |= {"border": f"3px solid {colour}", "border-radius": "6px"}
+        card.styles = styles
 
     def _on_acknowledge(self) -> None:
         permission = may(ACKNOWLEDGE_ALARM)
