@@ -10,7 +10,6 @@ Setting limits and acknowledging are operator actions (decisions 096, 097).
 
 from __future__ import annotations
 
-import logging
 import weakref
 from collections.abc import Callable
 
@@ -26,8 +25,6 @@ from app.page_text import html_div, markup
 from app.plot_spec import VALUE, PlotSpec, plot_kind
 from app.plotters import Plotter
 from app.roles import ACKNOWLEDGE_ALARM, SET_LIMITS, may
-
-logger = logging.getLogger(__name__)
 
 EDITED = (*BOUNDS, "deadband", "grace_s", "stale_s")
 """The editor's fields, in its order."""

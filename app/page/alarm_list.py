@@ -12,7 +12,6 @@ once; a viewer's button is disabled and a forged click refused (decision 097).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -20,14 +19,12 @@ import panel as pn
 from bokeh.models import Button, CheckboxGroup, CustomJS
 
 from app.audit import REFUSED, AuditLog
-from app.ingestion.alarms import ALARM, OK, STALE, AlarmsView, AlarmWatch
+from app.ingestion.alarms import ALARM, OK, STALE, WARN, AlarmsView, AlarmWatch
 from app.page.bokehjs_patches import IN_PLACE
 from app.page_text import html_div, markup, text_div
 from app.roles import ACKNOWLEDGE_ALARM, may
 
-logger = logging.getLogger(__name__)
-
-STATE_COLOURS = {ALARM: "#d62728", STALE: "#a36a00", "warn": "#e0a000", OK: "#2e9d3e"}
+STATE_COLOURS = {ALARM: "#d62728", STALE: "#a36a00", WARN: "#e0a000", OK: "#2e9d3e"}
 """A state's colour wherever the page shows it (the pill's red and amber)."""
 NOTIFIED = (ALARM, STALE)
 """States a browser is told of as they start."""
