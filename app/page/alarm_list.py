@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import panel as pn
-from bokeh.models import Button, CheckboxGroup, CustomJS
+from bokeh.models import Button, CustomJS, Toggle
 
 from app.audit import REFUSED, AuditLog
 from app.ingestion.alarms import ALARM, OK, STALE, WARN, AlarmsView, AlarmWatch
@@ -36,7 +36,7 @@ const body = text.split("\\n")[0];
 if (window.Notification && Notification.permission === "granted") {
   new Notification("Dashboard alarm", {body: body, tag: "dashboard-alarm"});
 }
-if (sound.active.includes(0)) {
+if (sound.active) {
   const Context = window.AudioContext || window.webkitAudioContext;
   if (Context) {
     const context = new Context();
@@ -143,7 +143,8 @@ class AlarmList:
             sizing_mode="stretch_width",
         )
         self.notify = text_div(name="alarm-notify", visible=False)
-        self.sound = CheckboxGroup(labels=["sound"], active=[], name="alarm-sound")
+        # A toggle, not a checkbox: the page's checkboxes are the plots' own.
+        self.sound = Toggle(label="sound", active=False, name="alarm-sound")
         self.permission = text_div(name="notification-permission")
         self.ask = Button(label="Allow notifications", name="allow-notifications")
         self.ask.js_on_event(

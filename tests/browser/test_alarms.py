@@ -117,11 +117,11 @@ def test_a_temperature_across_its_limit_turns_the_page_red_notifies_and_recovers
     ) as server:
         dashboard = DashboardPage(browser_page).open(server.url)
         dashboard.wait_for_data(f"window:{KEY}", "value")
-        dashboard.wait_for(f"(doc) => ({PILL})(doc).includes('LIVE')")
+        assert "pill alarm" not in dashboard.evaluate(PILL)
         assert not any(dashboard.evaluate(CARD_BORDERS, KEY))
 
         temperature.drift_to(310.0)
-        dashboard.wait_for(f"(doc) => ({PILL})(doc).includes('ALARM')")
+        dashboard.wait_for(f"(doc) => ({PILL})(doc).includes('pill alarm')")
         pill = dashboard.evaluate(PILL)
         assert f"alarm: {KEY} " in pill
         assert "(alarm_high 305)" in pill
@@ -149,7 +149,8 @@ def test_a_temperature_across_its_limit_turns_the_page_red_notifies_and_recovers
         )
 
         temperature.drift_to(295.0)
-        dashboard.wait_for(f"(doc) => ({PILL})(doc).includes('LIVE')")
+        # Not red; on a loaded machine the pill may be amber for lost frames.
+        dashboard.wait_for(f"(doc) => !({PILL})(doc).includes('pill alarm')")
         dashboard.wait_for(
             f"(doc, key) => ({CARD_BORDERS})(doc, key).every((x) => !x)", KEY
         )
