@@ -46,7 +46,8 @@ class AuditEntry:
         return f"audit: {self.time} {self.user}: {self.action} {self.key!r}{refused}"
 
 
-def _utc(at_ns: int) -> str:
+def utc_text(at_ns: int) -> str:
+    """A time in ns since the epoch as the files write it: UTC, ISO 8601, ms."""
     moment = datetime.fromtimestamp(at_ns / 1e9, tz=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -85,7 +86,7 @@ class AuditLog:
     ) -> AuditEntry:
         """Log one action and append it to the file."""
         at = time.time_ns() if at_ns is None else at_ns
-        entry = AuditEntry(_utc(at), user, action, str(key), outcome)
+        entry = AuditEntry(utc_text(at), user, action, str(key), outcome)
         level = logging.WARNING if outcome == REFUSED else logging.INFO
         logger.log(level, "%s", entry.line())
         if self.path is not None:
@@ -98,16 +99,7 @@ class AuditLog:
         return entry
 
     def _append(self, data: bytes) -> None:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        try:
-            descriptor = os.open(self.path, flags, 0o640)
-        except FileNotFoundError:  # a server started without process_start.py
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(self.path, flags, 0o640)
-        try:
-            os.write(descriptor, data)
-        finally:
-            os.close(descriptor)
+        append_line(self.path, data)
 
     def latest(self, count: int) -> tuple[AuditEntry, ...]:
         """The newest ``count`` entries, newest first; read again only when changed."""
@@ -164,6 +156,21 @@ def _ns(utc: str) -> int:
     if moment.tzinfo is None:
         raise ValueError(f"audit time {utc!r} names no zone")
     return round(moment.timestamp() * 1000) * 1_000_000
+
+
+def append_line(path: Path, data: bytes) -> None:
+    """Append ``data`` (one line) to ``path`` in one write, as several processes
+    may: a file opened for appending never interleaves two such writes."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    try:
+        descriptor = os.open(path, flags, 0o640)
+    except FileNotFoundError:  # a server started without process_start.py
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, flags, 0o640)
+    try:
+        os.write(descriptor, data)
+    finally:
+        os.close(descriptor)
 
 
 _audit = AuditLog(None)

@@ -105,6 +105,10 @@ class DashboardOptions:
     state_dir:
         Where the dashboard keeps what outlives a process: the audit file of
         operator actions (decision 081).
+    alarm_limits:
+        A limits file (JSON lines: a key and its bounds each) whose limits
+        every process judges; a file that does not fit is refused and the
+        dashboard starts without it (decision 096).
     no_sign_in:
         Serve a non-loopback address without sign-in, as the operator said so
         explicitly; the start logs a warning and the page shows it (decision 079).
@@ -135,6 +139,7 @@ class DashboardOptions:
     operators: tuple[str, ...] = ()
     operators_file: str = ""
     state_dir: str = DEFAULT_STATE_DIR
+    alarm_limits: str = ""
     no_sign_in: bool = False
     replay_path: str = ""
     replay_speed: float = 1.0
@@ -507,6 +512,12 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="directory of the audit file of operator actions",
     )
     option(
+        "--alarm-limits",
+        "ALARM_LIMITS",
+        defaults.alarm_limits,
+        help="file of alarm limits, one JSON object a line (see the README)",
+    )
+    option(
         "--no-sign-in",
         "NO_SIGN_IN",
         defaults.no_sign_in,
@@ -559,6 +570,7 @@ def parse_options(
         operators=tuple(args.operators),
         operators_file=args.operators_file,
         state_dir=args.state_dir,
+        alarm_limits=args.alarm_limits,
         no_sign_in=args.no_sign_in,
     )
 

@@ -29,6 +29,10 @@ CLEAR_HISTORY = "clear history"
 EDIT_REGIONS = "edit regions of interest"
 """Draw, move or delete an image key's regions, which every page shows and
 every process sums."""
+ACKNOWLEDGE_ALARM = "acknowledge alarm"
+"""Say a key's alarm was seen, on every page of the process (decision 097)."""
+SET_LIMITS = "set alarm limits"
+"""Change the limits a key is judged by, for every process (decision 096)."""
 
 GROUP_PREFIX = "group:"
 GROUPS_CLAIM = "groups"

@@ -88,6 +88,9 @@ class Orchestrator:
     wall_clock_ns:
         This host's time in ns since the epoch, against which a message's
         time is judged (`FUTURE_TOLERANCE_S`); replaceable in tests.
+    tick:
+        Called by the background thread after each update, messages or not:
+        what must notice that nothing arrived (alarms of silent keys).
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class Orchestrator:
         max_batch_seconds: float = MAX_BATCH_SECONDS,
         clock: Callable[[], float] = time.perf_counter,
         wall_clock_ns: Callable[[], int] = time.time_ns,
+        tick: Callable[[], None] | None = None,
     ) -> None:
         if max_messages_per_update < 1:
             raise ValueError(
@@ -115,6 +119,7 @@ class Orchestrator:
         self._max_batch_seconds = max_batch_seconds
         self._clock = clock
         self._wall_clock_ns = wall_clock_ns
+        self._tick = tick
         self._log = ThrottledLog(logger)
         # Only refilled when empty, so the source's own bound (e.g. Kafka's
         # drop-oldest queue) stays the bound on what waits here.
@@ -269,6 +274,11 @@ class Orchestrator:
                     "orchestrator update failed; retrying",
                     exc_info=True,
                 )
+            if self._tick is not None:
+                try:
+                    self._tick()
+                except Exception:
+                    self._log.error("tick failed", "tick failed", exc_info=True)
             # A backlog is applied batch after batch, with a pause short enough
             # not to slow the drain but long enough for a thread waiting on the
             # data service (a session on the event loop) to take its turn: locks

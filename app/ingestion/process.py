@@ -18,9 +18,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from app.alarm_limits import (
+    LIMITS_STATE,
+    AlarmLimitsError,
+    read_limits_file,
+)
 from app.audit import AuditLog
 from app.data import DataService, KeyInfo, Retention
 from app.data.regions import REGIONS_FILE, regions_of
+from app.ingestion.alarm_log import AlarmLog
+from app.ingestion.alarms import ACKNOWLEDGED_STATE, AlarmWatch
 from app.ingestion.allocator import reuse_freed_storage
 from app.ingestion.cleared import ClearedStaysCleared
 from app.ingestion.key_activity import KeyActivity
@@ -226,6 +233,9 @@ class Ingestion:
     watched:
         Where what the pages' plots ask of the buffers is noted for the next
         start (decision 048).
+    alarm_log:
+        Where the transitions of keys with limits are written (decision 095);
+        logged only if None.
     """
 
     def __init__(
@@ -239,6 +249,7 @@ class Ingestion:
         recorder: Recorder | None = None,
         regions: SharedState | None = None,
         watched: WatchedHistory | None = None,
+        alarm_log: AlarmLog | None = None,
     ) -> None:
         self.recorder = recorder
         self.data_service = data_service if data_service is not None else DataService()
@@ -247,15 +258,21 @@ class Ingestion:
         self.source = source
         # Every value passes through: arrivals per key cost a counter each.
         self.activity = KeyActivity(self.data_service)
-        # In front of the activity: a region's key has arrivals like any key.
-        self.regions = RegionSink(self.activity)
+        # Keys with limits are judged as their values pass (decision 095).
+        self.alarms = AlarmWatch(self.activity, alarm_log)
+        # In front of the alarms: a region's key has arrivals and limits like
+        # any key.
+        self.regions = RegionSink(self.alarms)
         self._stop_watching: Callable[[], None] | None = None
         if regions is not None:
             self._stop_watching = regions.watch(
                 lambda document: self.regions.use(regions_of(document))
             )
         self.orchestrator = Orchestrator(
-            source, self.regions, max_batch_seconds=max_batch_seconds
+            source,
+            self.regions,
+            max_batch_seconds=max_batch_seconds,
+            tick=self.alarms.tick,
         )
         self._ingest_period_s = ingest_period_s
         self._sessions = 0
@@ -339,6 +356,30 @@ def default_history(
     return retention_of
 
 
+def follow_limits(alarms: AlarmWatch, options: DashboardOptions) -> None:
+    """Judge the limits of the limits file and of operators, as they change.
+
+    A limits file that does not fit is refused with the line and field that
+    did not, and the dashboard runs without it (decision 096).
+    """
+    from_file = {}
+    if options.alarm_limits:
+        try:
+            from_file = read_limits_file(options.alarm_limits)
+        except AlarmLimitsError as error:
+            alarms.note = f"{error}; started without it"
+            logger.error("%s", alarms.note)
+        else:
+            logger.info(
+                "limits of %d keys from %s", len(from_file), options.alarm_limits
+            )
+    alarms.follow(
+        from_file,
+        shared_state(options.state_dir, LIMITS_STATE),
+        shared_state(options.state_dir, ACKNOWLEDGED_STATE),
+    )
+
+
 _process_ingestion: ProcessLocal[Ingestion] = ProcessLocal()
 
 
@@ -366,7 +407,9 @@ def process_ingestion(
             recorder=recorder,
             regions=shared_state(options.state_dir, REGIONS_FILE),
             watched=watched,
+            alarm_log=AlarmLog(options.state_dir),
         )
+        follow_limits(ingestion.alarms, options)
         ingestion.start()
         atexit.register(stop_process_ingestion)
         logger.info(

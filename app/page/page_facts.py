@@ -16,7 +16,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from app.data import MemoryStats
+from app.ingestion.alarms import AlarmsView
 from app.ingestion.process import Ingestion, IngestionSnapshot
+from app.page.alarm_list import alarm_list_text
 from app.page.key_browser import KeyDetails
 from app.page.status import (
     LOSSES_REMEMBERED_NS,
@@ -104,6 +106,21 @@ class PageFacts:
         )
         self.computed = 0
         """How many periods' facts were computed (tests count them)."""
+        self._alarm_text: tuple[AlarmsView, str] | None = None
+
+    def alarm_text(self, alarms: AlarmsView) -> str:
+        """The sidebar's Alarms list of ``alarms``, made once per change of
+        the alarms for every page (a change shows at the next frame, not at
+        the next period)."""
+        made = self._alarm_text
+        if made is not None and made[0] is alarms:
+            return made[1]
+        with self._lock:
+            made = self._alarm_text
+            if made is None or made[0] is not alarms:
+                text = alarm_list_text(alarms, self._ingestion.alarms.note)
+                made = self._alarm_text = (alarms, text)
+            return made[1]
 
     def at(self, now_ns: int) -> PeriodFacts:
         """The facts of the period that holds `now_ns`, read on its first ask."""

@@ -18,6 +18,8 @@ from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
 from app.page.access import AccessBox
+from app.page.alarm_card import AlarmCards
+from app.page.alarm_list import AlarmList
 from app.page.bokehjs_patches import IN_PLACE
 from app.page.card import CardActions, CardPlot, PlotCard
 from app.page.custom_views import custom_views
@@ -218,6 +220,10 @@ class DashboardSession:
         )
         self.reset.on_click(lambda event: self.soon(self.use_default_layout))
         self.access = AccessBox(audit_log(), no_sign_in=options.no_sign_in)
+        self.alarm_list = AlarmList(ingestion.alarms, audit_log(), self.soon)
+        self.alarm_cards = AlarmCards(ingestion.alarms, audit_log(), self.soon)
+        self._alarms_shown = ingestion.alarms.view
+        self._health_inputs: tuple[tuple[Hashable, ...], dict[str, int]] | None = None
         notes = (
             self.message,
             self.progress,
@@ -238,6 +244,7 @@ class DashboardSession:
             self.access.warning_view,
             pn.pane.Bokeh(self.pill.div),
             pn.pane.Bokeh(self.status.div),
+            self.alarm_list.view,
             self.browser.view,
             pn.pane.Markdown("### Layout", margin=(0, 10)),
             self.download,
@@ -289,6 +296,9 @@ class DashboardSession:
                 period_ns = STATUS_PERIOD_BEHIND_NS if behind else STATUS_PERIOD_NS
                 self._status_due_ns = now_ns + period_ns
                 self._update_status(now_ns)
+            elif self._ingestion.alarms.view is not self._alarms_shown:
+                # An alarm shows at the next frame, not at the next status.
+                self._show_alarms()
             if now_ns >= self._frames_note_due_ns:
                 self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS
                 self._show_frames(self._clock.stats)
@@ -691,13 +701,16 @@ class DashboardSession:
         plotter.file_view = spec.view
         # An image's regions of interest, drawn over its figure (decision 089).
         regions = edit_regions(plotter, self._options.state_dir)
-        return PlotCard(
+        card = PlotCard(
             CardPlot(spec, info, plotter, actions),
             view_menu=view_menu,
             remove=lambda: self.remove_plot(spec),
             schedule=self._grow_soon,
             controls=() if regions is None else (regions.toggle,),
         )
+        # A 0-D key's card shows its alarm and edits its limits (decision 095).
+        self.alarm_cards.card(spec, info, plotter, card.view)
+        return card
 
     def _grow_soon(self, action: Callable[[], None]) -> None:
         """`soon`, for an action that may add models (a card's settings): Bokeh
@@ -788,17 +801,30 @@ class DashboardSession:
         frames_lost = self.pill.losses.recent(
             facts.snapshot.at_ns, {FRAMES_SKIPPED: skipped} if skipped else {}
         )
+        self._health_inputs = (stale, merged_losses(facts.lost, frames_lost))
+        self._show_alarms()
+        self.browser.refresh(now_ns)
+        self.access.refresh(now_ns)
+
+    def _show_alarms(self) -> None:
+        """Show the process's alarms: the pill, the sidebar's list, the cards."""
+        alarms = self._alarms_shown = self._ingestion.alarms.view
+        self.alarm_list.refresh(alarms, self._facts.alarm_text(alarms))
+        self.alarm_cards.refresh(alarms)
+        if self._health_inputs is None:
+            return
+        stale, lost = self._health_inputs
+        facts = self._facts.at(self._clock_ns())
         self.pill.show(
             health(
                 facts.snapshot,
                 stale_keys=stale,
-                lost_lately=merged_losses(facts.lost, frames_lost),
+                lost_lately=lost,
                 truncated_keys=facts.memory.truncated_keys,
                 remembered_ns=self._remembered_ns,
+                alarms=alarms,
             )
         )
-        self.browser.refresh(now_ns)
-        self.access.refresh(now_ns)
 
     def _show_frames(self, frames: FrameStats) -> None:
         text = ""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.data import MemoryStats
 from app.durations import format_seconds
+from app.ingestion.alarms import ALARM, STALE, WARN, AlarmsView
 from app.ingestion.process import IngestionSnapshot
 from app.page.bokehjs_patches import IN_PLACE
 from app.page_text import html_div, markup, text_div
@@ -77,10 +78,10 @@ class StatusLine:
             self.div.text = text
 
 
-GREEN, AMBER, RED = "live", "degraded", "down"
-"""The pill's states, shown green, amber and red."""
+GREEN, AMBER, RED, ALARMED = "live", "degraded", "down", "alarm"
+"""The pill's states, shown green, amber, red and red (a key in alarm)."""
 
-PILL_COLOURS = {GREEN: "#2e9d3e", AMBER: "#e0a000", RED: "#d62728"}
+PILL_COLOURS = {GREEN: "#2e9d3e", AMBER: "#e0a000", RED: "#d62728", ALARMED: "#d62728"}
 
 LOSSES_REMEMBERED_NS = 30_000_000_000
 """The pill stays amber this long after anything was lost, unless the
@@ -159,6 +160,7 @@ def health(
     lost_lately: Mapping[str, int],
     truncated_keys: int = 0,
     remembered_ns: int = LOSSES_REMEMBERED_NS,
+    alarms: AlarmsView | None = None,
 ) -> Health:
     """Judge the dashboard: down if the source is, amber if anything lags or is lost.
 
@@ -176,10 +178,25 @@ def health(
         Keys whose history was trimmed to stay within the memory budget.
     remembered_ns:
         The span of `lost_lately`, said in the reason.
+    alarms:
+        The process's alarms: a key in alarm turns the pill red, naming the
+        key, its value and the limit; a warning or a silence, amber.
     """
     if not snapshot.source.connected:
         return Health(RED, f"source down: {snapshot.source.description}")
     reasons = []
+    in_alarm: list[str] = []
+    if alarms is not None:
+        for state in (ALARM, STALE, WARN):
+            named = sorted(
+                (a for a in alarms.active.values() if a.state == state),
+                key=lambda alarm: str(alarm.key),
+            )
+            if named:
+                words = "; ".join(alarm.describe() for alarm in named[:3])
+                more = f" (+{len(named) - 3} more)" if len(named) > 3 else ""
+                text = f"{state}: {words}{more}"
+                (in_alarm if state == ALARM else reasons).append(text)
     if snapshot.source.impaired:
         # Part of the data cannot arrive, the rest does: not down (decision 076).
         reasons.append(f"part of the source down: {snapshot.source.impaired}")
@@ -197,6 +214,8 @@ def health(
         reasons.append(f"lost in the last {seconds}: {each}")
     if truncated_keys:
         reasons.append(f"{truncated_keys} keys trimmed to the memory budget")
+    if in_alarm:
+        return Health(ALARMED, "; ".join(in_alarm + reasons))
     if reasons:
         return Health(AMBER, "; ".join(reasons))
     replay = snapshot.source.replay

@@ -24,6 +24,7 @@ import scipp as sc
 from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, DataRange1d, LayoutDOM
 from bokeh.plotting import figure
 
+from app.alarm_limits import AlarmLimits
 from app.audit import REFUSED, audit_log
 from app.data import DataService, LatestValueExtractor, UpdateExtractor
 from app.durations import coarse_duration
@@ -221,6 +222,10 @@ class Plotter(param.Parameterized):
         """Register with ``data_service``; ``replay`` hands over current data now."""
         self._data_service = data_service
         data_service.register_subscriber(self, replay=replay)
+
+    def show_limits(self, limits: AlarmLimits | None) -> None:
+        """Draw a 0-D key's alarm limits (None: none); plots that cannot
+        draw them ignore them (decision 095)."""
 
     def clear_history(self) -> bool:
         """Drop the key's history in the DataService; every plot of it shows no data.

@@ -29,6 +29,7 @@ from bokeh.models import (
     Range1d,
 )
 
+from app.alarm_limits import AlarmLimits
 from app.data import TimeWindowExtractor, UpdateExtractor, WindowExtractor
 from app.durations import format_seconds
 from app.limits import MAX_WINDOW_SIZE
@@ -46,6 +47,7 @@ from app.plotters.columns import (
 )
 from app.plotters.figure_plot import FigurePlotter
 from app.plotters.image import MAX_CELLS
+from app.plotters.limit_bands import LimitBands
 from app.plotters.local_time import local_time_axis, local_time_hover, row_time_hover
 from app.plotters.scale import Extent
 from app.plotters.shared import drop_unseen_glyphs, share_axis
@@ -193,6 +195,8 @@ class SlidingWindowPlotter(FigurePlotter):
         self._structure: tuple | None = None
         self._row_cells: np.ndarray | None = None
         self._row_extent = (0.0, 1.0)
+        self._limits: AlarmLimits | None = None
+        self._bands = LimitBands()
         if self.frame_ndim == 0:
             columns = {"time": [], "value": []}
         else:
@@ -254,7 +258,15 @@ class SlidingWindowPlotter(FigurePlotter):
             )
         self._fig.name = f"figure:{self._prefix}window:{self.label}"
         self._fig.add_tools(self._hover)
+        if self._limits is not None:
+            self._bands.show(self._fig, self._limits)
         return self._fig
+
+    def show_limits(self, limits: AlarmLimits | None) -> None:
+        """A time series draws the limits as bands; a waterfall ignores them."""
+        self._limits = limits if self.frame_ndim == 0 else None
+        if self._root is not None and self.frame_ndim == 0:
+            self._bands.show(self._fig, limits)
 
     def _extent_label(self) -> str:
         if self.seconds is not None:

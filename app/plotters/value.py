@@ -9,8 +9,10 @@ import param
 import scipp as sc
 from bokeh.models import ColumnDataSource, LayoutDOM, Plot, Range1d, Text
 
+from app.alarm_limits import AlarmLimits
 from app.plotters.base import HeaderState, Plotter
 from app.plotters.columns import NO_UNIT, has_unit
+from app.plotters.limit_bands import PANEL_FILLS, band_of
 
 # Three lines of text (key, value, age) drawn on a small canvas: changing them
 # repaints this canvas alone. A Div would re-render, and BokehJS then lays out
@@ -46,6 +48,9 @@ class ValuePanel(Plotter):
         self._state = HeaderState.LIVE
         self._shown_state: HeaderState | None = None
         self.source = ColumnDataSource(name=f"value:{self.label}")
+        self._limits: AlarmLimits | None = None
+        self._number: float | None = None
+        self._plot: Plot | None = None
 
     @property
     def text(self) -> str:
@@ -75,14 +80,31 @@ class ValuePanel(Plotter):
                 text_baseline="middle",
             ),
         )
+        self._plot = plot
         self._render()
         return plot
+
+    def show_limits(self, limits: AlarmLimits | None) -> None:
+        """The panel's colour says which band of ``limits`` its value lies in."""
+        self._limits = limits
+        self._fill()
+
+    def _fill(self) -> None:
+        if self._plot is None:
+            return
+        band = "ok" if self._number is None else band_of(self._limits, self._number)
+        fill = PANEL_FILLS[band]
+        if self._plot.background_fill_color != fill:
+            self._plot.background_fill_color = fill
 
     def _show(self, value: Any) -> None:
         if getattr(value, "ndim", 0) != 0:
             raise ValueError(f"a value panel shows 0-D values, got {value.ndim}-D")
+        self._number = None
         if isinstance(value, sc.DataArray | sc.Variable):
             self._unit = value.unit
+            if value.dtype in ("float64", "float32", "int64", "int32"):
+                self._number = float(value.value)
             text = f"{value.value:.{self.precision}g}"
             if value.variance is not None:
                 text += f" ± {value.variance**0.5:.2g}"
@@ -100,6 +122,7 @@ class ValuePanel(Plotter):
 
     def _clear_view(self) -> None:
         self._value_text = "no data"
+        self._number = None
         self._render()
 
     def _set_header(self, text: str, state: HeaderState) -> None:
@@ -107,6 +130,7 @@ class ValuePanel(Plotter):
         self._render()
 
     def _render(self) -> None:
+        self._fill()
         lines = [self._key_text, self._value_text, self._status_text()]
         if self.source.data.get("text") == lines and self._shown_state is self._state:
             return

@@ -507,3 +507,13 @@ def test_a_message_queued_wakes_the_ingestion_before_its_period_ends() -> None:
     finally:
         orchestrator.stop()
     assert not orchestrator.running
+
+
+def test_the_thread_ticks_every_period_while_nothing_arrives() -> None:
+    ticked = threading.Event()
+    orchestrator = Orchestrator(ListSource(), DataService(), tick=ticked.set)
+    orchestrator.start(period_s=0.01)
+    try:
+        assert ticked.wait(10)
+    finally:
+        orchestrator.stop()

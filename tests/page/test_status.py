@@ -3,8 +3,10 @@ from dataclasses import replace
 import numpy as np
 import scipp as sc
 
+from app.ingestion.alarms import ALARM, WARN, AlarmsView, KeyAlarm
 from app.ingestion.process import Ingestion, IngestionSnapshot
 from app.page.status import (
+    ALARMED,
     AMBER,
     FRAMES_SKIPPED,
     GREEN,
@@ -203,3 +205,26 @@ def test_a_replay_says_replay_and_its_speed_in_place_of_live() -> None:
     assert "REPLAY 10x" in pill.div.text
     assert "LIVE" not in pill.div.text
     assert "live" not in judged.reason
+
+
+def test_a_key_in_alarm_turns_the_pill_red_naming_key_value_and_limit() -> None:
+    alarms = AlarmsView(
+        active={
+            "log/t": KeyAlarm("log/t", ALARM, 306.0, "alarm_high 305", 0),
+            "log/p": KeyAlarm("log/p", WARN, 99.0, "warn_low 100", 0),
+        }
+    )
+    up = snapshot(1.0, applied=0)
+    alarmed = health(up, stale_keys=(), lost_lately={}, alarms=alarms)
+    assert alarmed.state == ALARMED
+    assert alarmed.reason == (
+        "alarm: log/t 306 (alarm_high 305); warn: log/p 99 (warn_low 100)"
+    )
+    warned = AlarmsView(active={"log/p": alarms.active["log/p"]})
+    assert health(up, stale_keys=(), lost_lately={}, alarms=warned).state == AMBER
+    # No data can arrive: that is said first.
+    down = snapshot(1.0, applied=0, connected=False)
+    assert health(down, stale_keys=(), lost_lately={}, alarms=alarms).state == RED
+    pill = StatusPill()
+    pill.show(alarmed)
+    assert ">ALARM<" in pill.div.text
