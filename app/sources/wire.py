@@ -60,9 +60,11 @@ must return at once (it runs on the source's thread)."""
 def encode(message: Message) -> tuple[str, bytes]:
     """The schema family (``'data'`` or ``'log'``) and payload of a message.
 
-    0-D values are logs and go out as f144; everything else as da00.
+    0-D values without uncertainties are logs and go out as f144, which
+    carries neither unit nor errors; everything else, a 0-D count with its
+    variance among it, as da00.
     """
-    if message.value.ndim == 0:
+    if message.value.ndim == 0 and message.value.variances is None:
         return "log", encode_f144(message.key, message.value, message.timestamp)
     return "data", encode_da00(message.key, message.value, message.timestamp)
 
