@@ -56,7 +56,7 @@ def write(ingestion: Ingestion, kelvin: float) -> None:
 
 def card_of(page: DashboardSession, plotter_type: type) -> pn.Column:
     (plot,) = [p for p in page._plots.values() if type(p.plotter) is plotter_type]
-    return plot.card
+    return plot.card.view
 
 
 def test_a_key_in_alarm_turns_its_cards_and_the_pill_red_at_the_next_frame(
@@ -86,7 +86,7 @@ def test_a_key_in_alarm_turns_its_cards_and_the_pill_red_at_the_next_frame(
     write(ingestion, 290.0)
     page.draw_frame()
     assert page.pill.health.state == GREEN
-    assert card_of(page, ValuePanel).styles == {}
+    assert "border" not in card_of(page, ValuePanel).styles
 
 
 def test_the_time_series_draws_the_limits_as_bands_and_the_panel_its_band(
