@@ -26,6 +26,7 @@ from app.sources.codec import (
 )
 from app.sources.reasons import Reason
 from app.sources.simulated import LOG_UNITS, SimulatedInstrument
+from app.sources.wire import encode
 from tests.sources.wire_dtypes import WIRE_DTYPES, extremes
 
 T = 1_700_000_000_123_456_789
@@ -203,8 +204,8 @@ def test_simulated_values_survive_encode_and_decode() -> None:
     decoder = Decoder(LOG_UNITS)
     for message in SimulatedInstrument(seed=4).tick(T):
         value = message.value
-        encode = encode_f144 if value.ndim == 0 else encode_da00
-        decoded = decoder.decode(encode(message.key, value, message.timestamp))
+        _, payload = encode(message)
+        decoded = decoder.decode(payload)
 
         assert decoded.key == message.key
         assert decoded.timestamp == message.timestamp
