@@ -21,6 +21,7 @@ from app.data import KeyInfo
 from app.ingestion.alarms import AlarmsView, AlarmWatch, KeyAlarm
 from app.page.alarm_list import STATE_COLOURS
 from app.page.bokehjs_patches import IN_PLACE
+from app.page.card import PlotCard
 from app.page_text import html_div, markup
 from app.plot_spec import VALUE, PlotSpec, plot_kind
 from app.plotters import Plotter
@@ -64,7 +65,12 @@ class _CardAlarm:
         self.editor: pn.Column | None = None
         self._inputs: dict[str, pn.widgets.FloatInput] = {}
         self._said = pn.pane.HTML("", css_classes=["alarm-limits-said"])
-        self.view = pn.Row(pn.pane.Bokeh(self.badge), self.toggle, margin=0)
+        self.view = pn.Row(
+            pn.pane.Bokeh(self.badge),
+            self.toggle,
+            margin=0,
+            css_classes=["alarm-parts"],
+        )
 
     def show(self, alarm: KeyAlarm | None, limits: AlarmLimits | None) -> None:
         """Show the key's state on its card and its limits on its plot."""
@@ -161,7 +167,7 @@ class _CardAlarm:
         )
         card = self._card()
         if card is not None:
-            card.append(self.editor)
+            card.insert(1, self.editor)  # under the header, as the settings
 
     def _on_set(self) -> None:
         permission = may(SET_LIMITS)
@@ -193,21 +199,21 @@ class AlarmCards:
         self._version = -1
 
     def card(
-        self, spec: PlotSpec, info: KeyInfo, plotter: Plotter, card: pn.Column
-    ) -> pn.Column:
-        """``card`` with the alarm parts of ``spec``'s key if it is 0-D."""
+        self, spec: PlotSpec, info: KeyInfo, plotter: Plotter, card: PlotCard
+    ) -> None:
+        """Give ``card`` the alarm parts of ``spec``'s key if it is 0-D."""
         if plot_kind(info) != VALUE:
-            return card
+            return
         parts = _CardAlarm(
-            spec, card, plotter, self._alarms, self._audit, self._schedule
+            spec, card.view, plotter, self._alarms, self._audit, self._schedule
         )
         # The card holds its parts (their widgets' callbacks hold them); the
-        # set only finds them.
-        card.append(parts.view)
+        # set only finds them. In its header: a row below the plot would take
+        # the plot's room (decision 085).
+        card.add_controls(parts.view)
         self._parts.add(parts)
         view = self._alarms.view
         parts.show(view.active.get(spec.key), view.limits.get(spec.key))
-        return card
 
     def refresh(self, view: AlarmsView) -> None:
         """Show the period's alarms on the cards (only when they changed)."""

@@ -168,7 +168,7 @@ class PlotCard:
             css_classes=["plot-remove"],
         )
         close.on_click(lambda event: schedule(remove))
-        header = pn.Row(
+        self.header = header = pn.Row(
             plotter.header_view() or key_label(plot.spec.key),
             *plotter.header_controls(),
             *controls,
@@ -192,6 +192,13 @@ class PlotCard:
         else:
             size = {"width": plotter.width + 10, "styles": CARD_STYLES}
         self.view = pn.Column(header, plotter.panel(), css_classes=classes, **size)
+
+    def add_controls(self, *controls: pn.viewable.Viewable) -> None:
+        """Add controls to the header, before ⚙: what a feature shows on the
+        card while its settings are closed (an alarm's state, say)."""
+        at = list(self.header.objects).index(self.toggle)
+        for offset, control in enumerate(controls):
+            self.header.insert(at + offset, control)
 
     @property
     def settings_open(self) -> bool:

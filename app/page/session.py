@@ -709,7 +709,7 @@ class DashboardSession:
             controls=() if regions is None else (regions.toggle,),
         )
         # A 0-D key's card shows its alarm and edits its limits (decision 095).
-        self.alarm_cards.card(spec, info, plotter, card.view)
+        self.alarm_cards.card(spec, info, plotter, card)
         return card
 
     def _grow_soon(self, action: Callable[[], None]) -> None:

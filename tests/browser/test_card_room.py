@@ -64,7 +64,10 @@ def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]
 def figure_areas(page: Page) -> list[dict]:
     """Each drawn figure's data area and card, once every figure is laid out."""
     page.wait_for_function(
-        f"() => {{ const a = ({AREAS_JS})(); return a.length === 8"
+        f"() => {{ const a = ({AREAS_JS})();"
+        " const figures = Array.from(Bokeh.documents[0]._all_models.values())"
+        ".filter(m => m.name && m.name.startsWith('figure:')).length;"
+        " return a.length >= 8 && a.length === figures"
         " && a.every(x => x.frame[0] > 0 && x.frame[1] > 0); }",
         polling=50,
     )
