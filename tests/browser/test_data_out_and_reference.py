@@ -14,7 +14,7 @@ import scipp as sc
 from playwright.sync_api import Browser, Locator, Page
 
 from app.testing.local_server import LocalServer, serve_dashboard
-from tests.browser.dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage, open_settings
 
 pytestmark = pytest.mark.browser
 
@@ -52,22 +52,21 @@ def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]
     context.close()
 
 
-def card(dashboard: DashboardPage, kind: str, key: str) -> Locator:
-    """The whole card of a plot: its menu row with the tools, and the plot."""
-    page = dashboard.page
-    return page.locator(".plot-card", has=dashboard.card(kind, key))
+def tools(dashboard: DashboardPage, kind: str, key: str) -> Locator:
+    """A plot's settings, opened (its ⚙): the downloads and the reference."""
+    settings = dashboard.card(kind, key).locator(".plot-settings-panel")
+    if settings.count() and settings.is_visible():
+        return settings
+    return open_settings(dashboard.card(kind, key))
 
 
-def paused(dashboard: DashboardPage, kind: str, key: str) -> Locator:
+def paused(dashboard: DashboardPage, kind: str, key: str) -> None:
     """Pause a plot, so what it shows stays put while the test reads it."""
-    is_paused = (
-        "(doc, name) => doc.get_model_by_name(name).title.text.includes('· paused')"
-    )
-    figure = f"figure:{kind}:{key}"
-    if not dashboard.evaluate(is_paused, figure):
+    is_paused = "(doc, name) => doc.get_model_by_name(name).text.includes('· paused')"
+    header = f"header:{kind}:{key}"
+    if not dashboard.evaluate(is_paused, header):
         dashboard.card(kind, key).get_by_role("button", name="pause").click()
-    dashboard.wait_for(is_paused, figure)
-    return card(dashboard, kind, key)
+    dashboard.wait_for(is_paused, header)
 
 
 def downloaded(dashboard: DashboardPage, button: Locator) -> tuple[str, bytes]:
@@ -80,10 +79,11 @@ def downloaded(dashboard: DashboardPage, button: Locator) -> tuple[str, bytes]:
 def test_csv_of_a_spectrum_holds_the_values_the_line_shows(
     dashboard: DashboardPage,
 ) -> None:
-    tools = paused(dashboard, "line", "monitor/m1")
+    paused(dashboard, "line", "monitor/m1")
+    settings = tools(dashboard, "line", "monitor/m1")
     shown = dashboard.column(LINE, "y")
 
-    name, data = downloaded(dashboard, tools.locator(".download-csv button"))
+    name, data = downloaded(dashboard, settings.locator(".download-csv button"))
 
     assert re.fullmatch(r"monitor-m1_latest_\d{8}T\d{6}Z\.csv", name), name
     header, *rows = list(csv.reader(io.StringIO(data.decode())))
@@ -95,11 +95,12 @@ def test_csv_of_a_spectrum_holds_the_values_the_line_shows(
 def test_hdf5_of_an_image_reads_back_with_scipp_as_the_image_shows(
     dashboard: DashboardPage,
 ) -> None:
-    tools = paused(dashboard, "image", "detector/panel_0")
+    paused(dashboard, "image", "detector/panel_0")
+    settings = tools(dashboard, "image", "detector/panel_0")
     shown = np.array(dashboard.column(IMAGE, "image")[0])
-    assert not tools.locator(".download-csv").count()  # CSV holds 0-D and 1-D
+    assert not settings.locator(".download-csv").count()  # CSV holds 0-D and 1-D
 
-    name, data = downloaded(dashboard, tools.locator(".download-h5 button"))
+    name, data = downloaded(dashboard, settings.locator(".download-h5 button"))
 
     assert re.fullmatch(r"detector-panel_0_latest_\d{8}T\d{6}Z\.h5", name), name
     image = sc.io.load_hdf5(io.BytesIO(data))
@@ -113,6 +114,8 @@ def test_the_toolbars_png_is_named_after_key_view_and_time(
 ) -> None:
     paused(dashboard, "line", "monitor/m1")  # its name stays put meanwhile
     line = dashboard.card("line", "monitor/m1")
+    if line.locator(".plot-settings-panel").is_visible():
+        line.locator(".plot-settings button").click()  # the toolbar shows again
     stem = dashboard.wait_for(
         "(doc) => { const f = doc.get_model_by_name('figure:line:monitor/m1');"
         " const s = f.toolbar.tools.find(t => t.type === 'SaveTool');"
@@ -127,7 +130,8 @@ def test_the_toolbars_png_is_named_after_key_view_and_time(
     width, height = struct.unpack(">II", data[16:24])
     size = dashboard.evaluate(
         "(doc) => { const f = doc.get_model_by_name('figure:line:monitor/m1');"
-        " return [f.width * devicePixelRatio, f.height * devicePixelRatio]; }"
+        " const box = Bokeh.index.find_one(f).bbox;"
+        " return [box.width * devicePixelRatio, box.height * devicePixelRatio]; }"
     )
     assert [width, height] == size
 
@@ -160,10 +164,11 @@ def wait_for_drawn(dashboard: DashboardPage, prefix: str, present: bool) -> None
 def test_a_reference_is_pinned_kept_through_a_reload_and_dropped(
     dashboard: DashboardPage,
 ) -> None:
-    tools = paused(dashboard, "line", "monitor/m1")
+    paused(dashboard, "line", "monitor/m1")
+    settings = tools(dashboard, "line", "monitor/m1")
     pinned = dashboard.column(LINE, "y")
 
-    tools.get_by_role("button", name="keep as reference").click()
+    settings.get_by_role("button", name="keep as reference").click()
 
     wait_for_drawn(dashboard, "reference", present=True)
     assert drawn(dashboard, "reference") == pinned
@@ -185,7 +190,7 @@ def test_a_reference_is_pinned_kept_through_a_reload_and_dropped(
     wait_for_drawn(dashboard, "reference", present=True)
     assert drawn(dashboard, "reference") == pinned
 
-    card(dashboard, "line", "monitor/m1").get_by_role(
+    tools(dashboard, "line", "monitor/m1").get_by_role(
         "button", name="drop reference"
     ).click()
     wait_for_drawn(dashboard, "reference", present=False)
