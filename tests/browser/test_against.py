@@ -74,9 +74,6 @@ def test_the_scan_peaks_at_its_known_position_and_a_divided_plot_shows_the_ratio
     assert len(shared) >= 10
     for t in shared:
         assert divided[t] == pytest.approx(counts[t] / current[t], rel=1e-6)
-    title = dashboard.evaluate(
-        "(doc, name) => doc.get_model_by_name(name).title.text",
-        f"figure:window:{SCAN_COUNTS}",
-    )
+    title = dashboard.header(f"figure:window:{SCAN_COUNTS}")
     assert f"/ {PROTON_CURRENT}" in title
     assert "[counts/uA]" in title
