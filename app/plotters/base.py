@@ -14,14 +14,21 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from enum import Enum
 from typing import Any
 
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import ColorBar, ColorMapper, ColumnDataSource, DataRange1d, LayoutDOM
+from bokeh.models import (
+    ColorBar,
+    ColorMapper,
+    ColumnDataSource,
+    DataRange1d,
+    LayoutDOM,
+    SaveTool,
+)
 from bokeh.plotting import figure
 
 from app.alarm_limits import AlarmLimits
@@ -31,6 +38,7 @@ from app.durations import coarse_duration
 from app.plotters.as_of import AsOfKey
 from app.plotters.clears import Clear, clear_of, record_clear
 from app.plotters.columns import newest_time_ns, unit_label
+from app.plotters.data_out import file_stem
 from app.plotters.shared import drop_unseen_glyphs, share_figure
 from app.roles import CLEAR_HISTORY, may
 from app.staleness import stale_after_ns
@@ -132,6 +140,7 @@ class Plotter(param.Parameterized):
         self._newest_ns: int | None = None
         # The newest time of what is drawn: older than `_newest_ns` while paused.
         self._shown_ns: int | None = None
+        self._named: tuple[str, int | None] | None = None
         self._arrivals: deque[int] = deque(maxlen=ARRIVALS_KEPT)
         self._peeked_ns: int | None = None
         self._stale = False
@@ -262,6 +271,20 @@ class Plotter(param.Parameterized):
         """Whether data arrived since the last frame."""
         with self._lock:
             return self._has_pending
+
+    def name_saved_image(self, tools: Iterable[Any]) -> None:
+        """Name the saved image of a toolbar's ``tools`` after key, view and
+        the newest data's second (decision 093), not Bokeh's "bokeh_plot":
+        changed when that second changes, at most once a second."""
+        shown_ns = self._shown_ns
+        named = (self.file_view, None if shown_ns is None else shown_ns // 10**9)
+        if named == self._named:
+            return
+        self._named = named
+        stem = file_stem(self.key, self.file_view, shown_ns)
+        for tool in tools:
+            if isinstance(tool, SaveTool):
+                tool.filename = stem
 
     def draw(self, now_ns: int | None = None) -> bool:
         """Show data that arrived since the last frame and refresh the header.

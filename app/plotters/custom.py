@@ -164,7 +164,15 @@ class HoloViewsPlotter(Plotter):
 
     def _styled(self, data: Any) -> Any:
         # HoloViews passes the Pipe's element by the stream's name, ``data``.
-        return data.opts(framewise=True, width=self.width, height=self.height, title="")
+        # Its hooks run with each drawing: the view's own first, then ours,
+        # which names the toolbar's saved image (decision 093).
+        hooks = [*data.opts.get().kwargs.get("hooks", []), self._name_png]
+        return data.opts(
+            framewise=True, width=self.width, height=self.height, title="", hooks=hooks
+        )
+
+    def _name_png(self, plot: Any, element: Any) -> None:
+        self.name_saved_image(plot.state.tools)
 
     def _build(self) -> LayoutDOM:
         self._div = text_div(

@@ -17,14 +17,13 @@ from typing import Any
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import Div, Range1d, SaveTool
+from bokeh.models import Div, Range1d
 
 from app.audit import REFUSED, audit_log
 from app.page_text import text_div
 from app.plotters.base import HeaderState, Plotter
 from app.plotters.columns import newest_time_ns
 from app.plotters.confirm import ConfirmedClick
-from app.plotters.data_out import file_stem
 from app.plotters.scale import AutoRange, Extent
 from app.roles import CLEAR_HISTORY, may
 
@@ -105,7 +104,6 @@ class FigurePlotter(Plotter):
         self._held = False
         self._confirm = ConfirmedClick()
         self._clear_button: pn.widgets.Button | None = None
-        self._named: tuple[str, int | None] | None = None
         self._reference: sc.DataArray | None = None
 
     @property
@@ -242,22 +240,8 @@ class FigurePlotter(Plotter):
         offer_expired = not self._confirm.armed(time.monotonic())
         if button is not None and button.label != CLEAR and offer_expired:
             button.label = CLEAR
-        self._name_saved_image()
+        self.name_saved_image(self._fig.tools)
         return drawn
-
-    def _name_saved_image(self) -> None:
-        """Name the toolbar's saved image after key, view and the newest data's
-        second (decision 093), not Bokeh's "bokeh_plot": changed when that
-        second changes, at most once a second."""
-        shown_ns = self._shown_ns
-        named = (self.file_view, None if shown_ns is None else shown_ns // 10**9)
-        if named == self._named:
-            return
-        self._named = named
-        stem = file_stem(self.key, self.file_view, shown_ns)
-        for tool in self._fig.tools:
-            if isinstance(tool, SaveTool):
-                tool.filename = stem
 
     def _on_clear(self, event: Any) -> None:
         permission = may(CLEAR_HISTORY)

@@ -7,7 +7,7 @@ from typing import Any
 
 import param
 import scipp as sc
-from bokeh.models import ColumnDataSource, LayoutDOM, Plot, Range1d, Text
+from bokeh.models import ColumnDataSource, LayoutDOM, Plot, Range1d, SaveTool, Text
 
 from app.alarm_limits import AlarmLimits
 from app.plotters.base import HeaderState, Plotter
@@ -63,7 +63,10 @@ class ValuePanel(Plotter):
             height=self.height,
             x_range=Range1d(0, 1),
             y_range=Range1d(0, 1),
-            toolbar_location=None,
+            # Only the save tool, inside the panel and shown on mouse-over: the
+            # panel's PNG is named like every plot's (decision 093).
+            toolbar_location="right",
+            toolbar_inner=True,
             min_border=0,
             outline_line_color=None,
             output_backend=self.renderer,
@@ -80,6 +83,9 @@ class ValuePanel(Plotter):
                 text_baseline="middle",
             ),
         )
+        plot.add_tools(SaveTool())
+        plot.toolbar.autohide = True
+        plot.toolbar.logo = None
         self._plot = plot
         self._render()
         return plot
@@ -131,6 +137,8 @@ class ValuePanel(Plotter):
 
     def _render(self) -> None:
         self._fill()
+        if self._plot is not None:
+            self.name_saved_image(self._plot.tools)
         lines = [self._key_text, self._value_text, self._status_text()]
         if self.source.data.get("text") == lines and self._shown_state is self._state:
             return

@@ -12,6 +12,7 @@ import numpy as np
 import panel as pn
 import pytest
 from bokeh.document import Document
+from bokeh.models import SaveTool
 
 from app.data import DataService
 from app.page.custom_views import load_views
@@ -198,3 +199,12 @@ def test_plots_of_a_view_do_not_share_axes() -> None:
 def test_load_views_names_a_module_it_cannot_import() -> None:
     with pytest.raises(ImportError, match=r"--views app\.no_such_views"):
         load_views(["app.no_such_views"])
+
+
+def test_a_custom_views_saved_image_is_named_after_key_view_and_time() -> None:
+    plotter, _ = shown(histogram)
+    plotter.file_view = "test view"
+    draw_until(plotter, lambda: plotter.failure is None and plotter._shown_ns)
+    figure = hv.render(plotter._styled(hv.Histogram(([0.0, 1.0, 2.0], [1, 2]))))
+    (save,) = [tool for tool in figure.tools if isinstance(tool, SaveTool)]
+    assert save.filename.startswith("monitor-m1_test-view_")

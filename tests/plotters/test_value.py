@@ -1,4 +1,6 @@
+import numpy as np
 import scipp as sc
+from bokeh.models import SaveTool
 
 from app.data import DataService
 from app.plotters import ValuePanel
@@ -57,3 +59,17 @@ def test_a_long_value_line_gets_a_font_small_enough_to_fit_the_panel(
     # A bold character is at most 0.62 em wide; the text starts at 4 %.
     assert len(value_line) * 0.62 * size <= 0.92 * panel.width
     assert size < 24
+
+
+def test_the_panels_saved_image_is_named_after_key_view_and_time(
+    data_service: DataService,
+) -> None:
+    panel = ValuePanel("log/sample_temperature")
+    panel.file_view = "latest"
+    panel.subscribe(data_service)
+    root = panel.root
+    data_service["log/sample_temperature"] = scalar(0, value=295.0, unit="K")
+    panel.draw(now_ns=T0_NS + 10**9)
+    (save,) = [tool for tool in root.tools if isinstance(tool, SaveTool)]
+    stamp = np.datetime64(T0_NS, "ns").astype("datetime64[s]").item()
+    assert save.filename == f"log-sample_temperature_latest_{stamp:%Y%m%dT%H%M%S}Z"
