@@ -30,6 +30,7 @@ from app.data.regions import (
     replace_regions,
 )
 from app.page.custom_views import custom_views
+from app.page.in_document import soon_in
 from app.page.layout_file import LayoutError, read_layout_file
 from app.plotters import Plotter
 from app.plotters.image import ImagePlotter
@@ -109,16 +110,7 @@ class RegionEditor:
         layer.visible = self.toggle.value
 
     def _soon(self, action: Callable[[], None]) -> None:
-        document = self._document
-        if document is None:
-            action()
-            return
-
-        def run() -> None:
-            with set_curdoc(document):
-                action()
-
-        document.add_next_tick_callback(run)
+        soon_in(self._document, action)
 
     def _on_file(self, document: SharedDocument) -> None:
         # From the watch thread: models change under the document's lock.

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 
 import panel as pn
 from bokeh.document import Document
-from panel.io.state import set_curdoc
 
 from app.audit import audit_log
 from app.data import KeyInfo
@@ -26,6 +25,7 @@ from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from app.page.grid import DashboardGrid
 from app.page.growing import growing
+from app.page.in_document import soon_in
 from app.page.key_browser import KeyBrowser
 from app.page.layout_file import Layout, LayoutError, parse_stored_layout
 from app.page.page_facts import page_facts
@@ -333,21 +333,8 @@ class DashboardSession:
 
     # What the operator does --------------------------------------------------
     def soon(self, action: Callable[[], None]) -> None:
-        """Run an operator's action as a callback of this session's document.
-
-        Panel runs widget callbacks without the document's lock, and the plain
-        Bokeh models a layout change touches may only change under it.
-        """
-        document = self._document
-        if document is None:
-            action()
-            return
-
-        def run() -> None:
-            with set_curdoc(document):
-                action()
-
-        document.add_next_tick_callback(run)
+        """Run an operator's action as a callback of this session's document."""
+        soon_in(self._document, action)
 
     def add_plot(self, key: Hashable, view: str) -> None:
         """Add a plot of `key` in `view` (the key's first view if it has no such)."""
