@@ -9,6 +9,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -36,7 +37,9 @@ MIN_GAP_PERIODS = 0.5
 """Two frames are never closer than this many periods (decision 060)."""
 
 KEEPS_UP_S = 10.0
-"""A browser that skipped a frame draws at the slow period this long."""
+SKIPS_TOLERATED = 2
+"""A browser that skipped more frames than this within `KEEPS_UP_S` draws at
+the slow period: one late acknowledgement now and then is not a slow browser."""
 
 
 def frame_due(now_s: float, last_frame_s: float, period_s: float) -> float:
@@ -172,6 +175,7 @@ class FrameClock:
         self._behind_since: float | None = None
         self._skipped_since_sent = False
         self._last_skip = float("-inf")
+        self._skips: deque[float] = deque(maxlen=SKIPS_TOLERATED + 1)
         self._ack = Spacer(width=0, height=0, visible=False, name="frame-ack")
         self._number = Spacer(
             width=0, height=0, visible=False, name="frame-number", tags=[0]
@@ -250,15 +254,20 @@ class FrameClock:
 
     def period(self) -> float:
         """The period of the next frame: the fast one while the process has
-        room and this browser showed every frame of the last `KEEPS_UP_S`."""
+        room and this browser skipped at most `SKIPS_TOLERATED` frames within
+        the last `KEEPS_UP_S`."""
         if self._fast_period_s == self._period_s:
             return self._period_s
         keeps_up = (
-            self._behind_since is None and self._clock() - self._last_skip >= KEEPS_UP_S
+            self._behind_since is None and len(self._recent_skips()) <= SKIPS_TOLERATED
         )
         if keeps_up and self._pace.fast():
             return self._fast_period_s
         return self._period_s
+
+    def _recent_skips(self) -> list[float]:
+        since = self._clock() - KEEPS_UP_S
+        return [at for at in self._skips if at >= since]
 
     def _schedule(self) -> None:
         if not self._running:
@@ -284,6 +293,7 @@ class FrameClock:
                 # period: data may ask for frames more often than that.
                 if now - self._last_skip >= self._period_s:
                     self._last_skip = now
+                    self._skips.append(now)
                     self._skipped += 1
                 self._skipped_since_sent = True
                 if self._behind_since is None:

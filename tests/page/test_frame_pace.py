@@ -3,7 +3,7 @@ loop and the browser keeps up, at the operator's period otherwise."""
 
 from __future__ import annotations
 
-from app.page.frame_clock import KEEPS_UP_S, FrameClock
+from app.page.frame_clock import KEEPS_UP_S, SKIPS_TOLERATED, FrameClock
 from app.page.frame_pace import AVERAGE_S, FAST_BELOW, SLOW_ABOVE, FramePace
 
 
@@ -68,23 +68,33 @@ def test_a_crowded_process_draws_at_the_operators_period() -> None:
     assert clock.period() == 0.2
 
 
-def test_a_browser_that_skipped_a_frame_draws_slowly_for_a_while() -> None:
+def skip_one(clock: FrameClock, time: HandTime) -> None:
+    """A frame goes out, the browser does not show it before the next is due,
+    then shows it and the next."""
+    clock._running = True  # as started, without a document to schedule on
+    clock.stamp()
+    time.now += 0.2
+    clock._frame()  # the previous frame is not acknowledged: skipped
+    clock._running = False  # the acknowledgement's frame is not drawn here
+    clock._on_acknowledged("tags", [], [clock.stats.sent])
+    clock.stamp()  # that frame, shown at once: the browser keeps up again
+    clock._on_acknowledged("tags", [], [clock.stats.sent])
+
+
+def test_a_browser_that_skips_frames_draws_slowly_for_a_while() -> None:
     time = HandTime()
     clock = FrameClock(
         lambda: None, 0.2, fast_period_s=0.1, pace=FramePace(time), clock=time
     )
-    clock._running = True  # as started, without a document to schedule on
-    clock.stamp()  # a frame went out, and the browser has not shown it
-    clock._frame()
-    assert clock.stats.skipped == 1
+    for _ in range(SKIPS_TOLERATED):
+        skip_one(clock, time)
+    assert clock.period() == 0.1, "a late acknowledgement now and then is no matter"
+    skip_one(clock, time)
+    assert clock.stats.skipped == SKIPS_TOLERATED + 1
     assert clock.period() == 0.2
-    clock._running = False  # the acknowledgement's frame is not drawn here
-    clock._on_acknowledged("tags", [], [1])
-    clock.stamp()
-    clock._on_acknowledged("tags", [], [2])  # and it keeps up again
     time.now += KEEPS_UP_S / 2
     assert clock.period() == 0.2
-    time.now += KEEPS_UP_S / 2 + 0.1
+    time.now += KEEPS_UP_S / 2
     assert clock.period() == 0.1
 
 
