@@ -32,7 +32,7 @@ def test_every_worker_ingests_from_its_start_and_serves_pages_that_update() -> N
         # Connections are spread over the processes by the kernel: a dozen
         # pages land on both.
         client = LoadClientProcess(
-            server.url, sessions=12, settle=2.0, seconds=4.0, report_every=1.0
+            server.url, sessions=12, settle=1.0, seconds=2.0, report_every=1.0
         )
         line = client.wait_for(
             lambda line: "frames_per_s" in line, 300, "after the sessions ran"

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 TIMEOUT_MS = 30_000
 RANGES_JS = (
@@ -130,11 +131,25 @@ class DashboardPage:
             [figure, old],
         )
 
-    def drag(self, canvas: Locator, dx: float, dy: float) -> None:
-        """Drag the mouse across ``canvas`` from its centre (the pan tool)."""
-        box = canvas.bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        self.page.mouse.move(x, y)
-        self.page.mouse.down()
-        self.page.mouse.move(x + dx, y + dy, steps=5)
-        self.page.mouse.up()
+    def pan(self, canvas: Locator, figure: str, dx: float, dy: float) -> None:
+        """Drag the mouse across ``canvas`` from its centre (the pan tool) until
+        the named figure's ranges moved. A drag a loaded browser took while the
+        page still moved pans nothing: then, and only then, it drags again."""
+        before = self.ranges(figure)
+        moved = (
+            f"() => ({RANGES_JS})(Bokeh.documents[0], {figure!r})"
+            f".some((v, i) => v !== {before}[i])"
+        )
+        for _ in range(3):
+            box = canvas.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            self.page.mouse.move(x, y)
+            self.page.mouse.down()
+            self.page.mouse.move(x + dx, y + dy, steps=10)
+            self.page.mouse.up()
+            try:
+                self.page.wait_for_function(moved, timeout=5_000)
+                return
+            except PlaywrightTimeout:
+                continue
+        self.wait_for_ranges_other_than(figure, before)
