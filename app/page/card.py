@@ -110,7 +110,16 @@ def key_label(key: Hashable) -> pn.pane.HTML:
         css_classes=["plot-key"],
         sizing_mode="stretch_width",
         margin=(6, 4, 0, 4),
-        styles={"font-size": "80%", "color": "#888"},
+        # A narrow card (a value panel beside its alarm controls) cuts a long
+        # key short rather than writing it over the buttons.
+        styles={
+            "font-size": "80%",
+            "color": "#888",
+            "overflow": "hidden",
+            "white-space": "nowrap",
+            "text-overflow": "ellipsis",
+            "min-width": "0",
+        },
     )
 
 
