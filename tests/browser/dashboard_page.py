@@ -148,8 +148,19 @@ class DashboardPage:
             self.page.mouse.move(x + dx, y + dy, steps=10)
             self.page.mouse.up()
             try:
-                self.page.wait_for_function(moved, timeout=5_000)
-                return
+                self.page.wait_for_function(moved, timeout=10_000)
+                break
             except PlaywrightTimeout:
                 continue
-        self.wait_for_ranges_other_than(figure, before)
+        else:
+            self.wait_for_ranges_other_than(figure, before)
+        # A busy browser may apply a drag's last moves late: the pan is done
+        # once the ranges hold still.
+        ranges = self.ranges(figure)
+        for _ in range(30):
+            self.page.wait_for_timeout(300)  # polling, bounded by the count
+            now = self.ranges(figure)
+            if now == ranges:
+                return
+            ranges = now
+        raise AssertionError(f"{figure}: the ranges kept moving after the pan")
