@@ -20,7 +20,12 @@ pytestmark = pytest.mark.browser
 KEY = "detector/panel_0"
 BOXES = f"region-boxes:{KEY}"
 POLYGONS = f"region-polygons:{KEY}"
-TOOL = "(doc, name) => { doc.get_model_by_name(name).active = true; return true; }"
+# The tool may reach the page a message after the regions' sources: the
+# function waits for it (it returns false until the tool is there).
+TOOL = (
+    "(doc, name) => { const tool = doc.get_model_by_name(name);"
+    " if (!tool) return false; tool.active = true; return true; }"
+)
 SAMPLE_JS = """(doc, key) => {
   const image = doc.get_model_by_name('image:' + key).data;
   const series = doc.get_model_by_name('window:' + key + '/roi/r1');
@@ -111,7 +116,7 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
     # A box: the box edit tool draws with shift and drag. A drag the browser
     # took while the page still moved (a loaded machine) draws nothing: then,
     # and only then, it is dragged again.
-    dashboard.evaluate(TOOL, f"region-box-tool:{KEY}")
+    dashboard.wait_for(TOOL, f"region-box-tool:{KEY}")
     drawn = "(doc, b) => doc.get_model_by_name(b).data.x.length > 0"
     for _ in range(3):
         dashboard.wait_until_built()
@@ -137,7 +142,7 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
 
     # A polygon: press (hold still) for its first vertex, click for the
     # others, Escape to end (it drops the vertex that follows the mouse).
-    dashboard.evaluate(TOOL, f"region-polygon-tool:{KEY}")
+    dashboard.wait_for(TOOL, f"region-polygon-tool:{KEY}")
     vertices = "(doc, [p, n]) => { const d = doc.get_model_by_name(p).data;"
     vertices += " return d.xs.length === 1 && d.xs[0].length === n; }"
     page.mouse.move(*at(0.5, 0.3))
