@@ -7,12 +7,12 @@ of a key stamped before an operator cleared it would come back. The audit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 
-from app.sources.message import Message, MessageSource, NotifyingSource, SourceStatus
+from app.sources.message import Message, MessageSource, SourceInFront
 
 
-class ClearedStaysCleared:
+class ClearedStaysCleared(SourceInFront):
     """`source` without the frames of each key stamped at or before its clear.
 
     Parameters
@@ -24,7 +24,7 @@ class ClearedStaysCleared:
     """
 
     def __init__(self, source: MessageSource, cleared_ns: Mapping[Hashable, int]):
-        self._source = source
+        super().__init__(source)
         self._cleared = dict(cleared_ns)
         self.dropped = 0
 
@@ -34,14 +34,3 @@ class ClearedStaysCleared:
         kept = [m for m in messages if m.timestamp > cleared.get(m.key, -1)]
         self.dropped += len(messages) - len(kept)
         return kept
-
-    def notify_arrivals(self, callback: Callable[[], None]) -> None:
-        if isinstance(self._source, NotifyingSource):
-            self._source.notify_arrivals(callback)
-
-    def close(self) -> None:
-        self._source.close()
-
-    @property
-    def status(self) -> SourceStatus:
-        return self._source.status

@@ -51,33 +51,34 @@ def pairing_controls(
     keys = values_of(catalog, spec.key)
     controls: list[pn.viewable.Viewable] = []
     if spec.view == AGAINST:
-        options = _options(keys, spec.x_key, none=CHOOSE)
-        menu = pn.widgets.Select(
-            label="against",
-            options=list(options),
-            value=_label(spec.x_key, CHOOSE),
-            width=190,
-            css_classes=["plot-x-key"],
-        )
-        menu.param.watch(
-            lambda event: _chosen(options, event.new, spec, "x_key", choose), "value"
-        )
-        controls.append(menu)
+        controls.append(_menu("against", "x_key", CHOOSE, spec, keys, choose))
     if divides(spec):
-        options = _options(keys, spec.divide_by, none=NOTHING)
-        menu = pn.widgets.Select(
-            label="divide by",
-            options=list(options),
-            value=_label(spec.divide_by, NOTHING),
-            width=190,
-            css_classes=["plot-divide-by"],
-        )
-        menu.param.watch(
-            lambda event: _chosen(options, event.new, spec, "divide_by", choose),
-            "value",
-        )
-        controls.append(menu)
+        controls.append(_menu("divide by", "divide_by", NOTHING, spec, keys, choose))
     return controls
+
+
+def _menu(
+    label: str,
+    field: str,
+    none: str,
+    spec: PlotSpec,
+    keys: list[Hashable],
+    choose: Callable[[PlotSpec], None],
+) -> pn.widgets.Select:
+    """A menu of the 0-D `keys` for `spec`'s `field` (`none`: no key)."""
+    current = getattr(spec, field)
+    options = _options(keys, current, none=none)
+    menu = pn.widgets.Select(
+        label=label,
+        options=list(options),
+        value=_label(current, none),
+        width=190,
+        css_classes=[f"plot-{field.replace('_', '-')}"],
+    )
+    menu.param.watch(
+        lambda event: _chosen(options, event.new, spec, field, choose), "value"
+    )
+    return menu
 
 
 def _label(key: Hashable | None, none: str) -> str:

@@ -255,16 +255,21 @@ class AgainstPlotter(FigurePlotter):
             {"x": xs.tolist(), "y": ys.tolist(), "time": times_ms.tolist()},
             rollover=MAX_POINTS,
         )
-        finite = ys[np.isfinite(ys)]
+        self._widen(ys)
+        self._bin(xs, ys)
+        if self.mode == BINNED:
+            self._send_bins()
+
+    def _widen(self, values: np.ndarray) -> None:
+        """Widen the extent of every value drawn by the finite ones of `values`,
+        and let the range take it in."""
+        finite = values[np.isfinite(values)]
         if finite.size:
             low, high = float(finite.min()), float(finite.max())
             if self._extent is not None:
                 low, high = min(low, self._extent[0]), max(high, self._extent[1])
             self._extent = (low, high)
         self._take_in(self._extent)
-        self._bin(xs, ys)
-        if self.mode == BINNED:
-            self._send_bins()
 
     def _bin(self, xs: np.ndarray, ys: np.ndarray) -> None:
         width = self.bin_width
@@ -314,13 +319,7 @@ class AgainstPlotter(FigurePlotter):
             },
             rollover=MAX_ROWS,
         )
-        finite = rows[np.isfinite(rows)]
-        if finite.size:
-            low, high = float(finite.min()), float(finite.max())
-            if self._extent is not None:
-                low, high = min(low, self._extent[0]), max(high, self._extent[1])
-            self._extent = (low, high)
-        self._take_in(self._extent)
+        self._widen(rows)
 
     def _label(self, frames: sc.DataArray) -> None:
         x_label = axis_label(str(self.x_key), self._x_unit)

@@ -93,6 +93,28 @@ class NotifyingSource(MessageSource, Protocol):
         ...
 
 
+class SourceInFront:
+    """A source in front of another that changes only what `get_messages`
+    hands out: arrivals, closing and status are the inner source's."""
+
+    def __init__(self, source: MessageSource) -> None:
+        self._source = source
+
+    def get_messages(self) -> list[Message]:
+        return self._source.get_messages()
+
+    def notify_arrivals(self, callback: Callable[[], None]) -> None:
+        if isinstance(self._source, NotifyingSource):
+            self._source.notify_arrivals(callback)
+
+    def close(self) -> None:
+        self._source.close()
+
+    @property
+    def status(self) -> SourceStatus:
+        return self._source.status
+
+
 def time_coord(timestamp_ns: int) -> sc.Variable:
     """The 0-D ``time`` coord (datetime64, unit ns) for a timestamp."""
     return sc.datetime(int(timestamp_ns), unit="ns")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.sources.codec import Decoder, encode_da00, encode_f144
-from app.sources.message import Message, MessageSource, NotifyingSource, SourceStatus
+from app.sources.message import Message, MessageSource, SourceInFront
 
 DATA_TOPIC = "livedata_data"
 """Default topic of da00 data arrays (detector images, monitor spectra)."""
@@ -83,7 +83,7 @@ def to_record(message: Message, arrived_ns: int) -> WireRecord:
     )
 
 
-class OverTheWire:
+class OverTheWire(SourceInFront):
     """A source whose messages pass through the wire: each is encoded as the
     producer publishes it, handed to `tap` as a record, and decoded by Kafka's
     decoder, so the dashboard applies what a replay of the record gives back.
@@ -108,7 +108,7 @@ class OverTheWire:
         decoder: Decoder | None = None,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
-        self._source = source
+        super().__init__(source)
         self._tap = tap
         self._decoder = decoder if decoder is not None else Decoder()
         self._clock = clock
@@ -121,14 +121,3 @@ class OverTheWire:
         records = [to_record(message, now) for message in messages]
         self._tap(records)
         return [self._decoder.decode(record.value) for record in records]
-
-    def notify_arrivals(self, callback: Callable[[], None]) -> None:
-        if isinstance(self._source, NotifyingSource):
-            self._source.notify_arrivals(callback)
-
-    def close(self) -> None:
-        self._source.close()
-
-    @property
-    def status(self) -> SourceStatus:
-        return self._source.status
