@@ -1,4 +1,4 @@
-"""Adding plots to a served page without Bokeh walking all of the page's models.
+"""A served page's models, which Bokeh need not walk whole for each change.
 
 Bokeh keeps the set of a document's models by walking every model reachable
 from its roots whenever a reference between models changes (at the end of a
@@ -6,15 +6,21 @@ freeze). A page grows by a few plot cards at a time, and a walk of a page of
 100 plots visits about 5,000 models, time in which no session of the server
 draws. While a page grows, this walks only what changed: the models newly
 reachable from the properties that changed (decision 068).
+
+Bokeh also lists every model of a document, and makes each a reference, for
+every message it sends the browser (a frame's): the list is kept here from one
+message to the next while the page's models stay the same (decision 049).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bokeh.core.serialization import Serializer
 from bokeh.document import Document
 from bokeh.document.events import (
     ColumnDataChangedEvent,
@@ -29,6 +35,7 @@ from bokeh.document.events import (
     TitleChangedEvent,
 )
 from bokeh.document.models import DocumentModelManager
+from bokeh.model import Model
 from bokeh.model.util import collect_filtered_models
 
 logger = logging.getLogger(__name__)
@@ -45,6 +52,22 @@ _NO_NEW_REFERENCES = (
 """Changes that add no model to a document: data, messages, callbacks, title."""
 
 
+class SyncedModels(frozenset):
+    """The models a browser has been sent, each with its reference by object id.
+
+    What Bokeh's `Serializer` builds from a document's models for every
+    message, built once while they stay the same.
+    """
+
+    refs: dict[int, Any]
+
+    @classmethod
+    def of(cls, models: Iterable[Model]) -> SyncedModels:
+        synced = cls(models)
+        synced.refs = {id(model): model.ref for model in synced}
+        return synced
+
+
 class PageModels(DocumentModelManager):
     """A document's models, which a growing page adds without a whole walk.
 
@@ -59,12 +82,15 @@ class PageModels(DocumentModelManager):
         # Whether a change could not be followed (a root removed, a failed
         # growth): its end walks the whole document.
         self._lost_track = False
+        # The synced models of the last message, and what they were found from.
+        self._synced: tuple[dict, int, frozenset, SyncedModels] | None = None
 
     @classmethod
     def of(cls, document: Document) -> PageModels:
         """The models of `document`, as a `PageModels` (installed once)."""
         models = document.models
         if not isinstance(models, cls):
+            reuse_references()
             adopted = cls(document)
             # Bokeh's bookkeeping carries over as it is: models, names, what
             # the browser has not been sent yet, any freeze in progress.
@@ -72,6 +98,26 @@ class PageModels(DocumentModelManager):
             document.models = adopted
             models = adopted
         return models
+
+    @property
+    def synced_references(self) -> SyncedModels:
+        """The models the browser has: Bokeh's, found anew only after a change.
+
+        The document's models change by a new mapping (a whole walk) or by
+        models added to it (a growth); those not yet sent are a small set,
+        usually empty.
+        """
+        models, unsent = self._models, frozenset(self._new_models)
+        kept = self._synced
+        if (
+            kept is not None
+            and kept[0] is models
+            and kept[1:3] == (len(models), unsent)
+        ):
+            return kept[3]
+        synced = SyncedModels.of(m for m in models.values() if m not in unsent)
+        self._synced = (models, len(models), unsent, synced)
+        return synced
 
     def recompute(self) -> None:
         """Find the document's models: what changed while growing, else all."""
@@ -156,3 +202,39 @@ def growing(document: Document | None) -> Iterator[None]:
         return
     with PageModels.of(document).growing():
         yield
+
+
+_BOKEH_REFERENCES = "self._references = {id(obj): obj.ref for obj in references}"
+"""What Bokeh's `Serializer.__init__` does with the models it is given (3.9)."""
+
+
+def reuse_references() -> bool:
+    """Let Bokeh's `Serializer` take the references of `SyncedModels` as made.
+
+    Only where `Serializer.__init__` is the one this was written for (Bokeh
+    3.9, which pyproject pins); elsewhere it is left alone, with a warning,
+    and every message lists the page's models again. Returns whether it is
+    in place.
+    """
+    init = Serializer.__init__
+    if getattr(init, "reuses_references", False):
+        return True
+    if _BOKEH_REFERENCES not in inspect.getsource(init):
+        logger.warning(
+            "bokeh's Serializer is not the one written for: every message to a "
+            "browser lists its page's models again"
+        )
+        return False
+
+    def taking_refs(self: Serializer, *, references: Any = frozenset(), **options: Any):
+        refs = getattr(references, "refs", None)
+        if refs is None:
+            init(self, references=references, **options)
+            return
+        init(self, references=(), **options)
+        # A copy: the message adds the references of the models it sends.
+        self._references = dict(refs)
+
+    taking_refs.reuses_references = True  # type: ignore[attr-defined]
+    Serializer.__init__ = taking_refs  # type: ignore[method-assign]
+    return True
