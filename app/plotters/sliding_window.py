@@ -103,7 +103,12 @@ def frame_times_ns(window: sc.DataArray) -> np.ndarray:
 
 
 def window_update(
-    window: sc.DataArray, *, last_time_ns: int | None, shown: int, window_size: int
+    window: sc.DataArray,
+    *,
+    last_time_ns: int | None,
+    shown: int,
+    window_size: int,
+    times: np.ndarray | None = None,
 ) -> WindowUpdate | None:
     """Work out which frames of ``window`` the browser has not seen yet.
 
@@ -117,6 +122,8 @@ def window_update(
         Number of frames the browser holds now.
     window_size:
         The window's ``n``; the browser never holds more.
+    times:
+        The window's times as `frame_times_ns` gives them, if already read.
 
     Returns
     -------
@@ -124,7 +131,8 @@ def window_update(
         ``None`` if nothing is new; a reset when the history restarted (the
         window is shorter than old plus new frames, or time went backwards).
     """
-    times = frame_times_ns(window)
+    if times is None:
+        times = frame_times_ns(window)
     if last_time_ns is None:
         return WindowUpdate(frames=window, reset=True)
     is_new = times > last_time_ns
@@ -190,6 +198,8 @@ class SlidingWindowPlotter(FigurePlotter):
         self._lows = np.empty(0)
         self._highs = np.empty(0)
         self._last_time_ns: int | None = None
+        # The window last shown and its newest time, read as it was shown.
+        self._newest_shown: tuple[Any, int | None] = (None, None)
         self._shown = 0
         self._needs_reset = False
         self._structure: tuple | None = None
@@ -314,11 +324,14 @@ class SlidingWindowPlotter(FigurePlotter):
         structure = self._structure_of(value)
         # A time window holds what its time span holds: that many frames.
         size = self.window_size if self.seconds is None else value.sizes[TIME_DIM]
+        # Read once a frame: every session's window reads its times each frame.
+        times = frame_times_ns(value)
         update = window_update(
             value,
             last_time_ns=None if force_reset else self._last_time_ns,
             shown=self._shown,
             window_size=size,
+            times=times,
         )
         if update is None:
             return
@@ -337,11 +350,14 @@ class SlidingWindowPlotter(FigurePlotter):
             self._shown = min(size, self._shown + update.frames.sizes[TIME_DIM])
             self._lows = np.concatenate([self._lows, lows])[-self._shown :]
             self._highs = np.concatenate([self._highs, highs])[-self._shown :]
-        self._last_time_ns = int(frame_times_ns(value)[-1])
+        self._last_time_ns = int(times[-1])
+        self._newest_shown = (value, self._last_time_ns)
         self._take_in(window_extent(self._lows, self._highs))
         self._label(value)
 
     def _time_of(self, value: Any) -> int | None:
+        if self._newest_shown[0] is value:  # the window just shown
+            return self._newest_shown[1]
         # Frames are stacked in the order they arrived: the newest is the last.
         times = frame_times_ns(value)
         return int(times[-1]) if times.size else None
