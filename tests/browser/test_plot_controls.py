@@ -3,6 +3,7 @@ log and clear in its settings (one click on ⚙); hover and time zone."""
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -42,8 +43,8 @@ def server() -> Iterator[LocalServer]:
         yield server
 
 
-@pytest.fixture
-def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+@contextmanager
+def opened(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
     context = chromium.new_context(
         viewport={"width": 1400, "height": 1200}, timezone_id=ZONE
     )
@@ -52,6 +53,21 @@ def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]
     dashboard.wait_for_rows(SERIES, "time", 50)
     yield dashboard
     context.close()
+
+
+@pytest.fixture
+def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """A tab of its own, for a test that changes a plot's controls."""
+    with opened(server, chromium) as dashboard:
+        yield dashboard
+
+
+@pytest.fixture(scope="module")
+def looked_at(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """One tab for the tests that only hover and read: a tab each would cost
+    seconds each."""
+    with opened(server, chromium) as dashboard:
+        yield dashboard
 
 
 def newest(dashboard: DashboardPage, source: str) -> float:
@@ -139,14 +155,14 @@ def test_log_toggle_switches_the_drawn_scale_and_keeps_the_zoom(
 
 
 def test_hover_shows_pixel_value_and_position_under_the_cursor(
-    dashboard: DashboardPage,
+    looked_at: DashboardPage,
 ) -> None:
-    canvas = dashboard.card("image", "detector/panel_0").locator(".bk-Canvas")
+    canvas = looked_at.card("image", "detector/panel_0").locator(".bk-Canvas")
     # Cards grow with their settings: the plot may lie below the viewport.
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    dashboard.page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 150)
-    tooltip = dashboard.page.locator(".bk-tooltip-content").first
+    looked_at.page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 150)
+    tooltip = looked_at.page.locator(".bk-tooltip-content").first
     tooltip.wait_for()
     text = tooltip.inner_text()
     assert "x [mm]" in text
@@ -155,15 +171,15 @@ def test_hover_shows_pixel_value_and_position_under_the_cursor(
 
 
 def test_hover_shows_the_bin_edges_and_value_under_the_cursor_of_a_spectrum(
-    dashboard: DashboardPage,
+    looked_at: DashboardPage,
 ) -> None:
-    canvas = dashboard.card("line", "monitor/m1").locator(".bk-Canvas")
+    canvas = looked_at.card("line", "monitor/m1").locator(".bk-Canvas")
     canvas.scroll_into_view_if_needed()
     # Cards grow with their settings: the plot may lie below the viewport.
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    dashboard.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 150)
-    tooltip = dashboard.page.locator(".bk-tooltip-content", has_text=" to ").first
+    looked_at.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 150)
+    tooltip = looked_at.page.locator(".bk-tooltip-content", has_text=" to ").first
     tooltip.wait_for()
     text = tooltip.inner_text()
     # The bin is named by its coord, with unit: "tof [µs]: 30356.9 to 30714.0".
@@ -177,19 +193,19 @@ def test_hover_shows_the_bin_edges_and_value_under_the_cursor_of_a_spectrum(
 
 
 def test_hover_shows_time_in_the_browser_zone_and_value_of_a_time_series(
-    dashboard: DashboardPage,
+    looked_at: DashboardPage,
 ) -> None:
-    canvas = dashboard.card("window", "log/sample_temperature").locator(".bk-Canvas")
+    canvas = looked_at.card("window", "log/sample_temperature").locator(".bk-Canvas")
     # Cards grow with their settings: the plot may lie below the viewport.
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    dashboard.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 150)
-    tooltip = dashboard.page.locator(".bk-tooltip-content", has_text="time").first
+    looked_at.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 150)
+    tooltip = looked_at.page.locator(".bk-tooltip-content", has_text="time").first
     tooltip.wait_for()
     stamp = re.search(r"time:\s*(\S+ \S+)", tooltip.inner_text())
     assert stamp, tooltip.inner_text()
     shown = datetime.strptime(stamp[1], "%Y-%m-%d %H:%M:%S.%f")
-    times = dashboard.column(SERIES, "time")
+    times = looked_at.column(SERIES, "time")
     local = [
         datetime.fromtimestamp(t / 1000, tz=UTC).astimezone(ZoneInfo(ZONE))
         for t in (times[0] - 60_000, times[-1] + 60_000)
@@ -198,18 +214,18 @@ def test_hover_shows_time_in_the_browser_zone_and_value_of_a_time_series(
 
 
 def test_time_axis_ticks_in_the_browser_zone_and_names_it(
-    dashboard: DashboardPage,
+    looked_at: DashboardPage,
 ) -> None:
     axis = "(doc) => doc.get_model_by_name('time-axis:log/sample_temperature')"
-    label = dashboard.wait_for(
+    label = looked_at.wait_for(
         f"(doc) => {{ const l = ({axis})(doc).axis_label;"
         " return l.startsWith('time (') && l; }"
     )
-    zone = dashboard.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    zone = looked_at.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
     assert label == f"time ({zone})"
     assert ZoneInfo(zone).utcoffset(None) == ZoneInfo(ZONE).utcoffset(None)
     tick_ms = 1_790_000_000_000
-    ticks = dashboard.evaluate(
+    ticks = looked_at.evaluate(
         f"(doc, t) => ({axis})(doc).formatter.doFormat([t, t + 1000], {{loc: 0}})",
         tick_ms,
     )
