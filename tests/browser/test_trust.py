@@ -209,27 +209,26 @@ def test_a_clear_in_one_page_tells_every_page_who_cleared_the_key(
     chromium: Browser,
     dashboard: DashboardPage,
 ) -> None:
+    publisher.pause()
     other = chromium.new_context(viewport=VIEWPORT)
     try:
+        # The second tab opens while what was in flight drains.
         here, there = dashboard, DashboardPage(other.new_page()).open(server.url)
         for page in (here, there):
             page.wait_for(HEADER_JS, KEY)
-        publisher.pause()
-        try:
-            # Nothing in flight any more: what is cleared stays cleared.
-            there.wait_for(
-                f"(doc, key) => ({HEADER_JS})(doc, key).text.includes('· stale ·')",
-                KEY,
-            )
-            clear = open_settings(here.card("window", KEY)).locator(".clear button")
-            clear.click()
-            expect(clear).to_have_text("confirm clear?")
-            clear.click()
-            for page in (here, there):
-                page.wait_for(CLEARED_JS, KEY)
-        finally:
-            publisher.resume()
+        # Nothing in flight any more: what is cleared stays cleared.
+        there.wait_for(
+            f"(doc, key) => ({HEADER_JS})(doc, key).text.includes('· stale ·')",
+            KEY,
+        )
+        clear = open_settings(here.card("window", KEY)).locator(".clear button")
+        clear.click()
+        expect(clear).to_have_text("confirm clear?")
+        clear.click()
+        for page in (here, there):
+            page.wait_for(CLEARED_JS, KEY)
     finally:
+        publisher.resume()
         other.close()
 
 
