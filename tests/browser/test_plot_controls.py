@@ -55,23 +55,52 @@ def opened(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
     context.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
-    """A tab of its own, for a test that changes a plot's controls."""
+    """One tab for the tests that leave the controls as they found them (pause
+    resumes, a fixed range returns to auto; the clear comes last): a tab each
+    would cost seconds each."""
     with opened(server, chromium) as dashboard:
         yield dashboard
 
 
-@pytest.fixture(scope="module")
-def looked_at(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
-    """One tab for the tests that only hover and read: a tab each would cost
-    seconds each."""
+@pytest.fixture
+def own_tab(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """A tab of its own, for a test that leaves its plot zoomed and on a log
+    scale. It runs first: a drag is surer without the shared tab drawing."""
     with opened(server, chromium) as dashboard:
         yield dashboard
 
 
 def newest(dashboard: DashboardPage, source: str) -> float:
     return dashboard.column(source, "time")[-1]
+
+
+def test_log_toggle_switches_the_drawn_scale_and_keeps_the_zoom(
+    own_tab: DashboardPage,
+) -> None:
+    card = own_tab.card("line", "monitor/m1")
+    log_y = card.locator("input[type=checkbox]")
+    scale_drawn = (
+        "(doc) => Bokeh.index.find_one(doc.get_model_by_name("
+        f"'{LINE}')).frame.y_scale.type"
+    )
+    open_settings(card)
+    log_y.check()
+    own_tab.wait_for(f"(doc) => ({scale_drawn})(doc) === 'LogScale'")
+    # The settings close for the drag: they lie over the plot.
+    card.locator(".plot-settings button").click()
+    expect(card.locator(".plot-settings-panel")).to_be_hidden()
+    own_tab.pan(card.locator(".bk-Canvas"), LINE, 40, 30)
+    zoomed = own_tab.ranges(LINE)
+
+    open_settings(card)
+    log_y.uncheck()
+    own_tab.wait_for(f"(doc) => ({scale_drawn})(doc) === 'LinearScale'")
+    assert own_tab.ranges(LINE) == zoomed
+    log_y.check()
+    own_tab.wait_for(f"(doc) => ({scale_drawn})(doc) === 'LogScale'")
+    assert own_tab.ranges(LINE) == zoomed
 
 
 def test_pause_stops_drawing_and_resume_shows_every_frame_that_arrived_meanwhile(
@@ -125,44 +154,20 @@ def test_fixed_colour_range_typed_in_the_controls_reaches_the_image(
     )
     card.get_by_role("button", name="auto").click()
     dashboard.wait_for(f"(doc) => ({IMAGE_MAPPER})(doc).high !== 20")
-
-
-def test_log_toggle_switches_the_drawn_scale_and_keeps_the_zoom(
-    dashboard: DashboardPage,
-) -> None:
-    card = dashboard.card("line", "monitor/m1")
-    log_y = card.locator("input[type=checkbox]")
-    scale_drawn = (
-        "(doc) => Bokeh.index.find_one(doc.get_model_by_name("
-        f"'{LINE}')).frame.y_scale.type"
-    )
-    open_settings(card)
-    log_y.check()
-    dashboard.wait_for(f"(doc) => ({scale_drawn})(doc) === 'LogScale'")
-    # The settings close for the drag: they lie over the plot.
     card.locator(".plot-settings button").click()
     expect(card.locator(".plot-settings-panel")).to_be_hidden()
-    dashboard.pan(card.locator(".bk-Canvas"), LINE, 40, 30)
-    zoomed = dashboard.ranges(LINE)
-
-    open_settings(card)
-    log_y.uncheck()
-    dashboard.wait_for(f"(doc) => ({scale_drawn})(doc) === 'LinearScale'")
-    assert dashboard.ranges(LINE) == zoomed
-    log_y.check()
-    dashboard.wait_for(f"(doc) => ({scale_drawn})(doc) === 'LogScale'")
-    assert dashboard.ranges(LINE) == zoomed
 
 
 def test_hover_shows_pixel_value_and_position_under_the_cursor(
-    looked_at: DashboardPage,
+    dashboard: DashboardPage,
 ) -> None:
-    canvas = looked_at.card("image", "detector/panel_0").locator(".bk-Canvas")
+    canvas = dashboard.card("image", "detector/panel_0").locator(".bk-Canvas")
     # Cards grow with their settings: the plot may lie below the viewport.
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    looked_at.page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 150)
-    tooltip = looked_at.page.locator(".bk-tooltip-content").first
+    dashboard.page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 150)
+    # The settings' buttons have tooltips too.
+    tooltip = dashboard.page.locator(".bk-tooltip-content", has_text="[mm]").first
     tooltip.wait_for()
     text = tooltip.inner_text()
     assert "x [mm]" in text
@@ -171,15 +176,15 @@ def test_hover_shows_pixel_value_and_position_under_the_cursor(
 
 
 def test_hover_shows_the_bin_edges_and_value_under_the_cursor_of_a_spectrum(
-    looked_at: DashboardPage,
+    dashboard: DashboardPage,
 ) -> None:
-    canvas = looked_at.card("line", "monitor/m1").locator(".bk-Canvas")
+    canvas = dashboard.card("line", "monitor/m1").locator(".bk-Canvas")
     canvas.scroll_into_view_if_needed()
     # Cards grow with their settings: the plot may lie below the viewport.
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    looked_at.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 150)
-    tooltip = looked_at.page.locator(".bk-tooltip-content", has_text=" to ").first
+    dashboard.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 150)
+    tooltip = dashboard.page.locator(".bk-tooltip-content", has_text=" to ").first
     tooltip.wait_for()
     text = tooltip.inner_text()
     # The bin is named by its coord, with unit: "tof [µs]: 30356.9 to 30714.0".
@@ -193,19 +198,19 @@ def test_hover_shows_the_bin_edges_and_value_under_the_cursor_of_a_spectrum(
 
 
 def test_hover_shows_time_in_the_browser_zone_and_value_of_a_time_series(
-    looked_at: DashboardPage,
+    dashboard: DashboardPage,
 ) -> None:
-    canvas = looked_at.card("window", "log/sample_temperature").locator(".bk-Canvas")
+    canvas = dashboard.card("window", "log/sample_temperature").locator(".bk-Canvas")
     # Cards grow with their settings: the plot may lie below the viewport.
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    looked_at.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 150)
-    tooltip = looked_at.page.locator(".bk-tooltip-content", has_text="time").first
+    dashboard.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 150)
+    tooltip = dashboard.page.locator(".bk-tooltip-content", has_text="time").first
     tooltip.wait_for()
     stamp = re.search(r"time:\s*(\S+ \S+)", tooltip.inner_text())
     assert stamp, tooltip.inner_text()
     shown = datetime.strptime(stamp[1], "%Y-%m-%d %H:%M:%S.%f")
-    times = looked_at.column(SERIES, "time")
+    times = dashboard.column(SERIES, "time")
     local = [
         datetime.fromtimestamp(t / 1000, tz=UTC).astimezone(ZoneInfo(ZONE))
         for t in (times[0] - 60_000, times[-1] + 60_000)
@@ -214,18 +219,18 @@ def test_hover_shows_time_in_the_browser_zone_and_value_of_a_time_series(
 
 
 def test_time_axis_ticks_in_the_browser_zone_and_names_it(
-    looked_at: DashboardPage,
+    dashboard: DashboardPage,
 ) -> None:
     axis = "(doc) => doc.get_model_by_name('time-axis:log/sample_temperature')"
-    label = looked_at.wait_for(
+    label = dashboard.wait_for(
         f"(doc) => {{ const l = ({axis})(doc).axis_label;"
         " return l.startsWith('time (') && l; }"
     )
-    zone = looked_at.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    zone = dashboard.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
     assert label == f"time ({zone})"
     assert ZoneInfo(zone).utcoffset(None) == ZoneInfo(ZONE).utcoffset(None)
     tick_ms = 1_790_000_000_000
-    ticks = looked_at.evaluate(
+    ticks = dashboard.evaluate(
         f"(doc, t) => ({axis})(doc).formatter.doFormat([t, t + 1000], {{loc: 0}})",
         tick_ms,
     )
