@@ -49,9 +49,7 @@ def opened(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
         viewport={"width": 1400, "height": 1200}, timezone_id=ZONE
     )
     page: Page = context.new_page()
-    dashboard = DashboardPage(page).open(server.url)
-    dashboard.wait_for_rows(SERIES, "time", 50)
-    yield dashboard
+    yield DashboardPage(page).open(server.url)
     context.close()
 
 
@@ -61,14 +59,17 @@ def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]
     resumes, a fixed range returns to auto; the clear comes last): a tab each
     would cost seconds each."""
     with opened(server, chromium) as dashboard:
+        dashboard.wait_for_rows(SERIES, "time", 50)
         yield dashboard
 
 
 @pytest.fixture
 def own_tab(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
     """A tab of its own, for a test that leaves its plot zoomed and on a log
-    scale. It runs first: a drag is surer without the shared tab drawing."""
+    scale. It runs first: a drag is surer without the shared tab drawing; it
+    needs its line drawn, not the windows full."""
     with opened(server, chromium) as dashboard:
+        dashboard.wait_for_data("line:monitor/m1", "y")
         yield dashboard
 
 
