@@ -15,6 +15,7 @@ RANGES_JS = (
     "(doc, name) => { const f = doc.get_model_by_name(name); return"
     " [f.x_range.start, f.x_range.end, f.y_range.start, f.y_range.end]; }"
 )
+IS_MODEL_JS = "(value) => value instanceof Bokeh.require('core/has_props').HasProps"
 # The page's main thread busy 900 ms of every second, so each frame's
 # acknowledgement waits up to 0.9 s. CPU throttling alone does not slow a page
 # the same on every machine: a throttled tab drawing one key may keep up.
@@ -63,10 +64,17 @@ class DashboardPage:
         )
 
     def wait_for(self, predicate: str, arg: Any = None) -> Any:
-        """Poll a JS predicate ``(doc, arg) => ...`` until it is truthy; return it."""
+        """Poll a JS predicate ``(doc, arg) => ...`` until it is truthy; return it.
+
+        A model it returns comes back as True: Playwright would take seconds to
+        turn a model, which reaches the whole document, into JSON.
+        """
         # Interval polling: requestAnimationFrame stops in background tabs.
         handle = self.page.wait_for_function(
-            f"(arg) => ({predicate})(Bokeh.documents[0], arg)", arg=arg, polling=50
+            f"(arg) => {{ const value = ({predicate})(Bokeh.documents[0], arg);"
+            f" return ({IS_MODEL_JS})(value) || value; }}",
+            arg=arg,
+            polling=50,
         )
         return handle.json_value()
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import bokeh
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from app.page.bokehjs_patches import PATCHES, RECORD_NAME
 from app.testing.local_server import LocalServer, serve_dashboard
@@ -30,10 +30,19 @@ def server() -> Iterator[LocalServer]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """One tab for the tests that leave it as they found it (the scroll test,
+    which needs a plot still out of view, comes first): a tab each would cost
+    seconds each."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
+    yield DashboardPage(context.new_page()).open(server.url)
+    context.close()
+
+
 def test_a_plot_below_the_fold_is_reported_and_catches_up_once_scrolled_into_view(
-    server: LocalServer, browser_page: Page
+    dashboard: DashboardPage,
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     dashboard.wait_for_data(SOURCE, "time")
     # The default layout's last window (a waterfall) lies below a 1400 x 1200
     # viewport.
@@ -96,9 +105,8 @@ Object.defineProperty(window, "Bokeh", {
 
 
 def test_every_bokehjs_patch_is_applied_on_the_pinned_bokehjs(
-    server: LocalServer, browser_page: Page
+    dashboard: DashboardPage,
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     record = dashboard.wait_for(RECORD)
     assert record["version"] == bokeh.__version__
     assert record["failed"] == {}
@@ -110,9 +118,8 @@ def test_every_bokehjs_patch_is_applied_on_the_pinned_bokehjs(
 
 
 def test_the_page_paints_without_css_lookups_or_unchanged_style_sheets(
-    server: LocalServer, browser_page: Page
+    dashboard: DashboardPage,
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     dashboard.wait_for_data("image:detector/panel_0", "image")
     dashboard.wait_for(RECORD)
     counts = dashboard.evaluate(SECOND_PAINT, IMAGE_FIGURE)
@@ -156,9 +163,8 @@ TEXTS = "window.__dashboardPatches.texts"
 
 
 def test_status_texts_change_in_place_and_relayout_only_when_their_box_changes(
-    server: LocalServer, browser_page: Page
+    dashboard: DashboardPage,
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     # The status line changes every second, within its box.
     dashboard.wait_for(f"() => window.__dashboardPatches && {TEXTS}.in_place >= 3")
     shown = dashboard.evaluate(

@@ -55,39 +55,6 @@ def header(name: str, part: str) -> str:
     )
 
 
-def test_a_failing_view_says_so_on_its_card_and_the_page_draws_the_rest(
-    server: LocalServer, browser_page: Page
-) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
-    text = dashboard.wait_for(header(f"custom:{FAILING}:log/motor_x", "cannot draw"))
-    assert "this view fails on purpose" in text
-    dashboard.wait_for_data("value:log/sample_temperature", "text")
-
-
-def test_a_slow_view_is_said_slow_and_another_session_keeps_its_frames(
-    server: LocalServer, browser_page: Page, chromium: Browser
-) -> None:
-    slow = DashboardPage(browser_page).open(server.url)
-    assert "detector/panel_0" in slow.wait_for(header(SLOW_HEADER, "slow:"))
-    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
-    try:
-        other = DashboardPage(context.new_page()).open(
-            f"{server.url}?layout={OTHER.to_url()}"
-        )
-        other.wait_for_data("value:log/sample_temperature", "text")
-        # Each run of the slow view holds a worker thread for 2 s: the other
-        # session draws frames meanwhile, the loop never waits for the view.
-        curve = slow.wait_for(SLOW_CURVE)
-        changed = f"(doc, old) => {{ const c = ({SLOW_CURVE})(doc);"
-        changed += " return c && c.some((v, i) => v !== old[i]) && c; }"
-        curve = slow.wait_for(changed, curve)
-        before = other.evaluate(FRAME_NUMBER)
-        slow.wait_for(changed, curve)
-        assert other.evaluate(FRAME_NUMBER) - before >= 3
-    finally:
-        context.close()
-
-
 def test_plots_of_one_view_for_different_keys_keep_their_own_axes(
     server: LocalServer, browser_page: Page
 ) -> None:
@@ -106,3 +73,45 @@ def test_plots_of_one_view_for_different_keys_keep_their_own_axes(
         ".map((m) => m.x_range.id); return ids.length === 2 && ids; }"
     )
     assert x_ranges[0] != x_ranges[1]
+
+
+@pytest.fixture(scope="module")
+def default_page(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """One tab on the server's layout for the failing and the slow view's tests,
+    which read it: a tab each would cost seconds each. They come last: this
+    tab's slow view, open till the module ends, holds a worker thread."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
+    yield DashboardPage(context.new_page()).open(server.url)
+    context.close()
+
+
+def test_a_failing_view_says_so_on_its_card_and_the_page_draws_the_rest(
+    default_page: DashboardPage,
+) -> None:
+    text = default_page.wait_for(header(f"custom:{FAILING}:log/motor_x", "cannot draw"))
+    assert "this view fails on purpose" in text
+    default_page.wait_for_data("value:log/sample_temperature", "text")
+
+
+def test_a_slow_view_is_said_slow_and_another_session_keeps_its_frames(
+    server: LocalServer, default_page: DashboardPage, chromium: Browser
+) -> None:
+    slow = default_page
+    assert "detector/panel_0" in slow.wait_for(header(SLOW_HEADER, "slow:"))
+    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
+    try:
+        other = DashboardPage(context.new_page()).open(
+            f"{server.url}?layout={OTHER.to_url()}"
+        )
+        other.wait_for_data("value:log/sample_temperature", "text")
+        # Each run of the slow view holds a worker thread for 2 s: the other
+        # session draws frames meanwhile, the loop never waits for the view.
+        curve = slow.wait_for(SLOW_CURVE)
+        changed = f"(doc, old) => {{ const c = ({SLOW_CURVE})(doc);"
+        changed += " return c && c.some((v, i) => v !== old[i]) && c; }"
+        curve = slow.wait_for(changed, curve)
+        before = other.evaluate(FRAME_NUMBER)
+        slow.wait_for(changed, curve)
+        assert other.evaluate(FRAME_NUMBER) - before >= 3
+    finally:
+        context.close()

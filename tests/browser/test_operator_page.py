@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from app.page.layout_file import Layout
 from app.plot_spec import PlotSpec
@@ -61,22 +61,6 @@ def add_key(page: Page, key: str, view: str) -> None:
     # The search runs on the server: wait until the list holds the key alone.
     expect(buttons).to_have_count(1, timeout=TIMEOUT_MS)
     buttons.filter(has_text=key).click()
-
-
-def test_header_names_the_instrument_and_the_pill_says_live_in_green(
-    page_server: LocalServer, browser_page: Page
-) -> None:
-    dashboard = DashboardPage(browser_page).open(page_server.url)
-    assert "DREAM" in browser_page.locator("#header").inner_text()
-    text = dashboard.wait_for(
-        "(doc) => { const t = doc.get_model_by_name('status-pill').text;"
-        " return t.includes('LIVE') && t; }"
-    )
-    assert "#2e9d3e" in text
-    dashboard.wait_for(
-        "(doc) => / msg\\/s /.test(doc.get_model_by_name('status').text)"
-    )
-    assert " of " in dashboard.status()  # memory against the budget
 
 
 def test_theme_switch_turns_the_page_dark(
@@ -138,28 +122,6 @@ def test_a_plot_changes_to_a_time_window_in_place(
     expect(cards_of(browser_page, "log/motor_x")).to_have_count(2)
 
 
-def test_a_menu_choice_another_card_shows_returns_to_the_cards_own_view(
-    page_server: LocalServer, browser_page: Page
-) -> None:
-    dashboard = DashboardPage(browser_page).open(page_server.url)
-    dashboard.wait_for(has_model("value:log/motor_x"))
-    cards = cards_of(browser_page, "log/motor_x")
-    expect(cards).to_have_count(2, timeout=TIMEOUT_MS)
-    for index in range(2):
-        open_settings(cards.nth(index))
-    menus = cards.locator(".plot-view select")
-    expect(menus).to_have_count(2)
-    own, other = menus.nth(0).input_value(), menus.nth(1).input_value()
-    menus.nth(0).select_option(value=other)
-    message = dashboard.wait_for(
-        "(doc) => { const t = doc.get_model_by_name('layout-message').text;"
-        " return t.includes('already shown') && t; }"
-    )
-    assert "log/motor_x is already shown as" in message
-    expect(menus.nth(0)).to_have_value(own, timeout=TIMEOUT_MS)
-    expect(menus).to_have_count(2)
-
-
 def test_the_layout_survives_a_reload_and_travels_in_the_url(
     page_server: LocalServer, browser_page: Page
 ) -> None:
@@ -187,20 +149,6 @@ def test_the_layout_survives_a_reload_and_travels_in_the_url(
     expect(cards).to_have_count(before - 1, timeout=TIMEOUT_MS)
     browser_page.wait_for_function("() => !location.search.includes('layout=')")
     assert browser_page.evaluate("localStorage.getItem('dashboard-layout')") is None
-
-
-def test_the_page_downloads_its_layout_as_a_layout_file(
-    page_server: LocalServer, browser_page: Page, tmp_path: Path
-) -> None:
-    dashboard = DashboardPage(browser_page).open(page_server.url)
-    dashboard.wait_for(has_model("image:detector/panel_0"))
-    with browser_page.expect_download() as download:
-        browser_page.locator(".layout-download").click()
-    path = tmp_path / "layout.json"
-    download.value.save_as(path)
-    document = json.loads(path.read_text())
-    assert document["version"] == 1
-    assert {"key": "detector/panel_0", "view": "latest"} in document["plots"]
 
 
 def test_a_layout_file_sets_the_default_of_every_new_session(
@@ -249,3 +197,62 @@ def test_a_custom_holoviews_view_draws_the_pixel_histogram_live(
         " return now && now.some((v, i) => v !== old[i]); }",
         first,
     )
+
+
+@pytest.fixture(scope="module")
+def default_tab(page_server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """One tab on the default layout for the tests that leave it as it is: a tab
+    each would cost seconds each. They come last, so this tab does not draw
+    beside the others'."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
+    yield DashboardPage(context.new_page()).open(page_server.url)
+    context.close()
+
+
+def test_header_names_the_instrument_and_the_pill_says_live_in_green(
+    default_tab: DashboardPage,
+) -> None:
+    assert "DREAM" in default_tab.page.locator("#header").inner_text()
+    text = default_tab.wait_for(
+        "(doc) => { const t = doc.get_model_by_name('status-pill').text;"
+        " return t.includes('LIVE') && t; }"
+    )
+    assert "#2e9d3e" in text
+    default_tab.wait_for(
+        "(doc) => / msg\\/s /.test(doc.get_model_by_name('status').text)"
+    )
+    assert " of " in default_tab.status()  # memory against the budget
+
+
+def test_a_menu_choice_another_card_shows_returns_to_the_cards_own_view(
+    default_tab: DashboardPage,
+) -> None:
+    default_tab.wait_for(has_model("value:log/motor_x"))
+    cards = cards_of(default_tab.page, "log/motor_x")
+    expect(cards).to_have_count(2, timeout=TIMEOUT_MS)
+    for index in range(2):
+        open_settings(cards.nth(index))
+    menus = cards.locator(".plot-view select")
+    expect(menus).to_have_count(2)
+    own, other = menus.nth(0).input_value(), menus.nth(1).input_value()
+    menus.nth(0).select_option(value=other)
+    message = default_tab.wait_for(
+        "(doc) => { const t = doc.get_model_by_name('layout-message').text;"
+        " return t.includes('already shown') && t; }"
+    )
+    assert "log/motor_x is already shown as" in message
+    expect(menus.nth(0)).to_have_value(own, timeout=TIMEOUT_MS)
+    expect(menus).to_have_count(2)
+
+
+def test_the_page_downloads_its_layout_as_a_layout_file(
+    default_tab: DashboardPage, tmp_path: Path
+) -> None:
+    default_tab.wait_for(has_model("image:detector/panel_0"))
+    with default_tab.page.expect_download() as download:
+        default_tab.page.locator(".layout-download").click()
+    path = tmp_path / "layout.json"
+    download.value.save_as(path)
+    document = json.loads(path.read_text())
+    assert document["version"] == 1
+    assert {"key": "detector/panel_0", "view": "latest"} in document["plots"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import confluent_kafka
 import pytest
 import scipp as sc
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from app.limits import MAX_LAYOUT_URL_CHARS
 from app.page.layout_file import Layout
@@ -101,6 +101,16 @@ def server(
         yield server
 
 
+@pytest.fixture(scope="module")
+def plain(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """One tab on the plain address for the tests that read the page the
+    server's own layout gives (the one that stores a layout in it comes last):
+    a tab each would cost seconds each."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
+    yield DashboardPage(context.new_page()).open(server.url)
+    context.close()
+
+
 def test_a_layout_link_with_markup_is_said_literally_and_runs_nothing(
     server: LocalServer, browser_page: Page
 ) -> None:
@@ -115,27 +125,26 @@ def test_a_layout_link_with_markup_is_said_literally_and_runs_nothing(
 
 
 def test_a_layout_file_with_markup_is_said_literally_and_runs_nothing(
-    server: LocalServer, layout_file: Path, browser_page: Page
+    layout_file: Path, plain: DashboardPage
 ) -> None:
-    DashboardPage(browser_page).open(server.url)
-    shown(browser_page, f"layout file {layout_file}")
-    shown(browser_page, repr(SCRIPT))
-    shown(browser_page, repr(AMPERSAND))
-    never_pwned(browser_page)
+    shown(plain.page, f"layout file {layout_file}")
+    shown(plain.page, repr(SCRIPT))
+    shown(plain.page, repr(AMPERSAND))
+    never_pwned(plain.page)
 
 
 def test_a_key_and_a_title_with_markup_are_shown_literally_and_run_nothing(
-    server: LocalServer, browser_page: Page
+    plain: DashboardPage,
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
-    dashboard.wait_for_data(f"value:{KAFKA_KEY}", "text")
+    page = plain.page
+    plain.wait_for_data(f"value:{KAFKA_KEY}", "text")
     # The key browser's row and the plot cards' labels; the header's title.
-    expect(browser_page.locator(".key-add button", has_text=KAFKA_KEY)).to_be_visible()
-    expect(browser_page.locator(".plot-key", has_text=KAFKA_KEY).first).to_be_visible()
-    shown(browser_page, "log/")
-    assert browser_page.title() == IMG
-    expect(browser_page.locator(".app-header .title", has_text=IMG)).to_be_visible()
-    never_pwned(browser_page)
+    expect(page.locator(".key-add button", has_text=KAFKA_KEY)).to_be_visible()
+    expect(page.locator(".plot-key", has_text=KAFKA_KEY).first).to_be_visible()
+    shown(page, "log/")
+    assert page.title() == IMG
+    expect(page.locator(".app-header .title", has_text=IMG)).to_be_visible()
+    never_pwned(page)
 
 
 def long_layout() -> Layout:
@@ -155,21 +164,21 @@ def test_a_layout_link_longer_than_the_limit_is_refused_naming_the_limit(
 
 
 def test_a_layout_too_long_for_a_link_stays_in_this_browser_and_comes_back(
-    server: LocalServer, browser_page: Page
+    server: LocalServer, plain: DashboardPage
 ) -> None:
     layout = long_layout()
-    DashboardPage(browser_page).open(server.url)
-    browser_page.evaluate(
+    page = plain.page
+    page.evaluate(
         "(text) => localStorage.setItem('dashboard-layout', text)", layout.to_url()
     )
     # A reload of the plain address hands the stored layout to the session.
-    dashboard = DashboardPage(browser_page).open(server.url)
+    dashboard = plain.open(server.url)
     dashboard.wait_for(
         "(doc) => doc.get_model_by_name('layout-message').text.includes('too long')"
     )
-    shown(browser_page, "this layout is too long to share by link")
-    shown(browser_page, "use Download layout to share it")
+    shown(page, "this layout is too long to share by link")
+    shown(page, "use Download layout to share it")
     dashboard.wait_for_data(f"time-window:{KAFKA_KEY}", "value")
-    assert "layout=" not in browser_page.url
-    stored = browser_page.evaluate("localStorage.getItem('dashboard-layout')")
+    assert "layout=" not in page.url
+    stored = page.evaluate("localStorage.getItem('dashboard-layout')")
     assert stored == layout.to_url()

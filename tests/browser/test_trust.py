@@ -11,7 +11,7 @@ import confluent_kafka
 import numpy as np
 import pytest
 import scipp as sc
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from app.page.status import FRAMES_SKIPPED, PILL_COLOURS
 from app.sources import SimulatedInstrument
@@ -30,6 +30,7 @@ KEY = "monitor/m1"
 LOG_KEY = "log/sample_temperature"
 """An f144 log, published on change: quiet is not stale (decision 076)."""
 GARBAGE = b"not a flatbuffer at all"
+VIEWPORT = {"width": 1400, "height": 1200}
 LOSSES_REMEMBERED_S = 10
 """How long the test server's pill remembers a loss, the shortest allowed: the
 default 30 s would keep each test waiting for the previous one's losses to
@@ -118,6 +119,15 @@ def server(cluster: MockKafkaCluster, publisher: Publisher) -> Iterator[LocalSer
         yield server
 
 
+@pytest.fixture(scope="module")
+def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """One tab for the module's tests: each starts once its pill says live, and
+    opening a tab per test would cost the suite seconds each."""
+    context = chromium.new_context(viewport=VIEWPORT)
+    yield DashboardPage(context.new_page()).open(server.url)
+    context.close()
+
+
 def wait_for_pill(dashboard: DashboardPage, state: str, timeout_ms: float) -> str:
     """Wait until the pill reads `state`; return its reason (its hover text)."""
     pill = dashboard.page.locator(".pill")
@@ -152,9 +162,8 @@ def header(dashboard: DashboardPage) -> dict:
 
 
 def test_a_plot_whose_key_stops_turns_stale_and_the_pill_amber_until_data_returns(
-    server: LocalServer, publisher: Publisher, browser_page: Page
+    publisher: Publisher, dashboard: DashboardPage
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     dashboard.wait_for(HEADER_JS, KEY)
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
     assert pill_colour(dashboard) == rgb(PILL_COLOURS["live"])
@@ -195,40 +204,37 @@ CLEARED_JS = (
 
 
 def test_a_clear_in_one_page_tells_every_page_who_cleared_the_key(
-    server: LocalServer, publisher: Publisher, chromium: Browser
+    server: LocalServer,
+    publisher: Publisher,
+    chromium: Browser,
+    dashboard: DashboardPage,
 ) -> None:
-    contexts = [chromium.new_context(viewport={"width": 1400, "height": 1200})]
-    contexts.append(chromium.new_context(viewport={"width": 1400, "height": 1200}))
+    publisher.pause()
+    other = chromium.new_context(viewport=VIEWPORT)
     try:
-        here, there = (
-            DashboardPage(context.new_page()).open(server.url) for context in contexts
+        # The second tab opens while what was in flight drains.
+        here, there = dashboard, DashboardPage(other.new_page()).open(server.url)
+        for page in (here, there):
+            page.wait_for(HEADER_JS, KEY)
+        # Nothing in flight any more: what is cleared stays cleared.
+        there.wait_for(
+            f"(doc, key) => ({HEADER_JS})(doc, key).text.includes('· stale ·')",
+            KEY,
         )
-        for dashboard in (here, there):
-            dashboard.wait_for(HEADER_JS, KEY)
-        publisher.pause()
-        try:
-            # Nothing in flight any more: what is cleared stays cleared.
-            there.wait_for(
-                f"(doc, key) => ({HEADER_JS})(doc, key).text.includes('· stale ·')",
-                KEY,
-            )
-            clear = open_settings(here.card("window", KEY)).locator(".clear button")
-            clear.click()
-            expect(clear).to_have_text("confirm clear?")
-            clear.click()
-            for dashboard in (here, there):
-                dashboard.wait_for(CLEARED_JS, KEY)
-        finally:
-            publisher.resume()
+        clear = open_settings(here.card("window", KEY)).locator(".clear button")
+        clear.click()
+        expect(clear).to_have_text("confirm clear?")
+        clear.click()
+        for page in (here, there):
+            page.wait_for(CLEARED_JS, KEY)
     finally:
-        for context in contexts:
-            context.close()
+        publisher.resume()
+        other.close()
 
 
 def test_the_pill_is_red_while_the_broker_is_down_and_green_once_it_is_back(
-    server: LocalServer, cluster: MockKafkaCluster, browser_page: Page
+    cluster: MockKafkaCluster, dashboard: DashboardPage
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
 
     cluster.set_broker_down()
@@ -245,9 +251,8 @@ def test_the_pill_is_red_while_the_broker_is_down_and_green_once_it_is_back(
 
 
 def test_an_undecodable_record_turns_the_pill_amber_naming_why_for_a_while(
-    server: LocalServer, publisher: Publisher, browser_page: Page
+    publisher: Publisher, dashboard: DashboardPage
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
     with pytest.raises(DecodeError) as refused:
         Decoder().decode(GARBAGE)
@@ -264,9 +269,8 @@ def test_an_undecodable_record_turns_the_pill_amber_naming_why_for_a_while(
 
 
 def test_a_browser_slowed_until_it_skips_frames_turns_its_pill_amber_saying_so(
-    server: LocalServer, browser_page: Page
+    dashboard: DashboardPage,
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
     with dashboard.too_busy_to_keep_up():
         reason = wait_for_pill(dashboard, "degraded", LOSSES_FORGOTTEN_MS)
@@ -275,9 +279,8 @@ def test_a_browser_slowed_until_it_skips_frames_turns_its_pill_amber_saying_so(
 
 
 def test_a_record_stamped_in_the_future_turns_the_pill_amber_saying_so(
-    server: LocalServer, publisher: Publisher, browser_page: Page
+    publisher: Publisher, dashboard: DashboardPage
 ) -> None:
-    dashboard = DashboardPage(browser_page).open(server.url)
     wait_for_pill(dashboard, "live", LOSSES_FORGOTTEN_MS)
     year_2100_ns = int(np.datetime64("2100-01-01", "ns").astype(np.int64))
     value = sc.DataArray(sc.scalar(1.0, unit=LOG_UNITS[LOG_KEY]))
