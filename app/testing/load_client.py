@@ -90,6 +90,7 @@ def run_for(seconds: float) -> None:
 def report(sessions: list[HeadlessSession], **extra: object) -> None:
     """Print one JSON line: each session's frames and status line."""
     line = {
+        "at": time.time(),
         "sessions": len(sessions),
         "frames": [session.frames for session in sessions],
         "statuses": [session.status for session in sessions],
@@ -171,9 +172,18 @@ class LoadClientProcess:
         self._lines.put(None)
 
     def wait_for(
-        self, predicate: Callable[[dict], bool], timeout_s: float, what: str
+        self,
+        predicate: Callable[[dict], bool],
+        timeout_s: float,
+        what: str,
+        *,
+        printed_after: float = 0.0,
     ) -> dict:
-        """The first line for which `predicate` holds, read within `timeout_s`."""
+        """The first line for which `predicate` holds, read within `timeout_s`.
+
+        Lines printed before `printed_after` (seconds since the epoch) are
+        passed over: they may have been queued long before the wait.
+        """
         deadline = time.monotonic() + timeout_s
         while True:
             left = deadline - time.monotonic()
@@ -183,7 +193,7 @@ class LoadClientProcess:
                 raise TimeoutError(f"no line {what} in {timeout_s} s") from None
             if line is None:
                 raise RuntimeError(f"the load client ended before a line {what}")
-            if predicate(line):
+            if line.get("at", printed_after) >= printed_after and predicate(line):
                 return line
 
     def kill(self) -> None:

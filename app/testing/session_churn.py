@@ -10,6 +10,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from app.page.session import STATUS_PERIOD_NS
 from app.testing.load_client import LoadClientProcess
 from app.testing.local_server import LocalServer
 from app.testing.process_stats import rss_bytes
@@ -36,6 +37,11 @@ def counts(line: dict) -> tuple[int, int] | None:
         return None
     match = STATUS.search(line["statuses"][0])
     return (int(match[1]), int(match[2])) if match else None
+
+
+STATUS_LAG_S = 2 * STATUS_PERIOD_NS / 1e9
+"""A status line printed this long after a change shows it: the page's status
+is refreshed once a period."""
 
 
 def at_rest(line: dict) -> bool:
@@ -70,12 +76,19 @@ def churn(
     try:
         observer.wait_for(at_rest, 120, "with the observer alone")
         open_sessions(server, per_round, abrupt=False)
-        observer.wait_for(at_rest, 120, "after the warm-up")
+        observer.wait_for(
+            at_rest, 120, "after the warm-up", printed_after=time.time() + STATUS_LAG_S
+        )
         baseline = rss_bytes(server.pid)
         start = time.monotonic()
         for round_ in range(rounds):
             open_sessions(server, per_round, abrupt=round_ % 2 == 1)
-        observer.wait_for(at_rest, 180, "after every session closed")
+        observer.wait_for(
+            at_rest,
+            180,
+            "after every session closed",
+            printed_after=time.time() + STATUS_LAG_S,
+        )
         seconds = time.monotonic() - start
         last_closed = CLOSED.findall(server.log())[-1]
         deadline = time.monotonic() + rss_settle_s
