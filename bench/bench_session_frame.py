@@ -4,11 +4,12 @@ N sessions of the default layout (13 plots) on one simulated ingestion at 5 Hz,
 each in its own Bokeh document. A served frame's changes go out as one
 PATCH-DOC message when its connection releases Panel's hold; without a
 connection Panel drains them otherwise, so few reach the encoder here and what
-a frame's message costs is measured served (`bench_sessions.py`). Every 0.2 s the ingestion applies its
-batch and every session draws one frame; the status, pill and key browser
-change once a second as served. Prints the mean milliseconds per session-frame
-and, with ``--profile``, the functions that cost most. ``--baseline DIR`` runs
-the same in a checkout of older code (its own process) and prints both.
+a frame's message costs is measured served (`bench_sessions.py`). Every 0.2 s
+the ingestion applies its batch and every session draws one frame; the
+status, pill and key browser change once a second as served. Prints the mean
+milliseconds per session-frame and, with ``--profile``, the functions that
+cost most. ``--baseline DIR`` runs the same in a checkout of older code (its
+own process) and prints both.
 """
 
 from __future__ import annotations
