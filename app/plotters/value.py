@@ -143,13 +143,20 @@ class ValuePanel(Plotter):
         if self.source.data.get("text") == lines and self._shown_state is self._state:
             return
         self._shown_state = self._state
-        self.source.data = {
-            **_ROWS,
+        columns = {
             "text": lines,
             "size": [f"{_KEY_PX}px", f"{self._value_px()}px", f"{_AGE_PX}px"],
-            "style": _STYLES,
             "color": [_KEY_COLOR, _VALUE_COLOR, _AGE_COLORS[self._state]],
         }
+        if "x" not in self.source.data:
+            self.source.data = {**_ROWS, **columns, "style": _STYLES}
+            return
+        # Only the columns that changed (the value, mostly): Bokeh checks and
+        # sends a whole new data set column by column, every frame of every
+        # session.
+        data = self.source.data
+        changed = {name: new for name, new in columns.items() if data[name] != new}
+        data.update(changed)
 
     def _value_px(self) -> int:
         """The value line's font size: 24 px, smaller if the text needs it to fit."""

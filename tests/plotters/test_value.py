@@ -1,5 +1,7 @@
 import numpy as np
 import scipp as sc
+from bokeh.document import Document
+from bokeh.document.events import ColumnDataChangedEvent
 from bokeh.models import SaveTool
 
 from app.data import DataService
@@ -73,3 +75,25 @@ def test_the_panels_saved_image_is_named_after_key_view_and_time(
     (save,) = [tool for tool in root.tools if isinstance(tool, SaveTool)]
     stamp = np.datetime64(T0_NS, "ns").astype("datetime64[s]").item()
     assert save.filename == f"log-sample_temperature_latest_{stamp:%Y%m%dT%H%M%S}Z"
+
+
+def test_a_new_value_sends_only_the_columns_it_changes(
+    data_service: DataService,
+) -> None:
+    panel = ValuePanel("log/sample_temperature")
+    panel.subscribe(data_service)
+    data_service["log/sample_temperature"] = scalar(0, value=295.0, unit="K")
+    panel.draw(now_ns=T0_NS)
+    document = Document()
+    document.add_root(panel.source)
+    changes: list[ColumnDataChangedEvent] = []
+    document.on_change(lambda event: changes.append(event))
+
+    data_service["log/sample_temperature"] = scalar(1, value=296.0, unit="K")
+    panel.draw(now_ns=T0_NS)
+
+    [change] = changes
+    assert isinstance(change, ColumnDataChangedEvent)
+    assert change.cols == ["text"]  # same size, same colours: the text alone
+    assert panel.source.data["text"][1] == "296 K"
+    assert panel.source.data["x"] == [0.04, 0.04, 0.04]  # the rows stay
