@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import scipp as sc
+from bokeh.core.property.validation import validate
 
 TIME_DIM = "time"
 
@@ -11,6 +15,20 @@ TIME_DIM = "time"
 NO_UNIT = "no unit"
 """What headers, colour bars, value panels and the key browser say of a value
 without a unit (scipp's None or dimensionless, as f144 logs without one)."""
+
+
+@contextmanager
+def columns_as_built() -> Iterator[None]:
+    """Send columns this module built without Bokeh checking them again.
+
+    Bokeh checks a data source's every column on each change, a stream's
+    too (the whole data after the rows were added): a sixth of a frame's
+    server time. Columns made here are arrays and lists of numbers, strings
+    and arrays by construction; Bokeh's own switch (`validate`) turns the
+    check off for the change alone, on the drawing thread (decision 059).
+    """
+    with validate(False):
+        yield
 
 
 def has_unit(unit: sc.Unit | None) -> bool:

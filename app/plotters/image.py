@@ -20,6 +20,7 @@ from bokeh.models import (
 from app.plotters.base import add_image, draw_image, image_source
 from app.plotters.columns import (
     axis_label,
+    columns_as_built,
     edges_of,
     is_uniform,
     masked_values,
@@ -243,13 +244,14 @@ class ImagePlotter(FigurePlotter):
     ) -> None:
         if len(self.strips.data["image"]):
             self.strips.data = {key: [] for key in self.strips.data}
-        self.source.data = {
-            "image": [image],
-            "x": [x_edges[0]],
-            "y": [y_edges[0]],
-            "dw": [x_edges[-1] - x_edges[0]],
-            "dh": [y_edges[-1] - y_edges[0]],
-        }
+        with columns_as_built():
+            self.source.data = {
+                "image": [image],
+                "x": [x_edges[0]],
+                "y": [y_edges[0]],
+                "dw": [x_edges[-1] - x_edges[0]],
+                "dh": [y_edges[-1] - y_edges[0]],
+            }
 
     def _show_strips(
         self, image: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray

@@ -25,6 +25,7 @@ from bokeh.models import (
 from app.plotters.columns import (
     axis_label,
     centers,
+    columns_as_built,
     extent,
     masked_values,
     plottable,
@@ -168,7 +169,8 @@ class LinePlotter(FigurePlotter):
         shown_values = masked_values(value)
         self._note = values_note(value, shown_values)
         x, y = self._columns(value, shown_values)
-        self.source.data = {"x": x, "y": y}
+        with columns_as_built():
+            self.source.data = {"x": x, "y": y}
         self._show_edges(coord, length)
         shown = extent_of(y, log=self.log_y)
         if self.reference_source is not None:

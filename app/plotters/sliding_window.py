@@ -37,6 +37,7 @@ from app.plotters.base import add_image, image_source
 from app.plotters.columns import (
     TIME_DIM,
     axis_label,
+    columns_as_built,
     edges_of,
     epoch_ms,
     is_uniform,
@@ -342,11 +343,13 @@ class SlidingWindowPlotter(FigurePlotter):
         columns = self._columns(update.frames, reset=update.reset)
         lows, highs = rows_extent(masked_values(update.frames))
         if update.reset:
-            self.source.data = columns
+            with columns_as_built():
+                self.source.data = columns
             self._shown = update.frames.sizes[TIME_DIM]
             self._lows, self._highs = lows, highs
         else:
-            self.source.stream(columns, rollover=size)
+            with columns_as_built():
+                self.source.stream(columns, rollover=size)
             self._shown = min(size, self._shown + update.frames.sizes[TIME_DIM])
             self._lows = np.concatenate([self._lows, lows])[-self._shown :]
             self._highs = np.concatenate([self._highs, highs])[-self._shown :]

@@ -11,7 +11,7 @@ from bokeh.models import ColumnDataSource, LayoutDOM, Plot, Range1d, SaveTool, T
 
 from app.alarm_limits import AlarmLimits
 from app.plotters.base import HeaderState, Plotter
-from app.plotters.columns import NO_UNIT, has_unit
+from app.plotters.columns import NO_UNIT, columns_as_built, has_unit
 from app.plotters.limit_bands import PANEL_FILLS, band_of
 
 # Three lines of text (key, value, age) drawn on a small canvas: changing them
@@ -156,7 +156,8 @@ class ValuePanel(Plotter):
         # session.
         data = self.source.data
         changed = {name: new for name, new in columns.items() if data[name] != new}
-        data.update(changed)
+        with columns_as_built():
+            data.update(changed)
 
     def _value_px(self) -> int:
         """The value line's font size: 24 px, smaller if the text needs it to fit."""

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import scipp as sc
+from bokeh.core.property.container import ColumnData
 from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
 from bokeh.models import CustomJSHover, CustomJSTickFormatter, HoverTool
@@ -339,3 +340,29 @@ def test_waterfall_rows_of_geometric_bins_are_drawn_where_the_bins_are(
     assert lit.max() <= edges[13]
     # The cells of the bright bin cover it but for less than a cell at each end.
     assert lit.size == pytest.approx((edges[13] - edges[12]) / (dw / row.size), abs=2)
+
+
+def test_a_frame_streams_its_columns_without_bokeh_checking_them_again(
+    data_service: DataService, document: Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plotter = SlidingWindowPlotter("log/t", window_size=4)
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    feed(data_service, "log/t", range(3))
+    plotter.draw()
+    checked: list[object] = []
+    check = ColumnData.validate
+
+    def counted(self: ColumnData, value: object, detail: bool = True) -> None:
+        checked.append(value)
+        check(self, value, detail)
+
+    monkeypatch.setattr(ColumnData, "validate", counted)
+
+    feed(data_service, "log/t", [3])
+    plotter.draw()
+
+    assert list(plotter.source.data["value"]) == [0.0, 1.0, 2.0, 3.0]
+    assert checked == []  # Bokeh's check of the whole data after the stream
+    plotter.source.data = dict(plotter.source.data)  # anyone else's change is
+    assert len(checked) == 1  # checked as before
