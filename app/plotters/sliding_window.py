@@ -201,6 +201,7 @@ class SlidingWindowPlotter(FigurePlotter):
         self._last_time_ns: int | None = None
         # The window last shown and its newest time, read as it was shown.
         self._newest_shown: tuple[Any, int | None] = (None, None)
+        self._labels: tuple[str, ...] = ()  # the axis (and colour bar) titles set
         self._shown = 0
         self._needs_reset = False
         self._structure: tuple | None = None
@@ -227,6 +228,7 @@ class SlidingWindowPlotter(FigurePlotter):
     # Building ----------------------------------------------------------------
     def _build(self) -> LayoutDOM:
         time_axis = f"time-axis:{self.label}"
+        self._labels = ()  # a new figure has none of them yet
         if self.frame_ndim == 0:
             self._fig = self._figure(x_axis_type="datetime", y_range=Range1d(0, 1))
             line = drop_unseen_glyphs(
@@ -401,17 +403,22 @@ class SlidingWindowPlotter(FigurePlotter):
 
     def _label(self, window: sc.DataArray) -> None:
         if self.frame_ndim == 0:
-            label = axis_label(window.name or "value", window.unit)
-            if self._fig.yaxis[0].axis_label != label:
-                self._fig.yaxis[0].axis_label = label
+            labels = (axis_label(window.name or "value", window.unit),)
+        else:
+            dim = window.dims[1]
+            coord = window.coords.get(dim, None)
+            unit = coord.unit if coord is not None else None
+            labels = (axis_label(dim, unit), unit_label(window.unit))
+        # Compared with what was set, not read back from the figure: finding
+        # an axis walks the figure's renderers, every frame of every session.
+        if labels == self._labels:
             return
-        dim = window.dims[1]
-        coord = window.coords.get(dim, None)
-        label = axis_label(dim, coord.unit if coord is not None else None)
-        if self._fig.xaxis[0].axis_label != label:
-            self._fig.xaxis[0].axis_label = label
-        if self._color_bar.title != unit_label(window.unit):
-            self._color_bar.title = unit_label(window.unit)
+        self._labels = labels
+        if self.frame_ndim == 0:
+            self._fig.yaxis[0].axis_label = labels[0]
+            return
+        self._fig.xaxis[0].axis_label = labels[0]
+        self._color_bar.title = labels[1]
 
     def _set_value_range(self, low: float, high: float) -> None:
         self._mapper.update(low=low, high=high)
