@@ -51,6 +51,7 @@ class ValuePanel(Plotter):
         self._limits: AlarmLimits | None = None
         self._number: float | None = None
         self._plot: Plot | None = None
+        self._fill_shown: str | None = None  # the background colour set
 
     @property
     def text(self) -> str:
@@ -87,6 +88,7 @@ class ValuePanel(Plotter):
         plot.toolbar.autohide = True
         plot.toolbar.logo = None
         self._plot = plot
+        self._fill_shown = None  # a new plot has the default background
         self._render()
         return plot
 
@@ -100,7 +102,10 @@ class ValuePanel(Plotter):
             return
         band = "ok" if self._number is None else band_of(self._limits, self._number)
         fill = PANEL_FILLS[band]
-        if self._plot.background_fill_color != fill:
+        # Compared with the fill set, not read back: reading a colour never
+        # set makes Bokeh compute its default again, every frame.
+        if fill != self._fill_shown:
+            self._fill_shown = fill
             self._plot.background_fill_color = fill
 
     def _show(self, value: Any) -> None:
