@@ -6,12 +6,16 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Browser
 
+from app.page.layout_file import Layout
+from app.plot_spec import WINDOW as VIEW_WINDOW
+from app.plot_spec import PlotSpec
 from app.testing.local_server import LocalServer, serve_dashboard
 from tests.browser.dashboard_page import DashboardPage, open_settings
 
 pytestmark = pytest.mark.browser
 
 WINDOW = "window:log/sample_temperature"
+ONE_WINDOW = Layout((PlotSpec("log/sample_temperature", VIEW_WINDOW, frames=5),))
 SOURCES = {
     "image:detector/panel_0": "image",
     "line:monitor/m1": "y",
@@ -36,23 +40,6 @@ def full_layout() -> Iterator[LocalServer]:
 
 
 @pytest.fixture(scope="module")
-def one_window() -> Iterator[LocalServer]:
-    with serve_dashboard(
-        [
-            "--frame-period",
-            "0.1",
-            "--simulated-rate",
-            "10",
-            "--window-size",
-            "5",
-            "--keys",
-            "log/sample_temperature",
-        ]
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def full_page(full_layout: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
     """One tab on the full layout for the module's tests, which change it only
     last (the log toggles): a tab each would cost seconds each. They come after
@@ -63,17 +50,21 @@ def full_page(full_layout: LocalServer, chromium: Browser) -> Iterator[Dashboard
 
 
 @pytest.fixture(scope="module")
-def window_page(one_window: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
-    """One tab on the single window; the test that changes its n comes last."""
-    with opened(one_window, chromium) as dashboard:
+def window_page(full_layout: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+    """One tab on a single window of 5 frames, a layout of its own on the same
+    server (a server of its own would cost seconds); the test that changes its
+    n comes last."""
+    with opened(full_layout, chromium, f"?layout={ONE_WINDOW.to_url()}") as dashboard:
         yield dashboard
 
 
 @contextmanager
-def opened(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]:
+def opened(
+    server: LocalServer, chromium: Browser, query: str = ""
+) -> Iterator[DashboardPage]:
     context = chromium.new_context(viewport={"width": 1400, "height": 1200})
     try:
-        yield DashboardPage(context.new_page()).open(server.url)
+        yield DashboardPage(context.new_page()).open(server.url + query)
     finally:
         context.close()
 

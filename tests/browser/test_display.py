@@ -11,7 +11,7 @@ import confluent_kafka
 import numpy as np
 import pytest
 import scipp as sc
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from app.sources.message import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
@@ -80,14 +80,6 @@ def test_plot_headers_contrast_with_the_dark_themes_background(
     assert contrast(label_text, label_behind) >= 4.5
 
 
-@pytest.fixture
-def cluster() -> Iterator[MockKafkaCluster]:
-    with MockKafkaCluster() as cluster:
-        for topic in (DATA_TOPIC, LOG_TOPIC):
-            cluster.create_topic(topic, partitions=1)
-        yield cluster
-
-
 def geometric_image() -> sc.DataArray:
     """8 x 16 bins, tof edges from 10 to 100,000 us by a constant factor."""
     values = np.ones((8, 16))
@@ -101,9 +93,17 @@ def geometric_image() -> sc.DataArray:
     )
 
 
-def test_a_bright_bin_of_geometric_edges_is_drawn_at_its_true_coordinates(
-    cluster: MockKafkaCluster, browser_page: Page
-) -> None:
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[MockKafkaCluster]:
+    with MockKafkaCluster() as cluster:
+        for topic in (DATA_TOPIC, LOG_TOPIC):
+            cluster.create_topic(topic, partitions=1)
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def producer(cluster: MockKafkaCluster) -> Iterator[confluent_kafka.Producer]:
+    """A producer on the cluster that first writes the geometric image."""
     producer = confluent_kafka.Producer(
         {"bootstrap.servers": cluster.bootstrap_servers}
     )
@@ -113,26 +113,42 @@ def test_a_bright_bin_of_geometric_edges_is_drawn_at_its_true_coordinates(
     frame.coords["time"] = sc.datetime(now_ns, unit="ns")
     publish(producer, [Message(key="detector/tof", value=frame, timestamp=now_ns)])
     producer.flush(10)
+    yield producer
+    producer.flush(5)
+
+
+@pytest.fixture(scope="module")
+def kafka_page(
+    cluster: MockKafkaCluster, producer: confluent_kafka.Producer, chromium: Browser
+) -> Iterator[DashboardPage]:
+    """One server, started once the geometric image is written, and one tab
+    for the module's Kafka tests: a server and a tab each cost seconds each."""
     with serve_dashboard(
         [
-            "--source",
-            "kafka",
-            "--bootstrap-servers",
-            cluster.bootstrap_servers,
-            "--frame-period",
-            "0.1",
+            *("--source", "kafka", "--bootstrap-servers", cluster.bootstrap_servers),
+            *("--frame-period", "0.1", "--window-size", "150"),
         ]
     ) as server:
-        dashboard = DashboardPage(browser_page).open(server.url)
-        dashboard.wait_for_data("strip-images:detector/tof", "image")
-        # The strips BokehJS draws: the one holding the bright bin, and where.
-        left, width, row = dashboard.evaluate(
-            "(doc) => { const d = doc.get_model_by_name("
-            "'strip-images:detector/tof').data;"
-            " const peaks = d.image.map((s) => Math.max(...s));"
-            " const i = peaks.indexOf(Math.max(...peaks));"
-            " return [d.x[i], d.dw[i], Array.from(d.image[i]).indexOf(peaks[i])]; }"
-        )
+        context = chromium.new_context(viewport={"width": 1400, "height": 1200})
+        try:
+            yield DashboardPage(context.new_page()).open(server.url)
+        finally:
+            context.close()
+
+
+def test_a_bright_bin_of_geometric_edges_is_drawn_at_its_true_coordinates(
+    kafka_page: DashboardPage,
+) -> None:
+    dashboard = kafka_page
+    dashboard.wait_for_data("strip-images:detector/tof", "image")
+    # The strips BokehJS draws: the one holding the bright bin, and where.
+    left, width, row = dashboard.evaluate(
+        "(doc) => { const d = doc.get_model_by_name("
+        "'strip-images:detector/tof').data;"
+        " const peaks = d.image.map((s) => Math.max(...s));"
+        " const i = peaks.indexOf(Math.max(...peaks));"
+        " return [d.x[i], d.dw[i], Array.from(d.image[i]).indexOf(peaks[i])]; }"
+    )
     edges = np.geomspace(10, 1e5, 17)
     assert (left, left + width) == pytest.approx((edges[12], edges[13]))
     assert row == 2  # of rows 0 to 8 mm, 1 mm each: 2 to 3 mm
@@ -160,48 +176,33 @@ TIME_LABELS_JS = """
 
 
 def test_time_labels_of_a_five_minute_window_do_not_overlap(
-    cluster: MockKafkaCluster, browser_page: Page
+    producer: confluent_kafka.Producer, kafka_page: DashboardPage
 ) -> None:
-    producer = confluent_kafka.Producer(
-        {"bootstrap.servers": cluster.bootstrap_servers}
-    )
-    with serve_dashboard(
-        [
-            "--source",
-            "kafka",
-            "--bootstrap-servers",
-            cluster.bootstrap_servers,
-            "--frame-period",
-            "0.1",
-            "--window-size",
-            "150",
-        ]
-    ) as server:
-        dashboard = DashboardPage(browser_page).open(server.url)
-        # A log every 2 s over 200 s of a five-minute window: the first makes its
-        # plots, which then keep what follows.
-        now_ns = time.time_ns()
-        logs = [
-            Message(
-                key="log/motor_x",
-                value=sc.DataArray(
-                    sc.scalar(float(i)), coords={"time": sc.datetime(t, unit="ns")}
-                ),
-                timestamp=t,
-            )
-            for i, t in enumerate(now_ns - (100 - i) * 2 * 10**9 for i in range(100))
-        ]
-        publish(producer, logs[:1])
-        producer.flush(10)
-        dashboard.wait_for_rows("window:log/motor_x", "time", 1)
-        publish(producer, logs[1:])
-        producer.flush(10)
-        dashboard.wait_for_rows("window:log/motor_x", "time", 100)
-        dashboard.wait_for(
-            "(doc) => { const f = doc.get_model_by_name('figure:window:log/motor_x');"
-            " return f.inner_width > 0 && f.x_range.end - f.x_range.start > 1.9e5; }"
+    dashboard = kafka_page
+    # A log every 2 s over 200 s of a five-minute window: the first makes its
+    # plots, which then keep what follows.
+    now_ns = time.time_ns()
+    logs = [
+        Message(
+            key="log/motor_x",
+            value=sc.DataArray(
+                sc.scalar(float(i)), coords={"time": sc.datetime(t, unit="ns")}
+            ),
+            timestamp=t,
         )
-        shown = dashboard.evaluate(TIME_LABELS_JS, "figure:window:log/motor_x")
+        for i, t in enumerate(now_ns - (100 - i) * 2 * 10**9 for i in range(100))
+    ]
+    publish(producer, logs[:1])
+    producer.flush(10)
+    dashboard.wait_for_rows("window:log/motor_x", "time", 1)
+    publish(producer, logs[1:])
+    producer.flush(10)
+    dashboard.wait_for_rows("window:log/motor_x", "time", 100)
+    dashboard.wait_for(
+        "(doc) => { const f = doc.get_model_by_name('figure:window:log/motor_x');"
+        " return f.inner_width > 0 && f.x_range.end - f.x_range.start > 1.9e5; }"
+    )
+    shown = dashboard.evaluate(TIME_LABELS_JS, "figure:window:log/motor_x")
     assert shown["span_s"] > 190
     assert len(shown["labels"]) >= 2
     gaps = [b - a for a, b in zip(shown["at"], shown["at"][1:], strict=False)]

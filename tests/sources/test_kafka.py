@@ -24,6 +24,7 @@ from app.sources.codec import DecodeError, Decoder
 from app.sources.kafka import KafkaSource
 from app.sources.message import Message, MessageSource
 from app.sources.reasons import OFFSET_RESET, Reason
+from app.sources.throttled_log import ThrottledLog
 from app.sources.wire import WireRecord
 from app.testing.mock_cluster import MockKafkaCluster
 from tests.sources.kafka_support import DATA_TOPIC, LOG_TOPIC
@@ -666,18 +667,31 @@ def test_broker_outage_logs_a_bounded_number_of_lines(
     make_source: Callable[..., KafkaSource],
     producer: Any,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key = "monitor/m1"
-    source = make_source()
+    # Reconnects every few ms, not every ~50: the outage's retries come fast.
+    backoff = {"reconnect.backoff.ms": 1, "reconnect.backoff.max.ms": 10}
+    source = make_source(config=backoff)
     received: list[Message] = []
     produce(producer, DATA_TOPIC, key, spectrum(key, 0))
     poll_until(receive_into(source, received)(1))
     caplog.set_level(logging.INFO)
     caplog.clear()
+    asked: list[tuple] = []  # every line the source asked to log, written or not
+    log = ThrottledLog.log
+
+    def counted(self: ThrottledLog, *args: Any, **kwargs: Any) -> bool:
+        asked.append(args)
+        return log(self, *args, **kwargs)
+
+    monkeypatch.setattr(ThrottledLog, "log", counted)
 
     cluster.set_broker_down()
     poll_until(lambda: not source.status.connected)
-    time.sleep(3.0)  # the outage itself: librdkafka retries every ~50 ms
+    # The outage itself: as many lines asked for as three seconds of retries
+    # at librdkafka's default backoff ask for, ten times the bound below.
+    poll_until(lambda: len(asked) >= 120)
     cluster.set_broker_up()
     produce(producer, DATA_TOPIC, key, spectrum(key, 1))
     poll_until(receive_into(source, received)(2))
