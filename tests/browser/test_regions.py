@@ -118,6 +118,10 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
     # and only then, it is dragged again.
     dashboard.wait_for(TOOL, f"region-box-tool:{KEY}")
     drawn = "(doc, b) => doc.get_model_by_name(b).data.x.length > 0"
+    boxes_js = (
+        "(doc, b) => { const d = doc.get_model_by_name(b).data;"
+        " return {x: Array.from(d.x), name: Array.from(d.name || [])}; }"
+    )
     for _ in range(3):
         dashboard.wait_until_built()
         page.keyboard.down("Shift")
@@ -128,16 +132,26 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
         page.keyboard.up("Shift")
         try:
             dashboard.page.wait_for_function(
-                f"() => ({drawn})(Bokeh.documents[0], {BOXES!r})", timeout=5_000
+                f"() => ({drawn})(Bokeh.documents[0], {BOXES!r})", timeout=10_000
             )
             break
         except PlaywrightTimeout:
             continue
-    dashboard.wait_for(
-        "(doc, b) => { const n = doc.get_model_by_name(b).data.name;"
-        " return n && n.length === 1 && n[0] === 'r1'; }",
-        BOXES,
+    # One box, drawn by one drag: a drag that drew late would make a second.
+    assert len(dashboard.evaluate(boxes_js, BOXES)["x"]) == 1, dashboard.evaluate(
+        boxes_js, BOXES
     )
+    try:
+        dashboard.wait_for(
+            "(doc, b) => { const n = doc.get_model_by_name(b).data.name;"
+            " return n && n.length === 1 && n[0] === 'r1'; }",
+            BOXES,
+        )
+    except PlaywrightTimeout:
+        pytest.fail(
+            f"the box was not named r1: {dashboard.evaluate(boxes_js, BOXES)}; "
+            f"server log: {server.log()[-2000:]}"
+        )
     plotted("r1")
 
     # A polygon: press (hold still) for its first vertex, click for the
