@@ -111,6 +111,13 @@ class MockKafkaCluster:
             f"create topic {topic!r}",
         )
 
+    def create_topics(self, *topics: str, partitions: int = 1) -> MockKafkaCluster:
+        """Create each of `topics` (one partition unless said); returns the
+        cluster, so a fixture may write ``MockKafkaCluster().create_topics(...)``."""
+        for topic in topics:
+            self.create_topic(topic, partitions=partitions)
+        return self
+
     def delete_records(self, topic: str, partition: int, before: int) -> None:
         """Delete the records of a partition before offset `before`, as
         retention does: a consumer behind it finds its offset out of range."""

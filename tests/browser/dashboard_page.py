@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Browser, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 TIMEOUT_MS = 30_000
@@ -25,6 +25,17 @@ BUSY_MAIN_THREAD_JS = """() => {
         while (performance.now() < end) {}
     }, 1000);
 }"""
+
+
+@contextmanager
+def shared_tab(chromium: Browser, url: str) -> Iterator[DashboardPage]:
+    """One tab on `url`, opened once for a module's tests that leave it as
+    they found it: a tab each would cost seconds each."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
+    try:
+        yield DashboardPage(context.new_page()).open(url)
+    finally:
+        context.close()
 
 
 def open_settings(card: Locator) -> Locator:

@@ -84,12 +84,12 @@ class Temperature:
 
 @pytest.fixture
 def temperature() -> Iterator[Temperature]:
-    with MockKafkaCluster() as cluster:
-        for topic in (DATA_TOPIC, LOG_TOPIC):
-            cluster.create_topic(topic, partitions=1)
-        with Temperature(cluster) as temperature:
-            temperature.cluster = cluster
-            yield temperature
+    with (
+        MockKafkaCluster().create_topics(DATA_TOPIC, LOG_TOPIC) as cluster,
+        Temperature(cluster) as temperature,
+    ):
+        temperature.cluster = cluster
+        yield temperature
 
 
 def test_a_temperature_across_its_limit_turns_the_page_red_notifies_and_recovers(

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page
 
 from app.page.bokehjs_patches import PATCHES, RECORD_NAME
 from app.testing.local_server import LocalServer, serve_dashboard
-from tests.browser.dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage, shared_tab
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +35,8 @@ def dashboard(server: LocalServer, chromium: Browser) -> Iterator[DashboardPage]
     """One tab for the tests that leave it as they found it (the scroll test,
     which needs a plot still out of view, comes first): a tab each would cost
     seconds each."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
-    yield DashboardPage(context.new_page()).open(server.url)
-    context.close()
+    with shared_tab(chromium, server.url) as tab:
+        yield tab
 
 
 def test_a_plot_below_the_fold_is_reported_and_catches_up_once_scrolled_into_view(

@@ -11,7 +11,7 @@ from app.page.layout_file import Layout
 from app.plot_spec import PlotSpec
 from app.testing.local_server import LocalServer, serve_dashboard
 from app.testing.views import FAILING, HISTOGRAM, SLOW
-from tests.browser.dashboard_page import DashboardPage
+from tests.browser.dashboard_page import DashboardPage, shared_tab
 
 pytestmark = pytest.mark.browser
 
@@ -80,9 +80,8 @@ def default_page(server: LocalServer, chromium: Browser) -> Iterator[DashboardPa
     """One tab on the server's layout for the failing and the slow view's tests,
     which read it: a tab each would cost seconds each. They come last: this
     tab's slow view, open till the module ends, holds a worker thread."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
-    yield DashboardPage(context.new_page()).open(server.url)
-    context.close()
+    with shared_tab(chromium, server.url) as tab:
+        yield tab
 
 
 def test_a_failing_view_says_so_on_its_card_and_the_page_draws_the_rest(

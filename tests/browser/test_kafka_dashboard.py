@@ -25,9 +25,7 @@ KEY = "log/sample_temperature"
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[MockKafkaCluster]:
     """A cluster holding 40 temperatures of the last minute."""
-    with MockKafkaCluster() as cluster:
-        for topic in (DATA_TOPIC, LOG_TOPIC):
-            cluster.create_topic(topic, partitions=1)
+    with MockKafkaCluster().create_topics(DATA_TOPIC, LOG_TOPIC) as cluster:
         producer = confluent_kafka.Producer(
             {"bootstrap.servers": cluster.bootstrap_servers}
         )

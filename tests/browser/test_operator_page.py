@@ -13,7 +13,12 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from app.page.layout_file import Layout
 from app.plot_spec import PlotSpec
 from app.testing.local_server import LocalServer, serve_dashboard
-from tests.browser.dashboard_page import TIMEOUT_MS, DashboardPage, open_settings
+from tests.browser.dashboard_page import (
+    TIMEOUT_MS,
+    DashboardPage,
+    open_settings,
+    shared_tab,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -197,9 +202,8 @@ def default_tab(page_server: LocalServer, chromium: Browser) -> Iterator[Dashboa
     theme switch, which reloads it dark, comes last): a tab each would cost
     seconds each. They come last, so this tab does not draw beside the
     others'."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
-    yield DashboardPage(context.new_page()).open(page_server.url)
-    context.close()
+    with shared_tab(chromium, page_server.url) as tab:
+        yield tab
 
 
 def test_header_names_the_instrument_and_the_pill_says_live_in_green(

@@ -52,9 +52,7 @@ def shown(page: Page, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[MockKafkaCluster]:
-    with MockKafkaCluster() as cluster:
-        for topic in (DATA_TOPIC, LOG_TOPIC):
-            cluster.create_topic(topic, partitions=1)
+    with MockKafkaCluster().create_topics(DATA_TOPIC, LOG_TOPIC) as cluster:
         yield cluster
 
 

@@ -68,14 +68,22 @@ class TestWindowUpdate:
         assert update.reset
 
 
-def test_time_series_streams_only_new_points(
-    data_service: DataService, document: Document, document_events
-) -> None:
+def window_of_three(
+    data_service: DataService, document: Document
+) -> SlidingWindowPlotter:
+    """A window of 4 on ``log/t`` in `document`, drawn with its first 3 values."""
     plotter = SlidingWindowPlotter("log/t", window_size=4)
     document.add_root(plotter.root)
     plotter.subscribe(data_service)
     feed(data_service, "log/t", range(3))
     plotter.draw()
+    return plotter
+
+
+def test_time_series_streams_only_new_points(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = window_of_three(data_service, document)
     document_events.clear()
 
     with data_service.transaction():
@@ -345,11 +353,7 @@ def test_waterfall_rows_of_geometric_bins_are_drawn_where_the_bins_are(
 def test_a_frame_streams_its_columns_without_bokeh_checking_them_again(
     data_service: DataService, document: Document, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plotter = SlidingWindowPlotter("log/t", window_size=4)
-    document.add_root(plotter.root)
-    plotter.subscribe(data_service)
-    feed(data_service, "log/t", range(3))
-    plotter.draw()
+    plotter = window_of_three(data_service, document)
     checked: list[object] = []
     check = ColumnData.validate
 
