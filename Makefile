@@ -54,10 +54,10 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Two workers, whole files each (a file's served process and browser are shared
-# by its tests). Three finish sooner (4.75 against 5.5 min: the suite waits on
-# servers and browsers half of its time) but load the browsers until drags and
-# layouts in them lag; two are what CI trusts.
+# Two workers, whole files each (a file's served process, browser and tab are
+# shared by its tests): pytest takes 4.5-5.8 min on the 2-core machine. Three
+# finished sooner when it took 5.5 but loaded the browsers until drags and
+# layouts in them lagged; two are what CI trusts.
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile --durations=15
 
