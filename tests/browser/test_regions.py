@@ -116,7 +116,6 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
     # A box: the box edit tool draws with shift and drag. A drag the browser
     # took while the page still moved (a loaded machine) draws nothing: then,
     # and only then, it is dragged again.
-    dashboard.wait_for(TOOL, f"region-box-tool:{KEY}")
     drawn = "(doc, b) => doc.get_model_by_name(b).data.x.length > 0"
     boxes_js = (
         "(doc, b) => { const d = doc.get_model_by_name(b).data;"
@@ -124,6 +123,9 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
     )
     for _ in range(3):
         dashboard.wait_until_built()
+        # Made active before each drag: a change of the card from the server
+        # (the regions' plots joining the page) may have made another active.
+        dashboard.wait_for(TOOL, f"region-box-tool:{KEY}")
         page.keyboard.down("Shift")
         page.mouse.move(*at(0.3, 0.3))
         page.mouse.down()
@@ -138,8 +140,14 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
         except PlaywrightTimeout:
             continue
     # One box, drawn by one drag: a drag that drew late would make a second.
-    assert len(dashboard.evaluate(boxes_js, BOXES)["x"]) == 1, dashboard.evaluate(
-        boxes_js, BOXES
+    tool_js = (
+        "(doc, t) => { const tool = doc.get_model_by_name(t);"
+        " return tool ? {active: tool.active} : null; }"
+    )
+    assert len(dashboard.evaluate(boxes_js, BOXES)["x"]) == 1, (
+        dashboard.evaluate(boxes_js, BOXES),
+        dashboard.evaluate(tool_js, f"region-box-tool:{KEY}"),
+        canvas.bounding_box(),
     )
     try:
         dashboard.wait_for(
