@@ -121,7 +121,8 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
         "(doc, b) => { const d = doc.get_model_by_name(b).data;"
         " return {x: Array.from(d.x), name: Array.from(d.name || [])}; }"
     )
-    for _ in range(3):
+
+    def drag_a_box() -> bool:
         dashboard.wait_until_built()
         # Made active before each drag: a change of the card from the server
         # (the regions' plots joining the page) may have made another active.
@@ -136,9 +137,23 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
             dashboard.page.wait_for_function(
                 f"() => ({drawn})(Bokeh.documents[0], {BOXES!r})", timeout=10_000
             )
-            break
         except PlaywrightTimeout:
-            continue
+            return False
+        return True
+
+    # In two clean runs of the suite of 1,054 tests (never alone), three drags
+    # in one page drew nothing with the tool active and the canvas in place;
+    # the cause is not known. The page is then opened again once, and the
+    # test says so in its output: drawing in a page opened anew still counts.
+    for opening in range(2):
+        if any(drag_a_box() for _ in range(3)):
+            break
+        if opening == 0:
+            print("regions: three drags drew no box; the page is opened again")
+            dashboard.open(server.url)
+            dashboard.wait_for_data(f"image:{KEY}", "image")
+            page.get_by_role("button", name="regions").click()
+            dashboard.wait_for(f"(doc) => Boolean(doc.get_model_by_name('{BOXES}'))")
     # One box, drawn by one drag: a drag that drew late would make a second.
     tool_js = (
         "(doc, t) => { const tool = doc.get_model_by_name(t);"
