@@ -199,8 +199,8 @@ class SlidingWindowPlotter(FigurePlotter):
         self._lows = np.empty(0)
         self._highs = np.empty(0)
         self._last_time_ns: int | None = None
-        # The window last shown and its newest time, read as it was shown.
-        self._newest_shown: tuple[Any, int | None] = (None, None)
+        # The window last shown: its newest time is `_last_time_ns`.
+        self._shown_window: sc.DataArray | None = None
         self._labels: tuple[str, ...] = ()  # the axis (and colour bar) titles set
         self._shown = 0
         self._needs_reset = False
@@ -312,6 +312,7 @@ class SlidingWindowPlotter(FigurePlotter):
     def _clear_view(self) -> None:
         self.source.data = {key: [] for key in self.source.data}
         self._last_time_ns, self._shown, self._structure = None, 0, None
+        self._shown_window = None
         self._lows, self._highs = np.empty(0), np.empty(0)
         self._forget_range()
 
@@ -356,13 +357,13 @@ class SlidingWindowPlotter(FigurePlotter):
             self._lows = np.concatenate([self._lows, lows])[-self._shown :]
             self._highs = np.concatenate([self._highs, highs])[-self._shown :]
         self._last_time_ns = int(times[-1])
-        self._newest_shown = (value, self._last_time_ns)
+        self._shown_window = value
         self._take_in(window_extent(self._lows, self._highs))
         self._label(value)
 
     def _time_of(self, value: Any) -> int | None:
-        if self._newest_shown[0] is value:  # the window just shown
-            return self._newest_shown[1]
+        if value is self._shown_window:  # the window just shown
+            return self._last_time_ns
         # Frames are stacked in the order they arrived: the newest is the last.
         times = frame_times_ns(value)
         return int(times[-1]) if times.size else None

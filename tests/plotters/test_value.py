@@ -9,6 +9,17 @@ from app.plotters import ValuePanel
 from tests.plotters.plotter_frames import T0_NS, scalar
 
 
+def shown(
+    data_service: DataService, key: str, frame: sc.DataArray, **params: object
+) -> ValuePanel:
+    """A value panel of `key` subscribed to `data_service`, drawn with `frame`."""
+    panel = ValuePanel(key, **params)
+    panel.subscribe(data_service)
+    data_service[key] = frame
+    panel.draw(now_ns=T0_NS)
+    return panel
+
+
 def test_value_panel_shows_value_unit_and_age(data_service: DataService) -> None:
     panel = ValuePanel("log/sample_temperature")
     panel.subscribe(data_service)
@@ -24,10 +35,8 @@ def test_value_panel_shows_value_unit_and_age(data_service: DataService) -> None
 def test_value_panel_shows_standard_deviation_of_variances(
     data_service: DataService,
 ) -> None:
-    panel = ValuePanel("log/current")
-    panel.subscribe(data_service)
-    data_service["log/current"] = sc.DataArray(sc.scalar(2.0, variance=0.04, unit="uA"))
-    panel.draw()
+    frame = sc.DataArray(sc.scalar(2.0, variance=0.04, unit="uA"))
+    panel = shown(data_service, "log/current", frame)
     assert "2 ± 0.2 µA" in panel.text
 
 
@@ -35,10 +44,8 @@ def test_a_log_without_unit_says_no_unit_as_the_key_browser_does(
     data_service: DataService,
 ) -> None:
     # An f144 log without a configured unit decodes as dimensionless.
-    panel = ValuePanel("log/chopper_phase")
-    panel.subscribe(data_service)
-    data_service["log/chopper_phase"] = scalar(0, value=0.123456, unit="dimensionless")
-    panel.draw(now_ns=T0_NS)
+    frame = scalar(0, value=0.123456, unit="dimensionless")
+    panel = shown(data_service, "log/chopper_phase", frame)
 
     key_line, value_line, _ = panel.source.data["text"]
     assert key_line == "log/chopper_phase · no unit"
@@ -80,10 +87,8 @@ def test_the_panels_saved_image_is_named_after_key_view_and_time(
 def test_a_new_value_sends_only_the_columns_it_changes(
     data_service: DataService,
 ) -> None:
-    panel = ValuePanel("log/sample_temperature")
-    panel.subscribe(data_service)
-    data_service["log/sample_temperature"] = scalar(0, value=295.0, unit="K")
-    panel.draw(now_ns=T0_NS)
+    frame = scalar(0, value=295.0, unit="K")
+    panel = shown(data_service, "log/sample_temperature", frame)
     document = Document()
     document.add_root(panel.source)
     changes: list[ColumnDataChangedEvent] = []
