@@ -142,23 +142,27 @@ class DashboardPage:
         """``[x start, x end, y start, y end]`` of the named figure."""
         return self.evaluate(f"(doc, name) => ({RANGES_JS})(doc, name)", figure)
 
-    def wait_for_ranges_other_than(self, figure: str, old: list[float]) -> None:
-        """Wait until the named figure's ranges differ from ``old`` (see `ranges`)."""
-        self.wait_for(
-            f"(doc, [name, old]) => ({RANGES_JS})(doc, name)"
-            ".some((v, i) => v !== old[i])",
-            [figure, old],
-        )
-
     def pan(self, canvas: Locator, figure: str, dx: float, dy: float) -> None:
         """Drag the mouse across ``canvas`` from its centre (the pan tool) until
-        the named figure's ranges moved. A drag a loaded browser took while the
-        page still moved pans nothing: then, and only then, it drags again."""
-        before = self.ranges(figure)
-        moved = (
-            f"() => ({RANGES_JS})(Bokeh.documents[0], {figure!r})"
-            f".some((v, i) => v !== {before}[i])"
+        the named figure says it was panned. A drag a loaded browser took while
+        the page still moved pans nothing: then, and only then, it drags again.
+
+        The figure's x range must be one the browser fits to the data (a
+        ``DataRange1d``): BokehJS marks it when a tool moved it. Ranges that
+        merely changed are no sign: a range fitted to the data moves with every
+        frame until a pan holds it (a log scale leaves out other points each
+        frame), and a drag that panned nothing then looked like one that did.
+        """
+        panned = (
+            f"() => Bokeh.documents[0].get_model_by_name({figure!r})"
+            ".x_range.have_updated_interactively === true"
         )
+        fitted = self.evaluate(
+            "(doc, name) => 'have_updated_interactively'"
+            " in doc.get_model_by_name(name).x_range",
+            figure,
+        )
+        assert fitted, f"{figure}: its x range is not fitted by the browser"
         for _ in range(3):
             box = canvas.bounding_box()
             x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -167,12 +171,12 @@ class DashboardPage:
             self.page.mouse.move(x + dx, y + dy, steps=10)
             self.page.mouse.up()
             try:
-                self.page.wait_for_function(moved, timeout=10_000)
+                self.page.wait_for_function(panned, timeout=10_000)
                 break
             except PlaywrightTimeout:
                 continue
         else:
-            self.wait_for_ranges_other_than(figure, before)
+            raise AssertionError(f"{figure}: three drags panned nothing")
         # A busy browser may apply a drag's last moves late: the pan is done
         # once the ranges hold still.
         ranges = self.ranges(figure)
