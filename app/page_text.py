@@ -21,6 +21,12 @@ from typing import Any
 
 from bokeh.models import Div
 
+IN_PLACE = "text-in-place"
+"""The tag of a `Div` shown in place: a change of its text, or of a style that
+keeps its box (a colour), is written into the element the page shows; only a
+box that changed size lays the page out again (`app.page.bokehjs_patches`,
+decision 066). Tag every Div that changes while the page is open."""
+
 
 def escaped(text: object) -> str:
     """`text` as HTML that shows it literally, quotes included (safe in attributes)."""

@@ -34,7 +34,7 @@ import panel as pn
 from bokeh.models import LayoutDOM
 
 from app.data import KeyInfo, LatestValueExtractor, UpdateExtractor
-from app.page_text import text_div
+from app.page_text import IN_PLACE, text_div
 from app.plotters.base import HeaderState, Plotter
 from app.plotters.figure_plot import HEADER_COLOURS
 
@@ -181,6 +181,7 @@ class HoloViewsPlotter(Plotter):
             css_classes=["plot-key"],
             sizing_mode="stretch_width",
             styles={"font-weight": "bold", "padding": "2px 4px"},
+            tags=[IN_PLACE],  # its text and colours change, as a plot's header
         )
         return self._div
 

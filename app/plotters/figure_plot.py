@@ -20,7 +20,7 @@ import scipp as sc
 from bokeh.models import Div, Range1d
 
 from app.audit import REFUSED, audit_log
-from app.page_text import text_div
+from app.page_text import IN_PLACE, text_div
 from app.plotters.base import HeaderState, Plotter
 from app.plotters.columns import newest_time_ns
 from app.plotters.confirm import ConfirmedClick
@@ -95,6 +95,9 @@ class FigurePlotter(Plotter):
             css_classes=["plot-key"],
             sizing_mode="stretch_width",
             styles=dict(HEADER_STYLES),
+            # It changes every second (the age) and with the plot's state (its
+            # colours): one line in a box of its own, so never laid out again.
+            tags=[IN_PLACE],
         )
         self._auto = AutoRange(log=self._log_scale())
         self._range_chosen: Extent | None = None

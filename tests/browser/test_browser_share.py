@@ -194,3 +194,24 @@ def test_status_texts_change_in_place_and_relayout_only_when_their_box_changes(
     )
     assert relaid == 1
     assert grown > shown[2]
+
+
+def test_a_plot_header_changes_its_text_and_colour_in_place(
+    dashboard: DashboardPage,
+) -> None:
+    # A header's age changes every second on every plot: a page of a dozen
+    # plots laid out again for each spent a quarter of a loaded tab's time.
+    name = "header:line:monitor/m1"
+    dashboard.wait_for(f"(doc) => Boolean(doc.get_model_by_name('{name}'))")
+    kept, in_place, colour = dashboard.evaluate(
+        f"(doc, name) => {{ {DIV_VIEW} const markup = view.markup_el;"
+        f" const before = {TEXTS}.in_place;"
+        " model.setv({text: model.text + '\\u200b',"
+        " styles: {color: 'rgb(1, 2, 3)', 'white-space': 'nowrap'}});"
+        " return [view.markup_el === markup && markup.textContent === model.text,"
+        f" {TEXTS}.in_place - before, getComputedStyle(view.el).color]; }}",
+        name,
+    )
+    assert kept
+    assert in_place == 1
+    assert colour == "rgb(1, 2, 3)"
