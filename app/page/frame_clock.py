@@ -96,7 +96,8 @@ class FrameStats:
     acknowledged:
         The newest frame the browser said it showed.
     skipped:
-        Frames not drawn because the browser had not shown the previous one.
+        Frame slots that passed without their frame because the browser had
+        not shown the previous one.
     behind_s:
         How long the browser has been skipping frames without catching up
         (0 if it keeps up).
@@ -173,7 +174,14 @@ class FrameClock:
         self._waiting_since: float | None = None
         # Since when every frame period skipped a frame; None while keeping up.
         self._behind_since: float | None = None
+        # Since when a frame that was due waits for the browser; None if none.
+        self._held_since: float | None = None
+        self._slot_s = period_s  # the period the waiting frame was due in
+        self._wanted_while_waiting = False
         self._skipped_since_sent = False
+        # While the browser builds plots the page gained (decision 100): the
+        # number of the first frame sent after the growth, 0 until sent.
+        self._building: int | None = None
         self._last_skip = float("-inf")
         self._skips: deque[float] = deque(maxlen=SKIPS_TOLERATED + 1)
         self._ack = Spacer(width=0, height=0, visible=False, name="frame-ack")
@@ -245,10 +253,18 @@ class FrameClock:
         if self._clock() - self._last_frame >= self._heartbeat_s - self._period_s:
             self.request()
 
+    def grew(self) -> None:
+        """Say the page gained plots. The browser builds them before it shows
+        the next frame: its waits meanwhile are not skips, until it shows a
+        frame sent after the growth (decision 100)."""
+        self._building = 0
+
     def stamp(self) -> None:
         """Number the frame being drawn; call last in a frame, inside its batch."""
         self._sent += 1
         self._number.tags = [self._sent]
+        if self._building == 0:
+            self._building = self._sent
         if self._waiting_since is None:
             self._waiting_since = self._clock()
 
@@ -273,7 +289,8 @@ class FrameClock:
         if not self._running:
             return
         now = self._clock()
-        delay_s = frame_due(now, self._last_frame, self.period()) - now
+        self._slot_s = self.period()
+        delay_s = frame_due(now, self._last_frame, self._slot_s) - now
         if delay_s <= 0:
             self._document.add_next_tick_callback(self._frame)
         else:
@@ -289,15 +306,28 @@ class FrameClock:
         if self._acknowledged < self._sent:
             waiting_s = now - (self._waiting_since or now)
             if waiting_s < UNACKNOWLEDGED_RETRY_S:
-                # The acknowledgement asks for the next frame. Counted once per
-                # period: data may ask for frames more often than that.
-                if now - self._last_skip >= self._period_s:
+                # The acknowledgement asks for the next frame.
+                self._wanted_while_waiting = True
+                if self._held_since is None:
+                    self._held_since = now
+                # Skipped once a whole slot passed without its frame: an
+                # acknowledgement late within the slot only delays the slot's
+                # frame (decision 100). Counted once per period: data may ask
+                # for frames more often than that.
+                held_s = now - self._held_since
+                building = self._building is not None  # new plots: not slow
+                slot_passed = held_s >= self._slot_s
+                if (
+                    not building
+                    and slot_passed
+                    and now - self._last_skip >= self._period_s
+                ):
                     self._last_skip = now
                     self._skips.append(now)
                     self._skipped += 1
-                self._skipped_since_sent = True
-                if self._behind_since is None:
-                    self._behind_since = now
+                    self._skipped_since_sent = True
+                    if self._behind_since is None:
+                        self._behind_since = self._held_since
                 return
             logger.debug(
                 "no acknowledgement of frame %d for %.0f s; sending one anyway",
@@ -305,6 +335,7 @@ class FrameClock:
                 waiting_s,
             )
             self._waiting_since = None
+            self._held_since = None
         self._last_frame = now
         # Panel finds a session's models through its current document, which a
         # plain Bokeh callback does not set.
@@ -316,12 +347,16 @@ class FrameClock:
         if not new or not isinstance(new[0], int):
             return
         self._acknowledged = max(self._acknowledged, min(new[0], self._sent))
+        if self._building and self._acknowledged >= self._building:
+            self._building = None  # the plots are built: waits count again
         if self._acknowledged < self._sent:
             return
         self._waiting_since = None
-        if self._skipped_since_sent:
-            # Data waited for this browser: it gets the newest at once.
-            self._skipped_since_sent = False
-            self.request()
-        else:
+        self._held_since = None
+        if not self._skipped_since_sent:
             self._behind_since = None
+        self._skipped_since_sent = False
+        if self._wanted_while_waiting:
+            # Data waited for this browser: it gets the newest at once.
+            self._wanted_while_waiting = False
+            self.request()

@@ -658,6 +658,7 @@ class DashboardSession:
             and order.get(other.spec, len(order)) < rank
         )
         self.grid.add(plot, row, plot.card.view, before)
+        self._clock.grew()
 
     def _reorder(self) -> None:
         self._plots = {
