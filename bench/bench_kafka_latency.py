@@ -25,6 +25,7 @@ checkout.
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import sys
@@ -55,11 +56,21 @@ IMAGES = [f"detector/panel_{i}" for i in range(4)]
 SPECTRA = [f"monitor/m{i}" for i in range(4)]
 LOGS = [f"log/motor_{i}" for i in range(100)]
 DEFAULT_FETCH_WAIT_MS = 500
-"""librdkafka's ``fetch.wait.max.ms``, the one of the code before."""
+"""librdkafka's ``fetch.wait.max.ms``, the one of code before decision 037."""
 FAST_FRAMES = ("--frame-period", "0.1")
 BEFORE = "9a54e6bf1e6a3f3333ad1f882e09ff1e854ade2e"
 """The code before the live fetch settings and the woken ingestion."""
 TARGETS = {"quiet": (50.0, 150.0), "loaded": (80.0, 250.0)}
+
+
+def fetch_wait_of(repo: Path) -> int:
+    """The ``fetch.wait.max.ms`` a checkout's consumer uses: its
+    `FETCH_WAIT_MAX_MS`, or librdkafka's default before it had one."""
+    for path in repo.glob("app/**/*.py"):
+        found = re.search(r"^FETCH_WAIT_MAX_MS = (\d+)", path.read_text(), re.M)
+        if found:
+            return int(found.group(1))
+    return DEFAULT_FETCH_WAIT_MS
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -347,7 +358,7 @@ def main(argv: list[str]) -> None:
         with checkout(base) as before:
             for load in ("quiet", "loaded"):
                 for label, repo, wait_ms, extra in (
-                    (f"before {base[:7]}", before, DEFAULT_FETCH_WAIT_MS, ()),
+                    (f"before {base[:7]}", before, fetch_wait_of(before), ()),
                     ("after", REPO, FETCH_WAIT_MAX_MS, ()),
                     # Where the frame period's slots (decision 060) weigh.
                     ("after, 0.1 s frames", REPO, FETCH_WAIT_MAX_MS, FAST_FRAMES),
