@@ -394,13 +394,18 @@ class SlidingWindowPlotter(FigurePlotter):
         rows = masked_values(frames).astype(np.float32)
         if self._row_cells is not None:
             rows = rows[:, self._row_cells]
-        return {
-            "row": list(rows),
+        columns: dict[str, Any] = {
             "start": starts,
             "time": times_ms,
             "x0": np.full(len(rows), x0),
             "dw": np.full(len(rows), dw),
         }
+        if not reset and len(rows) <= INLINE_ROWS:
+            # A frame's few numbers per column go inside the message: as
+            # arrays they were four binary buffers of 8 bytes (see INLINE_ROWS).
+            columns = {name: column.tolist() for name, column in columns.items()}
+        # Rows stay arrays: the browser builds the stacked image from their class.
+        return {"row": list(rows), **columns}
 
     def _label(self, window: sc.DataArray) -> None:
         if self.frame_ndim == 0:

@@ -2,6 +2,7 @@ import numpy as np
 import panel as pn
 import scipp as sc
 from bokeh.document import Document
+from bokeh.document.events import ColumnDataChangedEvent
 from bokeh.models import HoverTool, LinearScale, LogScale, LogTicker
 
 from app.data import DataService
@@ -71,6 +72,32 @@ def test_hover_reads_bin_edges_sent_once_not_every_frame(
 
     changed = {(type(e.model).__name__, e.model.name) for e in document_events.events}
     assert changed == {("ColumnDataSource", "line:monitor/m1")}
+
+
+def test_a_spectrum_of_the_same_bins_sends_only_its_values(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    document_events.clear()
+
+    data_service["monitor/m1"] = spectrum(1)
+    plotter.draw(now_ns=T0_NS)
+
+    (changed,) = document_events.of_kind(ColumnDataChangedEvent)
+    assert changed.cols == ["y"]
+    np.testing.assert_allclose(plotter.source.data["y"], spectrum(1).values)
+    document_events.clear()
+
+    # Other bins (a new history): both columns anew.
+    data_service["monitor/m1"] = spectrum(2)[1:]
+    plotter.draw(now_ns=T0_NS)
+    changed = document_events.of_kind(ColumnDataChangedEvent)[-1]
+    assert changed.cols in (None, ["x", "y"])
+    assert len(plotter.source.data["x"]) == len(plotter.source.data["y"]) == 7
 
 
 def test_line_without_coord_counts_bins(data_service: DataService) -> None:

@@ -119,6 +119,34 @@ def test_a_few_new_points_go_inside_the_message_not_as_binary_buffers(
     assert list(plotter.source.data["value"]) == [0.0, 1.0, 2.0, 3.0]
 
 
+def test_a_few_new_waterfall_rows_send_only_the_rows_as_binary_buffers(
+    data_service: DataService, document: Document, document_events
+) -> None:
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=10, frame_ndim=1)
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    feed(data_service, "monitor/m1", range(3), make=spectrum)
+    plotter.draw()
+    document_events.clear()
+
+    feed(data_service, "monitor/m1", [3], make=spectrum)
+    plotter.draw()
+
+    (streamed,) = document_events.of_kind(ColumnsStreamedEvent)
+    # A row's own numbers were four binary buffers of 8 bytes, each two more
+    # websocket writes per frame and session.
+    assert {name: type(column) for name, column in streamed.data.items()} == {
+        "row": list,
+        "start": list,
+        "time": list,
+        "x0": list,
+        "dw": list,
+    }
+    assert [type(row) for row in streamed.data["row"]] == [np.ndarray]
+    assert streamed.data["time"] == [(T0_NS + 3 * PERIOD_NS) / 1e6]
+    assert len(plotter.source.data["x0"]) == 4
+
+
 @pytest.mark.parametrize("window_size", [1, 3, 10])
 def test_window_holds_exactly_n_points_once_n_arrived_and_never_more(
     data_service: DataService, window_size: int
