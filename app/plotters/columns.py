@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import numpy as np
 import scipp as sc
 from bokeh.core.property.validation import validate
 
 TIME_DIM = "time"
+
+R = TypeVar("R")
 
 
 NO_UNIT = "no unit"
@@ -36,11 +41,15 @@ def has_unit(unit: sc.Unit | None) -> bool:
     return unit is not None and unit != sc.units.dimensionless
 
 
+# Both are asked every frame of every session's plot, with a few names and
+# units a process ever sees; printing a scipp unit is the cost.
+@functools.lru_cache(maxsize=1024)
 def unit_label(unit: sc.Unit | None) -> str:
     """Return a unit for a header or colour bar, `NO_UNIT` if it has none."""
     return str(unit) if has_unit(unit) else NO_UNIT
 
 
+@functools.lru_cache(maxsize=1024)
 def axis_label(name: str, unit: sc.Unit | None) -> str:
     """Return ``name [unit]`` as used on every axis, ``name`` if it has no unit."""
     return f"{name} [{unit}]" if has_unit(unit) else name
@@ -66,6 +75,41 @@ def times_ns(times: sc.Variable) -> np.ndarray:
     return values.view(np.int64)
 
 
+def once_per_value(function: Callable[[Any], R]) -> Callable[[Any], R]:
+    """``function`` of a scipp value, computed once per value object.
+
+    Equal extractors share one extraction (`app.data`): in a round, every
+    session's plot of a key is handed the same object, so a result that
+    depends on the value alone is computed once per process, not once per
+    session and frame. Results are kept while their values live (weak
+    references) and are never mutated by callers.
+    """
+    results: dict[int, tuple[weakref.ref, R]] = {}
+
+    def forget(ref: weakref.ref, key: int) -> None:
+        # A newer value may have taken the id: only the dead one's entry goes.
+        entry = results.get(key)
+        if entry is not None and entry[0] is ref:
+            results.pop(key, None)
+
+    @functools.wraps(function)
+    def cached(value: Any) -> R:
+        key = id(value)
+        entry = results.get(key)
+        if entry is not None and entry[0]() is value:
+            return entry[1]
+        result = function(value)
+        try:
+            ref = weakref.ref(value, lambda ref, key=key: forget(ref, key))
+        except TypeError:  # not a value that can be referred to weakly
+            return result
+        results[key] = (ref, result)
+        return result
+
+    return cached
+
+
+@once_per_value
 def newest_time_ns(value: sc.DataArray) -> int | None:
     """Return the newest ``time`` coord of a frame or window in ns, if it has one."""
     if TIME_DIM not in value.coords:

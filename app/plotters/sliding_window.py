@@ -39,9 +39,9 @@ from app.plotters.columns import (
     axis_label,
     columns_as_built,
     edges_of,
-    epoch_ms,
     is_uniform,
     masked_values,
+    once_per_value,
     times_ns,
     uniform_cells,
     unit_label,
@@ -98,9 +98,13 @@ class WindowUpdate:
     reset: bool
 
 
+@once_per_value
 def frame_times_ns(window: sc.DataArray) -> np.ndarray:
-    """Return the window's 1-D ``time`` coord as int64 ns since the epoch."""
-    return times_ns(window.coords[TIME_DIM])
+    """Return the window's 1-D ``time`` coord as int64 ns since the epoch,
+    read-only: it is computed once for every session's plot of the window."""
+    times = times_ns(window.coords[TIME_DIM]).view()
+    times.flags.writeable = False
+    return times
 
 
 def window_update(
@@ -343,7 +347,8 @@ class SlidingWindowPlotter(FigurePlotter):
             update = WindowUpdate(frames=value, reset=True)
             self._structure = structure
         self._unit = value.unit
-        columns = self._columns(update.frames, reset=update.reset)
+        new_times = times[len(times) - update.frames.sizes[TIME_DIM] :]
+        columns = self._columns(update.frames, new_times / 1e6, reset=update.reset)
         lows, highs = rows_extent(masked_values(update.frames))
         if update.reset:
             with columns_as_built():
@@ -381,8 +386,11 @@ class SlidingWindowPlotter(FigurePlotter):
         uneven = None if self._row_cells is None else edges.tobytes()
         return (window.unit, dim, self._row_extent, uneven)
 
-    def _columns(self, frames: sc.DataArray, *, reset: bool) -> dict[str, Any]:
-        times_ms = epoch_ms(frames.coords[TIME_DIM])
+    def _columns(
+        self, frames: sc.DataArray, times_ms: np.ndarray, *, reset: bool
+    ) -> dict[str, Any]:
+        """The source's columns of `frames`, stamped `times_ms` (ms since the
+        epoch, from the times already read: no conversion per frame)."""
         if self.frame_ndim == 0:
             values = masked_values(frames)
             if not reset and len(values) <= INLINE_ROWS:
