@@ -2,11 +2,15 @@
 
 Sessions are headless (`app.testing.load_client`: Bokeh's Python client, which
 acknowledges every frame at once like a fast browser), so the server is measured
-apart from browsers. Default layout (11 plots), simulated instrument at 5 Hz,
-frame period 0.2 s. Prints, per N: server CPU (per session too), the frames per
-second each session receives (median and lowest; 5.0 is the full rate), the
-server's CPU time per session-frame, and its RSS and RSS growth per session
-over the idle process, each measured over 20 s after the sessions settled.
+apart from browsers. By default they apply only frame numbers and the status
+line (``--acks-only``): applying every change, as ``--full-client`` does, costs
+Bokeh's client more than it costs the server, and with 32 sessions on a 2-core
+machine the frame rate measured the client. Default layout (13 plots),
+simulated instrument at 5 Hz, frame period 0.2 s. Prints, per N: server CPU
+(per session too), the frames per second each session receives (median and
+lowest; 5.0 is the full rate), the server's CPU time per session-frame, and
+its RSS and RSS growth per session over the idle process, each measured over
+20 s after the sessions settled.
 ``--baseline DIR`` serves a checkout of older code beside this one, and the
 two are measured in turns, N by N, so load from elsewhere weighs on both alike.
 ``--max-sessions`` is raised for the run: the bench measures beyond the bound.
@@ -31,12 +35,15 @@ SETTLE_S = 5.0
 FULL_RATE = 5.0
 
 
-def serve(url: str, pid: int, sessions: int) -> dict[str, float]:
+def serve(
+    url: str, pid: int, sessions: int, *, full_client: bool = False
+) -> dict[str, float]:
     client = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "app.testing.load_client",
+            *([] if full_client else ["--acks-only"]),
             url,
             "--sessions",
             str(sessions),
@@ -72,6 +79,11 @@ def main() -> None:
     parser.add_argument(
         "--sessions", default="1,10,25,32,50", help="numbers of sessions, a,b,..."
     )
+    parser.add_argument(
+        "--full-client",
+        action="store_true",
+        help="sessions apply every change to their documents (costs the client)",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.sessions.split(",")]
     checkouts = {"this": REPO}
@@ -79,7 +91,8 @@ def main() -> None:
         checkouts = {"before": Path(args.baseline).resolve(), **checkouts}
     print(
         "server process with N headless sessions, default layout, 5 Hz, "
-        f"frame period 0.2 s (full rate {FULL_RATE:.0f} frames/s per session)"
+        f"frame period 0.2 s (full rate {FULL_RATE:.0f} frames/s per session), "
+        f"{'full' if args.full_client else 'acks-only'} client"
     )
     print(
         f"{'code':>6} {'N':>4} {'server CPU':>10} {'per session':>11} "
@@ -109,7 +122,9 @@ def main() -> None:
             )
         for sessions in counts:
             for name, server in servers.items():
-                result = serve(server.url, server.pid, sessions)
+                result = serve(
+                    server.url, server.pid, sessions, full_client=args.full_client
+                )
                 growth = (result["rss_mb"] - idle_rss[name]) / sessions
                 print(
                     f"{name:>6} {sessions:>4} {result['cpu']:>9.1f}% "

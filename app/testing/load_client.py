@@ -38,9 +38,15 @@ class HeadlessSession:
     ----------
     url:
         The dashboard page, e.g. ``http://127.0.0.1:5006/dashboard``.
+    acks_only:
+        Apply nothing but the frame numbers and the status line to the
+        document: the server's messages are read, not deserialised into
+        models. Bokeh's client applying every change costs more than the
+        server made it, so 32 sessions in one client measured the client; a
+        benchmark of the server's capacity uses this.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, acks_only: bool = False) -> None:
         # One loop for every session of the process (Bokeh's client would
         # otherwise make a loop per session, only one of which ever runs).
         self._session: ClientSession = pull_session(url=url, io_loop=IOLoop.current())
@@ -49,6 +55,9 @@ class HeadlessSession:
         self._number = document.get_model_by_name("frame-number")
         self._ack = document.get_model_by_name("frame-ack")
         self._number.on_change("tags", self._on_frame)
+        self._acks_only = acks_only
+        self._status = document.get_model_by_name("status")
+        self._status_text = self._status.text
         ready = MessageSentEvent(document, "bokeh_event", DocumentReady())
         self._connection = self._session._connection
         self._connection._send_patch_document(self._session.id, ready)
@@ -58,7 +67,7 @@ class HeadlessSession:
     @property
     def status(self) -> str:
         """The session's status line, as the server last drew it."""
-        return self._session.document.get_model_by_name("status").text
+        return self._status_text if self._acks_only else self._status.text
 
     def close(self) -> None:
         """Close the websocket (with a close frame)."""
@@ -72,8 +81,23 @@ class HeadlessSession:
             if message is None:
                 self.closed = True
                 return
-            if message.msgtype == "PATCH-DOC":
+            if message.msgtype != "PATCH-DOC":
+                continue
+            if self._acks_only:
+                self._read_acks_only(message.content.get("events", ()))
+            else:
                 self._session._handle_patch(message)
+
+    def _read_acks_only(self, events: list[dict]) -> None:
+        number_id, status_id = self._number.id, self._status.id
+        for event in events:
+            if event.get("kind") != "ModelChanged":
+                continue
+            model = event.get("model", {}).get("id")
+            if model == number_id and event.get("attr") == "tags":
+                self._on_frame("tags", [], event["new"])
+            elif model == status_id and event.get("attr") == "text":
+                self._status_text = event["new"]
 
     def _on_frame(self, attr: str, old: list, new: list) -> None:
         self.frames += 1
@@ -106,13 +130,21 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--settle", type=float, default=3.0)
     parser.add_argument(
+        "--acks-only",
+        action="store_true",
+        help="apply only frame numbers and the status line (see HeadlessSession)",
+    )
+    parser.add_argument(
         "--report-every",
         type=float,
         default=0.0,
         help="also print the sessions' state this often (seconds)",
     )
     args = parser.parse_args(argv)
-    sessions = [HeadlessSession(args.url) for _ in range(args.sessions)]
+    sessions = [
+        HeadlessSession(args.url, acks_only=args.acks_only)
+        for _ in range(args.sessions)
+    ]
     print(json.dumps({"opened": len(sessions)}), flush=True)
     run_for(args.settle)
     before = [session.frames for session in sessions]
