@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, NamedTuple
 
 import param
 import scipp as sc
@@ -11,7 +11,7 @@ from bokeh.models import ColumnDataSource, LayoutDOM, Plot, Range1d, SaveTool, T
 
 from app.alarm_limits import AlarmLimits
 from app.plotters.base import HeaderState, Plotter
-from app.plotters.columns import NO_UNIT, columns_as_built, has_unit
+from app.plotters.columns import NO_UNIT, columns_as_built, has_unit, once_per_value
 from app.plotters.limit_bands import PANEL_FILLS, band_of
 
 # Three lines of text (key, value, age) drawn on a small canvas: changing them
@@ -32,6 +32,30 @@ _AGE_COLORS = {
     HeaderState.STALE: "#a36a00",
     HeaderState.FAILED: "#c00000",
 }
+
+
+class _Reading(NamedTuple):
+    """What a value panel shows of a 0-D value, read out of scipp once."""
+
+    value: Any
+    variance: Any
+    unit: sc.Unit | None
+    number: float | None
+    masked: bool
+
+
+@once_per_value
+def _reading(value: sc.DataArray | sc.Variable) -> _Reading:
+    # Every session's panel of a key is handed the same object each round.
+    numeric = value.dtype in ("float64", "float32", "int64", "int32")
+    masks = getattr(value, "masks", {})
+    return _Reading(
+        value=value.value,
+        variance=value.variance,
+        unit=value.unit,
+        number=float(value.value) if numeric else None,
+        masked=any(bool(mask.value) for mask in masks.values()),
+    )
 
 
 class ValuePanel(Plotter):
@@ -113,19 +137,18 @@ class ValuePanel(Plotter):
             raise ValueError(f"a value panel shows 0-D values, got {value.ndim}-D")
         self._number = None
         if isinstance(value, sc.DataArray | sc.Variable):
-            self._unit = value.unit
-            if value.dtype in ("float64", "float32", "int64", "int32"):
-                self._number = float(value.value)
-            text = f"{value.value:.{self.precision}g}"
-            if value.variance is not None:
-                text += f" ± {value.variance**0.5:.2g}"
+            reading = _reading(value)
+            self._unit = reading.unit
+            self._number = reading.number
+            text = f"{reading.value:.{self.precision}g}"
+            if reading.variance is not None:
+                text += f" ± {reading.variance**0.5:.2g}"
             # A value without a unit says so where the key is, as the key
             # browser does, and its number keeps the large line to itself.
-            unit = has_unit(value.unit)
-            self._value_text = f"{text} {value.unit}" if unit else text
+            unit = has_unit(reading.unit)
+            self._value_text = f"{text} {reading.unit}" if unit else text
             self._key_text = self.label if unit else f"{self.label} · {NO_UNIT}"
-            masks = getattr(value, "masks", {})
-            if any(bool(mask.value) for mask in masks.values()):
+            if reading.masked:
                 self._value_text += " (masked)"
         else:
             self._value_text = str(value)
