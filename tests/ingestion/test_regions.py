@@ -76,7 +76,11 @@ def test_keys_without_regions_write_nothing_more(tmp_path) -> None:
     source = SimulatedInstrument(
         rate_hz=10.0, streams=[DETECTOR, MONITOR_1], clock=clock
     )
-    ingestion = Ingestion(source, ingest_period_s=1.0, regions=regions)
+    # One update must apply both keys' frames: the default 10 ms budget of a
+    # batch may end it after the detector's on a loaded machine.
+    ingestion = Ingestion(
+        source, ingest_period_s=1.0, regions=regions, max_batch_seconds=3600.0
+    )
     clock.now_ns += 100_000_000
     ingestion.orchestrator.update()
     assert set(ingestion.activity) == {
