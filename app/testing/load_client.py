@@ -140,7 +140,14 @@ def main(argv: list[str]) -> None:
         default=0.0,
         help="also print the sessions' state this often (seconds)",
     )
+    parser.add_argument(
+        "--when-told",
+        action="store_true",
+        help="open the sessions once a line is read from stdin",
+    )
     args = parser.parse_args(argv)
+    if args.when_told:
+        sys.stdin.readline()
     sessions = [
         HeadlessSession(args.url, acks_only=args.acks_only)
         for _ in range(args.sessions)
@@ -170,6 +177,9 @@ class LoadClientProcess:
         The dashboard page.
     sessions, seconds, settle, report_every:
         As the command-line options of the same names.
+    when_told:
+        Start the process now but open its sessions at `open()`: the process
+        takes seconds to import Panel, which may pass meanwhile.
     """
 
     def __init__(
@@ -180,6 +190,7 @@ class LoadClientProcess:
         seconds: float = 10.0,
         settle: float = 1.0,
         report_every: float = 0.0,
+        when_told: bool = False,
     ) -> None:
         self.process = subprocess.Popen(
             [
@@ -191,7 +202,9 @@ class LoadClientProcess:
                 f"--seconds={seconds}",
                 f"--settle={settle}",
                 f"--report-every={report_every}",
+                *(["--when-told"] if when_told else []),
             ],
+            stdin=subprocess.PIPE if when_told else None,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -202,6 +215,11 @@ class LoadClientProcess:
         for line in self.process.stdout:
             self._lines.put(json.loads(line))
         self._lines.put(None)
+
+    def open(self) -> None:
+        """Tell a process started `when_told` to open its sessions."""
+        self.process.stdin.write("open\n")
+        self.process.stdin.close()
 
     def wait_for(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.page.session import STATUS_PERIOD_NS
@@ -49,13 +50,29 @@ def at_rest(line: dict) -> bool:
     return counts(line) == (1, 2)
 
 
-def open_sessions(server: LocalServer, count: int, *, abrupt: bool) -> None:
-    """Open `count` headless sessions in a client process, then end it.
+def client_of(server: LocalServer, count: int) -> LoadClientProcess:
+    """A client process for `count` sessions, started now, opening them when told."""
+    return LoadClientProcess(
+        server.url, sessions=count, settle=1.0, seconds=1.0, when_told=True
+    )
+
+
+def open_sessions(
+    client: LoadClientProcess,
+    count: int,
+    *,
+    abrupt: bool,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> None:
+    """Open `count` headless sessions in `client`, then end it.
 
     Abruptly: the process is killed, its sockets close without a close frame.
+    `meanwhile` is called once they opened (it starts the next client, whose
+    imports take the seconds these sessions live).
     """
-    client = LoadClientProcess(server.url, sessions=count, settle=1.0, seconds=1.0)
+    client.open()
     client.wait_for(lambda line: line.get("opened") == count, 600, "of the opening")
+    meanwhile()
     if abrupt:
         client.kill()
     else:
@@ -73,16 +90,33 @@ def churn(
     has passed.
     """
     observer = LoadClientProcess(server.url, seconds=3600.0, report_every=0.5)
+    # Each round's client is started while the one before it runs.
+    clients = [client_of(server, per_round)]
     try:
         observer.wait_for(at_rest, 120, "with the observer alone")
-        open_sessions(server, per_round, abrupt=False)
+        open_sessions(
+            clients[0],
+            per_round,
+            abrupt=False,
+            meanwhile=lambda: clients.append(client_of(server, per_round)),
+        )
         observer.wait_for(
             at_rest, 120, "after the warm-up", printed_after=time.time() + STATUS_LAG_S
         )
         baseline = rss_bytes(server.pid)
         start = time.monotonic()
         for round_ in range(rounds):
-            open_sessions(server, per_round, abrupt=round_ % 2 == 1)
+            last = round_ == rounds - 1
+            open_sessions(
+                clients[-1],
+                per_round,
+                abrupt=round_ % 2 == 1,
+                meanwhile=(
+                    (lambda: None)
+                    if last
+                    else lambda: clients.append(client_of(server, per_round))
+                ),
+            )
         observer.wait_for(
             at_rest,
             180,
@@ -97,3 +131,5 @@ def churn(
         return ChurnResult(baseline, rss_bytes(server.pid), last_closed, seconds)
     finally:
         observer.kill()
+        for client in clients:
+            client.kill()
