@@ -515,7 +515,7 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--alarm-limits",
         "ALARM_LIMITS",
         defaults.alarm_limits,
-        help="file of alarm limits, one JSON object a line (see the README)",
+        help="file of alarm limits, one JSON object a line (docs/operators-guide.md)",
     )
     option(
         "--no-sign-in",
