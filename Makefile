@@ -26,13 +26,9 @@ SIGN_IN_PAGES = --basic-login-template app/page/templates/login.html \
 
 .PHONY: install run test test-fast lint format bench soak screenshot clean
 
-# uv installs what pyproject.toml declares in seconds where pip takes 40 s of
-# a fresh clone's `make test`; pip does it alone if uv cannot be had or fails.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check 'uv>=0.4' \
-		&& $(PY) -m uv pip install -q --python $(PY) -e '.[dev,kafka,nexus]' \
-		|| $(PY) -m pip install -q --disable-pip-version-check -e '.[dev,kafka,nexus]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,kafka,nexus]'
 	@touch $(STAMP)
 
 install: $(STAMP)
