@@ -37,6 +37,20 @@ def document_events(document: Document) -> DocumentEvents:
 
 
 @pytest.fixture
+def line_drawn(data_service: DataService, document: Document):
+    """A line plot of ``monitor/m1`` in `document`, its first spectrum drawn."""
+    from app.plotters import LinePlotter
+    from tests.plotters.plotter_frames import T0_NS, spectrum
+
+    plotter = LinePlotter("monitor/m1")
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    return plotter
+
+
+@pytest.fixture
 def signed_in(monkeypatch: pytest.MonkeyPatch):
     """Sign-in on, alice an operator; returns a function that signs a user in."""
     import panel as pn

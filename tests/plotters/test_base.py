@@ -30,13 +30,9 @@ def test_trigger_records_data_without_touching_the_document(
 
 
 def test_draw_without_new_data_sends_nothing(
-    data_service: DataService, document: Document, document_events
+    data_service: DataService, line_drawn: LinePlotter, document_events
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    document.add_root(plotter.root)
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = line_drawn
     document_events.clear()
 
     assert not plotter.draw(now_ns=T0_NS + PERIOD_NS)

@@ -1,6 +1,5 @@
 import panel as pn
 import pytest
-from bokeh.document import Document
 
 from app.data import DataService
 from app.plotters import ImagePlotter, LinePlotter
@@ -62,13 +61,9 @@ def test_line_y_range_grows_at_once_when_a_spectrum_leaves_it(
 
 
 def test_operator_zoom_holds_the_y_axis_until_reset_brings_the_chosen_range(
-    data_service: DataService, document: Document
+    data_service: DataService, line_drawn: LinePlotter
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    document.add_root(plotter.root)
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = line_drawn
     y_range = plotter.root.y_range
     chosen = (y_range.start, y_range.end)
 

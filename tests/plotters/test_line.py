@@ -1,7 +1,6 @@
 import numpy as np
 import panel as pn
 import scipp as sc
-from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent
 from bokeh.models import HoverTool, LinearScale, LogScale, LogTicker
 
@@ -55,13 +54,9 @@ def test_log_y_switches_the_scale_in_place_keeping_figure_and_ranges(
 
 
 def test_hover_reads_bin_edges_sent_once_not_every_frame(
-    data_service: DataService, document: Document, document_events
+    data_service: DataService, line_drawn: LinePlotter, document_events
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    document.add_root(plotter.root)
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = line_drawn
     np.testing.assert_allclose(plotter.edges.data["edge"], np.arange(9) * 10.0)
     (hover,) = plotter.root.select(HoverTool)
     assert hover.tooltips == [("tof [µs]", "@x{bin}"), ("value", "@y")]
@@ -75,13 +70,9 @@ def test_hover_reads_bin_edges_sent_once_not_every_frame(
 
 
 def test_a_spectrum_of_the_same_bins_sends_only_its_values(
-    data_service: DataService, document: Document, document_events
+    data_service: DataService, line_drawn: LinePlotter, document_events
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    document.add_root(plotter.root)
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = line_drawn
     document_events.clear()
 
     data_service["monitor/m1"] = spectrum(1)

@@ -68,6 +68,18 @@ class TestWindowUpdate:
         assert update.reset
 
 
+def waterfall_drawn(
+    data_service: DataService, document: Document, window_size: int, frames: int
+) -> SlidingWindowPlotter:
+    """A waterfall of ``monitor/m1`` in `document`, its first `frames` drawn."""
+    plotter = SlidingWindowPlotter("monitor/m1", window_size=window_size, frame_ndim=1)
+    document.add_root(plotter.root)
+    plotter.subscribe(data_service)
+    feed(data_service, "monitor/m1", range(frames), make=spectrum)
+    plotter.draw()
+    return plotter
+
+
 def window_of_three(
     data_service: DataService, document: Document
 ) -> SlidingWindowPlotter:
@@ -122,11 +134,7 @@ def test_a_few_new_points_go_inside_the_message_not_as_binary_buffers(
 def test_a_few_new_waterfall_rows_send_only_the_rows_as_binary_buffers(
     data_service: DataService, document: Document, document_events
 ) -> None:
-    plotter = SlidingWindowPlotter("monitor/m1", window_size=10, frame_ndim=1)
-    document.add_root(plotter.root)
-    plotter.subscribe(data_service)
-    feed(data_service, "monitor/m1", range(3), make=spectrum)
-    plotter.draw()
+    plotter = waterfall_drawn(data_service, document, window_size=10, frames=3)
     document_events.clear()
 
     feed(data_service, "monitor/m1", [3], make=spectrum)
@@ -215,11 +223,7 @@ def test_changing_window_size_re_registers_and_grows_the_buffer(
 def test_waterfall_streams_one_image_row_per_new_spectrum(
     data_service: DataService, document: Document, document_events
 ) -> None:
-    plotter = SlidingWindowPlotter("monitor/m1", window_size=3, frame_ndim=1)
-    document.add_root(plotter.root)
-    plotter.subscribe(data_service)
-    feed(data_service, "monitor/m1", range(2), make=spectrum)
-    plotter.draw()
+    plotter = waterfall_drawn(data_service, document, window_size=3, frames=2)
     document_events.clear()
 
     with data_service.transaction():
