@@ -333,12 +333,13 @@ class AgainstPlotter(FigurePlotter):
                 axis_label(dim, None if coord is None else coord.unit),
                 x_label,
             )
-            if self._color_bar.title != unit_label(frames.unit):
-                self._color_bar.title = unit_label(frames.unit)
-        if self._fig.xaxis[0].axis_label != x_label:
-            self._fig.xaxis[0].axis_label = x_label
-        if self._fig.yaxis[0].axis_label != y_label:
-            self._fig.yaxis[0].axis_label = y_label
+        unit = unit_label(frames.unit) if self.frame_ndim == 1 else ""
+        if not self._titles_changed((x_label, y_label, unit)):
+            return
+        if self.frame_ndim == 1:
+            self._color_bar.title = unit
+        self._fig.xaxis[0].axis_label = x_label
+        self._fig.yaxis[0].axis_label = y_label
 
     def _set_value_range(self, low: float, high: float) -> None:
         self._mapper.update(low=low, high=high)

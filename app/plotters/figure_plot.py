@@ -100,6 +100,7 @@ class FigurePlotter(Plotter):
             tags=[IN_PLACE],
         )
         self._auto = AutoRange(log=self._log_scale())
+        self._titles: tuple[str, ...] = ()  # axis and colour-bar titles as set
         self._range_chosen: Extent | None = None
         self._range_applied: Extent | None = None
         self._value_axis: Range1d | None = None
@@ -144,6 +145,20 @@ class FigurePlotter(Plotter):
     def held(self) -> bool:
         """Whether the operator panned or zoomed the value axis (it stays there)."""
         return self._held
+
+    def _figure(self, **kwargs: Any) -> Any:
+        self._titles = ()  # a new figure has none of them yet
+        return super()._figure(**kwargs)
+
+    def _titles_changed(self, titles: tuple[str, ...]) -> bool:
+        """Whether `titles` (axes, colour bar) differ from those set last, which
+        they then are. Compared with what was set, not read back: finding an
+        axis walks the figure's renderers, every frame of every session, and
+        setting an unchanged title still sends a patch."""
+        if titles == self._titles:
+            return False
+        self._titles = titles
+        return True
 
     # Hooks -------------------------------------------------------------------
     def _log_scale(self) -> bool:

@@ -272,11 +272,7 @@ class ImagePlotter(FigurePlotter):
         self._mapper.update(low=low, high=high)
 
     def _set_labels(self, x_label: str, y_label: str, unit: str) -> None:
-        # Setting an unchanged property still sends a patch: compare first.
-        if (self._fig.xaxis[0].axis_label, self._fig.yaxis[0].axis_label) == (
-            x_label,
-            y_label,
-        ) and self._color_bar.title == unit:
+        if not self._titles_changed((x_label, y_label, unit)):
             return
         self._fig.xaxis[0].axis_label = x_label
         self._fig.yaxis[0].axis_label = y_label

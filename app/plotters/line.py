@@ -61,11 +61,8 @@ class LinePlotter(FigurePlotter):
         self.edges = ColumnDataSource(data={"edge": []}, name=f"edges:{key}")
         self._edges_of: sc.Variable | None = None
         self.reference_source: ColumnDataSource | None = None
-        self._shown_x: np.ndarray | None = None  # the x the source holds
-        self._labels: tuple[str, str] | None = None  # the axes' labels as set
 
     def _build(self) -> LayoutDOM:
-        self._shown_x, self._labels = None, None  # a new figure holds neither
         # Holding the edges in tags puts them in the document undrawn.
         self._fig = self._figure(y_range=Range1d(0, 1), tags=[self.edges])
         self._fig.name = f"figure:line:{self.label}"
@@ -133,7 +130,6 @@ class LinePlotter(FigurePlotter):
 
     def _clear_view(self) -> None:
         self.source.data = {"x": [], "y": []}
-        self._shown_x = None
         self._forget_range()
 
     def reference_frame(self) -> sc.DataArray | None:
@@ -173,15 +169,13 @@ class LinePlotter(FigurePlotter):
         shown_values = masked_values(value)
         self._note = values_note(value, shown_values)
         x, y = self._columns(value, shown_values)
-        shown_x = self._shown_x
         with columns_as_built():
-            if shown_x is not None and np.array_equal(shown_x, x):
+            if np.array_equal(self.source.data["x"], x):
                 # The bins stay: only the values go to the browser (half the
                 # bytes, one binary buffer fewer in every session's frame).
                 self.source.data.update(y=y)
             else:
                 self.source.data = {"x": x, "y": y}
-                self._shown_x = x
         self._show_edges(coord, length)
         shown = extent_of(y, log=self.log_y)
         if self.reference_source is not None:
@@ -192,18 +186,12 @@ class LinePlotter(FigurePlotter):
             else:
                 shown = (min(shown[0], kept[0]), max(shown[1], kept[1]))
         self._take_in(shown)
-        labels = (
-            axis_label(dim, coord.unit if coord is not None else None),
-            axis_label(value.name or "value", value.unit),
-        )
-        # Compared with what was set, not read back: finding an axis walks the
-        # figure's renderers, every frame of every session.
-        if labels != self._labels:
-            x_label, y_label = labels
+        x_label = axis_label(dim, coord.unit if coord is not None else None)
+        y_label = axis_label(value.name or "value", value.unit)
+        if self._titles_changed((x_label, y_label)):
             self._fig.xaxis[0].axis_label = x_label
             self._hover.tooltips = [(x_label, "@x{bin}"), ("value", "@y")]
             self._fig.yaxis[0].axis_label = y_label
-            self._labels = labels
 
     def _show_edges(self, coord: sc.Variable | None, length: int) -> None:
         old = self._edges_of

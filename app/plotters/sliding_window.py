@@ -205,7 +205,6 @@ class SlidingWindowPlotter(FigurePlotter):
         self._last_time_ns: int | None = None
         # The window last shown: its newest time is `_last_time_ns`.
         self._shown_window: sc.DataArray | None = None
-        self._labels: tuple[str, ...] = ()  # the axis (and colour bar) titles set
         self._shown = 0
         self._needs_reset = False
         self._structure: tuple | None = None
@@ -232,7 +231,6 @@ class SlidingWindowPlotter(FigurePlotter):
     # Building ----------------------------------------------------------------
     def _build(self) -> LayoutDOM:
         time_axis = f"time-axis:{self.label}"
-        self._labels = ()  # a new figure has none of them yet
         if self.frame_ndim == 0:
             self._fig = self._figure(x_axis_type="datetime", y_range=Range1d(0, 1))
             line = drop_unseen_glyphs(
@@ -423,11 +421,8 @@ class SlidingWindowPlotter(FigurePlotter):
             coord = window.coords.get(dim, None)
             unit = coord.unit if coord is not None else None
             labels = (axis_label(dim, unit), unit_label(window.unit))
-        # Compared with what was set, not read back from the figure: finding
-        # an axis walks the figure's renderers, every frame of every session.
-        if labels == self._labels:
+        if not self._titles_changed(labels):
             return
-        self._labels = labels
         if self.frame_ndim == 0:
             self._fig.yaxis[0].axis_label = labels[0]
             return
