@@ -1,6 +1,7 @@
 """The last step before Bokeh: what every session's plot computes alike."""
 
 import gc
+import weakref
 
 import scipp as sc
 
@@ -31,8 +32,10 @@ def test_a_result_goes_with_its_value() -> None:
 
     first = sc.DataArray(sc.arange("time", 4.0))
     assert size(first) == 4
+    kept = weakref.ref(first)
     del first
     gc.collect()
+    assert kept() is None, "the cache must not keep a value alive"
     # A new value that may reuse the dead one's id gets its own result.
     assert size(sc.DataArray(sc.arange("time", 2.0))) == 2
 
