@@ -11,6 +11,10 @@ for this working tree, as medians of `REPEATS` runs (``BENCH_PAGE_REPEATS``;
 
 - worst delay of a request while the page opens (from the page's request until
   all N plots are in the browser's document);
+- the longest single callback of the server's loop in that time, and how
+  many took over `SLOW_S` (50 ms, what a build's turn aims at), from
+  `loop_blocks/sitecustomize.py` on the server's path: a request waits for
+  every callback ahead of it in the loop, so its delay can be several;
 - the time until all N plots are in the page;
 - the largest websocket message the page received while opening;
 - worst delay of a request over the `AFTER_S` seconds after: what the page's
@@ -38,7 +42,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
-from app.testing.local_server import QUICK_SESSION_CLEANUP, REPO, serve_dashboard
+from app.testing.local_server import REPO, serve_dashboard
 from app.testing.many_plots import many_plots
 
 BASELINE_REV = os.environ.get("BENCH_PAGE_BASELINE", "22de801")
@@ -52,7 +56,22 @@ CODE = os.environ.get("BENCH_PAGE_CODE", "both")
 """``before``, ``ours`` or ``both``: which code to serve."""
 PROBE_PATH = "/static/extensions/panel/css/loading.css"
 PROBE_PERIOD_S = 0.02
+SLOW_S = 0.05
+"""A callback of the server's loop longer than this blocked everyone for more
+than a page's build aims at (decision 064)."""
+LOOP_BLOCKS = Path(__file__).parent / "loop_blocks"
 AFTER_S = 10.0
+SESSION_CLEANUP = (
+    "--check-unused-sessions",
+    "500",
+    "--unused-session-lifetime",
+    "3000",
+)
+"""A closed page's session is dropped within 3.5 s, between runs. Not sooner:
+the session a page's request made must outlive the browser's loading of
+BokehJS until its websocket connects (0.2 s did not, and the server built the
+page's shell a second time for the websocket, which a served page never does
+with Bokeh's default of 15 s)."""
 OPEN_TIMEOUT_MS = 900_000
 
 # Plot cards in the browser's copy of the document.
@@ -115,7 +134,20 @@ def checkout(rev: str) -> Iterator[Path]:
         )
 
 
-def open_page(browser: Browser, url: str, plots: int, prober: Prober) -> dict:
+def loop_blocks(path: Path, start: float, end: float) -> list[float]:
+    """Seconds of each long callback of the server's loop that ended in
+    [start, end] (wall clock)."""
+    blocks = []
+    for line in path.read_text().splitlines():
+        ended, took = (float(field) for field in line.split())
+        if start <= ended <= end:
+            blocks.append(took)
+    return blocks
+
+
+def open_page(
+    browser: Browser, url: str, plots: int, prober: Prober, blocks: Path
+) -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 1200})
     page = context.new_page()
     frames: list[int] = []
@@ -135,16 +167,20 @@ def open_page(browser: Browser, url: str, plots: int, prober: Prober) -> dict:
         )
         target = url
     began = time.monotonic()
+    began_wall = time.time()
     page.goto(target, timeout=OPEN_TIMEOUT_MS)
     page.wait_for_function(
         f"() => ({CARDS_JS})() === {plots}", polling=100, timeout=OPEN_TIMEOUT_MS
     )
     built = time.monotonic()
+    opened = loop_blocks(blocks, began_wall, time.time())
     page.wait_for_timeout(AFTER_S * 1000)  # the built page's frames, measured
     after = time.monotonic()
     context.close()
     return {
         "open_worst_s": prober.worst(began, built),
+        "longest_block_s": max(opened, default=0.0),
+        "blocks_over": sum(1 for took in opened if took > SLOW_S),
         "fill_s": built - began,
         "largest_message_mb": max(frames, default=0) / 1e6,
         "after_worst_s": prober.worst(built, after),
@@ -153,7 +189,9 @@ def open_page(browser: Browser, url: str, plots: int, prober: Prober) -> dict:
 
 def measure(browser: Browser, repo: Path, label: str) -> None:
     """Open each size `REPEATS` times on a server of `repo`; print the medians."""
-    with serve_dashboard([], serve_args=QUICK_SESSION_CLEANUP, repo=repo) as server:
+    blocks = Path(tempfile.mkstemp(prefix="loop-blocks-", suffix=".txt")[1])
+    env = {"PYTHONPATH": str(LOOP_BLOCKS), "BENCH_LOOP_BLOCKS": str(blocks)}
+    with serve_dashboard([], serve_args=SESSION_CLEANUP, env=env, repo=repo) as server:
         prober = Prober(f"http://127.0.0.1:{server.port}{PROBE_PATH}")
         prober.start()
         time.sleep(3)  # ingestion settles
@@ -162,21 +200,24 @@ def measure(browser: Browser, repo: Path, label: str) -> None:
                 print(f"{plots:>5} {label:<8} refused: a page shows {MAX_LAYOUT_PLOTS}")
                 continue
             runs = [
-                open_page(browser, server.url, plots, prober) for _ in range(REPEATS)
+                open_page(browser, server.url, plots, prober, blocks)
+                for _ in range(REPEATS)
             ]
             report(
                 plots,
                 label,
                 {n: statistics.median(r[n] for r in runs) for n in runs[0]},
             )
-            time.sleep(2)  # the closed page's session is dropped
+            time.sleep(4)  # the closed page's session is dropped
         prober.stopped.set()
         prober.join()
+    blocks.unlink()
 
 
 def report(plots: int, label: str, r: dict[str, float]) -> None:
     print(
         f"{plots:>5} {label:<8} {r['open_worst_s'] * 1000:>18.0f}ms "
+        f"{r['longest_block_s'] * 1000:>14.0f}ms {r['blocks_over']:>14.0f} "
         f"{r['fill_s']:>12.1f}s {r['largest_message_mb']:>14.2f}MB "
         f"{r['after_worst_s'] * 1000:>20.0f}ms",
         flush=True,
@@ -194,6 +235,7 @@ def main() -> None:
         )
         print(
             f"{'plots':>5} {'code':<8} {'worst delay opening':>20} "
+            f"{'longest block':>16} {f'blocks > {SLOW_S * 1000:.0f} ms':>14} "
             f"{'all plots in':>13} {'largest message':>16} "
             f"{f'worst delay {AFTER_S:.0f} s after':>22}",
             flush=True,

@@ -45,9 +45,12 @@ class DashboardGrid:
         self._cards[id(new)] = (row, card)
 
     def remove(self, handle: object) -> None:
-        """Take a card out of its row."""
-        row, card = self._cards.pop(id(handle))
-        self.rows[row].remove(card)
+        """Take a card out of its row, if it was placed (a page being built
+        makes a plot before it places its card)."""
+        placed = self._cards.pop(id(handle), None)
+        if placed is not None:
+            row, card = placed
+            self.rows[row].remove(card)
 
     def row_of(self, handle: object) -> str | None:
         """The row the card of `handle` is in; None if it is in none."""

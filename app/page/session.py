@@ -61,7 +61,7 @@ makes the browser lay out the whole page again."""
 BUILD_SLICE_S = 0.04
 """A slice of a page's build aims at this much work on the server's event loop:
 every other session and request waits for a slice to end (decision 064). A
-slice builds at least one plot, whatever it costs."""
+slice makes or places at least one plot, whatever it costs."""
 
 PLOTS_PER_SLICE = 8
 """Most plots one slice builds, however cheap the plots before were."""
@@ -157,6 +157,9 @@ class DashboardSession:
         self._deferred = pn.state.curdoc is not None
         self._slice_due = False
         self._slice_plots = 1
+        # Seconds a plot took to make and to place, in the latest slices.
+        self._make_s = 0.0
+        self._place_s = 0.0
         self._unbuilt: dict[PlotSpec, KeyInfo] = {}  # retried if the key changes
         self._clock = frame_clock(
             self.draw_frame,
@@ -240,16 +243,24 @@ class DashboardSession:
             self.grid.view,
             sizing_mode="stretch_width",
         )
-        self.sidebar = pn.Column(
-            self.access.warning_view,
-            pn.pane.Bokeh(self.pill.div),
-            pn.pane.Bokeh(self.status.div),
+        later = (
             self.alarm_list.view,
             self.browser.view,
             pn.pane.Markdown("### Layout", margin=(0, 10)),
             self.download,
             self.reset,
             self.access.view,
+        )
+        # Served, the page's request carries what says how things stand; the
+        # sidebar's lists and buttons follow once the browser connected, one
+        # a turn, like the plots: their models were half of the request's
+        # time, in which no other session drew (decision 064).
+        self._sidebar_later = list(later) if self._deferred else []
+        self.sidebar = pn.Column(
+            self.access.warning_view,
+            pn.pane.Bokeh(self.pill.div),
+            pn.pane.Bokeh(self.status.div),
+            *(() if self._deferred else later),
             sizing_mode="stretch_width",
         )
         if message:
@@ -543,49 +554,74 @@ class DashboardSession:
         if not self._deferred:
             while self._build_slice(PLOTS_PER_SLICE):
                 pass
-        elif self._started and not self._slice_due and self._pending():
+        elif (
+            self._started
+            and not self._slice_due
+            and (self._sidebar_later or self._pending() or self._unplaced())
+        ):
             self._slice_due = True
             self.soon(self._next_slice)
         self._show_progress()
 
     def _next_slice(self) -> None:
+        """Make some pending plots, or place the plots made: a plot's making
+        and its joining the page (its Panel models, its message) each cost
+        about half of its build, so neither waits for the other in one turn of
+        the loop (decision 064)."""
         self._slice_due = False
         if not self._started:
             return  # closed meanwhile
         began = time.perf_counter()
-        # Bokeh finds the slice's new models from what changed, not by a walk
-        # of the whole page (decision 068). Found before the hold ends, they
-        # go out in full once, in the slice's message: found after it, they
-        # would count as unsent and go out in full again with the next slice.
-        with pn.io.hold(self._document), growing(self._document):
-            built = self._build_slice(self._slice_plots)
-            self._show_progress()
-            sent = time.perf_counter()
-        if built:
-            per_plot = (sent - began) / built
-            # A slice costs at least one walk of the page, which grows with the
-            # page: once the walk costs more than the aim, a slice builds as
-            # many plots as cost as much as the walk (half the slice), so a
-            # large page is not walked once per plot.
-            walk = time.perf_counter() - sent
-            aim = max(BUILD_SLICE_S, walk)
-            self._slice_plots = max(1, min(PLOTS_PER_SLICE, int(aim / per_plot)))
+        unplaced = self._unplaced()
+        if self._sidebar_later:
+            with pn.io.hold(self._document), growing(self._document):
+                self.sidebar.append(self._sidebar_later.pop(0))
+        elif unplaced:
+            # Bokeh finds the slice's new models from what changed, not by a
+            # walk of the whole page (decision 068). Found before the hold
+            # ends, they go out in full once, in the slice's message: found
+            # after it, they would count as unsent and go out in full again
+            # with the next slice.
+            with pn.io.hold(self._document), growing(self._document):
+                for plot in unplaced:
+                    self._place(plot)
+                self._show_progress()
+            self._place_s = (time.perf_counter() - began) / len(unplaced)
+        else:
+            # Not in the document yet: the plots' models send nothing.
+            with pn.io.hold(self._document):
+                made = self._make_slice(self._slice_plots)
+            if made:
+                self._make_s = (time.perf_counter() - began) / made
+        per_plot = max(self._make_s, self._place_s)
+        if per_plot > 0:
+            fit = int(BUILD_SLICE_S / per_plot)
+            self._slice_plots = max(1, min(PLOTS_PER_SLICE, fit))
         self._build()
 
     def _build_slice(self, plots: int) -> int:
-        """Build up to `plots` of the pending plots, in the layout's order;
-        return how many were tried (0: nothing is pending)."""
+        """Make and place up to `plots` of the pending plots, in the layout's
+        order; return how many were tried (0: nothing is pending)."""
+        tried = self._make_slice(plots)
+        for plot in self._unplaced():
+            self._place(plot)
+        return tried
+
+    def _make_slice(self, plots: int) -> int:
+        """Make up to `plots` of the pending plots, in the layout's order, to
+        be placed on the page later; return how many were tried."""
         tried = 0
         for spec, info in self._pending()[:plots]:
             tried += 1
-            plot = self._make_plot(spec, info)
-            if plot is None:
+            if self._make_plot(spec, info) is None:
                 self._unbuilt[spec] = info
-            else:
-                self._place(plot)
         if tried:
             self._reorder()
         return tried
+
+    def _unplaced(self) -> list[_Plot]:
+        """The plots made whose cards are not on the page yet."""
+        return [plot for plot in self._plots.values() if self.grid.row_of(plot) is None]
 
     def _pending(self) -> list[tuple[PlotSpec, KeyInfo]]:
         """The wanted plots not built whose key is there, in the layout's order."""
@@ -600,11 +636,14 @@ class DashboardSession:
         return pending
 
     def _show_progress(self) -> None:
-        left = len(self._pending()) if self._deferred else 0
+        """Say how many of the page's plots are on it, while it is built."""
         text = ""
-        if left:
-            built = len(self._plots)
-            text = f"building plots: {built} of {built + left}"
+        if self._deferred:
+            unplaced = len(self._unplaced())
+            left = len(self._pending()) + unplaced
+            if left:
+                placed = len(self._plots) - unplaced
+                text = f"building plots: {placed} of {placed + left}"
         if text != self.progress.text:
             self.progress.update(text=text, visible=bool(text))
 

@@ -105,9 +105,9 @@ def serve_dashboard(
         wins over the loopback one.
     env:
         Variables added to the server's environment (``PANEL_*``,
-        ``DASHBOARD_*``). Unless they name one, the dashboard's state
-        directory is a temporary one, removed with the server: a test leaves
-        the work tree as it found it.
+        ``DASHBOARD_*``; a ``PYTHONPATH`` goes after the checkout). Unless
+        they name one, the dashboard's state directory is a temporary one,
+        removed with the server: a test leaves the work tree as it found it.
     startup_timeout_s:
         How long to wait for the port to accept connections.
     repo:
@@ -146,9 +146,15 @@ def serve_dashboard(
         **os.environ,
         "DASHBOARD_STATE_DIR": state.name,
         **(env or {}),
-        # After any path the caller's environment has (packages of its own).
+        # The checkout first, then the caller's paths and its environment's
+        # (packages of their own, a benchmark's probes).
         "PYTHONPATH": os.pathsep.join(
-            [str(repo), *filter(None, [os.environ.get("PYTHONPATH")])]
+            [
+                str(repo),
+                *filter(
+                    None, [(env or {}).get("PYTHONPATH"), os.environ.get("PYTHONPATH")]
+                ),
+            ]
         ),
     }
     own_state = environ["DASHBOARD_STATE_DIR"] == state.name

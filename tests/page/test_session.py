@@ -650,7 +650,7 @@ def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects
             slices.append(len(session.plotters) - built)
             if ticks:
                 assert session.progress.text == (
-                    f"building plots: {len(session.plotters)} of 100"
+                    f"building plots: {cards_on_page(session)} of 100"
                 )
         assert sum(slices) == 100
         assert 0 < max(slices) <= PLOTS_PER_SLICE
@@ -733,6 +733,54 @@ def test_slices_of_a_served_page_add_their_models_without_walking_the_whole_page
         assert whole_walks == []
         # The document knows exactly the models a whole walk would find.
         assert {model.id for model in document.models} == reachable(document)
+    finally:
+        session.close(None)
+
+
+def cards_on_page(session: DashboardSession) -> int:
+    return sum(len(row) for row in session.grid.rows.values())
+
+
+def test_a_served_page_makes_its_plots_and_places_them_in_turns_apart(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Making a plot and placing its card (its Panel models, the page's
+    # message) each cost about half of it: one turn of the loop does one.
+    session, document, ticks = served_page(ingestion, monkeypatch, many_plots(12))
+    try:
+        turns = []
+        while ticks:
+            made, placed = len(session.plotters), cards_on_page(session)
+            models = len(document.models)
+            ticks.pop(0)()
+            turns.append(
+                (len(session.plotters) - made, cards_on_page(session) - placed)
+            )
+            if turns[-1][0]:  # made: nothing joined the document yet
+                assert len(document.models) == models
+        assert all(made == 0 or placed == 0 for made, placed in turns)
+        assert sum(made for made, _ in turns) == 12
+        assert sum(placed for _, placed in turns) == 12
+        assert {model.id for model in document.models} == reachable(document)
+    finally:
+        session.close(None)
+
+
+def test_a_plot_removed_before_its_card_was_placed_never_reaches_the_page(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, _document, ticks = served_page(ingestion, monkeypatch, many_plots(3))
+    try:
+        while ticks and not session.plotters:
+            ticks.pop(0)()
+        first = session.layout.plots[0]
+        assert cards_on_page(session) == 0  # made, not placed
+        session.remove_plot(first)
+        while ticks:
+            ticks.pop(0)()
+        assert first not in session.layout.plots
+        assert cards_on_page(session) == 2
+        assert len(session.plotters) == 2
     finally:
         session.close(None)
 
