@@ -21,6 +21,7 @@ from app.page.alarm_card import AlarmCards
 from app.page.alarm_list import AlarmList
 from app.page.bokehjs_patches import IN_PLACE
 from app.page.card import CardActions, CardPlot, PlotCard
+from app.page.collector import PAGES, PageCollector
 from app.page.custom_views import custom_views
 from app.page.frame_clock import BEHIND_NOTICE_S, FrameClock, FrameStats
 from app.page.grid import DashboardGrid
@@ -151,6 +152,8 @@ class DashboardSession:
         self._auto_keys: dict[Hashable, str | None] = {}
         self._catalog_seen: Mapping[Hashable, KeyInfo] | None = None
         self._document: Document | None = None
+        # Served, the process's collector freezes the page once built.
+        self._collector: PageCollector | None = None
         # Served, the page goes out without plots; they are built in slices once
         # the browser connected (decision 064). Without a document (tests,
         # benchmarks) they are built at once.
@@ -289,6 +292,8 @@ class DashboardSession:
             return
         self._started = True
         self._document = pn.state.curdoc
+        if getattr(self._document, "session_context", None) is not None:
+            self._collector = PAGES  # a served page, not a test's document
         for plotter in self.plotters:
             self._subscribe(plotter)
         self._ingestion.session_opened()
@@ -335,6 +340,8 @@ class DashboardSession:
         if self._started:
             self._started = False
             self._ingestion.session_closed()
+            if self._collector is not None:
+                self._collector.closed(id(self), pages_open=self._ingestion.sessions)
             logger.info(
                 "session closed: %d sessions, %d subscribers, %d frame clocks remain",
                 self._ingestion.sessions,
@@ -593,10 +600,16 @@ class DashboardSession:
                 made = self._make_slice(self._slice_plots)
             if made:
                 self._make_s = (time.perf_counter() - began) / made
-        per_plot = max(self._make_s, self._place_s)
-        if per_plot > 0:
-            fit = int(BUILD_SLICE_S / per_plot)
+        if self._make_s and self._place_s:
+            # One plot a turn until both halves were measured: placing costs
+            # more than making, so making's cost alone would size the next
+            # placing too large.
+            fit = int(BUILD_SLICE_S / max(self._make_s, self._place_s))
             self._slice_plots = max(1, min(PLOTS_PER_SLICE, fit))
+        built = not (self._sidebar_later or self._pending() or self._unplaced())
+        if built and self._collector is not None:
+            # What the page holds now lives as long as the session (102).
+            self._collector.built(id(self), len(self._plots))
         self._build()
 
     def _build_slice(self, plots: int) -> int:

@@ -38,3 +38,6 @@ def test_sessions_leave_sessions_subscribers_clocks_and_memory_as_before(
         f"RSS {result.rss_after / 1e6:.0f} MB, not back within 10% "
         f"of {result.baseline_rss / 1e6:.0f} MB"
     )
+    # Built pages are frozen out of garbage collection: the closed ones went
+    # in a sweep (decision 102), with the observer's page still open.
+    assert "closed pages swept" in server.log()

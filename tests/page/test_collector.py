@@ -1,0 +1,120 @@
+"""Built pages are frozen out of full collections and swept once closed (102).
+
+The collector acts on the interpreter's garbage collector, so each case runs
+in an interpreter of its own: the suite's process keeps its collector as it
+was.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from app.testing.local_server import REPO
+
+PAGES = """
+import gc, json, weakref
+from app.page.collector import PageCollector
+
+class Model:  # stands for a page's Bokeh and Panel objects: cycles
+    pass
+
+def page(objects):
+    first = Model()
+    node = first
+    for _ in range(objects):
+        node.next = Model()
+        node = node.next
+    node.next = first  # a cycle, as a closed page's models are
+    return first
+
+def tracked(obj):
+    return any(o is obj for o in gc.get_objects())
+
+collector = PageCollector(schedule=lambda delay, action: action())
+seen = {}
+"""
+
+
+def run(steps: str) -> dict:
+    """Run `steps` after `PAGES` in a fresh interpreter; its JSON `seen`."""
+    code = PAGES + textwrap.dedent(steps) + "\nprint(json.dumps(seen))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_a_built_page_is_left_out_of_full_collections() -> None:
+    seen = run(
+        """
+        a = page(1000)
+        seen["tracked before"] = tracked(a)
+        collector.built("a", plots=3)
+        seen["tracked after"] = tracked(a)
+        later = page(10)
+        seen["later tracked"] = tracked(later)
+        """
+    )
+    assert seen == {
+        "tracked before": True,
+        "tracked after": False,
+        "later tracked": True,
+    }
+
+
+def test_a_closed_page_waits_for_a_quarter_then_goes_with_the_last() -> None:
+    seen = run(
+        """
+        a, b = page(1000), page(1000)
+        gone_a, gone_b = weakref.ref(a), weakref.ref(b)
+        collector.built("a", plots=3)
+        collector.built("b", plots=20)
+        del a, b
+        gc.collect()
+        seen["frozen garbage kept"] = gone_a() is not None
+        # a: 4 of 25 frozen plots closed, under a quarter: no sweep.
+        collector.closed("a", pages_open=1)
+        gc.collect()
+        seen["a kept while b is open"] = gone_a() is not None
+        seen["sweeps while b is open"] = collector.sweeps
+        collector.closed("b", pages_open=0)
+        seen["a freed"] = gone_a() is None
+        seen["b freed"] = gone_b() is None
+        seen["sweeps"] = collector.sweeps
+        """
+    )
+    assert seen == {
+        "frozen garbage kept": True,
+        "a kept while b is open": True,
+        "sweeps while b is open": 0,
+        "a freed": True,
+        "b freed": True,
+        "sweeps": 1,
+    }
+
+
+def test_closed_pages_a_quarter_of_the_frozen_are_swept_while_others_stay_open() -> (
+    None
+):
+    seen = run(
+        """
+        a, b = page(1000), page(1000)
+        gone_a, kept_b = weakref.ref(a), weakref.ref(b)
+        collector.built("a", plots=10)
+        collector.built("b", plots=10)
+        del a
+        collector.closed("a", pages_open=1)  # 11 of 22 frozen plots
+        seen["a freed"] = gone_a() is None
+        seen["b kept"] = kept_b() is b
+        seen["b frozen again"] = not tracked(b)
+        """
+    )
+    assert seen == {"a freed": True, "b kept": True, "b frozen again": True}
