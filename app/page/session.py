@@ -294,6 +294,7 @@ class DashboardSession:
         self._document = pn.state.curdoc
         if getattr(self._document, "session_context", None) is not None:
             self._collector = PAGES  # a served page, not a test's document
+            self._collector.started(id(self))
         for plotter in self.plotters:
             self._subscribe(plotter)
         self._ingestion.session_opened()
@@ -341,7 +342,7 @@ class DashboardSession:
             self._started = False
             self._ingestion.session_closed()
             if self._collector is not None:
-                self._collector.closed(id(self), pages_open=self._ingestion.sessions)
+                self._collector.closed(id(self))
             logger.info(
                 "session closed: %d sessions, %d subscribers, %d frame clocks remain",
                 self._ingestion.sessions,
@@ -594,6 +595,11 @@ class DashboardSession:
                     self._place(plot)
                 self._show_progress()
             self._place_s = (time.perf_counter() - began) / len(unplaced)
+            if self._collector is not None:
+                # Placed cards live as long as the session: frozen now, the
+                # collector's passes during the rest of the build do not
+                # walk them again and again (decision 102).
+                self._collector.built(id(self), len(self._plots))
         else:
             # Not in the document yet: the plots' models send nothing.
             with pn.io.hold(self._document):
@@ -606,10 +612,6 @@ class DashboardSession:
             # placing too large.
             fit = int(BUILD_SLICE_S / max(self._make_s, self._place_s))
             self._slice_plots = max(1, min(PLOTS_PER_SLICE, fit))
-        built = not (self._sidebar_later or self._pending() or self._unplaced())
-        if built and self._collector is not None:
-            # What the page holds now lives as long as the session (102).
-            self._collector.built(id(self), len(self._plots))
         self._build()
 
     def _build_slice(self, plots: int) -> int:

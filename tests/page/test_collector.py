@@ -33,8 +33,18 @@ def page(objects):
 def tracked(obj):
     return any(o is obj for o in gc.get_objects())
 
-collector = PageCollector(schedule=lambda delay, action: action())
+later = []  # the collector's delayed checks, run by the test: (delay, action)
+collector = PageCollector(schedule=lambda delay, action: later.append((delay, action)))
 seen = {}
+
+def run_later():
+    # The checks due, and those they schedule, in turn: their delays.
+    delays = []
+    while later:
+        delay, action = later.pop(0)
+        delays.append(delay)
+        action()
+    return delays
 """
 
 
@@ -75,17 +85,20 @@ def test_a_closed_page_waits_for_a_quarter_then_goes_with_the_last() -> None:
         """
         a, b = page(1000), page(1000)
         gone_a, gone_b = weakref.ref(a), weakref.ref(b)
+        collector.started("a")
+        collector.started("b")
         collector.built("a", plots=3)
         collector.built("b", plots=20)
         del a, b
         gc.collect()
         seen["frozen garbage kept"] = gone_a() is not None
-        # a: 4 of 25 frozen plots closed, under a quarter: no sweep.
-        collector.closed("a", pages_open=1)
+        # a: 4 of 25 frozen plots closed, under a quarter, b open: no sweep.
+        collector.closed("a")
+        seen["checked after"] = run_later()
         gc.collect()
         seen["a kept while b is open"] = gone_a() is not None
-        seen["sweeps while b is open"] = collector.sweeps
-        collector.closed("b", pages_open=0)
+        collector.closed("b")
+        seen["checked after, then"] = run_later()
         seen["a freed"] = gone_a() is None
         seen["b freed"] = gone_b() is None
         seen["sweeps"] = collector.sweeps
@@ -93,10 +106,43 @@ def test_a_closed_page_waits_for_a_quarter_then_goes_with_the_last() -> None:
     )
     assert seen == {
         "frozen garbage kept": True,
+        "checked after": [1.0],
         "a kept while b is open": True,
-        "sweeps while b is open": 0,
+        "checked after, then": [1.0],
         "a freed": True,
         "b freed": True,
+        "sweeps": 1,
+    }
+
+
+def test_the_last_page_closed_is_swept_ten_seconds_later_unless_a_page_opened() -> None:
+    seen = run(
+        """
+        start_up = [page(100) for _ in range(4000)]  # 404,000 objects: 101 plots
+        gc.freeze()
+        a = page(1000)
+        gone_a = weakref.ref(a)
+        collector.started("a")
+        collector.built("a", plots=3)
+        del a
+        collector.closed("a")  # 4 of 105 plots: under a quarter
+        seen["checks"] = [later[0][0]]
+        later.pop(0)[1]()  # a second on: nobody left, so ten in all
+        seen["checks"].append(later[0][0])
+        collector.started("b")  # a reload's page opened meanwhile
+        later.pop(0)[1]()
+        seen["kept while b is open"] = gone_a() is not None
+        collector.closed("b")
+        seen["then"] = run_later()
+        seen["a freed"] = gone_a() is None
+        seen["sweeps"] = collector.sweeps
+        """
+    )
+    assert seen == {
+        "checks": [1.0, 9.0],
+        "kept while b is open": True,
+        "then": [1.0, 9.0],
+        "a freed": True,
         "sweeps": 1,
     }
 
@@ -108,10 +154,13 @@ def test_closed_pages_a_quarter_of_the_frozen_are_swept_while_others_stay_open()
         """
         a, b = page(1000), page(1000)
         gone_a, kept_b = weakref.ref(a), weakref.ref(b)
+        for name in "ab":
+            collector.started(name)
         collector.built("a", plots=10)
         collector.built("b", plots=10)
         del a
-        collector.closed("a", pages_open=1)  # 11 of 22 frozen plots
+        collector.closed("a")  # 11 of 22 frozen plots
+        run_later()
         seen["a freed"] = gone_a() is None
         seen["b kept"] = kept_b() is b
         seen["b frozen again"] = not tracked(b)
