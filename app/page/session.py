@@ -294,7 +294,6 @@ class DashboardSession:
         self._document = pn.state.curdoc
         if getattr(self._document, "session_context", None) is not None:
             self._collector = PAGES  # a served page, not a test's document
-            self._collector.started(id(self))
         for plotter in self.plotters:
             self._subscribe(plotter)
         self._ingestion.session_opened()

@@ -85,14 +85,12 @@ def test_a_closed_page_waits_for_a_quarter_then_goes_with_the_last() -> None:
         """
         a, b = page(1000), page(1000)
         gone_a, gone_b = weakref.ref(a), weakref.ref(b)
-        collector.started("a")
-        collector.started("b")
         collector.built("a", plots=3)
         collector.built("b", plots=20)
         del a, b
         gc.collect()
         seen["frozen garbage kept"] = gone_a() is not None
-        # a: 4 of 25 frozen plots closed, under a quarter, b open: no sweep.
+        # a: 4 of 25 frozen plots closed, under a quarter: no sweep.
         collector.closed("a")
         seen["checked after"] = run_later()
         gc.collect()
@@ -115,36 +113,22 @@ def test_a_closed_page_waits_for_a_quarter_then_goes_with_the_last() -> None:
     }
 
 
-def test_the_last_page_closed_is_swept_ten_seconds_later_unless_a_page_opened() -> None:
+def test_pages_closed_together_are_swept_once() -> None:
     seen = run(
         """
-        start_up = [page(100) for _ in range(4000)]  # 404,000 objects: 101 plots
-        gc.freeze()
-        a = page(1000)
-        gone_a = weakref.ref(a)
-        collector.started("a")
-        collector.built("a", plots=3)
-        del a
-        collector.closed("a")  # 4 of 105 plots: under a quarter
-        seen["checks"] = [later[0][0]]
-        later.pop(0)[1]()  # a second on: nobody left, so ten in all
-        seen["checks"].append(later[0][0])
-        collector.started("b")  # a reload's page opened meanwhile
-        later.pop(0)[1]()
-        seen["kept while b is open"] = gone_a() is not None
-        collector.closed("b")
-        seen["then"] = run_later()
-        seen["a freed"] = gone_a() is None
+        pages = {name: page(1000) for name in "abc"}
+        gone = [weakref.ref(p) for p in pages.values()]
+        for name in pages:
+            collector.built(name, plots=5)
+        pages.clear()
+        for name in "abc":
+            collector.closed(name)
+        seen["checks"] = run_later()
+        seen["freed"] = [ref() is None for ref in gone]
         seen["sweeps"] = collector.sweeps
         """
     )
-    assert seen == {
-        "checks": [1.0, 9.0],
-        "kept while b is open": True,
-        "then": [1.0, 9.0],
-        "a freed": True,
-        "sweeps": 1,
-    }
+    assert seen == {"checks": [1.0], "freed": [True, True, True], "sweeps": 1}
 
 
 def test_closed_pages_a_quarter_of_the_frozen_are_swept_while_others_stay_open() -> (
@@ -154,8 +138,6 @@ def test_closed_pages_a_quarter_of_the_frozen_are_swept_while_others_stay_open()
         """
         a, b = page(1000), page(1000)
         gone_a, kept_b = weakref.ref(a), weakref.ref(b)
-        for name in "ab":
-            collector.started(name)
         collector.built("a", plots=10)
         collector.built("b", plots=10)
         del a
