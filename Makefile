@@ -63,7 +63,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 # Two workers, whole files each (a file's served process, browser and tab are
-# shared by its tests): pytest takes 4.1-4.4 min on the 2-core machine. Three
+# shared by its tests): pytest takes 4-5 min on the 2-core machine. Three
 # finished sooner when it took 5.5 but loaded the browsers until drags and
 # layouts in them lagged; two are what CI trusts.
 test: lint
