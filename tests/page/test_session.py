@@ -713,6 +713,12 @@ def served_page(
     return session, document, ticks
 
 
+def run_ticks(ticks: list) -> None:
+    """Run the document's next-tick callbacks, and those they add, in turn."""
+    while ticks:
+        ticks.pop(0)()
+
+
 def reachable(document: Document) -> set[str]:
     """The ids of the models a walk of the whole document finds."""
     return {model.id for root in document.roots for model in root.references()}
@@ -776,8 +782,7 @@ def test_a_plot_removed_before_its_card_was_placed_never_reaches_the_page(
         first = session.layout.plots[0]
         assert cards_on_page(session) == 0  # made, not placed
         session.remove_plot(first)
-        while ticks:
-            ticks.pop(0)()
+        run_ticks(ticks)
         assert first not in session.layout.plots
         assert cards_on_page(session) == 2
         assert len(session.plotters) == 2
@@ -794,8 +799,7 @@ def test_a_plot_adds_at_most_44_models_to_its_page(
     session, document, ticks = served_page(ingestion, monkeypatch, many_plots(24))
     empty = len(reachable(document))
     try:
-        while ticks:
-            ticks.pop(0)()
+        run_ticks(ticks)
         assert len(session.plotters) == 24
         assert (len(reachable(document)) - empty) / 24 <= 44
     finally:
