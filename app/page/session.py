@@ -152,7 +152,7 @@ class DashboardSession:
         self._auto_keys: dict[Hashable, str | None] = {}
         self._catalog_seen: Mapping[Hashable, KeyInfo] | None = None
         self._document: Document | None = None
-        # Served, the process's collector freezes the page once built.
+        # Served, the process's collector freezes the page as it places cards.
         self._collector: PageCollector | None = None
         # Served, the page goes out without plots; they are built in slices once
         # the browser connected (decision 064). Without a document (tests,
@@ -571,28 +571,19 @@ class DashboardSession:
         self._show_progress()
 
     def _next_slice(self) -> None:
-        """Make some pending plots, or place the plots made: a plot's making
-        and its joining the page (its Panel models, its message) each cost
-        about half of its build, so neither waits for the other in one turn of
-        the loop (decision 064)."""
+        """Add one of the sidebar's later parts, else place the plots made,
+        else make some pending plots: a plot's making and its joining the page
+        (its Panel models, its message) each cost about half of its build, so
+        neither waits for the other in one turn of the loop (decision 064)."""
         self._slice_due = False
         if not self._started:
             return  # closed meanwhile
         began = time.perf_counter()
-        unplaced = self._unplaced()
         if self._sidebar_later:
-            with pn.io.hold(self._document), growing(self._document):
-                self.sidebar.append(self._sidebar_later.pop(0))
-        elif unplaced:
-            # Bokeh finds the slice's new models from what changed, not by a
-            # walk of the whole page (decision 068). Found before the hold
-            # ends, they go out in full once, in the slice's message: found
-            # after it, they would count as unsent and go out in full again
-            # with the next slice.
-            with pn.io.hold(self._document), growing(self._document):
-                for plot in unplaced:
-                    self._place(plot)
-                self._show_progress()
+            part = self._sidebar_later.pop(0)
+            self._grow(lambda: self.sidebar.append(part))
+        elif unplaced := self._unplaced():
+            self._grow(lambda: self._place_cards(unplaced))
             self._place_s = (time.perf_counter() - began) / len(unplaced)
             if self._collector is not None:
                 # Placed cards live as long as the session: frozen now, the
@@ -617,8 +608,7 @@ class DashboardSession:
         """Make and place up to `plots` of the pending plots, in the layout's
         order; return how many were tried (0: nothing is pending)."""
         tried = self._make_slice(plots)
-        for plot in self._unplaced():
-            self._place(plot)
+        self._place_cards(self._unplaced())
         return tried
 
     def _make_slice(self, plots: int) -> int:
@@ -632,6 +622,11 @@ class DashboardSession:
         if tried:
             self._reorder()
         return tried
+
+    def _place_cards(self, plots: list[_Plot]) -> None:
+        for plot in plots:
+            self._place(plot)
+        self._show_progress()
 
     def _unplaced(self) -> list[_Plot]:
         """The plots made whose cards are not on the page yet."""
@@ -754,14 +749,17 @@ class DashboardSession:
         return card
 
     def _grow_soon(self, action: Callable[[], None]) -> None:
-        """`soon`, for an action that may add models (a card's settings): Bokeh
-        finds them from what changed, not by a walk of the page (decision 068)."""
+        """`soon`, for an action that may add models (a card's settings)."""
+        self.soon(lambda: self._grow(action))
 
-        def grow() -> None:
-            with pn.io.hold(self._document), growing(self._document):
-                action()
-
-        self.soon(grow)
+    def _grow(self, action: Callable[[], None]) -> None:
+        """Run an action that adds models to the page in one hold: Bokeh finds
+        them from what changed, not by a walk of the whole page (decision
+        068). Found before the hold ends, they go out in full once, in its
+        message: found after it, they would count as unsent and go out in
+        full again with the next message."""
+        with pn.io.hold(self._document), growing(self._document):
+            action()
 
     def _fix_layout(self) -> None:
         if self._automatic:
