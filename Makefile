@@ -67,7 +67,7 @@ format: install
 # finished sooner when it took 5.5 but loaded the browsers until drags and
 # layouts in them lagged; two are what CI trusts.
 test: lint
-	$(PY) -m pytest -n 2 --dist loadfile --durations=15
+	$(PY) -m pytest -n 3 --dist loadfile --durations=15
 
 # The edit loop: everything but browsers, Kafka's mock cluster and served processes.
 test-fast: install
