@@ -35,6 +35,10 @@ if ticket is None:
     full_page(options.max_sessions).servable(title="Dashboard full")
 else:
     pn.state.on_session_destroyed(ticket.release)
-    page = open_page(process_ingestion(options), options)[1].servable(title="Live data")
+    # Bokeh walks the whole document after each root or reference added unless
+    # frozen: one walk at the end instead of eight, in the page's request.
+    with pn.state.curdoc.models.freeze():
+        page = open_page(process_ingestion(options), options)[1]
+        page.servable(title="Live data")
     # The template's title is HTML for the header; the tab reads it as text.
     pn.state.curdoc.title = html.unescape(page.title)

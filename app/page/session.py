@@ -204,29 +204,11 @@ class DashboardSession:
         # Set once drawing starts: the browser then restores its stored layout.
         self.connected = text_div(name="connected", visible=False)
         self.grid = DashboardGrid()
-        self.browser = KeyBrowser(
-            ingestion.data_service.catalog,
-            ingestion.activity,
-            self.add_plot,
-            tuple(custom_views()),
-            schedule=self.soon,
-            details=self._facts.key_details,
-        )
-        self.download = pn.widgets.FileDownload(
-            callback=self._layout_file,
-            filename="dashboard-layout.json",
-            label="Download layout",
-            css_classes=["layout-download"],
-            sizing_mode="stretch_width",
-        )
-        self.reset = pn.widgets.Button(
-            label="Default layout",
-            css_classes=["layout-reset"],
-            sizing_mode="stretch_width",
-        )
-        self.reset.on_click(lambda event: self.soon(self.use_default_layout))
         self.access = AccessBox(audit_log(), no_sign_in=options.no_sign_in)
-        self.alarm_list = AlarmList(ingestion.alarms, audit_log(), self.soon)
+        # Made with their part of the sidebar: served, after the browser
+        # connected (see `_sidebar_later` below).
+        self.browser: KeyBrowser | None = None
+        self.alarm_list: AlarmList | None = None
         self.alarm_cards = AlarmCards(ingestion.alarms, audit_log(), self.soon)
         self._alarms_shown = ingestion.alarms.view
         self._health_inputs: tuple[tuple[Hashable, ...], dict[str, int]] | None = None
@@ -246,30 +228,68 @@ class DashboardSession:
             self.grid.view,
             sizing_mode="stretch_width",
         )
-        later = (
-            self.alarm_list.view,
-            self.browser.view,
-            pn.pane.Markdown("### Layout", margin=(0, 10)),
-            self.download,
-            self.reset,
-            self.access.view,
+        later: tuple[Callable[[], pn.viewable.Viewable], ...] = (
+            self._make_alarm_list,
+            self._make_key_browser,
+            lambda: pn.pane.Markdown("### Layout", margin=(0, 10)),
+            self._make_download,
+            self._make_reset,
+            lambda: self.access.view,
         )
         # Served, the page's request carries what says how things stand; the
-        # sidebar's lists and buttons follow once the browser connected, one
-        # a turn, like the plots: their models were half of the request's
-        # time, in which no other session drew (decision 064).
+        # sidebar's lists and buttons are made and added once the browser
+        # connected, one a turn, like the plots: making and adding them was
+        # over half of the request's time, in which no other session drew
+        # (decision 064).
         self._sidebar_later = list(later) if self._deferred else []
         self.sidebar = pn.Column(
             self.access.warning_view,
             pn.pane.Bokeh(self.pill.div),
             pn.pane.Bokeh(self.status.div),
-            *(() if self._deferred else later),
+            *(() if self._deferred else (make() for make in later)),
             sizing_mode="stretch_width",
         )
         if message:
             logger.warning("%s", message)
         self._sync_keys()
         self._layout_changed()
+
+    def _make_alarm_list(self) -> pn.viewable.Viewable:
+        """The sidebar's list of alarms, showing the process's alarms now."""
+        self.alarm_list = AlarmList(self._ingestion.alarms, audit_log(), self.soon)
+        alarms = self._alarms_shown
+        self.alarm_list.refresh(alarms, self._facts.alarm_text(alarms))
+        return self.alarm_list.view
+
+    def _make_key_browser(self) -> pn.viewable.Viewable:
+        """The sidebar's key browser, listing the catalog now."""
+        self.browser = KeyBrowser(
+            self._ingestion.data_service.catalog,
+            self._ingestion.activity,
+            self.add_plot,
+            tuple(custom_views()),
+            schedule=self.soon,
+            details=self._facts.key_details,
+        )
+        return self.browser.view
+
+    def _make_download(self) -> pn.viewable.Viewable:
+        return pn.widgets.FileDownload(
+            callback=self._layout_file,
+            filename="dashboard-layout.json",
+            label="Download layout",
+            css_classes=["layout-download"],
+            sizing_mode="stretch_width",
+        )
+
+    def _make_reset(self) -> pn.viewable.Viewable:
+        reset = pn.widgets.Button(
+            label="Default layout",
+            css_classes=["layout-reset"],
+            sizing_mode="stretch_width",
+        )
+        reset.on_click(lambda event: self.soon(self.use_default_layout))
+        return reset
 
     @property
     def plotters(self) -> tuple[Plotter, ...]:
@@ -580,8 +600,8 @@ class DashboardSession:
             return  # closed meanwhile
         began = time.perf_counter()
         if self._sidebar_later:
-            part = self._sidebar_later.pop(0)
-            self._grow(lambda: self.sidebar.append(part))
+            make = self._sidebar_later.pop(0)
+            self._grow(lambda: self.sidebar.append(make()))
         elif unplaced := self._unplaced():
             self._grow(lambda: self._place_cards(unplaced))
             self._place_s = (time.perf_counter() - began) / len(unplaced)
@@ -842,13 +862,15 @@ class DashboardSession:
         )
         self._health_inputs = (stale, merged_losses(facts.lost, frames_lost))
         self._show_alarms()
-        self.browser.refresh(now_ns)
+        if self.browser is not None:
+            self.browser.refresh(now_ns)
         self.access.refresh(now_ns)
 
     def _show_alarms(self) -> None:
         """Show the process's alarms: the pill, the sidebar's list, the cards."""
         alarms = self._alarms_shown = self._ingestion.alarms.view
-        self.alarm_list.refresh(alarms, self._facts.alarm_text(alarms))
+        if self.alarm_list is not None:
+            self.alarm_list.refresh(alarms, self._facts.alarm_text(alarms))
         self.alarm_cards.refresh(alarms)
         if self._health_inputs is None:
             return

@@ -747,6 +747,30 @@ def cards_on_page(session: DashboardSession) -> int:
     return sum(len(row) for row in session.grid.rows.values())
 
 
+def test_a_served_page_makes_its_sidebar_lists_after_the_browser_connected(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page's request makes what says how things stand; the alarm list, the
+    # key browser and the layout buttons are made a turn each once it
+    # connected, showing the process as it is then.
+    session, document, ticks = served_page(ingestion, monkeypatch, many_plots(2))
+    try:
+        assert session.browser is None
+        assert session.alarm_list is None
+        assert len(session.sidebar) == 3  # the access warning, the pill, the status
+        run_ticks(ticks)
+        assert session.alarm_list is not None
+        assert session.browser is not None
+        assert session.sidebar[3] is session.alarm_list.view
+        assert session.sidebar[4] is session.browser.view
+        assert len(session.sidebar) == 9
+        assert "none active" in session.alarm_list.list.text
+        assert set(session.browser.details) == set(ingestion.data_service.catalog())
+        assert {model.id for model in document.models} == reachable(document)
+    finally:
+        session.close(None)
+
+
 def test_a_served_page_makes_its_plots_and_places_them_in_turns_apart(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
