@@ -62,10 +62,11 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Two workers, whole files each (a file's served process, browser and tab are
-# shared by its tests): pytest takes 4-5 min on the 2-core machine. Three
-# finished sooner when it took 5.5 but loaded the browsers until drags and
-# layouts in them lagged; two are what CI trusts.
+# Three workers, whole files each (a file's served process, browser and tab are
+# shared by its tests). Two kept the 2-core machine about one core busy: most
+# of a test is waiting for a page, a frame or a period. Three finish in about
+# 3:45 instead of 4:00-5:00; the tests that load the machine (session churn,
+# workers) take longer but hold (docs/performance.md).
 test: lint
 	$(PY) -m pytest -n 3 --dist loadfile --durations=15
 

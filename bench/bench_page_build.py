@@ -11,7 +11,10 @@ for this working tree, as medians of `REPEATS` runs (``BENCH_PAGE_REPEATS``;
 
 - worst delay of a request while the page opens (from the page's request until
   all N plots are in the browser's document);
-- the longest single callback of the server's loop in that time, and how
+- the longest single callback of the server's loop in that time, the longest
+  with no full garbage collection in it (the page's own build: a full
+  collection is a sweep of pages closed before, decision 102, or the
+  collector's own pass), the callbacks holding a full collection, and how
   many took over `SLOW_S` (50 ms, what a build's turn aims at), from
   `loop_blocks/sitecustomize.py` on the server's path: a request waits for
   every callback ahead of it in the loop, so its delay can be several;
@@ -134,14 +137,14 @@ def checkout(rev: str) -> Iterator[Path]:
         )
 
 
-def loop_blocks(path: Path, start: float, end: float) -> list[float]:
+def loop_blocks(path: Path, start: float, end: float) -> list[tuple[float, float]]:
     """Seconds of each long callback of the server's loop that ended in
-    [start, end] (wall clock)."""
+    [start, end] (wall clock), and the seconds of full collections in it."""
     blocks = []
     for line in path.read_text().splitlines():
-        ended, took = (float(field) for field in line.split())
+        ended, took, full = (float(field) for field in line.split())
         if start <= ended <= end:
-            blocks.append(took)
+            blocks.append((took, full))
     return blocks
 
 
@@ -179,8 +182,12 @@ def open_page(
     context.close()
     return {
         "open_worst_s": prober.worst(began, built),
-        "longest_block_s": max(opened, default=0.0),
-        "blocks_over": sum(1 for took in opened if took > SLOW_S),
+        "longest_block_s": max((took for took, _ in opened), default=0.0),
+        "longest_build_s": max(
+            (took for took, full in opened if not full), default=0.0
+        ),
+        "blocks_over": sum(1 for took, _ in opened if took > SLOW_S),
+        "sweeps": sum(1 for _, full in opened if full),
         "fill_s": built - began,
         "largest_message_mb": max(frames, default=0) / 1e6,
         "after_worst_s": prober.worst(built, after),
@@ -217,7 +224,9 @@ def measure(browser: Browser, repo: Path, label: str) -> None:
 def report(plots: int, label: str, r: dict[str, float]) -> None:
     print(
         f"{plots:>5} {label:<8} {r['open_worst_s'] * 1000:>18.0f}ms "
-        f"{r['longest_block_s'] * 1000:>14.0f}ms {r['blocks_over']:>14.0f} "
+        f"{r['longest_block_s'] * 1000:>14.0f}ms "
+        f"{r['longest_build_s'] * 1000:>20.0f}ms {r['sweeps']:>11.0f} "
+        f"{r['blocks_over']:>14.0f} "
         f"{r['fill_s']:>12.1f}s {r['largest_message_mb']:>14.2f}MB "
         f"{r['after_worst_s'] * 1000:>20.0f}ms",
         flush=True,
@@ -235,7 +244,8 @@ def main() -> None:
         )
         print(
             f"{'plots':>5} {'code':<8} {'worst delay opening':>20} "
-            f"{'longest block':>16} {f'blocks > {SLOW_S * 1000:.0f} ms':>14} "
+            f"{'longest block':>16} {'longest without a full GC':>22} "
+            f"{'full GCs':>11} {f'blocks > {SLOW_S * 1000:.0f} ms':>14} "
             f"{'all plots in':>13} {'largest message':>16} "
             f"{f'worst delay {AFTER_S:.0f} s after':>22}",
             flush=True,

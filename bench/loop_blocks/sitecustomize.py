@@ -3,12 +3,15 @@ the dashboard.
 
 On the ``PYTHONPATH`` of a server the benchmark starts, with
 ``BENCH_LOOP_BLOCKS`` naming a file: every callback of the server's asyncio
-loop that runs longer than 10 ms appends a line "<wall-clock end> <seconds>".
-No other session or request of that process runs during such a callback, so
-the longest is how long the page's build blocked everyone at a time.
+loop that runs longer than 10 ms appends a line "<wall-clock end> <seconds>
+<seconds of full garbage collections in it>". No other session or request of
+that process runs during such a callback, so the longest is how long the
+page's build blocked everyone at a time; the collections say which blocks
+were the collector's full passes (a sweep of closed pages, decision 102).
 """
 
 import asyncio.events
+import gc
 import os
 import time
 
@@ -16,14 +19,27 @@ _PATH = os.environ.get("BENCH_LOOP_BLOCKS")
 if _PATH:
     _out = open(_PATH, "a", buffering=1)  # noqa: SIM115 - as long as the process
     _run = asyncio.events.Handle._run
+    _full = {"seconds": 0.0, "began": 0.0}
+
+    def _collection(phase: str, info: dict) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            _full["began"] = time.perf_counter()
+        else:
+            _full["seconds"] += time.perf_counter() - _full["began"]
+
+    gc.callbacks.append(_collection)
 
     def _timed(self: asyncio.events.Handle) -> None:
         began = time.perf_counter()
+        full_before = _full["seconds"]
         try:
             _run(self)
         finally:
             took = time.perf_counter() - began
             if took > 0.01:
-                _out.write(f"{time.time():.4f} {took:.4f}\n")
+                full = _full["seconds"] - full_before
+                _out.write(f"{time.time():.4f} {took:.4f} {full:.4f}\n")
 
     asyncio.events.Handle._run = _timed
