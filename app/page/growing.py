@@ -9,18 +9,21 @@ reachable from the properties that changed (decision 068).
 
 Bokeh also lists every model of a document, and makes each a reference, for
 every message it sends the browser (a frame's): the list is kept here from one
-message to the next while the page's models stay the same (decision 049).
+message to the next while the page's models stay the same (decision 049). For
+every message it receives (a frame's acknowledgement) it maps every model by
+id anew, a map the document keeps already: that map is copied instead.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bokeh.core.serialization import Serializer
+from bokeh.core.serialization import Deserializer, Serializer
 from bokeh.document import Document
 from bokeh.document.events import (
     ColumnDataChangedEvent,
@@ -91,6 +94,7 @@ class PageModels(DocumentModelManager):
         models = document.models
         if not isinstance(models, cls):
             reuse_references()
+            reuse_model_ids()
             adopted = cls(document)
             # Bokeh's bookkeeping carries over as it is: models, names, what
             # the browser has not been sent yet, any freeze in progress.
@@ -237,4 +241,63 @@ def reuse_references() -> bool:
 
     taking_refs.reuses_references = True  # type: ignore[attr-defined]
     Serializer.__init__ = taking_refs  # type: ignore[method-assign]
+    return True
+
+
+_BOKEH_PATCH_MODELS = "deserializer = Deserializer(list(self.models), setter=setter)"
+"""How Bokeh's `Document.apply_json_patch` makes its `Deserializer` (3.9)."""
+_BOKEH_IDS = "self._references = {obj.id: obj for obj in references or []}"
+"""What Bokeh's `Deserializer.__init__` does with the models it is given (3.9)."""
+
+_applying = threading.local()
+"""The id map of the document whose patch this thread applies, if any."""
+
+
+def reuse_model_ids() -> bool:
+    """Let Bokeh's `Deserializer` copy a document's map of models by id.
+
+    Applying a browser's message (every frame's acknowledgement), Bokeh lists
+    the document's models and maps them by id, in Python, model by model: the
+    document's model manager holds that very map. Only where both functions
+    are the ones written for (Bokeh 3.9, which pyproject pins); elsewhere they
+    are left alone, with a warning. Returns whether it is in place.
+    """
+    apply = Document.apply_json_patch
+    if getattr(apply, "reuses_model_ids", False):
+        return True
+    init = Deserializer.__init__
+    if _BOKEH_PATCH_MODELS not in inspect.getsource(
+        apply
+    ) or _BOKEH_IDS not in inspect.getsource(init):
+        logger.warning(
+            "bokeh's Document.apply_json_patch is not the one written for: every "
+            "message from a browser maps its page's models anew"
+        )
+        return False
+
+    def applying(self: Document, patch_json: Any, *, setter: Any = None) -> None:
+        outer = getattr(_applying, "ids", None)
+        _applying.ids = self.models._models
+        try:
+            apply(self, patch_json, setter=setter)
+        finally:
+            _applying.ids = outer
+
+    def taking_ids(self: Deserializer, references: Any = None, **options: Any):
+        ids = getattr(_applying, "ids", None)
+        if (
+            ids is None
+            or not isinstance(references, list)
+            or len(references) != len(ids)
+        ):
+            init(self, references, **options)
+            return
+        _applying.ids = None  # the patch's own deserializer only
+        init(self, None, **options)
+        # A copy: the message may add models the browser made.
+        self._references = dict(ids)
+
+    applying.reuses_model_ids = True  # type: ignore[attr-defined]
+    Deserializer.__init__ = taking_ids  # type: ignore[method-assign]
+    Document.apply_json_patch = applying  # type: ignore[method-assign]
     return True

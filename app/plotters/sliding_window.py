@@ -149,7 +149,23 @@ def window_update(
         return WindowUpdate(frames=window, reset=True)
     if n_new == 0:
         return None
-    return WindowUpdate(frames=window[TIME_DIM, len(times) - n_new :], reset=False)
+    return WindowUpdate(frames=newest_frames(window, n_new), reset=False)
+
+
+@once_per_value
+def _tails(window: sc.DataArray) -> dict[int, sc.DataArray]:
+    """The newest frames of `window` sliced so far, by their count."""
+    return {}
+
+
+def newest_frames(window: sc.DataArray, count: int) -> sc.DataArray:
+    """The newest `count` frames of `window`: sliced once for every session's
+    plot of the window, which all draw the same new frames."""
+    tails = _tails(window)
+    frames = tails.get(count)
+    if frames is None:
+        frames = tails[count] = window[TIME_DIM, window.sizes[TIME_DIM] - count :]
+    return frames
 
 
 def rows_extent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,6 +176,18 @@ def rows_extent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = np.where(np.isfinite(values), values, np.nan)
     # fmin/fmax skip NaN without warning about rows that are all NaN.
     return np.fmin.reduce(values, axis=1), np.fmax.reduce(values, axis=1)
+
+
+@once_per_value
+def frames_extent(frames: sc.DataArray) -> tuple[np.ndarray, np.ndarray]:
+    """`rows_extent` of the frames' shown values, read-only: computed once for
+    every session's plot of the same frames."""
+    lows, highs = rows_extent(masked_values(frames))
+    if lows is highs:  # 0-D frames: the values themselves, copied to freeze
+        lows = highs = lows.copy()
+    lows.flags.writeable = False
+    highs.flags.writeable = False
+    return lows, highs
 
 
 def window_extent(lows: np.ndarray, highs: np.ndarray) -> Extent | None:
@@ -347,7 +375,7 @@ class SlidingWindowPlotter(FigurePlotter):
         self._unit = value.unit
         new_times = times[len(times) - update.frames.sizes[TIME_DIM] :]
         columns = self._columns(update.frames, new_times / 1e6, reset=update.reset)
-        lows, highs = rows_extent(masked_values(update.frames))
+        lows, highs = frames_extent(update.frames)
         if update.reset:
             with columns_as_built():
                 self.source.data = columns

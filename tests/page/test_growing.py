@@ -1,13 +1,15 @@
 import json
 import re
+from collections.abc import Callable
 
 import pytest
 from bokeh.core.serialization import Serializer
 from bokeh.document import Document
+from bokeh.model import Model
 from bokeh.models import Button, Column, Div, Row
 from bokeh.protocol import Protocol
 
-from app.page.growing import PageModels, growing, reuse_references
+from app.page.growing import PageModels, growing, reuse_model_ids, reuse_references
 
 
 def page(cards: int) -> tuple[Document, Column]:
@@ -205,3 +207,60 @@ def test_bokehs_serializer_takes_a_pages_references_as_made() -> None:
     serializer = Serializer(references=synced)
     assert serializer._references == synced.refs
     assert serializer._references is not synced.refs  # its own, to add to
+
+
+def browser_copy(document: Document) -> Document:
+    """The document as a browser holds it: the same models by id."""
+    return Document.from_json(document.to_json())
+
+
+def patch_from(copy: Document, change: Callable[[], None]) -> dict:
+    """The PATCH-DOC content a browser sends for `change` of its copy."""
+    events: list = []
+    copy.on_change(events.append)
+    change()
+    copy.remove_on_change(events.append)
+    return Protocol().create("PATCH-DOC", events).content
+
+
+def test_a_browsers_message_is_applied_without_mapping_every_model_by_id_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Fails, not warns, when a Bokeh upgrade changed either function.
+    assert reuse_model_ids()
+    document, _ = page(300)
+    PageModels.of(document)
+    copy = browser_copy(document)
+    header = copy.roots[0].children[0]
+    patch = patch_from(copy, lambda: setattr(header, "text", "acknowledged"))
+    reads = [0]
+    model_id = Model.id
+
+    def counted(model: Model) -> str:
+        reads[0] += 1
+        return model_id.fget(model)
+
+    monkeypatch.setattr(Model, "id", property(counted))
+    models = dict(document.models._models)
+    document.apply_json_patch(patch)
+    monkeypatch.undo()
+    assert document.roots[0].children[0].text == "acknowledged"
+    # Bokeh's own way reads each of the page's 1,000 models' ids.
+    assert len(models) > 1000
+    assert reads[0] < 50
+    assert document.models._models == models  # the document's map untouched
+
+
+# Bokeh warns of the new card's models named twice in the patch, with or
+# without the reuse.
+@pytest.mark.filterwarnings("ignore:reference already known")
+def test_a_model_the_browser_made_joins_a_patch_and_the_page_keeps_its_map() -> None:
+    assert reuse_model_ids()
+    document, row = page(2)
+    PageModels.of(document)
+    copy = browser_copy(document)
+    copied_row = copy.roots[0].children[1]
+    patch = patch_from(copy, lambda: copied_row.children.append(card(7)))
+    document.apply_json_patch(patch)
+    assert row.children[-1].name == "card-7"
+    assert {model.id for model in document.models} == reachable(document)

@@ -9,6 +9,7 @@ from bokeh.models import CustomJSHover, CustomJSTickFormatter, HoverTool
 from app.data import DataService
 from app.plotters import SlidingWindowPlotter, window_update
 from app.plotters.scale import SHRINK_AFTER_NS
+from app.plotters.sliding_window import frames_extent
 from tests.plotters.drawn_models import colour_bar
 from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, scalar, spectrum, stamp
 
@@ -60,6 +61,28 @@ class TestWindowUpdate:
         )
         assert update.reset
         assert list(update.frames.values) == [7.0]
+
+    def test_every_plot_of_a_window_is_handed_the_same_new_frames(self) -> None:
+        # Sessions' plots of one key are handed the same window: its new
+        # frames and their extents are sliced and found once for all.
+        window = window_of(1, 2, 3, 4)
+        updates = [
+            window_update(
+                window, last_time_ns=T0_NS + 2 * PERIOD_NS, shown=3, window_size=4
+            )
+            for _ in range(2)
+        ]
+        assert updates[0].frames is updates[1].frames
+        lows, highs = frames_extent(updates[0].frames)
+        assert frames_extent(updates[1].frames)[0] is lows
+        assert list(lows) == list(highs) == [3.0, 4.0]
+        with pytest.raises(ValueError, match="read-only"):
+            lows[0] = 0.0
+        # Another count of new frames is another slice.
+        other = window_update(
+            window, last_time_ns=T0_NS + 1 * PERIOD_NS, shown=3, window_size=4
+        )
+        assert list(other.frames.values) == [2.0, 3.0, 4.0]
 
     def test_time_going_backwards_resets(self) -> None:
         update = window_update(
