@@ -274,6 +274,7 @@ class DashboardSession:
         return self.browser.view
 
     def _make_download(self) -> pn.viewable.Viewable:
+        """The button that saves the page's layout as a file."""
         return pn.widgets.FileDownload(
             callback=self._layout_file,
             filename="dashboard-layout.json",
@@ -283,6 +284,7 @@ class DashboardSession:
         )
 
     def _make_reset(self) -> pn.viewable.Viewable:
+        """The button that returns the page to the default layout."""
         reset = pn.widgets.Button(
             label="Default layout",
             css_classes=["layout-reset"],
