@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import panel as pn
+from bokeh.models import Div
 
 from app.audit import REFUSED, AuditEntry, AuditLog
 from app.durations import coarse_duration
@@ -39,25 +40,42 @@ def action_text(entry: AuditEntry, now_ns: int) -> str:
 
 
 class AccessBox:
-    """The sidebar's lines on access for one session (built in its document)."""
+    """The sidebar's lines on access for one session (built in its document).
+
+    The warning heads the sidebar and is made at once; the rest closes it and
+    is made by `make_view`, which a served page calls once its browser
+    connected (decision 064).
+    """
 
     def __init__(self, audit: AuditLog, *, no_sign_in: bool) -> None:
         self._audit = audit
-        permission = may(CLEAR_HISTORY)
-        self.operator = permission.role is Role.OPERATOR
-        signed_in = sign_in_on()
+        self._permission = may(CLEAR_HISTORY)
+        self.operator = self._permission.role is Role.OPERATOR
+        self._signed_in = sign_in_on()
+        warning = "" if self._signed_in or not no_sign_in else NO_SIGN_IN_WARNING
+        self.warning = text_div(
+            warning, name="sign-in-warning", visible=bool(warning), styles=WARNING_STYLE
+        )
+        self.warning_view = pn.pane.Bokeh(self.warning)
+        # Made by `make_view`.
+        self.who: Div | None = None
+        self.sign_out: Div | None = None
+        self.actions: Div | None = None
+        self.view: pn.Column | None = None
+
+    def make_view(self) -> pn.Column:
+        """Who is signed in, the way out, and for operators the latest actions."""
+        if self.view is not None:
+            return self.view
         who = ""
-        if signed_in:
+        if self._signed_in:
+            permission = self._permission
             who = f"signed in as {permission.who} · {permission.role.value}"
             if not self.operator:
                 who += " (operators clear histories)"
         self.who = text_div(who, name="signed-in", visible=bool(who))
-        self.sign_out = html_div(name="sign-out", visible=signed_in)
+        self.sign_out = html_div(name="sign-out", visible=self._signed_in)
         self.sign_out.text = markup('<a href="./logout">sign out</a>')
-        warning = "" if signed_in or not no_sign_in else NO_SIGN_IN_WARNING
-        self.warning = text_div(
-            warning, name="sign-in-warning", visible=bool(warning), styles=WARNING_STYLE
-        )
         # Only operators see what operators did: a viewer has no use for it.
         self.actions = text_div(
             "",
@@ -66,22 +84,20 @@ class AccessBox:
             tags=[IN_PLACE],
             styles={"white-space": "pre-line", "font-size": "85%"},
         )
-        self._heading = pn.pane.Markdown(
-            "### Recent actions", margin=(0, 10), visible=self.operator
-        )
-        # The warning heads the sidebar; the rest closes it.
-        self.warning_view = pn.pane.Bokeh(self.warning)
         self.view = pn.Column(
             pn.pane.Bokeh(self.who),
             pn.pane.Bokeh(self.sign_out),
-            self._heading,
+            pn.pane.Markdown(
+                "### Recent actions", margin=(0, 10), visible=self.operator
+            ),
             pn.pane.Bokeh(self.actions),
             sizing_mode="stretch_width",
         )
+        return self.view
 
     def refresh(self, now_ns: int) -> None:
         """Show the latest actions to an operator (once a second, with the status)."""
-        if not self.operator:
+        if not self.operator or self.actions is None:
             return
         entries = self._audit.latest(ACTIONS_SHOWN)
         text = "\n".join(action_text(entry, now_ns) for entry in entries) or "none yet"

@@ -234,7 +234,7 @@ class DashboardSession:
             lambda: pn.pane.Markdown("### Layout", margin=(0, 10)),
             self._make_download,
             self._make_reset,
-            lambda: self.access.view,
+            self.access.make_view,
         )
         # Served, the page's request carries what says how things stand; the
         # sidebar's lists and buttons are made and added once the browser

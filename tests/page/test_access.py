@@ -24,6 +24,7 @@ def sign_in_as(monkeypatch: pytest.MonkeyPatch):
 def test_a_viewer_sees_who_they_are_and_no_actions(sign_in_as, tmp_path) -> None:
     sign_in_as("bob")
     box = AccessBox(AuditLog(tmp_path), no_sign_in=False)
+    box.make_view()
     assert box.who.text == "signed in as bob · viewer (operators clear histories)"
     assert box.sign_out.visible
     assert not box.actions.visible
@@ -37,6 +38,9 @@ def test_an_operator_sees_the_latest_actions_newest_first(sign_in_as, tmp_path) 
     log.record("alice", "clear history", "monitor/m1", at_ns=now_ns - 120 * SECOND_NS)
     log.record("bob", "clear history", "log/x", REFUSED, at_ns=now_ns)
     box = AccessBox(log, no_sign_in=False)
+    box.refresh(now_ns)  # nothing to show the actions in yet
+    assert box.actions is None
+    assert box.make_view() is box.make_view()  # made once
     assert box.who.text == "signed in as alice · operator"
     box.refresh(now_ns)
     assert box.actions.text.splitlines() == [
@@ -49,6 +53,7 @@ def test_without_sign_in_the_explicit_no_sign_in_is_a_warning(tmp_path) -> None:
     box = AccessBox(AuditLog(tmp_path), no_sign_in=True)
     assert box.warning.text == NO_SIGN_IN_WARNING
     assert box.warning.visible
+    box.make_view()
     assert not box.who.visible
     # Local use: everyone operates and sees the actions.
     box.refresh(0)
