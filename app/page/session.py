@@ -13,6 +13,7 @@ from bokeh.document import Document
 
 from app.audit import audit_log
 from app.data import KeyInfo
+from app.ingestion.alarms import AlarmsView
 from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
@@ -257,8 +258,7 @@ class DashboardSession:
     def _make_alarm_list(self) -> pn.viewable.Viewable:
         """The sidebar's list of alarms, showing the process's alarms now."""
         self.alarm_list = AlarmList(self._ingestion.alarms, audit_log(), self.soon)
-        alarms = self._alarms_shown
-        self.alarm_list.refresh(alarms, self._facts.alarm_text(alarms))
+        self._list_alarms(self._alarms_shown)
         return self.alarm_list.view
 
     def _make_key_browser(self) -> pn.viewable.Viewable:
@@ -868,11 +868,15 @@ class DashboardSession:
             self.browser.refresh(now_ns)
         self.access.refresh(now_ns)
 
+    def _list_alarms(self, alarms: AlarmsView) -> None:
+        """Show `alarms` in the sidebar's list, once it is made."""
+        if self.alarm_list is not None:
+            self.alarm_list.refresh(alarms, self._facts.alarm_text(alarms))
+
     def _show_alarms(self) -> None:
         """Show the process's alarms: the pill, the sidebar's list, the cards."""
         alarms = self._alarms_shown = self._ingestion.alarms.view
-        if self.alarm_list is not None:
-            self.alarm_list.refresh(alarms, self._facts.alarm_text(alarms))
+        self._list_alarms(alarms)
         self.alarm_cards.refresh(alarms)
         if self._health_inputs is None:
             return

@@ -154,7 +154,8 @@ def window_update(
 
 @once_per_value
 def _tails(window: sc.DataArray) -> dict[int, sc.DataArray]:
-    """The newest frames of `window` sliced so far, by their count."""
+    """The newest frames of `window` sliced so far, by their count: a memo
+    that `newest_frames` alone fills (what it hands out is never changed)."""
     return {}
 
 

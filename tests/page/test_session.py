@@ -1,7 +1,8 @@
 import html
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import panel as pn
@@ -695,11 +696,13 @@ def view_menu(card: pn.viewable.Viewable) -> pn.widgets.Select:
     return choose
 
 
+@contextmanager
 def served_page(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch, layout: Layout
-) -> tuple[DashboardSession, Document, list]:
-    """A session whose page is in a document, started; the document's next-tick
-    callbacks (the slices of the build) are left for the test to run."""
+) -> Iterator[tuple[DashboardSession, Document, list]]:
+    """A session whose page is in a document, started, and closed at the end;
+    the document's next-tick callbacks (the slices of the build) are left for
+    the test to run."""
     ingestion.orchestrator.update()
     document = Document()
     ticks: list = []
@@ -710,7 +713,10 @@ def served_page(
         )
         session.view.server_doc(document)
         session.start()
-    return session, document, ticks
+    try:
+        yield session, document, ticks
+    finally:
+        session.close(None)
 
 
 def run_ticks(ticks: list) -> None:
@@ -727,9 +733,9 @@ def reachable(document: Document) -> set[str]:
 def test_slices_of_a_served_page_add_their_models_without_walking_the_whole_page(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch, whole_walks: list[int]
 ) -> None:
-    session, document, ticks = served_page(ingestion, monkeypatch, many_plots(24))
-    whole_walks.clear()  # the page's first walk, before any plot
-    try:
+    with served_page(ingestion, monkeypatch, many_plots(24)) as page:
+        session, document, ticks = page
+        whole_walks.clear()  # the page's first walk, before any plot
         slices = 0
         while ticks:
             ticks.pop(0)()
@@ -739,8 +745,6 @@ def test_slices_of_a_served_page_add_their_models_without_walking_the_whole_page
         assert whole_walks == []
         # The document knows exactly the models a whole walk would find.
         assert {model.id for model in document.models} == reachable(document)
-    finally:
-        session.close(None)
 
 
 def cards_on_page(session: DashboardSession) -> int:
@@ -753,8 +757,8 @@ def test_a_served_page_makes_its_sidebar_lists_after_the_browser_connected(
     # The page's request makes what says how things stand; the alarm list, the
     # key browser and the layout buttons are made a turn each once it
     # connected, showing the process as it is then.
-    session, document, ticks = served_page(ingestion, monkeypatch, many_plots(2))
-    try:
+    with served_page(ingestion, monkeypatch, many_plots(2)) as page:
+        session, document, ticks = page
         assert session.browser is None
         assert session.alarm_list is None
         assert len(session.sidebar) == 3  # the access warning, the pill, the status
@@ -767,8 +771,6 @@ def test_a_served_page_makes_its_sidebar_lists_after_the_browser_connected(
         assert "none active" in session.alarm_list.list.text
         assert set(session.browser.details) == set(ingestion.data_service.catalog())
         assert {model.id for model in document.models} == reachable(document)
-    finally:
-        session.close(None)
 
 
 def test_a_served_page_makes_its_plots_and_places_them_in_turns_apart(
@@ -776,8 +778,8 @@ def test_a_served_page_makes_its_plots_and_places_them_in_turns_apart(
 ) -> None:
     # Making a plot and placing its card (its Panel models, the page's
     # message) each cost about half of it: one turn of the loop does one.
-    session, document, ticks = served_page(ingestion, monkeypatch, many_plots(12))
-    try:
+    with served_page(ingestion, monkeypatch, many_plots(12)) as page:
+        session, document, ticks = page
         turns = []
         while ticks:
             made, placed = len(session.plotters), cards_on_page(session)
@@ -792,15 +794,13 @@ def test_a_served_page_makes_its_plots_and_places_them_in_turns_apart(
         assert sum(made for made, _ in turns) == 12
         assert sum(placed for _, placed in turns) == 12
         assert {model.id for model in document.models} == reachable(document)
-    finally:
-        session.close(None)
 
 
 def test_a_plot_removed_before_its_card_was_placed_never_reaches_the_page(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    session, _document, ticks = served_page(ingestion, monkeypatch, many_plots(3))
-    try:
+    with served_page(ingestion, monkeypatch, many_plots(3)) as page:
+        session, _document, ticks = page
         while ticks and not session.plotters:
             ticks.pop(0)()
         first = session.layout.plots[0]
@@ -810,8 +810,6 @@ def test_a_plot_removed_before_its_card_was_placed_never_reaches_the_page(
         assert first not in session.layout.plots
         assert cards_on_page(session) == 2
         assert len(session.plotters) == 2
-    finally:
-        session.close(None)
 
 
 def test_a_plot_adds_at_most_44_models_to_its_page(
@@ -820,14 +818,12 @@ def test_a_plot_adds_at_most_44_models_to_its_page(
     # Each model costs the server its creation, sending and bookkeeping, and
     # the browser its copy: 69 a plot of this mix before decision 069, 55
     # before a card built its settings at their first opening (decision 086).
-    session, document, ticks = served_page(ingestion, monkeypatch, many_plots(24))
-    empty = len(reachable(document))
-    try:
+    with served_page(ingestion, monkeypatch, many_plots(24)) as page:
+        session, document, ticks = page
+        empty = len(reachable(document))
         run_ticks(ticks)
         assert len(session.plotters) == 24
         assert (len(reachable(document)) - empty) / 24 <= 44
-    finally:
-        session.close(None)
 
 
 def cards(session: DashboardSession, row: str) -> list[tuple[object, str]]:
