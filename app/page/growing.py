@@ -148,6 +148,18 @@ class PageModels(DocumentModelManager):
             model._attach_document(document)
             self._new_models.add(model)
 
+    def destroy(self) -> None:
+        """Let go of the models, Bokeh's lists and this manager's own.
+
+        A destroyed document outlives its session where something else holds
+        it (a Panel task's context, Bokeh's default document): what it keeps
+        must not hold a closed page's models (decision 102).
+        """
+        super().destroy()
+        self._synced = None
+        self._changes = None
+        self._new_models.clear()
+
     @contextmanager
     def growing(self) -> Iterator[None]:
         """Freeze the document's models; at the end, add those newly reachable

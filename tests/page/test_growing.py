@@ -1,5 +1,7 @@
+import gc
 import json
 import re
+import weakref
 from collections.abc import Callable
 
 import pytest
@@ -264,3 +266,23 @@ def test_a_model_the_browser_made_joins_a_patch_and_the_page_keeps_its_map() -> 
     document.apply_json_patch(patch)
     assert row.children[-1].name == "card-7"
     assert {model.id for model in document.models} == reachable(document)
+
+
+def test_a_destroyed_page_holds_none_of_its_models() -> None:
+    # Something may keep a closed session's document (a Panel task's context
+    # holds the page that started it): its models must go all the same.
+    document, row = page(3)
+    with growing(document):
+        row.children.append(card(3))
+    document.models.flush_synced()  # as a message sent them
+    assert len(document.models.synced_references) == len(document.models)
+    gone = weakref.ref(document.get_model_by_name("card-3"))
+    del row
+
+    def session(event: object) -> None:  # stands for the closed session
+        pass
+
+    document.on_change(session)
+    document.destroy(session)
+    gc.collect()
+    assert gone() is None
