@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Hashable
 
+import panel as pn
 from tornado.process import task_id
 
 from app.audit import use_state_dir
@@ -80,6 +81,11 @@ process_ingestion(options, kept=kept, watched=watched)
 # Every page imports the page's modules: imported here, they are among what
 # the collector is told to leave alone.
 import app.page.shell  # noqa: E402, F401
+
+# Panel's Markdown pane imports its parser and compiles its rules when first
+# drawn: 86 ms of the first page's turn that adds the alarm list, in which no
+# other session drew. Drawn once here, every page finds them made (064).
+pn.pane.Markdown("### Alarms").get_root()
 
 # What the process holds from its start lives as long as it does. Frozen, the
 # garbage collector's full passes no longer walk it: a pass while a large page

@@ -41,6 +41,8 @@ from bokeh.document.models import DocumentModelManager
 from bokeh.model import Model
 from bokeh.model.util import collect_filtered_models
 
+from app.page.sent_values import skip_unsent_defaults
+
 logger = logging.getLogger(__name__)
 
 _NO_NEW_REFERENCES = (
@@ -95,6 +97,7 @@ class PageModels(DocumentModelManager):
         if not isinstance(models, cls):
             reuse_references()
             reuse_model_ids()
+            skip_unsent_defaults()
             adopted = cls(document)
             # Bokeh's bookkeeping carries over as it is: models, names, what
             # the browser has not been sent yet, any freeze in progress.

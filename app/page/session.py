@@ -243,6 +243,8 @@ class DashboardSession:
         # over half of the request's time, in which no other session drew
         # (decision 064).
         self._sidebar_later = list(later) if self._deferred else []
+        # A part made in one turn, added to the page in the next.
+        self._sidebar_made: pn.viewable.Viewable | None = None
         self.sidebar = pn.Column(
             self.access.warning_view,
             pn.pane.Bokeh(self.pill.div),
@@ -586,24 +588,34 @@ class DashboardSession:
         elif (
             self._started
             and not self._slice_due
-            and (self._sidebar_later or self._pending() or self._unplaced())
+            and (
+                self._sidebar_later
+                or self._sidebar_made is not None
+                or self._pending()
+                or self._unplaced()
+            )
         ):
             self._slice_due = True
             self.soon(self._next_slice)
         self._show_progress()
 
     def _next_slice(self) -> None:
-        """Add one of the sidebar's later parts, else place the plots made,
-        else make some pending plots: a plot's making and its joining the page
-        (its Panel models, its message) each cost about half of its build, so
-        neither waits for the other in one turn of the loop (decision 064)."""
+        """Add the sidebar's part made, else make the next of its later parts,
+        else place the plots made, else make some pending plots: making a part
+        or a plot and its joining the page (its Panel models, its message) each
+        cost about half of it, so neither waits for the other in one turn of
+        the loop (decision 064)."""
         self._slice_due = False
         if not self._started:
             return  # closed meanwhile
         began = time.perf_counter()
-        if self._sidebar_later:
-            make = self._sidebar_later.pop(0)
-            self._grow(lambda: self.sidebar.append(make()))
+        if self._sidebar_made is not None:
+            part, self._sidebar_made = self._sidebar_made, None
+            self._grow(lambda: self.sidebar.append(part))
+        elif self._sidebar_later:
+            # Not in the document yet: its models send nothing.
+            with pn.io.hold(self._document):
+                self._sidebar_made = self._sidebar_later.pop(0)()
         elif unplaced := self._unplaced():
             self._grow(lambda: self._place_cards(unplaced))
             self._place_s = (time.perf_counter() - began) / len(unplaced)

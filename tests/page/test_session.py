@@ -755,14 +755,23 @@ def test_a_served_page_makes_its_sidebar_lists_after_the_browser_connected(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The page's request makes what says how things stand; the alarm list, the
-    # key browser and the layout buttons are made a turn each once it
-    # connected, showing the process as it is then.
+    # key browser and the layout buttons are made once it connected, showing
+    # the process as it is then: each made in a turn and added in the next.
     with served_page(ingestion, monkeypatch, many_plots(2)) as page:
         session, document, ticks = page
         assert session.browser is None
         assert session.alarm_list is None
         assert len(session.sidebar) == 3  # the access warning, the pill, the status
-        run_ticks(ticks)
+        made_before_added = []
+        while ticks:
+            lists = (session.alarm_list, session.browser)
+            parts, models = len(session.sidebar), len(document.models)
+            ticks.pop(0)()
+            if len(session.sidebar) == parts + 1 and parts < 5:
+                made_before_added.append(lists[parts - 3] is not None)
+            elif len(session.sidebar) == parts and len(session.plotters) == 0:
+                assert len(document.models) == models  # made: not on the page
+        assert made_before_added == [True, True]
         assert session.alarm_list is not None
         assert session.browser is not None
         assert session.sidebar[3] is session.alarm_list.view
