@@ -15,6 +15,7 @@ import time
 from collections.abc import Hashable
 
 import panel as pn
+from bokeh.settings import settings
 from tornado.process import task_id
 
 from app.audit import use_state_dir
@@ -81,6 +82,11 @@ process_ingestion(options, kept=kept, watched=watched)
 # Every page imports the page's modules: imported here, they are among what
 # the collector is told to leave alone.
 import app.page.shell  # noqa: E402, F401
+
+# Bokeh checks a page's models for integrity on every request, in which no
+# other session draws (8-14 ms of it); the suite checks every kind of page the
+# dashboard builds instead (tests/page/test_shell.py, decision 064).
+settings.perform_document_validation.set_value(False)
 
 # Panel's Markdown pane imports its parser and compiles its rules when first
 # drawn: 86 ms of the first page's turn that adds the alarm list, in which no

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+
+import pytest
+from bokeh.core.validation.check import check_integrity
+from bokeh.document import Document
+from panel.io.state import set_curdoc
 
 from app.ingestion.process import Ingestion
 from app.options import DashboardOptions
 from app.page.shell import build_page, page_title
-from app.sources import Message, SourceStatus
+from app.sources import Message, SimulatedInstrument, SourceStatus
 
 
 class _CountingSource:
@@ -56,3 +62,33 @@ def test_header_of_a_replay_says_replay_and_its_speed() -> None:
 
     assert page_title(replay) == "replay of shift · REPLAY 10x"
     assert page_title(fastest) == "DREAM · REPLAY max"
+
+
+def test_a_whole_page_built_passes_bokehs_integrity_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Served, Bokeh no longer checks every page's models on every request
+    # (app/process_start.py): the pages the dashboard builds are checked here,
+    # the template, the sidebar and every kind of plot included.
+    ticks = itertools.count()
+    instrument = SimulatedInstrument(
+        seed=1, rate_hz=5.0, clock=lambda: 1_700_000_000 * 10**9 + next(ticks) * 10**8
+    )
+    ingestion = Ingestion(instrument, ingest_period_s=1.0, max_batch_seconds=3600.0)
+    ingestion.orchestrator.update()
+    document = Document()
+    later: list = []
+    monkeypatch.setattr(document, "add_next_tick_callback", later.append)
+    with set_curdoc(document):
+        session, page = build_page(ingestion, DashboardOptions())
+        page.server_doc(document)
+        session.start()
+    try:
+        while later:
+            later.pop(0)()
+        kinds = {type(plotter).__name__ for plotter in session.plotters}
+        assert {"ImagePlotter", "LinePlotter", "SlidingWindowPlotter"} <= kinds
+        issues = check_integrity(list(document.models))
+        assert (issues.error, issues.warning) == ([], [])
+    finally:
+        session.close(None)
