@@ -41,6 +41,7 @@ from bokeh.document.models import DocumentModelManager
 from bokeh.model import Model
 from bokeh.model.util import collect_filtered_models
 
+from app.page.held_events import combine_by_key
 from app.page.sent_values import skip_unsent_defaults
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class PageModels(DocumentModelManager):
             reuse_references()
             reuse_model_ids()
             skip_unsent_defaults()
+            combine_by_key()
             adopted = cls(document)
             # Bokeh's bookkeeping carries over as it is: models, names, what
             # the browser has not been sent yet, any freeze in progress.
