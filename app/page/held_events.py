@@ -8,8 +8,9 @@ held so far, newest first: a frame of n changes asks some n²/2 times. A frame
 of a 48-plot page held 444 changes and asked 85,621 times (a profile of the
 served page).
 
-Here each held list keeps an index of its newest change by model and
-property, so a change finds its partner in one look; where that partner
+Here a document's held list has an index of its newest change by model and
+property, kept by the document's callback manager (one list a document, gone
+with it), so a change finds its partner in one look; where that partner
 declines (another setter, another document), Bokeh's own scan decides. Only
 a model's property change (`ModelChangedEvent`) and a title change combine
 in Bokeh 3.9; any other change is kept as it comes, and a title change is
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections import OrderedDict
 from typing import Any
 
 import bokeh.document.callbacks as document_callbacks
@@ -39,11 +39,6 @@ _BOKEH_SCAN = """    for event in reversed(old_events):
     # no combination was possible
     old_events.append(new_event)"""
 """Bokeh 3.9's `_combine_document_events`, the part replaced."""
-
-KEPT_LISTS = 64
-"""Held lists indexed at a time (the newest): one per document holding now,
-so sessions well beyond the process's limit; an older list indexed again
-from its events if it is still held."""
 
 
 class _Index:
@@ -72,18 +67,18 @@ class _Index:
         self.last = self.events[-1] if self.events else None
 
 
-_indexes: OrderedDict[int, _Index] = OrderedDict()
-
-
-def _index_of(events: list[Any]) -> _Index:
-    index = _indexes.get(id(events))
+def _index_of(new_event: Any, events: list[Any]) -> _Index | None:
+    """The index of the held list `events`, kept by the document's callback
+    manager whose list it is: one list a document, gone with it. None where
+    the change names no document."""
+    callbacks = getattr(getattr(new_event, "document", None), "callbacks", None)
+    if callbacks is None:
+        return None
+    index = vars(callbacks).get("_held_index")
     if index is None or index.events is not events or not index.follows():
-        index = _indexes[id(events)] = _Index(events)
-        while len(_indexes) > KEPT_LISTS:
-            _indexes.popitem(last=False)
+        index = callbacks._held_index = _Index(events)
     else:
         index.catch_up()  # changes appended by someone else, if any
-    _indexes.move_to_end(id(events))
     return index
 
 
@@ -98,10 +93,12 @@ def _scan(new_event: Any, old_events: list[Any]) -> None:
 def combine(new_event: Any, old_events: list[Any]) -> None:
     """Combine `new_event` with the held `old_events` as Bokeh does, in one
     look instead of a scan."""
-    if isinstance(new_event, TitleChangedEvent):
+    index = None
+    if not isinstance(new_event, TitleChangedEvent):
+        index = _index_of(new_event, old_events)
+    if index is None:
         _scan(new_event, old_events)
         return
-    index = _index_of(old_events)
     if isinstance(new_event, ModelChangedEvent):
         key = (id(new_event.model), new_event.attr)
         partner = index.newest.get(key)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import bokeh.document.callbacks as document_callbacks
 import pytest
 from bokeh.document import Document
@@ -108,3 +111,20 @@ def test_a_change_combines_with_the_newest_of_its_property_in_one_look(
 def test_it_is_bokehs_where_bokeh_is_the_one_written_for() -> None:
     assert combine_by_key()
     assert document_callbacks._combine_document_events is combine
+
+
+def test_what_a_document_held_goes_with_it() -> None:
+    # The index is the document's: nothing of a closed page is kept by it.
+    assert combine_by_key()
+    document = Document()
+    div = Div()
+    document.add_root(div)
+    document.hold("combine")
+    div.text = "a"
+    div.text = "b"
+    assert len(document.callbacks._held_events) == 1
+    document.unhold()
+    gone = weakref.ref(div)
+    del document, div
+    gc.collect()
+    assert gone() is None
