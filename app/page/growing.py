@@ -16,8 +16,6 @@ id anew, a map the document keeps already: that map is copied instead.
 
 from __future__ import annotations
 
-import inspect
-import logging
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -41,10 +39,9 @@ from bokeh.document.models import DocumentModelManager
 from bokeh.model import Model
 from bokeh.model.util import collect_filtered_models
 
+from app.page.bokeh_as_written import bokeh_as_written
 from app.page.held_events import combine_by_key
 from app.page.sent_values import skip_unsent_defaults
-
-logger = logging.getLogger(__name__)
 
 _NO_NEW_REFERENCES = (
     ColumnDataChangedEvent,
@@ -240,11 +237,11 @@ def reuse_references() -> bool:
     init = Serializer.__init__
     if getattr(init, "reuses_references", False):
         return True
-    if _BOKEH_REFERENCES not in inspect.getsource(init):
-        logger.warning(
-            "bokeh's Serializer is not the one written for: every message to a "
-            "browser lists its page's models again"
-        )
+    if not bokeh_as_written(
+        "Serializer",
+        "every message to a browser lists its page's models again",
+        (init, _BOKEH_REFERENCES),
+    ):
         return False
 
     def taking_refs(self: Serializer, *, references: Any = frozenset(), **options: Any):
@@ -283,13 +280,12 @@ def reuse_model_ids() -> bool:
     if getattr(apply, "reuses_model_ids", False):
         return True
     init = Deserializer.__init__
-    if _BOKEH_PATCH_MODELS not in inspect.getsource(
-        apply
-    ) or _BOKEH_IDS not in inspect.getsource(init):
-        logger.warning(
-            "bokeh's Document.apply_json_patch is not the one written for: every "
-            "message from a browser maps its page's models anew"
-        )
+    if not bokeh_as_written(
+        "Document.apply_json_patch",
+        "every message from a browser maps its page's models anew",
+        (apply, _BOKEH_PATCH_MODELS),
+        (init, _BOKEH_IDS),
+    ):
         return False
 
     def applying(self: Document, patch_json: Any, *, setter: Any = None) -> None:

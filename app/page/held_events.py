@@ -19,7 +19,6 @@ left to Bokeh's scan.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any
 
@@ -29,6 +28,8 @@ from bokeh.document.events import (
     ModelChangedEvent,
     TitleChangedEvent,
 )
+
+from app.page.bokeh_as_written import bokeh_as_written
 
 logger = logging.getLogger(__name__)
 
@@ -135,11 +136,13 @@ def combine_by_key() -> bool:
         return True
     known = {ModelChangedEvent.combine, TitleChangedEvent.combine}
     extra = {cls for cls in _combining_classes() if cls.combine not in known}
-    if _BOKEH_SCAN not in inspect.getsource(current) or extra:
-        logger.warning(
-            "bokeh's _combine_document_events is not the one written for: a "
-            "held change is combined by a scan of every change held"
-        )
+    without = "a held change is combined by a scan of every change held"
+    if extra:
+        logger.warning("bokeh's change classes %s combine too: %s", extra, without)
+        return False
+    if not bokeh_as_written(
+        "_combine_document_events", without, (current, _BOKEH_SCAN)
+    ):
         return False
     document_callbacks._combine_document_events = combine
     return True

@@ -19,8 +19,6 @@ model's state afterwards and the errors are Bokeh's own.
 
 from __future__ import annotations
 
-import inspect
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +29,7 @@ from bokeh.core.property.descriptors import (
 )
 from bokeh.core.property.singletons import Undefined
 
-logger = logging.getLogger(__name__)
+from app.page.bokeh_as_written import bokeh_as_written
 
 _BOKEH_SELECTED = (
     "selected_keys = set(self._property_values.keys()) | "
@@ -80,11 +78,11 @@ def skip_unsent_defaults() -> bool:
     query_values = HasProps.query_properties_with_values
     if getattr(query_values, "skips_unsent_defaults", False):
         return True
-    if _BOKEH_SELECTED not in inspect.getsource(query_values):
-        logger.warning(
-            "bokeh's HasProps.query_properties_with_values is not the one written "
-            "for: every new model sent makes all its defaults"
-        )
+    if not bokeh_as_written(
+        "HasProps.query_properties_with_values",
+        "every new model sent makes all its defaults",
+        (query_values, _BOKEH_SELECTED),
+    ):
         return False
 
     def querying(
