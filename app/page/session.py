@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import panel as pn
 from bokeh.document import Document
+from bokeh.models import Column as BokehColumn
 
 from app.audit import audit_log
 from app.data import KeyInfo
@@ -224,8 +225,13 @@ class DashboardSession:
             self.stored_layout,
             self.connected,
         )
+        # One pane for all: a Panel pane each cost the page's request 2 ms.
         self.view = pn.Column(
-            *(pn.pane.Bokeh(note, margin=0) for note in notes),
+            pn.pane.Bokeh(
+                BokehColumn(children=list(notes), sizing_mode="stretch_width"),
+                margin=0,
+                sizing_mode="stretch_width",
+            ),
             self.grid.view,
             sizing_mode="stretch_width",
         )
