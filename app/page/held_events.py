@@ -61,11 +61,16 @@ class _Index:
         )
 
     def catch_up(self) -> None:
+        """Index what was appended since: by someone else, or by a scan."""
         for event in self.events[self.seen :]:
-            if isinstance(event, ModelChangedEvent):
-                self.newest[(id(event.model), event.attr)] = event
-        self.seen = len(self.events)
-        self.last = self.events[-1] if self.events else None
+            self.note(event)
+
+    def note(self, event: Any) -> None:
+        """Index `event`, just appended to the list."""
+        if isinstance(event, ModelChangedEvent):
+            self.newest[(id(event.model), event.attr)] = event
+        self.seen += 1
+        self.last = event
 
 
 def _index_of(new_event: Any, events: list[Any]) -> _Index | None:
@@ -110,7 +115,7 @@ def combine(new_event: Any, old_events: list[Any]) -> None:
             index.catch_up()
             return
     old_events.append(new_event)
-    index.catch_up()
+    index.note(new_event)
 
 
 def _combining_classes() -> set[type]:
