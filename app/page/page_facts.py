@@ -107,6 +107,8 @@ class PageFacts:
         self.computed = 0
         """How many periods' facts were computed (tests count them)."""
         self._alarm_text: tuple[AlarmsView, str] | None = None
+        # The message rate shown, and the counters it is measured from next.
+        self._rate: tuple[float | None, IngestionSnapshot | None] = (None, None)
 
     def alarm_text(self, alarms: AlarmsView) -> str:
         """The sidebar's Alarms list of ``alarms``, made once per change of
@@ -131,20 +133,15 @@ class PageFacts:
         with self._lock:
             facts = self._facts
             if facts is None or facts.period != period:
-                facts = self._facts = self._read(period, now_ns, facts)
+                facts = self._facts = self._read(period, now_ns)
             return facts
 
-    def _read(
-        self, period: int, now_ns: int, previous: PeriodFacts | None
-    ) -> PeriodFacts:
+    def _read(self, period: int, now_ns: int) -> PeriodFacts:
         self.computed += 1
         ingestion = self._ingestion
         snapshot = ingestion.snapshot()
         memory = ingestion.data_service.memory_stats()
-        rate = None
-        if previous is not None and snapshot.at_ns > previous.snapshot.at_ns:
-            seconds = (snapshot.at_ns - previous.snapshot.at_ns) / 1e9
-            rate = (snapshot.applied - previous.snapshot.applied) / seconds
+        rate = self._measure_rate(snapshot)
         source = snapshot.source
         return PeriodFacts(
             period=period,
@@ -156,6 +153,21 @@ class PageFacts:
             lost=self._losses.recent(snapshot.at_ns, loss_totals(snapshot)),
             _ingestion=ingestion,
         )
+
+    def _measure_rate(self, snapshot: IngestionSnapshot) -> float | None:
+        """Messages a second since the counters read at least half a period
+        before; until then, the rate shown last. Periods are read when first
+        asked: two reads either side of a period's start can be milliseconds
+        apart, and a 5 Hz source then read "0.0 msg/s" for a second."""
+        rate, base = self._rate
+        if base is None:
+            base = snapshot
+        elif snapshot.at_ns - base.at_ns >= self._period_ns // 2:
+            seconds = (snapshot.at_ns - base.at_ns) / 1e9
+            rate = (snapshot.applied - base.applied) / seconds
+            base = snapshot
+        self._rate = (rate, base)
+        return rate
 
 
 _BY_INGESTION: weakref.WeakKeyDictionary[Ingestion, PageFacts] = (

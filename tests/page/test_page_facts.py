@@ -1,13 +1,14 @@
 """Tests of app/page/page_facts.py: facts read once per period for every page."""
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
 from app.ingestion.key_activity import KeyActivity
 from app.ingestion.process import Ingestion
 from app.options import DashboardOptions
-from app.page.page_facts import FACTS_PERIOD_NS, page_facts
+from app.page.page_facts import FACTS_PERIOD_NS, PageFacts, page_facts
 from app.page.session import DashboardSession
 from app.page.status import Health
 from app.sources import SimulatedInstrument
@@ -122,3 +123,24 @@ def test_a_stale_key_turns_only_the_pills_of_the_sessions_that_show_it(
     both.draw_frame()
     assert busy_only.pill.health.state == "live"
     assert both.pill.health == Health("degraded", "1 stale: log/quiet")
+
+
+def test_the_message_rate_is_measured_over_at_least_half_a_period(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Facts are read when a period is first asked for: two reads either side
+    # of a period's start can be milliseconds apart, with no message between.
+    counters = iter([(0.0, 0), (1.0, 5), (1.02, 5), (2.0, 10), (2.01, 10)])
+    snapshot = ingestion.snapshot
+
+    def read():
+        at_s, applied = next(counters)
+        return replace(snapshot(), at_ns=round(at_s * 1e9), applied=applied)
+
+    monkeypatch.setattr(ingestion, "snapshot", read)
+    facts = PageFacts(ingestion)
+    rates = [
+        facts.at(T0_NS + period * FACTS_PERIOD_NS).status_text.split(" · ")[0]
+        for period in range(5)
+    ]
+    assert rates == ["- msg/s", "5.0 msg/s", "5.0 msg/s", "5.0 msg/s", "5.0 msg/s"]
