@@ -39,6 +39,6 @@ else:
     # frozen: one walk at the end instead of eight, in the page's request.
     with pn.state.curdoc.models.freeze():
         page = open_page(process_ingestion(options), options)[1]
-        page.servable(title="Live data")
-    # The template's title is HTML for the header; the tab reads it as text.
+        page.server_doc()
+    # The frame's title is HTML for the header; the tab reads it as text.
     pn.state.curdoc.title = html.unescape(page.title)

@@ -1,4 +1,4 @@
-"""The operator's page: a template with the instrument's name, light or dark,
+"""The operator's page: a frame with the instrument's name, light or dark,
 the status and key browser in the sidebar, the plots in the main area."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from app.limits import MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
 from app.page.bokehjs_patches import BokehJSPatches
 from app.page.custom_views import custom_views
-from app.page.design import SYSTEM_FONT, Fast
+from app.page.design import SYSTEM_FONT
+from app.page.frame import PageFrame
 from app.page.layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
 from app.page.session import DashboardSession
 from app.page_text import escaped
@@ -112,23 +113,18 @@ def page_title(options: DashboardOptions) -> str:
 
 def build_page(
     ingestion: Ingestion, options: DashboardOptions
-) -> tuple[DashboardSession, pn.template.FastListTemplate]:
+) -> tuple[DashboardSession, PageFrame]:
     """Build one session's page from the URL's layout, the options and the source."""
     default, shown, message = initial_layout(options, _url_layout())
     session = DashboardSession(
         ingestion, options, layout=shown, default=default, message=message
     )
-    template = pn.template.FastListTemplate(
+    frame = PageFrame(
         # The header reads its title as HTML (the tab as text: see dashboard.py).
-        title=escaped(page_title(options)),
-        sidebar=[session.sidebar],
-        main=[session.view],
-        sidebar_width=340,
-        theme_toggle=True,
-        accent="#1f5fa6",
-        design=Fast,
+        escaped(page_title(options)),
+        sidebar=session.sidebar,
+        main=session.view,
         font=SYSTEM_FONT,
-        font_url="",
     )
     args = {
         "state": session.layout_state,
@@ -144,12 +140,12 @@ def build_page(
     session.connected.js_on_change("text", session.visibility.watch)
     # Only in the BokehJS they were written for; the page reports them (066).
     session.connected.js_on_change("text", BokehJSPatches().callback)
-    return session, template
+    return session, frame
 
 
 def open_page(
     ingestion: Ingestion, options: DashboardOptions
-) -> tuple[DashboardSession, pn.template.FastListTemplate]:
+) -> tuple[DashboardSession, PageFrame]:
     """Build the page of the current Bokeh document and hook it to its lifetime.
 
     Drawing starts when the browser reports the document ready (its websocket
