@@ -141,7 +141,7 @@ def test_a_key_and_a_title_with_markup_are_shown_literally_and_run_nothing(
     expect(page.locator(".plot-key", has_text=KAFKA_KEY).first).to_be_visible()
     shown(page, "log/")
     assert page.title() == IMG
-    expect(page.locator(".app-header .title", has_text=IMG)).to_be_visible()
+    expect(page.locator("#header #page-title", has_text=IMG)).to_be_visible()
     never_pwned(page)
 
 

@@ -46,7 +46,7 @@ def test_a_replay_page_says_replay_and_its_speed(
         dashboard = DashboardPage(browser_page).open(server.url)
 
         expect(
-            browser_page.locator(".app-header .title", has_text="REPLAY 10x")
+            browser_page.locator("#header #page-title", has_text="REPLAY 10x")
         ).to_be_visible()
         expect(browser_page.locator(".pill", has_text="REPLAY 10x")).to_be_visible()
         dashboard.wait_for_data(f"window:{KEY}", "time")
