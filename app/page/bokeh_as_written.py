@@ -1,10 +1,11 @@
 """Whether a Bokeh function is the one a patch of ours was written for.
 
-The page patches four of Bokeh 3.9's functions for speed (decisions 049, 103,
-104 and 105). Each patch is put in place only where the function's source
-still holds the lines it replaces; elsewhere Bokeh is left as it is and a
-warning says what the page does without the patch. pyproject pins the minor,
-and a test of each patch fails where it is not in place.
+The page patches four of Bokeh 3.9's functions and one of Panel 1.9's for
+speed (decisions 049, 103, 104, 105 and 107). Each patch is put in place
+only where the function's source still holds the lines it replaces;
+elsewhere the library is left as it is and a warning says what the page does
+without the patch. pyproject pins the minor, and a test of each patch fails
+where it is not in place.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ logger = logging.getLogger(__name__)
 
 
 def bokeh_as_written(
-    name: str, without: str, *expected: tuple[Callable[..., Any], str]
+    name: str,
+    without: str,
+    *expected: tuple[Callable[..., Any], str],
+    library: str = "bokeh",
 ) -> bool:
     """Whether each function's source holds its expected text.
 
@@ -29,9 +33,11 @@ def bokeh_as_written(
     without:
         What the page does without the patch, said in the warning.
     expected:
-        Pairs of a Bokeh function and the text its source must hold.
+        Pairs of a function and the text its source must hold.
+    library:
+        Whose function it is, named in the warning.
     """
     if all(text in inspect.getsource(function) for function, text in expected):
         return True
-    logger.warning("bokeh's %s is not the one written for: %s", name, without)
+    logger.warning("%s's %s is not the one written for: %s", library, name, without)
     return False

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import panel as pn
 
+from app.page.reactive_templates import compile_templates_once
+
 ROWS = ("values", "latest", "windows")
 
 
@@ -15,6 +17,7 @@ class DashboardGrid:
     """
 
     def __init__(self) -> None:
+        compile_templates_once()  # a row's template, once a process (107)
         # Rows as wide as the page: their cards share the width (`app.page.card`).
         self.rows = {
             name: pn.FlexBox(sizing_mode="stretch_width", margin=0) for name in ROWS
