@@ -18,12 +18,23 @@ class DashboardGrid:
 
     def __init__(self) -> None:
         compile_templates_once()  # a row's template, once a process (107)
-        # Rows as wide as the page: their cards share the width (`app.page.card`).
-        self.rows = {
-            name: pn.FlexBox(sizing_mode="stretch_width", margin=0) for name in ROWS
-        }
-        self.view = pn.Column(*self.rows.values(), sizing_mode="stretch_width")
+        # Rows made with their first card, kept once made: a row is an HTML
+        # layout whose model costs 3-8 ms to make, and a page's request,
+        # which makes the grid's models, has no cards yet (decision 107).
+        self.rows: dict[str, pn.FlexBox] = {}
+        self.view = pn.Column(sizing_mode="stretch_width")
         self._cards: dict[int, tuple[str, pn.viewable.Viewable]] = {}
+
+    def _row(self, name: str) -> pn.FlexBox:
+        """The row `name`, made and put in its place among the rows if new."""
+        if name not in self.rows:
+            if name not in ROWS:
+                raise KeyError(f"no row {name!r}: the grid's rows are {ROWS}")
+            # Rows as wide as the page: their cards share the width (`app.page.card`).
+            self.rows[name] = pn.FlexBox(sizing_mode="stretch_width", margin=0)
+            place = sum(1 for other in ROWS[: ROWS.index(name)] if other in self.rows)
+            self.view.insert(place, self.rows[name])
+        return self.rows[name]
 
     def add(
         self,
@@ -33,8 +44,8 @@ class DashboardGrid:
         index: int | None = None,
     ) -> None:
         """Put a card in a row at `index` among its cards (after them if None)."""
+        cards = self._row(row)
         self._cards[id(handle)] = (row, card)
-        cards = self.rows[row]
         if index is None or index >= len(cards):
             cards.append(card)
         else:
