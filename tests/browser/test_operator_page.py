@@ -255,6 +255,20 @@ def test_the_page_downloads_its_layout_as_a_layout_file(
     assert {"key": "detector/panel_0", "view": "latest"} in document["plots"]
 
 
+def test_the_sidebar_toggle_gives_the_plots_the_whole_width_and_back(
+    default_tab: DashboardPage,
+) -> None:
+    page = default_tab.page
+    sidebar, main = page.locator("#sidebar"), page.locator("#main")
+    narrow = main.bounding_box()["width"]
+    page.locator("#sidebar-toggle").click()
+    expect(sidebar).to_be_hidden()
+    assert main.bounding_box()["width"] > narrow + 300
+    page.locator("#sidebar-toggle").click()
+    expect(sidebar).to_be_visible()
+    assert main.bounding_box()["width"] == narrow
+
+
 def test_theme_switch_turns_the_page_dark(default_tab: DashboardPage) -> None:
     # Last on the shared tab: the switch reloads it, dark.
     page = default_tab.page
