@@ -10,10 +10,12 @@ writes, and only the sidebar and the main area are Bokeh roots.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import panel as pn
 from bokeh.document import Document
+from bokeh.themes import Theme
 from panel.io.resources import parse_template
 
 from app.page.design import Fast
@@ -26,6 +28,12 @@ FRAME_HTML = (Path(__file__).with_name("templates") / "frame.html").read_text()
 """Panel's page (its resources, the dark background while loading) with the
 frame in its body; Panel passes it `theme_name`, the session's theme. Read
 once; Panel compiles it once a process."""
+
+
+@functools.cache
+def figure_theme(theme: str) -> Theme | None:
+    """The figures' Bokeh theme on a page of `theme`, made once a process."""
+    return Fast(theme=theme).theme.bokeh_theme
 
 
 def dark() -> bool:
@@ -74,7 +82,7 @@ class PageFrame:
         # The figures follow the page, light or dark, in the Fast design's
         # colours they were drawn in with Panel's template (the widgets take
         # Panel's own design, which needs no script of its own).
-        theme = Fast(theme=pn.config.theme).theme.bokeh_theme
+        theme = figure_theme(pn.config.theme)
         if theme is not None:
             doc.theme = theme
         doc.template = parse_template(FRAME_HTML)
