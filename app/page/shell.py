@@ -15,8 +15,8 @@ from app.options import DashboardOptions
 from app.page.bokehjs_patches import BokehJSPatches
 from app.page.custom_views import custom_views
 from app.page.design import SYSTEM_FONT
-from app.page.frame import PageFrame
 from app.page.layout_file import Layout, LayoutError, parse_url_layout, read_layout_file
+from app.page.page_frame import PageFrame
 from app.page.session import DashboardSession
 from app.page_text import escaped
 

@@ -13,7 +13,7 @@ from bokeh.embed.util import RenderItem
 from bokeh.models import Div
 from bokeh.resources import CDN
 
-from app.page.frame import PageFrame
+from app.page.page_frame import PageFrame
 
 
 def page_html(document: Document) -> str:

@@ -1,9 +1,9 @@
-"""The page's frame: the header naming the instrument, the sidebar and the main
+"""The page frame: the header naming the instrument, the sidebar and the main
 area, drawn by the page's HTML rather than by models (decision 106).
 
 Panel's `FastListTemplate` made some 36 Bokeh models and a dozen Panel objects
 for every page, 40-54 ms of each page's request on the 2-core test machine, in
-which no other session drew. The frame has nothing to update: its header, the
+which no other session drew. The page frame has nothing to update: its header, the
 light/dark switch and the sidebar's toggle are plain HTML in the page Bokeh
 writes, and only the sidebar and the main area are Bokeh roots.
 """
@@ -24,7 +24,7 @@ ACCENT = "#1f5fa6"
 """The header's colour, light and dark alike."""
 SIDEBAR_WIDTH_PX = 340
 
-FRAME_HTML = (Path(__file__).with_name("templates") / "frame.html").read_text()
+FRAME_HTML = (Path(__file__).with_name("templates") / "page_frame.html").read_text()
 """Panel's page (its resources, the dark background while loading) with the
 frame in its body; Panel passes it `theme_name`, the session's theme. Read
 once; Panel compiles it once a process."""
@@ -75,8 +75,8 @@ class PageFrame:
             # Panel adds its browser facts with each root: once is enough.
             with pn.config.set(browser_info=name == "sidebar"):
                 part.server_doc(doc, location=False)
-            # The part's root comes first of what Panel added; the frame's
-            # HTML places it by name.
+            # The part's root comes first of what Panel added; the page
+            # frame's HTML places it by name.
             doc.roots[first].name = name
         is_dark = dark()
         # The figures follow the page, light or dark, in the Fast design's
