@@ -40,5 +40,5 @@ else:
     with pn.state.curdoc.models.freeze():
         page = open_page(process_ingestion(options), options)[1]
         page.server_doc()
-    # The frame's title is HTML for the header; the tab reads it as text.
+    # The page frame's title is HTML for the header; the tab reads it as text.
     pn.state.curdoc.title = html.unescape(page.title)
