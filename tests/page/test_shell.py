@@ -92,3 +92,26 @@ def test_a_whole_page_built_passes_bokehs_integrity_checks(
         assert (issues.error, issues.warning) == ([], [])
     finally:
         session.close(None)
+
+
+REQUEST_MODELS = 28
+"""What a page's request makes, counted: the sidebar's first parts (access
+warning, pill, status), the main column's notes and their scripts. 39 with
+Panel's template and the grid's empty rows (decisions 106, 107)."""
+
+
+def test_a_pages_request_makes_only_what_says_how_things_stand() -> None:
+    # The request holds the server's loop: no other session draws meanwhile
+    # (decision 064). The frame is HTML and rows come with their cards.
+    instrument = SimulatedInstrument(seed=1, rate_hz=5.0)
+    ingestion = Ingestion(instrument, ingest_period_s=1.0, max_batch_seconds=3600.0)
+    ingestion.orchestrator.update()
+    document = Document()
+    with set_curdoc(document):
+        session, page = build_page(ingestion, DashboardOptions())
+        page.server_doc(document)
+    template_or_rows = ("ReactiveHTML", "FlexBox", "Location", "TemplateActions")
+    kinds = {type(model).__name__ for model in document.models}
+    assert not [kind for kind in kinds if kind.startswith(template_or_rows)]
+    assert len(document.models) <= REQUEST_MODELS
+    assert session.grid.rows == {}
