@@ -39,7 +39,7 @@ from bokeh.document.models import DocumentModelManager
 from bokeh.model import Model
 from bokeh.model.util import collect_filtered_models
 
-from app.page.bokeh_as_written import bokeh_as_written
+from app.page.as_written import as_written
 from app.page.held_events import combine_by_key
 from app.page.sent_values import skip_unsent_defaults
 
@@ -237,7 +237,8 @@ def reuse_references() -> bool:
     init = Serializer.__init__
     if getattr(init, "reuses_references", False):
         return True
-    if not bokeh_as_written(
+    if not as_written(
+        "bokeh",
         "Serializer",
         "every message to a browser lists its page's models again",
         (init, _BOKEH_REFERENCES),
@@ -280,7 +281,8 @@ def reuse_model_ids() -> bool:
     if getattr(apply, "reuses_model_ids", False):
         return True
     init = Deserializer.__init__
-    if not bokeh_as_written(
+    if not as_written(
+        "bokeh",
         "Document.apply_json_patch",
         "every message from a browser maps its page's models anew",
         (apply, _BOKEH_PATCH_MODELS),

@@ -29,7 +29,7 @@ from bokeh.document.events import (
     TitleChangedEvent,
 )
 
-from app.page.bokeh_as_written import bokeh_as_written
+from app.page.as_written import as_written
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +145,8 @@ def combine_by_key() -> bool:
     if extra:
         logger.warning("bokeh's change classes %s combine too: %s", extra, without)
         return False
-    if not bokeh_as_written(
-        "_combine_document_events", without, (current, _BOKEH_SCAN)
+    if not as_written(
+        "bokeh", "_combine_document_events", without, (current, _BOKEH_SCAN)
     ):
         return False
     document_callbacks._combine_document_events = combine

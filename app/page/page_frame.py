@@ -36,11 +36,6 @@ def figure_theme(theme: str) -> Theme | None:
     return Fast(theme=theme).theme.bokeh_theme
 
 
-def dark() -> bool:
-    """Whether the current session's page is dark (``?theme=dark``)."""
-    return pn.config.theme == "dark"
-
-
 class PageFrame:
     """One session's page: its title, sidebar and main area.
 
@@ -78,13 +73,15 @@ class PageFrame:
             # The part's root comes first of what Panel added; the page
             # frame's HTML places it by name.
             doc.roots[first].name = name
-        is_dark = dark()
+        # The session's theme, as Panel read it from the URL (``?theme=dark``).
+        page_theme = pn.config.theme
+        is_dark = page_theme == "dark"
         # The figures follow the page, light or dark, in the Fast design's
         # colours they were drawn in with Panel's template (the widgets take
         # Panel's own design, which needs no script of its own).
-        theme = figure_theme(pn.config.theme)
-        if theme is not None:
-            doc.theme = theme
+        figures = figure_theme(page_theme)
+        if figures is not None:
+            doc.theme = figures
         doc.template = parse_template(FRAME_HTML)
         doc.template_variables.update(
             html_attrs='class="dark"' if is_dark else "",

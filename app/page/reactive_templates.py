@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 import panel.reactive
 
-from app.page.bokeh_as_written import bokeh_as_written
+from app.page.as_written import as_written
 
 TEMPLATES_KEPT = 256
 """Distinct templates kept: one a kind of HTML layout and loop, a handful."""
@@ -47,14 +47,14 @@ def compile_templates_once() -> None:
     """
     if isinstance(panel.reactive.jinja2, _KeptTemplates):
         return
-    if not bokeh_as_written(
+    if not as_written(
+        "panel",
         "ReactiveHTML._get_template",
         "rows of cards compile their template each time a card is placed",
         (
             panel.reactive.ReactiveHTML._get_template,
             "template = jinja2.Template(template_string)",
         ),
-        library="panel",
     ):
         return
     panel.reactive.jinja2 = _KeptTemplates("jinja2")

@@ -29,7 +29,7 @@ from bokeh.core.property.descriptors import (
 )
 from bokeh.core.property.singletons import Undefined
 
-from app.page.bokeh_as_written import bokeh_as_written
+from app.page.as_written import as_written
 
 _BOKEH_SELECTED = (
     "selected_keys = set(self._property_values.keys()) | "
@@ -78,7 +78,8 @@ def skip_unsent_defaults() -> bool:
     query_values = HasProps.query_properties_with_values
     if getattr(query_values, "skips_unsent_defaults", False):
         return True
-    if not bokeh_as_written(
+    if not as_written(
+        "bokeh",
         "HasProps.query_properties_with_values",
         "every new model sent makes all its defaults",
         (query_values, _BOKEH_SELECTED),

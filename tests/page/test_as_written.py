@@ -1,4 +1,4 @@
-"""A Bokeh function is patched only where it is the one written for."""
+"""A library's function is patched only where it is the one written for."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ import logging
 import pytest
 from bokeh.core.serialization import Serializer
 
-from app.page.bokeh_as_written import bokeh_as_written
+from app.page.as_written import as_written
 
 
 def test_a_function_holding_the_expected_lines_is_the_one_written_for() -> None:
-    assert bokeh_as_written("Serializer", "-", (Serializer.__init__, "references"))
+    assert as_written("bokeh", "Serializer", "-", (Serializer.__init__, "references"))
 
 
 def test_one_that_does_not_is_left_alone_saying_what_the_page_does_without(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        assert not bokeh_as_written(
+        assert not as_written(
+            "bokeh",
             "Serializer",
             "every message lists the models again",
             (Serializer.__init__, "references"),

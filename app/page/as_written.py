@@ -1,4 +1,4 @@
-"""Whether a Bokeh function is the one a patch of ours was written for.
+"""Whether a library's function is the one a patch of ours was written for.
 
 The page patches four of Bokeh 3.9's functions and one of Panel 1.9's for
 speed (decisions 049, 103, 104, 105 and 107). Each patch is put in place
@@ -18,24 +18,24 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-def bokeh_as_written(
+def as_written(
+    library: str,
     name: str,
     without: str,
     *expected: tuple[Callable[..., Any], str],
-    library: str = "bokeh",
 ) -> bool:
     """Whether each function's source holds its expected text.
 
     Parameters
     ----------
+    library:
+        Whose function it is (``"bokeh"``, ``"panel"``), named in the warning.
     name:
         The function named in the warning, e.g. ``"Serializer"``.
     without:
         What the page does without the patch, said in the warning.
     expected:
         Pairs of a function and the text its source must hold.
-    library:
-        Whose function it is, named in the warning.
     """
     if all(text in inspect.getsource(function) for function, text in expected):
         return True
