@@ -123,28 +123,19 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
         " return {x: Array.from(d.x), name: Array.from(d.name || [])}; }"
     )
 
-    def still() -> None:
-        # A page that still lays out (a card joining, a scroll bar coming)
-        # moves the canvas under a drag: wait for two reads that agree.
-        deadline = time.monotonic() + 5
-        last = canvas.bounding_box()
-        while time.monotonic() < deadline:
-            page.wait_for_timeout(150)  # between two reads of the layout
-            now = canvas.bounding_box()
-            if now == last:
-                return
-            last = now
-
     def drag_a_box() -> bool:
         dashboard.wait_until_built()
-        still()
         # Made active before each drag: a change of the card from the server
         # (the regions' plots joining the page) may have made another active.
         dashboard.wait_for(TOOL, f"region-box-tool:{KEY}")
         page.keyboard.down("Shift")
-        page.mouse.move(*at(0.3, 0.3))
+        # Near the middle: the image keeps its aspect, so on a card alone in
+        # its row (1036 x 370 px) it spans only the middle third of the
+        # canvas, and a box from 0.3 of its width overlapped it by 7 of 256
+        # pixel columns (by none in two clean runs under load).
+        page.mouse.move(*at(0.42, 0.3))
         page.mouse.down()
-        page.mouse.move(*at(0.42, 0.45), steps=12)
+        page.mouse.move(*at(0.52, 0.45), steps=12)
         page.mouse.up()
         page.keyboard.up("Shift")
         try:
@@ -239,7 +230,7 @@ def test_regions_drawn_with_the_mouse_are_summed_and_shared(
         box_sum, polygon_sum = expected_sums(sample, box, polygon)
         if (sample["box"], sample["polygon"]) == (box_sum, polygon_sum):
             matched.add(sample["time"])
-    # Said when not: seen once in a clean run under load (a box of no pixel).
+    # Said when not: where the box lay and where the image is.
     assert box_sum > 0, (box, {k: sample[k] for k in ("x", "y", "dw", "dh")})
     assert polygon_sum > 0
 
