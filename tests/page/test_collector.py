@@ -33,16 +33,21 @@ def page(objects):
 def tracked(obj):
     return any(o is obj for o in gc.get_objects())
 
-later = []  # the collector's delayed checks, run by the test: (delay, action)
-collector = PageCollector(schedule=lambda delay, action: later.append((delay, action)))
+later = []  # the collector's delayed checks, run by the test: (delay, due, action)
+now = [0.0]  # the collector's clock, moved on to each check's time
+collector = PageCollector(
+    schedule=lambda delay, action: later.append((delay, now[0] + delay, action)),
+    clock=lambda: now[0],
+)
 seen = {}
 
 def run_later():
     # The checks due, and those they schedule, in turn: their delays.
     delays = []
     while later:
-        delay, action = later.pop(0)
+        delay, due, action = later.pop(0)
         delays.append(delay)
+        now[0] = due
         action()
     return delays
 """
@@ -149,3 +154,64 @@ def test_closed_pages_a_quarter_of_the_frozen_are_swept_while_others_stay_open()
         """
     )
     assert seen == {"a freed": True, "b kept": True, "b frozen again": True}
+
+
+def test_a_builds_garbage_in_cycles_is_not_frozen() -> None:
+    # Models made and replaced while a page is built are garbage in cycles;
+    # those that reached the old generation before the freeze would be kept
+    # until a sweep.
+    seen = run(
+        """
+        replaced = page(100)
+        gone = weakref.ref(replaced)
+        gc.collect(1)  # survived twice: in the old generation
+        del replaced
+        collector.built("a", plots=1)
+        seen["freed"] = gone() is None
+        """
+    )
+    assert seen == {"freed": True}
+
+
+def test_a_sweep_waits_while_a_page_is_built() -> None:
+    # A sweep holds the loop for a full pass: not while a page places its
+    # cards, unless that goes on for LONGEST_WAIT_S.
+    seen = run(
+        """
+        from app.page.collector import LONGEST_WAIT_S, SWEEP_DELAY_S
+        a = page(1000)
+        gone = weakref.ref(a)
+        collector.built("a", plots=3)
+        del a
+        collector.closed("a")
+        now[0] = 0.5
+        collector.built("b", plots=1)  # another page places a card meanwhile
+        seen["checks while b builds"] = run_later()
+        seen["a freed"] = gone() is None
+        c = page(1000)
+        gone = weakref.ref(c)
+        collector.built("c", plots=3)
+        del c
+        collector.closed("c")
+        waited = []
+        for _ in range(100):  # a page built for ever, a card each check
+            if not later or collector.sweeps == 2:
+                break
+            delay, due, action = later.pop(0)
+            now[0] = due - 0.5
+            collector.built("d", plots=1)
+            now[0] = due
+            waited.append(delay)
+            action()
+        seen["waited long"] = len(waited) >= LONGEST_WAIT_S / SWEEP_DELAY_S
+        seen["longest wait"] = sum(waited) <= LONGEST_WAIT_S + SWEEP_DELAY_S
+        seen["c freed"] = gone() is None
+        """
+    )
+    assert seen == {
+        "checks while b builds": [1.0, 1.0],
+        "a freed": True,
+        "waited long": True,
+        "longest wait": True,
+        "c freed": True,
+    }
