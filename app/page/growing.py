@@ -40,8 +40,9 @@ from bokeh.model import Model
 from bokeh.model.util import collect_filtered_models
 
 from app.page.as_written import as_written
-from app.page.held_events import combine_by_key
+from app.page.held_events import combine_by_key, forget_held
 from app.page.sent_values import skip_unsent_defaults
+from app.page.teardown import TEARDOWN
 
 _NO_NEW_REFERENCES = (
     ColumnDataChangedEvent,
@@ -151,16 +152,23 @@ class PageModels(DocumentModelManager):
             self._new_models.add(model)
 
     def destroy(self) -> None:
-        """Let go of the models, Bokeh's lists and this manager's own.
+        """Let go of the models, Bokeh's lists, this manager's own and the
+        document's held changes; the models are taken apart in later turns.
 
         A destroyed document outlives its session where something else holds
         it (a Panel task's context, Bokeh's default document): what it keeps
-        must not hold a closed page's models (decision 102).
+        must not hold a closed page's models (decision 102). What Bokeh's
+        destroy leaves of the models is cleared a slice a turn (decision 108).
         """
+        document = self._document()
+        if document is not None:
+            forget_held(document)
+        models = list(self._models.values())
         super().destroy()
         self._synced = None
         self._changes = None
         self._new_models.clear()
+        TEARDOWN.add(models)  # what Bokeh's destroy leaves (decision 108)
 
     @contextmanager
     def growing(self) -> Iterator[None]:

@@ -88,6 +88,22 @@ def _index_of(new_event: Any, events: list[Any]) -> _Index | None:
     return index
 
 
+def forget_held(document: Any) -> None:
+    """Let go of `document`'s held changes and their index (it was destroyed).
+
+    Bokeh replaces the held list when a hold ends; the index keeps the list it
+    indexed, and with it the last frame's changes, their models and those
+    models' callbacks: through a destroyed document that something else still
+    holds (a Panel task's context), a closed page's every object (decision
+    102).
+    """
+    callbacks = getattr(document, "callbacks", None)
+    if callbacks is None:
+        return
+    vars(callbacks).pop("_held_index", None)
+    callbacks._held_events = []
+
+
 def _scan(new_event: Any, old_events: list[Any]) -> None:
     """Bokeh's own way: the newest change that combines takes it."""
     for event in reversed(old_events):

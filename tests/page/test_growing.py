@@ -12,6 +12,7 @@ from bokeh.models import Button, Column, Div, Row
 from bokeh.protocol import Protocol
 
 from app.page.growing import PageModels, growing, reuse_model_ids, reuse_references
+from app.page.held_events import combine_by_key
 
 
 def page(cards: int) -> tuple[Document, Column]:
@@ -278,6 +279,31 @@ def test_a_destroyed_page_holds_none_of_its_models() -> None:
     assert len(document.models.synced_references) == len(document.models)
     gone = weakref.ref(document.get_model_by_name("card-3"))
     del row
+
+    def session(event: object) -> None:  # stands for the closed session
+        pass
+
+    document.on_change(session)
+    document.destroy(session)
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_destroyed_page_keeps_none_of_its_last_held_changes() -> None:
+    # A frame's changes are combined through an index of the held list
+    # (decision 105); the hold's end leaves that list to the index. Through a
+    # destroyed document that something still holds, the last frame's
+    # changes would keep their models, and those models' callbacks the page.
+    assert combine_by_key()
+    document, row = page(3)
+    PageModels.of(document)
+    label = document.get_model_by_name("card-2").children[0].children[1]
+    document.hold("combine")
+    label.text = "a"
+    label.text = "b"
+    document.unhold()
+    gone = weakref.ref(label)
+    del row, label
 
     def session(event: object) -> None:  # stands for the closed session
         pass
