@@ -41,17 +41,18 @@ SWEEP_DELAY_S = 1.0
 one callback, holding them all until it ends, so a sweep inside it freed none
 of them (1.3 s each, one per close)."""
 
-LONGEST_WAIT_S = 30.0
-"""A due sweep waits for builds to pause (no card placed for `SWEEP_DELAY_S`)
-at most this long: a closed page's memory is not kept for ever by pages
-opened one after another."""
+LONGEST_WAIT_S = 120.0
+"""A due sweep waits while pages are built at most this long: a closed
+page's memory is not kept for ever by pages opened one after another, or by
+a build that never ends (a plot waiting for its key)."""
 
 
 class PageCollector:
     """When a process's pages are frozen out of garbage collection, and swept.
 
-    One per process (`PAGES`); sessions tell it each time their page placed
-    cards, and when they close. Pages are weighed by their plots: counting
+    One per process (`PAGES`); sessions tell it when their build begins,
+    each time their page placed cards, when the build is done, and when they
+    close. Pages are weighed by their plots: counting
     frozen objects walks them all (`gc.get_freeze_count` took 0.3 s with 24
     sessions open).
 
@@ -61,8 +62,7 @@ class PageCollector:
         Calls ``action`` after ``delay`` seconds; the server's event loop by
         default.
     clock:
-        Seconds, monotonic: when a page last placed cards, how long a sweep
-        waited.
+        Seconds, monotonic: how long a sweep waited for builds.
     """
 
     def __init__(
@@ -72,7 +72,8 @@ class PageCollector:
     ) -> None:
         self._schedule = schedule or _later_on_the_loop
         self._clock = clock
-        self._last_built = float("-inf")
+        # Pages whose build began and is not done.
+        self._building: set[Hashable] = set()
         self._due_since: float | None = None
         # Plots of each open page at its latest freeze, by session.
         self._open: dict[Hashable, int] = {}
@@ -80,6 +81,14 @@ class PageCollector:
         self.closed_plots = 0
         self._check_due = False
         self.sweeps = 0
+
+    def building(self, page: Hashable) -> None:
+        """A page's build began: no sweep until it is done."""
+        self._building.add(page)
+
+    def done(self, page: Hashable) -> None:
+        """A page's build is done."""
+        self._building.discard(page)
 
     def built(self, page: Hashable, plots: int) -> None:
         """A page placed cards and holds `plots` plots: freeze what the
@@ -93,10 +102,10 @@ class PageCollector:
         gc.collect()
         gc.freeze()
         self._open[page] = plots + 1  # the page's own models weigh a plot
-        self._last_built = self._clock()
 
     def closed(self, page: Hashable) -> None:
         """A page's session ended: its page waits for a sweep."""
+        self._building.discard(page)
         self.closed_plots += self._open.pop(page, 0)
         if self.closed_plots and not self._check_due:
             self._check_due = True
@@ -104,8 +113,7 @@ class PageCollector:
 
     def _sweep_if_due(self) -> None:
         """Sweep once the closed pages are `CLOSED_SHARE` of those frozen,
-        when no page placed cards for `SWEEP_DELAY_S` (or it waited
-        `LONGEST_WAIT_S`)."""
+        when no page is being built (or it waited `LONGEST_WAIT_S`)."""
         self._check_due = False
         frozen = self.closed_plots + sum(self._open.values())
         if not (self.closed_plots and self.closed_plots >= CLOSED_SHARE * frozen):
@@ -113,8 +121,7 @@ class PageCollector:
         now = self._clock()
         if self._due_since is None:
             self._due_since = now
-        building = now - self._last_built < SWEEP_DELAY_S
-        if building and now - self._due_since < LONGEST_WAIT_S:
+        if self._building and now - self._due_since < LONGEST_WAIT_S:
             self._check_due = True
             self._schedule(SWEEP_DELAY_S, self._sweep_if_due)
             return

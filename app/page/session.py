@@ -43,7 +43,7 @@ from app.page.status import (
     health,
     merged_losses,
 )
-from app.page.views import plot_for, view_choices, views_for
+from app.page.views import PagePlot, plot_for, view_choices, views_for
 from app.page_text import text_div
 from app.plot_spec import PLOTS_PER_KIND, PlotSpec, automatic_specs, plot_kind, spec_for
 from app.plotters import Plotter
@@ -162,10 +162,15 @@ class DashboardSession:
         self._deferred = pn.state.curdoc is not None
         self._slice_due = False
         self._slice_plots = 1
-        # Seconds a plot took to make and to place, in the latest slices.
+        # Seconds a step of making a plot (its figure, its card) and placing a
+        # card took, in the latest slices.
         self._make_s = 0.0
         self._place_s = 0.0
+        self._step_s: dict[bool, float] = {}  # the latest, by "a figure only"
         self._unbuilt: dict[PlotSpec, KeyInfo] = {}  # retried if the key changes
+        # Served, a plot is made in two turns: its plotter and figure, then its
+        # card (decision 064); those whose card is still to make.
+        self._figures: dict[PlotSpec, tuple[PagePlot, KeyInfo]] = {}
         self._clock = frame_clock(
             self.draw_frame,
             options.frame_period_s,
@@ -407,6 +412,7 @@ class DashboardSession:
         """Take a plot off the page."""
         self._fix_layout()
         self._wanted.remove(spec)
+        self._figures.pop(spec, None)
         plot = self._plots.pop(spec, None)
         if plot is not None:
             plot.plotter.unsubscribe()
@@ -521,6 +527,7 @@ class DashboardSession:
         self._auto_keys.clear()
         self._refused.clear()
         self._unbuilt.clear()
+        self._figures.clear()
         self._automatic = layout is None
         self._wanted = [] if layout is None else list(layout.plots)
         self._catalog_seen = None
@@ -602,6 +609,8 @@ class DashboardSession:
             )
         ):
             self._slice_due = True
+            if self._collector is not None:
+                self._collector.building(id(self))  # no sweep meanwhile (108)
             self.soon(self._next_slice)
         self._show_progress()
 
@@ -633,9 +642,7 @@ class DashboardSession:
         else:
             # Not in the document yet: the plots' models send nothing.
             with pn.io.hold(self._document):
-                made = self._make_slice(self._slice_plots)
-            if made:
-                self._make_s = (time.perf_counter() - began) / made
+                self._make_slice(self._slice_plots)
         if self._make_s and self._place_s:
             # One plot a turn until both halves were measured: placing costs
             # more than making, so making's cost alone would size the next
@@ -643,6 +650,8 @@ class DashboardSession:
             fit = int(BUILD_SLICE_S / max(self._make_s, self._place_s))
             self._slice_plots = max(1, min(PLOTS_PER_SLICE, fit))
         self._build()
+        if not self._slice_due and self._collector is not None:
+            self._collector.done(id(self))  # a sweep may run (decision 108)
 
     def _build_slice(self, plots: int) -> int:
         """Make and place up to `plots` of the pending plots, in the layout's
@@ -652,16 +661,42 @@ class DashboardSession:
         return tried
 
     def _make_slice(self, plots: int) -> int:
-        """Make up to `plots` of the pending plots, in the layout's order, to
-        be placed on the page later; return how many were tried."""
+        """Take up to `plots` steps of making the pending plots, in the
+        layout's order, to be placed on the page later; return how many were
+        taken. Served, a plot's figure is one step and its card the next: the
+        figure is about two thirds of a plot's making (decision 064)."""
+        pending = self._pending()
+        wanted = {spec for spec, _ in pending}
+        for spec in [spec for spec in self._figures if spec not in wanted]:
+            del self._figures[spec]  # removed, or its key changed kind
         tried = 0
-        for spec, info in self._pending()[:plots]:
+        for spec, info in pending[:plots]:
             tried += 1
-            if self._make_plot(spec, info) is None:
+            began = time.perf_counter()
+            made_now = self._deferred and spec not in self._figures
+            figure_only = made_now and self._make_figure(spec, info)
+            if not figure_only and self._make_plot(spec, info) is None:
                 self._unbuilt[spec] = info
+            # The costlier kind of step sizes the next slices: a figure
+            # costs about twice a card.
+            self._step_s[figure_only] = time.perf_counter() - began
+            self._make_s = max(self._step_s.values())
         if tried:
             self._reorder()
         return tried
+
+    def _make_figure(self, spec: PlotSpec, info: KeyInfo) -> bool:
+        """Make `spec`'s plotter and its figure, its card left to a later
+        step; False where it cannot (the card's step says why)."""
+        try:
+            page_plot = plot_for(spec, info, self._options)
+            # Files and the toolbar's PNG are named after the view (093).
+            page_plot.plotter.file_view = spec.view
+            page_plot.plotter.root  # noqa: B018 - made now, drawn into later
+        except Exception:  # the whole plot is made again, and fails there
+            return False
+        self._figures[spec] = (page_plot, info)
+        return True
 
     def _place_cards(self, plots: list[_Plot]) -> None:
         for plot in plots:
@@ -699,8 +734,12 @@ class DashboardSession:
     def _make_plot(self, spec: PlotSpec, info: KeyInfo | None) -> _Plot | None:
         if info is None:
             return None
+        made = self._figures.pop(spec, None)
         try:
-            page_plot = plot_for(spec, info, self._options)
+            if made is not None and made[1] == info:
+                page_plot = made[0]
+            else:
+                page_plot = plot_for(spec, info, self._options)
         except ValueError as error:
             # Said on the page, not dropped in silence: the layout asked for it.
             note = f"{error}: not shown"

@@ -664,6 +664,92 @@ def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects
     assert ingestion.data_service.subscriber_count == 0
 
 
+def test_a_served_plot_is_made_in_two_turns_its_figure_then_its_card(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A figure is about two thirds of making a plot: made in a turn apart
+    # from its card, no turn of a build makes both (decision 064).
+    ingestion.orchestrator.update()
+    document = Document()
+    ticks: list = []
+    monkeypatch.setattr(document, "add_next_tick_callback", ticks.append)
+    layout = many_plots(6)
+    with set_curdoc(document):
+        session = DashboardSession(
+            ingestion, DashboardOptions(), layout=layout, frame_clock=HandClock
+        )
+        session.start()
+    try:
+        figure_turn: dict[PlotSpec, int] = {}
+        card_turn: dict[PlotSpec, int] = {}
+        removed = layout.plots[1]
+        turn = 0
+        while ticks:
+            ticks.pop(0)()
+            turn += 1
+            for spec in layout.plots:
+                if spec in session._figures:
+                    figure_turn.setdefault(spec, turn)
+                if any(plot.spec == spec for plot in session._plots.values()):
+                    card_turn.setdefault(spec, turn)
+            if removed in figure_turn and removed in session._wanted:
+                session.remove_plot(removed)  # between its two turns
+        kept = [spec for spec in layout.plots if spec != removed]
+        assert sorted(card_turn, key=layout.plots.index) == kept
+        assert all(figure_turn[spec] < card_turn[spec] for spec in kept)
+        assert removed in figure_turn
+        assert ingestion.data_service.subscriber_count == len(kept)
+        assert session._figures == {}
+    finally:
+        session.close(None)
+
+
+class ToldCollector:
+    """What a session tells the process's page collector (decision 108)."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def building(self, page: object) -> None:
+        self.told.append("building")
+
+    def built(self, page: object, plots: int) -> None:
+        self.told.append("built")
+
+    def done(self, page: object) -> None:
+        self.told.append("done")
+
+    def closed(self, page: object) -> None:
+        self.told.append("closed")
+
+
+def test_a_served_page_says_while_it_is_built_so_no_sweep_holds_its_build(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingestion.orchestrator.update()
+    document = Document()
+    ticks: list = []
+    monkeypatch.setattr(document, "add_next_tick_callback", ticks.append)
+    collector = ToldCollector()
+    with set_curdoc(document):
+        session = DashboardSession(
+            ingestion, DashboardOptions(), layout=many_plots(6), frame_clock=HandClock
+        )
+        session._collector = collector  # as a served document's session has
+        session.start()
+    try:
+        while ticks:
+            ticks.pop(0)()
+        told = collector.told
+        assert told[0] == "building"
+        assert told[-1] == "done"
+        assert told.count("done") == 1
+        assert "built" in told
+    finally:
+        session.close(None)
+    assert collector.told[-1] == "closed"
+
+
 def card_says(card: pn.viewable.Viewable) -> tuple[str, str]:
     """The key and the view a card shows the operator: its header and, with
     its settings opened, its view menu."""
