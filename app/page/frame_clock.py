@@ -209,6 +209,12 @@ class FrameClock:
             behind_s=behind_s,
         )
 
+    @property
+    def browser_building(self) -> bool:
+        """Whether the browser still builds plots the page gained: it has not
+        acknowledged a frame sent after the latest growth (decision 100)."""
+        return self._building is not None
+
     def start(self, document: Document | None) -> None:
         """Start on the current event loop (call from the session's loop).
 

@@ -161,6 +161,8 @@ class DashboardSession:
         # benchmarks) they are built at once.
         self._deferred = pn.state.curdoc is not None
         self._slice_due = False
+        # Between a build's first slice and its page shown in the browser.
+        self._opening = False
         self._slice_plots = 1
         # Seconds a step of making a plot (its figure, its card) and placing a
         # card took, in the latest slices.
@@ -363,6 +365,7 @@ class DashboardSession:
                 except Exception:  # one plot must not cost the others their frame
                     logger.exception("key %r: frame failed", plot.spec.key)
             self._clock.stamp()
+        self._say_if_built()
 
     def close(self, session_context: object) -> None:
         """Stop drawing and unregister every plot (the session was destroyed).
@@ -609,7 +612,8 @@ class DashboardSession:
             )
         ):
             self._slice_due = True
-            if self._collector is not None:
+            if self._collector is not None and not self._opening:
+                self._opening = True
                 self._collector.building(id(self))  # no sweep meanwhile (108)
             self.soon(self._next_slice)
         self._show_progress()
@@ -650,8 +654,19 @@ class DashboardSession:
             fit = int(BUILD_SLICE_S / max(self._make_s, self._place_s))
             self._slice_plots = max(1, min(PLOTS_PER_SLICE, fit))
         self._build()
-        if not self._slice_due and self._collector is not None:
-            self._collector.done(id(self))  # a sweep may run (decision 108)
+        self._say_if_built()
+
+    def _say_if_built(self) -> None:
+        """Tell the collector the page is built once no slice is due and the
+        browser built what it was sent: a sweep may run (decision 108)."""
+        if (
+            self._opening
+            and not self._slice_due
+            and not self._clock.browser_building
+            and self._collector is not None
+        ):
+            self._opening = False
+            self._collector.done(id(self))
 
     def _build_slice(self, plots: int) -> int:
         """Make and place up to `plots` of the pending plots, in the layout's

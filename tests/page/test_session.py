@@ -723,7 +723,7 @@ class ToldCollector:
         self.told.append("closed")
 
 
-def test_a_served_page_says_while_it_is_built_so_no_sweep_holds_its_build(
+def test_a_served_page_says_while_it_opens_so_no_sweep_holds_it(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingestion.orchestrator.update()
@@ -740,6 +740,11 @@ def test_a_served_page_says_while_it_is_built_so_no_sweep_holds_its_build(
     try:
         while ticks:
             ticks.pop(0)()
+        session.draw_frame()  # the browser is sent the built page
+        assert "done" not in collector.told  # it is still building it
+        clock = session._clock
+        clock._on_acknowledged("tags", [], [clock.stats.sent])  # it built it
+        session.draw_frame()
         told = collector.told
         assert told[0] == "building"
         assert told[-1] == "done"
