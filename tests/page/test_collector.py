@@ -213,3 +213,30 @@ def test_a_sweep_waits_while_a_page_is_built() -> None:
         "c freed": True,
         "swept after": LONGEST_WAIT_S + SWEEP_DELAY_S,
     }
+
+
+def test_a_sweep_waits_for_no_opening_once_closed_pages_pile_up() -> None:
+    # Pages closing while others keep opening (a churn): waiting would pile
+    # their garbage up into one long sweep and a higher peak of memory.
+    seen = run(
+        """
+        from app.page.collector import (
+            WAITS_FOR_AT_MOST_PAGES, WAITS_FOR_AT_MOST_PLOTS,
+        )
+        def closed_while_d_opens(pages, plots):
+            built = {name: page(100) for name in range(pages)}
+            gone = [weakref.ref(p) for p in built.values()]
+            for name in built:
+                collector.built(name, plots=plots)
+            built.clear()
+            collector.building("d")  # and never done
+            for name in range(pages):
+                collector.closed(name)
+            checks = run_later()
+            return len(checks), all(ref() is None for ref in gone)
+        seen["many"] = closed_while_d_opens(WAITS_FOR_AT_MOST_PAGES + 1, 1)
+        seen["large"] = closed_while_d_opens(1, WAITS_FOR_AT_MOST_PLOTS)
+        seen["few, small"] = closed_while_d_opens(WAITS_FOR_AT_MOST_PAGES, 1)[0] > 1
+        """
+    )
+    assert seen == {"many": [1, True], "large": [1, True], "few, small": True}
