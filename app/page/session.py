@@ -705,9 +705,12 @@ class DashboardSession:
         step; False where it cannot (the card's step says why)."""
         try:
             page_plot = plot_for(spec, info, self._options)
+            plotter = page_plot.plotter
+            # Before the figure, which draws the reference (decision 094).
+            self._use_reference(spec, plotter)
             # Files and the toolbar's PNG are named after the view (093).
-            page_plot.plotter.file_view = spec.view
-            page_plot.plotter.root  # noqa: B018 - made now, drawn into later
+            plotter.file_view = spec.view
+            plotter.root  # noqa: B018 - made now, drawn into later
         except Exception:  # the whole plot is made again, and fails there
             return False
         self._figures[spec] = (page_plot, info)
@@ -750,11 +753,9 @@ class DashboardSession:
         if info is None:
             return None
         made = self._figures.pop(spec, None)
+        figure_made = made is not None and made[1] == info
         try:
-            if made is not None and made[1] == info:
-                page_plot = made[0]
-            else:
-                page_plot = plot_for(spec, info, self._options)
+            page_plot = made[0] if figure_made else plot_for(spec, info, self._options)
         except ValueError as error:
             # Said on the page, not dropped in silence: the layout asked for it.
             note = f"{error}: not shown"
@@ -766,7 +767,8 @@ class DashboardSession:
         if self._refused.pop(spec, None) is not None:
             self._show_message()
         plotter = page_plot.plotter
-        self._use_reference(spec, plotter)
+        if not figure_made:
+            self._use_reference(spec, plotter)
         card = self._card(spec, info, plotter)
         plot = _Plot(spec, page_plot.kind, plotter, page_plot.row, card)
         self._plots[spec] = plot
