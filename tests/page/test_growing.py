@@ -29,6 +29,16 @@ def card(index: int) -> Column:
     )
 
 
+def destroyed(document: Document) -> None:
+    """Destroy `document` as its closed session's server does."""
+
+    def session(event: object) -> None:  # stands for the closed session
+        pass
+
+    document.on_change(session)
+    document.destroy(session)
+
+
 def reachable(document: Document) -> set[str]:
     return {model.id for root in document.roots for model in root.references()}
 
@@ -280,11 +290,7 @@ def test_a_destroyed_page_holds_none_of_its_models() -> None:
     gone = weakref.ref(document.get_model_by_name("card-3"))
     del row
 
-    def session(event: object) -> None:  # stands for the closed session
-        pass
-
-    document.on_change(session)
-    document.destroy(session)
+    destroyed(document)
     gc.collect()
     assert gone() is None
 
@@ -305,10 +311,6 @@ def test_a_destroyed_page_keeps_none_of_its_last_held_changes() -> None:
     gone = weakref.ref(label)
     del row, label
 
-    def session(event: object) -> None:  # stands for the closed session
-        pass
-
-    document.on_change(session)
-    document.destroy(session)
+    destroyed(document)
     gc.collect()
     assert gone() is None

@@ -669,20 +669,11 @@ def test_a_served_plot_is_made_in_two_turns_its_figure_then_its_card(
 ) -> None:
     # A figure is about two thirds of making a plot: made in a turn apart
     # from its card, no turn of a build makes both (decision 064).
-    ingestion.orchestrator.update()
-    document = Document()
-    ticks: list = []
-    monkeypatch.setattr(document, "add_next_tick_callback", ticks.append)
     layout = many_plots(6)
-    with set_curdoc(document):
-        session = DashboardSession(
-            ingestion, DashboardOptions(), layout=layout, frame_clock=HandClock
-        )
-        session.start()
-    try:
-        figure_turn: dict[PlotSpec, int] = {}
-        card_turn: dict[PlotSpec, int] = {}
-        removed = layout.plots[1]
+    removed = layout.plots[1]
+    figure_turn: dict[PlotSpec, int] = {}
+    card_turn: dict[PlotSpec, int] = {}
+    with served_page(ingestion, monkeypatch, layout) as (session, _, ticks):
         turn = 0
         while ticks:
             ticks.pop(0)()
@@ -700,8 +691,6 @@ def test_a_served_plot_is_made_in_two_turns_its_figure_then_its_card(
         assert removed in figure_turn
         assert ingestion.data_service.subscriber_count == len(kept)
         assert session._figures == {}
-    finally:
-        session.close(None)
 
 
 class ToldCollector:
@@ -726,20 +715,10 @@ class ToldCollector:
 def test_a_served_page_says_while_it_opens_so_no_sweep_holds_it(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ingestion.orchestrator.update()
-    document = Document()
-    ticks: list = []
-    monkeypatch.setattr(document, "add_next_tick_callback", ticks.append)
     collector = ToldCollector()
-    with set_curdoc(document):
-        session = DashboardSession(
-            ingestion, DashboardOptions(), layout=many_plots(6), frame_clock=HandClock
-        )
-        session._collector = collector  # as a served document's session has
-        session.start()
-    try:
-        while ticks:
-            ticks.pop(0)()
+    layout = many_plots(6)
+    with served_page(ingestion, monkeypatch, layout, collector) as (session, _, ticks):
+        run_ticks(ticks)
         session.draw_frame()  # the browser is sent the built page
         assert "done" not in collector.told  # it is still building it
         clock = session._clock
@@ -750,8 +729,6 @@ def test_a_served_page_says_while_it_opens_so_no_sweep_holds_it(
         assert told[-1] == "done"
         assert told.count("done") == 1
         assert "built" in told
-    finally:
-        session.close(None)
     assert collector.told[-1] == "closed"
 
 
@@ -789,11 +766,15 @@ def view_menu(card: pn.viewable.Viewable) -> pn.widgets.Select:
 
 @contextmanager
 def served_page(
-    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch, layout: Layout
+    ingestion: Ingestion,
+    monkeypatch: pytest.MonkeyPatch,
+    layout: Layout,
+    collector: object | None = None,
 ) -> Iterator[tuple[DashboardSession, Document, list]]:
     """A session whose page is in a document, started, and closed at the end;
     the document's next-tick callbacks (the slices of the build) are left for
-    the test to run."""
+    the test to run. A `collector` is told of the build as a served
+    document's process collector is (decision 108)."""
     ingestion.orchestrator.update()
     document = Document()
     ticks: list = []
@@ -803,6 +784,7 @@ def served_page(
             ingestion, DashboardOptions(), layout=layout, frame_clock=HandClock
         )
         session.view.server_doc(document)
+        session._collector = collector
         session.start()
     try:
         yield session, document, ticks
