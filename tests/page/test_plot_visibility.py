@@ -66,3 +66,25 @@ def test_a_slow_browser_draws_a_plot_out_of_view_once_in_four_frames() -> None:
     drawn = draws(visibility, clock, 20, 2.5)  # the browser draws slowly
     assert drawn["p1"] == 20
     assert drawn["p2"] == 20 / HIDDEN_REFRESH_FRAMES
+
+
+def test_plots_out_of_view_are_spread_over_frames_not_drawn_together() -> None:
+    # Scrolled away together, 20 plots would all come due in one frame each
+    # second (decision 061): a frame of every plot held the server's loop.
+    clock = Clock()
+    visibility = PlotVisibility(lambda: None, clock=clock)
+    plots = [f"p{i}" for i in range(20)]
+    visibility.model.tags = plots
+    per_frame = []
+    drawn = dict.fromkeys(plots, 0)
+    for _ in range(25):  # 5 s of frames at 5 Hz
+        visibility.new_frame()
+        due = [plot for plot in plots if visibility.due(plot)]
+        per_frame.append(len(due))
+        for plot in due:
+            drawn[plot] += 1
+        clock.now += 0.2
+    share = -(-len(plots) // HIDDEN_REFRESH_FRAMES)
+    assert max(per_frame) <= share
+    # Each still drawn about once a second: 5 s, the first frame included.
+    assert all(4 <= count <= 6 for count in drawn.values()), drawn
