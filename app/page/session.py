@@ -164,11 +164,10 @@ class DashboardSession:
         # Between a build's first slice and its page shown in the browser.
         self._opening = False
         self._slice_plots = 1
-        # Seconds a step of making a plot (its figure, its card) and placing a
-        # card took, in the latest slices.
-        self._make_s = 0.0
+        # Seconds the latest step of each kind of making a plot took (its
+        # figure only: True; its card, or all of it: False), and placing a card.
+        self._make_step_s: dict[bool, float] = {}
         self._place_s = 0.0
-        self._step_s: dict[bool, float] = {}  # the latest, by "a figure only"
         self._unbuilt: dict[PlotSpec, KeyInfo] = {}  # retried if the key changes
         # Served, a plot is made in two turns: its plotter and figure, then its
         # card (decision 064); those whose card is still to make.
@@ -647,11 +646,14 @@ class DashboardSession:
             # Not in the document yet: the plots' models send nothing.
             with pn.io.hold(self._document):
                 self._make_slice(self._slice_plots)
-        if self._make_s and self._place_s:
+        # The costlier kind of step sizes the slices: a figure costs about
+        # twice a card.
+        make_s = max(self._make_step_s.values(), default=0.0)
+        if make_s and self._place_s:
             # One plot a turn until both halves were measured: placing costs
             # more than making, so making's cost alone would size the next
             # placing too large.
-            fit = int(BUILD_SLICE_S / max(self._make_s, self._place_s))
+            fit = int(BUILD_SLICE_S / max(make_s, self._place_s))
             self._slice_plots = max(1, min(PLOTS_PER_SLICE, fit))
         self._build()
         self._say_if_built()
@@ -692,10 +694,7 @@ class DashboardSession:
             figure_only = made_now and self._make_figure(spec, info)
             if not figure_only and self._make_plot(spec, info) is None:
                 self._unbuilt[spec] = info
-            # The costlier kind of step sizes the next slices: a figure
-            # costs about twice a card.
-            self._step_s[figure_only] = time.perf_counter() - began
-            self._make_s = max(self._step_s.values())
+            self._make_step_s[figure_only] = time.perf_counter() - began
         if tried:
             self._reorder()
         return tried

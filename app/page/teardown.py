@@ -56,7 +56,8 @@ class Teardown:
     def __init__(self, schedule: Callable[[Callable[[], None]], object] | None = None):
         self._schedule = schedule
         self._waiting: list[Model] = []
-        self._due = False
+        # How the next slice is scheduled while one is due, else None.
+        self._due_on: Callable[[Callable[[], None]], object] | None = None
         self.taken_apart = 0
 
     def add(self, models: Iterable[Model]) -> None:
@@ -65,16 +66,16 @@ class Teardown:
         schedule = self._schedule or _on_the_running_loop()
         if schedule is None:
             self._slice(until=float("inf"))
-        elif self._waiting and not self._due:
-            self._due = True
+        elif self._waiting and self._due_on is None:  # else the slice due
+            self._due_on = schedule
             schedule(self._next_slice)
 
     def _next_slice(self) -> None:
-        self._due = False
         self._slice(until=time.perf_counter() + SLICE_S)
         if self._waiting:
-            self._due = True
-            (self._schedule or _on_the_running_loop() or _at_once)(self._next_slice)
+            self._due_on(self._next_slice)
+        else:
+            self._due_on = None
 
     def _slice(self, until: float) -> None:
         """Take models apart until `until` (at least one)."""
@@ -96,10 +97,6 @@ def _on_the_running_loop() -> Callable[[Callable[[], None]], object] | None:
         return asyncio.get_running_loop().call_soon
     except RuntimeError:
         return None
-
-
-def _at_once(action: Callable[[], None]) -> None:
-    action()
 
 
 TEARDOWN = Teardown()
