@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Iterable
 
 PERIOD_S = 0.2
 SECONDS = 10.0
@@ -48,13 +49,13 @@ def frames(together: bool) -> tuple[list[float], float]:
     if together:  # the code before: no share a frame
         new_frame = PlotVisibility.new_frame
 
-        def all_at_once(self: PlotVisibility) -> None:
-            new_frame(self)
+        def all_at_once(self: PlotVisibility, plots: Iterable[str]) -> None:
+            new_frame(self, plots)
             self._hidden_left = math.inf
 
         session.visibility.new_frame = all_at_once.__get__(session.visibility)
     ids = [plot.model_id for plot in session._plots.values()]
-    session.visibility.model.tags = ids
+    session.visibility.model.tags = []  # the page reports none in view
     drawn = dict.fromkeys(ids, 0)
     due = session.visibility.due
 

@@ -16,7 +16,9 @@ for this working tree, as medians of `REPEATS` runs (``BENCH_PAGE_REPEATS``;
   over `SWEEP_FULL_S`, of pages closed before, decision 102, or CPython's
   own pass; the collector's freeze of a build's turn collects what came
   since the last, a few ms, decision 108), the callbacks holding a sweep,
-  and how many took over `SLOW_S` (50 ms, what a build's turn aims at), from
+  and how many took over `SLOW_S` (50 ms, what a build's turn aims at), and
+  the most CPU time of the loop's thread in a block without a sweep (the
+  server's own work: the browser runs on the same two cores), from
   `loop_blocks/sitecustomize.py` on the server's path: a request waits for
   every callback ahead of it in the loop, so its delay can be several;
 - the time until all N plots are in the page;
@@ -141,14 +143,17 @@ def checkout(rev: str) -> Iterator[Path]:
         )
 
 
-def loop_blocks(path: Path, start: float, end: float) -> list[tuple[float, float]]:
+def loop_blocks(
+    path: Path, start: float, end: float
+) -> list[tuple[float, float, float]]:
     """Seconds of each long callback of the server's loop that ended in
-    [start, end] (wall clock), and the seconds of full collections in it."""
+    [start, end] (wall clock), the seconds of full collections in it and the
+    CPU seconds of the loop's thread."""
     blocks = []
     for line in path.read_text().splitlines():
-        ended, took, full = (float(field) for field in line.split())
+        ended, took, full, cpu = (float(field) for field in line.split())
         if start <= ended <= end:
-            blocks.append((took, full))
+            blocks.append((took, full, cpu))
     return blocks
 
 
@@ -186,12 +191,15 @@ def open_page(
     context.close()
     return {
         "open_worst_s": prober.worst(began, built),
-        "longest_block_s": max((took for took, _ in opened), default=0.0),
+        "longest_block_s": max((took for took, _, _ in opened), default=0.0),
         "longest_build_s": max(
-            (took for took, full in opened if full <= SWEEP_FULL_S), default=0.0
+            (took for took, full, _ in opened if full <= SWEEP_FULL_S), default=0.0
         ),
-        "blocks_over": sum(1 for took, _ in opened if took > SLOW_S),
-        "sweeps": sum(1 for _, full in opened if full > SWEEP_FULL_S),
+        "most_cpu_s": max(
+            (cpu for _, full, cpu in opened if full <= SWEEP_FULL_S), default=0.0
+        ),
+        "blocks_over": sum(1 for took, _, _ in opened if took > SLOW_S),
+        "sweeps": sum(1 for _, full, _ in opened if full > SWEEP_FULL_S),
         "fill_s": built - began,
         "largest_message_mb": max(frames, default=0) / 1e6,
         "after_worst_s": prober.worst(built, after),
@@ -229,7 +237,8 @@ def report(plots: int, label: str, r: dict[str, float]) -> None:
     print(
         f"{plots:>5} {label:<8} {r['open_worst_s'] * 1000:>18.0f}ms "
         f"{r['longest_block_s'] * 1000:>14.0f}ms "
-        f"{r['longest_build_s'] * 1000:>20.0f}ms {r['sweeps']:>11.0f} "
+        f"{r['longest_build_s'] * 1000:>20.0f}ms "
+        f"{r['most_cpu_s'] * 1000:>15.0f}ms {r['sweeps']:>11.0f} "
         f"{r['blocks_over']:>14.0f} "
         f"{r['fill_s']:>12.1f}s {r['largest_message_mb']:>14.2f}MB "
         f"{r['after_worst_s'] * 1000:>20.0f}ms",
@@ -249,6 +258,7 @@ def main() -> None:
         print(
             f"{'plots':>5} {'code':<8} {'worst delay opening':>20} "
             f"{'longest block':>16} {'longest without a sweep':>22} "
+            f"{'its CPU at most':>17} "
             f"{'sweeps':>11} {f'blocks > {SLOW_S * 1000:.0f} ms':>14} "
             f"{'all plots in':>13} {'largest message':>16} "
             f"{f'worst delay {AFTER_S:.0f} s after':>22}",

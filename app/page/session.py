@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 
@@ -61,13 +62,16 @@ FRAMES_NOTE_PERIOD_NS = 10_000_000_000
 """The note on skipped frames changes at most every 10 s: a text that changes
 makes the browser lay out the whole page again."""
 
-BUILD_SLICE_S = 0.04
+BUILD_SLICE_S = 0.03
 """A slice of a page's build aims at this much work on the server's event loop:
 every other session and request waits for a slice to end (decision 064). A
 slice makes or places at least one plot, whatever it costs."""
 
 PLOTS_PER_SLICE = 8
 """Most plots one slice builds, however cheap the plots before were."""
+
+STEPS_REMEMBERED = 4
+"""A slice is sized by the costliest of this many latest steps of each kind."""
 
 
 @dataclass(eq=False)
@@ -164,13 +168,16 @@ class DashboardSession:
         # Between a build's first slice and its page shown in the browser.
         self._opening = False
         self._slice_plots = 1
-        # Seconds the latest step of each kind of making a plot took (its
-        # figure only: True; its card, or all of it: False), and placing a card.
-        self._make_step_s: dict[bool, float] = {}
-        self._place_s = 0.0
+        # Seconds the latest steps of each kind took: a step of making a
+        # plot's figure (True), of its card or all of it (False), and placing
+        # a card. The costliest of the latest few sizes a slice: a figure of
+        # an image costs twice one of a line.
+        self._step_s: dict[str | bool, deque[float]] = {
+            kind: deque(maxlen=STEPS_REMEMBERED) for kind in (True, False, "place")
+        }
         self._unbuilt: dict[PlotSpec, KeyInfo] = {}  # retried if the key changes
-        # Served, a plot is made in two turns: its plotter and figure, then its
-        # card (decision 064); those whose card is still to make.
+        # Served, a plot is made in turns: its plotter and its figure, a step
+        # a turn, then its card (decision 064); those whose card is to make.
         self._figures: dict[PlotSpec, tuple[PagePlot, KeyInfo]] = {}
         self._clock = frame_clock(
             self.draw_frame,
@@ -354,10 +361,17 @@ class DashboardSession:
             if now_ns >= self._frames_note_due_ns:
                 self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS
                 self._show_frames(self._clock.stats)
-            self.visibility.new_frame()
-            for plot in tuple(self._plots.values()):
+            visibility = self.visibility
+            visibility.new_frame(plot.model_id for plot in self._plots.values())
+            # Those in view first: the ones out of view get what time is left
+            # of their share (decision 061).
+            in_view_first = sorted(
+                self._plots.values(),
+                key=lambda plot: visibility.is_hidden(plot.model_id),
+            )
+            for plot in in_view_first:
                 # Out of view, a plot is drawn once a second (decision 061).
-                if not self.visibility.due(plot.model_id):
+                if not visibility.due(plot.model_id):
                     continue
                 try:
                     plot.plotter.draw(now_ns)
@@ -634,9 +648,9 @@ class DashboardSession:
             # Not in the document yet: its models send nothing.
             with pn.io.hold(self._document):
                 self._sidebar_made = self._sidebar_later.pop(0)()
-        elif unplaced := self._unplaced():
+        elif unplaced := self._unplaced()[: self._slice_plots]:
             self._grow(lambda: self._place_cards(unplaced))
-            self._place_s = (time.perf_counter() - began) / len(unplaced)
+            self._step_s["place"].append((time.perf_counter() - began) / len(unplaced))
             if self._collector is not None:
                 # Placed cards live as long as the session: frozen now, the
                 # collector's passes during the rest of the build do not
@@ -646,14 +660,13 @@ class DashboardSession:
             # Not in the document yet: the plots' models send nothing.
             with pn.io.hold(self._document):
                 self._make_slice(self._slice_plots)
-        # The costlier kind of step sizes the slices: a figure costs about
-        # twice a card.
-        make_s = max(self._make_step_s.values(), default=0.0)
-        if make_s and self._place_s:
-            # One plot a turn until both halves were measured: placing costs
-            # more than making, so making's cost alone would size the next
-            # placing too large.
-            fit = int(BUILD_SLICE_S / max(make_s, self._place_s))
+        # The costliest kind of step sizes the slices: a step of a figure
+        # costs about twice a card.
+        if all(self._step_s.values()):
+            # One step a turn until every kind was measured: a card's cost
+            # alone would size the next figure's slice too large.
+            step_s = max(max(steps) for steps in self._step_s.values())
+            fit = int(BUILD_SLICE_S / step_s)
             self._slice_plots = max(1, min(PLOTS_PER_SLICE, fit))
         self._build()
         self._say_if_built()
@@ -690,29 +703,36 @@ class DashboardSession:
         for spec, info in pending[:plots]:
             tried += 1
             began = time.perf_counter()
-            made_now = self._deferred and spec not in self._figures
-            figure_only = made_now and self._make_figure(spec, info)
-            if not figure_only and self._make_plot(spec, info) is None:
+            figure_step = self._deferred and self._make_figure(spec, info)
+            if not figure_step and self._make_plot(spec, info) is None:
                 self._unbuilt[spec] = info
-            self._make_step_s[figure_only] = time.perf_counter() - began
+            self._step_s[figure_step].append(time.perf_counter() - began)
         if tried:
             self._reorder()
         return tried
 
     def _make_figure(self, spec: PlotSpec, info: KeyInfo) -> bool:
-        """Make `spec`'s plotter and its figure, its card left to a later
-        step; False where it cannot (the card's step says why)."""
-        try:
-            page_plot = plot_for(spec, info, self._options)
-            plotter = page_plot.plotter
-            # Before the figure, which draws the reference (decision 094).
-            self._use_reference(spec, plotter)
-            # Files and the toolbar's PNG are named after the view (093).
-            plotter.file_view = spec.view
-            plotter.root  # noqa: B018 - made now, drawn into later
-        except Exception:  # the whole plot is made again, and fails there
+        """Take the next step of making `spec`'s plotter and its figure, its
+        card left to a later step; False where no step is left, or it cannot
+        be made (the card's step says why)."""
+        made = self._figures.get(spec)
+        if made is not None and (made[1] != info or made[0].plotter.built):
             return False
-        self._figures[spec] = (page_plot, info)
+        try:
+            if made is None:
+                page_plot = plot_for(spec, info, self._options)
+                plotter = page_plot.plotter
+                # Before the figure, which draws the reference (decision 094).
+                self._use_reference(spec, plotter)
+                # Files and the toolbar's PNG are named after the view (093).
+                plotter.file_view = spec.view
+                self._figures[spec] = (page_plot, info)
+            else:
+                page_plot = made[0]
+            page_plot.plotter.build_step()
+        except Exception:  # the whole plot is made again, and fails there
+            self._figures.pop(spec, None)
+            return False
         return True
 
     def _place_cards(self, plots: list[_Plot]) -> None:

@@ -10,7 +10,7 @@ map (1-D y, over x instead of time), at x's value as of the frame's time
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Generator, Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -136,9 +136,10 @@ class AgainstPlotter(FigurePlotter):
         return value
 
     # Building ----------------------------------------------------------------
-    def _build(self) -> LayoutDOM:
+    def _build_steps(self) -> Generator[None, None, LayoutDOM]:
         if self.frame_ndim == 0:
             self._fig = self._figure(y_range=Range1d(0, 1))
+            yield  # the figure is about half of it (decision 064)
             self._time_colours = LinearColorMapper(palette="Viridis256")
             points = drop_unseen_glyphs(
                 self._fig.scatter(
@@ -170,6 +171,7 @@ class AgainstPlotter(FigurePlotter):
             self._show_mode()
         else:
             self._fig = self._figure()
+            yield
             self._mapper = LinearColorMapper(palette="Viridis256")
             self._color_bar = add_image(self._fig, self.source, self._mapper)
         self._fig.name = f"figure:against:{self.label}"

@@ -14,7 +14,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Generator, Hashable, Iterable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -99,9 +99,10 @@ def add_image(fig: figure, source: ColumnDataSource, mapper: ColorMapper) -> Col
 class Plotter(param.Parameterized):
     """Base of every plot: one key, one extractor, one Bokeh root per session.
 
-    Subclasses build their Bokeh model in ``_build`` and show a scipp value in
-    ``_show``; the base handles subscription, hand-over between threads and
-    the header (key, unit and age of the newest data).
+    Subclasses build their Bokeh model in ``_build`` (or in steps, in
+    ``_build_steps``) and show a scipp value in ``_show``; the base handles
+    subscription, hand-over between threads and the header (key, unit and age
+    of the newest data).
     """
 
     key = param.Parameter(
@@ -159,6 +160,7 @@ class Plotter(param.Parameterized):
         # The view its files are named after (decision 093); the session says.
         self.file_view = "latest"
         self._root: LayoutDOM | None = None
+        self._building: Generator[None, None, LayoutDOM] | None = None
         self._pane: pn.pane.Bokeh | None = None
 
     # The subscriber protocol -------------------------------------------------
@@ -387,6 +389,26 @@ class Plotter(param.Parameterized):
         return self._root
 
     @property
+    def built(self) -> bool:
+        """Whether the Bokeh model drawn into is made."""
+        return self._root is not None
+
+    def build_step(self) -> bool:
+        """Take the next step of making the Bokeh model drawn into; return
+        whether it is made. A served page makes a figure a step a turn of the
+        server's loop: a whole one held it up to 65 ms (decision 064)."""
+        if self._root is None:
+            if self._building is None:
+                self._building = self._build_steps()
+            try:
+                next(self._building)
+            except StopIteration as made:
+                self._building = None
+                self._root = made.value
+                self._built()
+        return self._root is not None
+
+    @property
     def header(self) -> str:
         """The header text currently shown: key, unit and age."""
         return self._header
@@ -418,6 +440,15 @@ class Plotter(param.Parameterized):
     # Hooks -------------------------------------------------------------------
     def _build(self) -> LayoutDOM:
         raise NotImplementedError
+
+    def _built(self) -> None:
+        """Called once the Bokeh model drawn into is made."""
+
+    def _build_steps(self) -> Generator[None, None, LayoutDOM]:
+        """Make the Bokeh model drawn into, a step up to each ``yield`` (a
+        figure, then its glyphs); returns the model. One step: ``_build``."""
+        return self._build()
+        yield  # a generator, of one step
 
     def _show(self, value: Any) -> None:
         raise NotImplementedError
@@ -504,8 +535,8 @@ class Plotter(param.Parameterized):
         return fig
 
     def _ensure_root(self) -> None:
-        if self._root is None:
-            self._root = self._build()
+        while not self.build_step():
+            pass
 
     def _refresh_header(self, now_ns: int) -> None:
         parts = [self.label]

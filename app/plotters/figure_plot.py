@@ -341,11 +341,9 @@ class FigurePlotter(Plotter):
             clear,
         ]
 
-    def _ensure_root(self) -> None:
-        if self._root is None:
-            super()._ensure_root()
-            # Named as its figure: "header:line:monitor/m1".
-            self._header_div.name = self._fig.name.replace("figure:", "header:", 1)
+    def _built(self) -> None:
+        # Named as its figure: "header:line:monitor/m1".
+        self._header_div.name = self._fig.name.replace("figure:", "header:", 1)
 
     @property
     def card_class(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -62,9 +63,10 @@ class LinePlotter(FigurePlotter):
         self._edges_of: sc.Variable | None = None
         self.reference_source: ColumnDataSource | None = None
 
-    def _build(self) -> LayoutDOM:
+    def _build_steps(self) -> Generator[None, None, LayoutDOM]:
         # Holding the edges in tags puts them in the document undrawn.
         self._fig = self._figure(y_range=Range1d(0, 1), tags=[self.edges])
+        yield  # the figure is about half of it (decision 064)
         self._fig.name = f"figure:line:{self.label}"
         if self._reference is not None:
             # Drawn first, so the live line lies over it; sent once, at build.

@@ -13,6 +13,7 @@ each row as an image of its own cost BokehJS a canvas per row and frame.
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,10 +259,11 @@ class SlidingWindowPlotter(FigurePlotter):
         return self._shown
 
     # Building ----------------------------------------------------------------
-    def _build(self) -> LayoutDOM:
+    def _build_steps(self) -> Generator[None, None, LayoutDOM]:
         time_axis = f"time-axis:{self.label}"
         if self.frame_ndim == 0:
             self._fig = self._figure(x_axis_type="datetime", y_range=Range1d(0, 1))
+            yield  # the figure is about half of it (decision 064)
             line = drop_unseen_glyphs(
                 self._fig.line("time", "value", source=self.source, line_width=1.5)
             )
@@ -282,6 +284,7 @@ class SlidingWindowPlotter(FigurePlotter):
         else:
             # Holding the row source in tags puts it in the document undrawn.
             self._fig = self._figure(y_axis_type="datetime", tags=[self.source])
+            yield
             self._mapper = LinearColorMapper(palette="Viridis256")
             image = image_source(f"{self._prefix}waterfall:{self.label}")
             # Stacked in the browser: sending it back would cost the server a

@@ -4,10 +4,13 @@ the dashboard.
 On the ``PYTHONPATH`` of a server the benchmark starts, with
 ``BENCH_LOOP_BLOCKS`` naming a file: every callback of the server's asyncio
 loop that runs longer than 10 ms appends a line "<wall-clock end> <seconds>
-<seconds of full garbage collections in it>". No other session or request of
-that process runs during such a callback, so the longest is how long the
-page's build blocked everyone at a time; the collections say which blocks
-were the collector's full passes (a sweep of closed pages, decision 102).
+<seconds of full garbage collections in it> <CPU seconds of the loop's
+thread>". No other session or request of that process runs during such a
+callback, so the longest is how long the page's build blocked everyone at a
+time; the collections say which blocks were the collector's full passes (a
+sweep of closed pages, decision 102); the CPU time is the server's own work,
+without the time the browser on the same cores (or another thread of the
+server) took from it.
 """
 
 import asyncio.events
@@ -33,6 +36,7 @@ if _PATH:
 
     def _timed(self: asyncio.events.Handle) -> None:
         began = time.perf_counter()
+        cpu_began = time.thread_time()
         full_before = _full["seconds"]
         try:
             _run(self)
@@ -40,6 +44,7 @@ if _PATH:
             took = time.perf_counter() - began
             if took > 0.01:
                 full = _full["seconds"] - full_before
-                _out.write(f"{time.time():.4f} {took:.4f} {full:.4f}\n")
+                cpu = time.thread_time() - cpu_began
+                _out.write(f"{time.time():.4f} {took:.4f} {full:.4f} {cpu:.4f}\n")
 
     asyncio.events.Handle._run = _timed

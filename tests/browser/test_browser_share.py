@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 FIGURE = "figure:window:monitor/m2"
 SOURCE = "window:monitor/m2"
 HIDDEN = (
-    "(doc, name) => doc.get_model_by_name('hidden-plots').tags"
+    "(doc, name) => !doc.get_model_by_name('plots-in-view').tags"
     ".includes(doc.get_model_by_name(name).id)"
 )
 # How old the newest row of a window is, by the browser's clock.
