@@ -7,7 +7,8 @@ blocked, for every other session and request alike. Printed per N, for the
 code before sliced builds (`BASELINE_REV`, in a temporary git worktree;
 ``BENCH_PAGE_BASELINE`` names another) and
 for this working tree, as medians of `REPEATS` runs (``BENCH_PAGE_REPEATS``;
-``BENCH_PAGE_SIZES`` and ``BENCH_PAGE_CODE`` choose sizes and code):
+``BENCH_PAGE_SIZES`` and ``BENCH_PAGE_CODE`` choose sizes and code,
+``BENCH_PAGE_PIN=1`` puts the server and the browser on a core each):
 
 - worst delay of a request while the page opens (from the page's request until
   all N plots are in the browser's document);
@@ -60,6 +61,10 @@ SIZES = tuple(
 REPEATS = int(os.environ.get("BENCH_PAGE_REPEATS", "3"))
 CODE = os.environ.get("BENCH_PAGE_CODE", "both")
 """``before``, ``ours`` or ``both``: which code to serve."""
+PIN = os.environ.get("BENCH_PAGE_PIN") == "1"
+"""With ``BENCH_PAGE_PIN=1`` the server runs on the first core, the browser
+and this script on the second, as in service, where the browser is on the
+operator's machine; by default they share both cores."""
 PROBE_PATH = "/static/extensions/panel/css/loading.css"
 PROBE_PERIOD_S = 0.02
 SLOW_S = 0.05
@@ -211,6 +216,8 @@ def measure(browser: Browser, repo: Path, label: str) -> None:
     blocks = Path(tempfile.mkstemp(prefix="loop-blocks-", suffix=".txt")[1])
     env = {"PYTHONPATH": str(LOOP_BLOCKS), "BENCH_LOOP_BLOCKS": str(blocks)}
     with serve_dashboard([], serve_args=SESSION_CLEANUP, env=env, repo=repo) as server:
+        if PIN:
+            pin(server.pid, {0})
         prober = Prober(f"http://127.0.0.1:{server.port}{PROBE_PATH}")
         prober.start()
         time.sleep(3)  # ingestion settles
@@ -233,6 +240,13 @@ def measure(browser: Browser, repo: Path, label: str) -> None:
     blocks.unlink()
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Run every thread of process `pid` on `cpus` (threads it starts later
+    inherit it)."""
+    for thread in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(thread.name), cpus)
+
+
 def report(plots: int, label: str, r: dict[str, float]) -> None:
     print(
         f"{plots:>5} {label:<8} {r['open_worst_s'] * 1000:>18.0f}ms "
@@ -249,8 +263,15 @@ def report(plots: int, label: str, r: dict[str, float]) -> None:
 def main() -> None:
     print(
         f"a page of N plots opening in headless chromium; a GET of {PROBE_PATH} "
-        f"every {PROBE_PERIOD_S * 1000:.0f} ms; medians of {REPEATS} runs"
+        f"every {PROBE_PERIOD_S * 1000:.0f} ms; medians of {REPEATS} runs; "
+        + (
+            "the server on core 0, the browser on core 1"
+            if PIN
+            else "server and browser share the cores"
+        )
     )
+    if PIN:
+        os.sched_setaffinity(0, {1})  # the browser, started below, inherits it
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
