@@ -56,7 +56,6 @@ class AccessBox:
         self.warning = text_div(
             warning, name="sign-in-warning", visible=bool(warning), styles=WARNING_STYLE
         )
-        self.warning_view = pn.pane.Bokeh(self.warning)
         # Made by `make_view`.
         self.who: Div | None = None
         self.sign_out: Div | None = None

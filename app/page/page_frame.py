@@ -65,14 +65,20 @@ class PageFrame:
     def server_doc(self, doc: Document | None = None) -> Document:
         """Put the page in `doc` (the current session's by default)."""
         doc = doc if doc is not None else pn.state.curdoc
-        for name, part in (("sidebar", self.sidebar), ("main", self.main)):
-            first = len(doc.roots)
-            # Panel adds its browser facts with each root: once is enough.
-            with pn.config.set(browser_info=name == "sidebar"):
+        browser_info = pn.config.browser_info
+        try:
+            for name, part in (("sidebar", self.sidebar), ("main", self.main)):
+                first = len(doc.roots)
+                # Panel adds its browser facts with each root: once is enough.
+                # Set and put back by hand: `pn.config.set` copies and puts
+                # back every setting, 3 ms of the page's request.
+                pn.config.browser_info = browser_info and name == "sidebar"
                 part.server_doc(doc, location=False)
-            # The part's root comes first of what Panel added; the page
-            # frame's HTML places it by name.
-            doc.roots[first].name = name
+                # The part's root comes first of what Panel added; the page
+                # frame's HTML places it by name.
+                doc.roots[first].name = name
+        finally:
+            pn.config.browser_info = browser_info
         # The session's theme, as Panel read it from the URL (``?theme=dark``).
         page_theme = pn.config.theme
         is_dark = page_theme == "dark"

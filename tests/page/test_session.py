@@ -847,22 +847,22 @@ def test_a_served_page_makes_its_sidebar_lists_after_the_browser_connected(
         session, document, ticks = page
         assert session.browser is None
         assert session.alarm_list is None
-        assert len(session.sidebar) == 3  # the access warning, the pill, the status
+        assert len(session.sidebar) == 1  # the access warning, the pill, the status
         made_before_added = []
         while ticks:
             lists = (session.alarm_list, session.browser)
             parts, models = len(session.sidebar), len(document.models)
             ticks.pop(0)()
-            if len(session.sidebar) == parts + 1 and parts < 5:
-                made_before_added.append(lists[parts - 3] is not None)
+            if len(session.sidebar) == parts + 1 and parts < 3:
+                made_before_added.append(lists[parts - 1] is not None)
             elif len(session.sidebar) == parts and len(session.plotters) == 0:
                 assert len(document.models) == models  # made: not on the page
         assert made_before_added == [True, True]
         assert session.alarm_list is not None
         assert session.browser is not None
-        assert session.sidebar[3] is session.alarm_list.view
-        assert session.sidebar[4] is session.browser.view
-        assert len(session.sidebar) == 9
+        assert session.sidebar[1] is session.alarm_list.view
+        assert session.sidebar[2] is session.browser.view
+        assert len(session.sidebar) == 7
         assert "none active" in session.alarm_list.list.text
         assert set(session.browser.details) == set(ingestion.data_service.catalog())
         assert {model.id for model in document.models} == reachable(document)
