@@ -81,7 +81,12 @@ if options.layout_file:
 process_ingestion(options, kept=kept, watched=watched)
 # Every page imports the page's modules: imported here, they are among what
 # the collector is told to leave alone.
-import app.page.shell  # noqa: E402, F401
+from app.page.request_turns import made_at_creation  # noqa: E402
+from app.page.shell import request_page  # noqa: E402
+
+# A page's parts are made as Bokeh creates its session, a turn of the loop
+# before its script puts them in the document (decision 064).
+pn.state.on_session_created(made_at_creation(lambda: request_page(options)))
 
 # Bokeh checks a page's models for integrity on every request, in which no
 # other session draws (8-14 ms of it); the suite checks every kind of page the

@@ -9,9 +9,10 @@ from pathlib import Path
 import panel as pn
 from bokeh.models import CustomJS
 
-from app.ingestion.process import Ingestion
+from app.ingestion.process import Ingestion, process_ingestion
 from app.limits import MAX_LAYOUT_URL_CHARS
 from app.options import DashboardOptions
+from app.page.admission import full_page, process_admission
 from app.page.bokehjs_patches import BokehJSPatches
 from app.page.custom_views import custom_views
 from app.page.design import SYSTEM_FONT
@@ -155,3 +156,17 @@ def open_page(
     pn.state.onload(session.start)
     pn.state.on_session_destroyed(session.close)
     return session, page
+
+
+def request_page(options: DashboardOptions) -> PageFrame | pn.viewable.Viewable:
+    """What a page's request shows: the dashboard's page, or, beyond
+    ``--max-sessions``, the page that says the server is full (decision 083).
+
+    Made while Bokeh creates the session, a turn of the server's loop before
+    the app's script puts it in the document (`app.page.request_turns`).
+    """
+    ticket = process_admission(options.max_sessions).admit()
+    if ticket is None:
+        return full_page(options.max_sessions)
+    pn.state.on_session_destroyed(ticket.release)
+    return open_page(process_ingestion(options), options)[1]
