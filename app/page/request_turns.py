@@ -60,6 +60,10 @@ def made_at_creation(make: Callable[[], Any]) -> Callable[[Any], None]:
             _MADE[document] = make()
         except Exception:  # the script makes it again, and says why there
             logger.exception("a page could not be made as its session was created")
+            return
+        # What was made holds its document: dropped with the session if its
+        # script never took it (the script failed before).
+        document.on_session_destroyed(lambda session_context: take_made(document))
 
     return made
 
