@@ -121,11 +121,6 @@ class PlotVisibility:
         self.model.on_change("tags", self._on_report)
         self.watch = CustomJS(args={"report": self.model}, code=WATCH_VISIBILITY_JS)
 
-    @property
-    def in_view(self) -> frozenset[str] | None:
-        """Ids of the plots in view; None: the page has not said (all are)."""
-        return self._in_view
-
     def is_hidden(self, model_id: str) -> bool:
         """Whether the plot of `model_id` is out of view; safe from any thread."""
         in_view = self._in_view

@@ -169,11 +169,11 @@ class DashboardSession:
         self._opening = False
         self._slice_plots = 1
         # Seconds the latest steps of each kind took: a step of making a
-        # plot's figure (True), of its card or all of it (False), and placing
-        # a card. The costliest of the latest few sizes a slice: a figure of
-        # an image costs twice one of a line.
-        self._step_s: dict[str | bool, deque[float]] = {
-            kind: deque(maxlen=STEPS_REMEMBERED) for kind in (True, False, "place")
+        # plot's figure, making its card (or all of it) and placing the card.
+        # The costliest of the latest few sizes a slice: a figure of an image
+        # costs twice one of a line.
+        self._step_s: dict[str, deque[float]] = {
+            kind: deque(maxlen=STEPS_REMEMBERED) for kind in ("figure", "card", "place")
         }
         self._unbuilt: dict[PlotSpec, KeyInfo] = {}  # retried if the key changes
         # Served, a plot is made in turns: its plotter and its figure, a step
@@ -710,7 +710,8 @@ class DashboardSession:
             figure_step = self._deferred and self._make_figure(spec, info)
             if not figure_step and self._make_plot(spec, info) is None:
                 self._unbuilt[spec] = info
-            self._step_s[figure_step].append(time.perf_counter() - began)
+            kind = "figure" if figure_step else "card"
+            self._step_s[kind].append(time.perf_counter() - began)
         if tried:
             self._reorder()
         return tried

@@ -406,6 +406,9 @@ class Plotter(param.Parameterized):
                 self._building = None
                 self._root = made.value
                 self._built()
+            except BaseException:
+                self._building = None  # made anew, from its first step
+                raise
         return self._root is not None
 
     @property

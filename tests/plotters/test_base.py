@@ -362,3 +362,22 @@ def test_an_operators_clear_is_done_and_audited_with_their_name(
     assert plotter.age_text == "no data · cleared just now by alice"
     [entry] = audit.latest(5)
     assert (entry.user, entry.key, entry.outcome) == ("alice", "monitor/m1", "done")
+
+
+def test_a_figure_is_made_in_steps_and_a_failed_step_starts_it_anew() -> None:
+    # A served page makes a figure a step a turn (decision 064).
+    plotter = LinePlotter("spectrum/a")
+    assert not plotter.build_step()  # the figure
+    assert not plotter.built
+    assert plotter.build_step()  # its glyphs and tools
+    assert plotter.built
+    assert plotter.root.name == "figure:line:spectrum/a"
+
+    failing = LinePlotter("spectrum/b")
+    failing.build_step()
+    failing._fig = None  # the next step cannot draw into it
+    with pytest.raises(AttributeError):
+        failing.build_step()
+    assert failing.build_step() is False  # anew: the figure again
+    assert failing.build_step()
+    assert failing.built
