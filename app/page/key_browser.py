@@ -228,6 +228,9 @@ class KeyBrowser:
     details:
         What to say of each key; shared by a process's browsers, else this
         browser's own.
+    listed:
+        Whether the keys are listed at once; else at the first `refresh`
+        (a served page adds the list a turn after the browser, decision 064).
     """
 
     def __init__(
@@ -238,6 +241,8 @@ class KeyBrowser:
         custom_views: tuple[str, ...] = (),
         schedule: Callable[[Callable[[], None]], None] = lambda action: action(),
         details: KeyDetails | None = None,
+        *,
+        listed: bool = True,
     ) -> None:
         self._catalog = catalog
         self._schedule = schedule
@@ -284,7 +289,13 @@ class KeyBrowser:
         )
         self.previous.on_click(lambda event: self._schedule(lambda: self._turn(-1)))
         self.next.on_click(lambda event: self._schedule(lambda: self._turn(+1)))
-        self.refresh()
+        if listed:
+            self.refresh()
+
+    @property
+    def listed(self) -> bool:
+        """Whether the keys were listed."""
+        return self._seen is not None
 
     def refresh(self, now_ns: int | None = None) -> None:
         """Follow the catalog and refresh rates and ages (call once a second)."""

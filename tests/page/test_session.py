@@ -849,15 +849,24 @@ def test_a_served_page_makes_its_sidebar_lists_after_the_browser_connected(
         assert session.alarm_list is None
         assert len(session.sidebar) == 1  # the access warning, the pill, the status
         made_before_added = []
+        listed_after_added = None
         while ticks:
             lists = (session.alarm_list, session.browser)
             parts, models = len(session.sidebar), len(document.models)
+            browser_added = session.browser is not None and any(
+                part is session.browser.view for part in session.sidebar
+            )
             ticks.pop(0)()
+            browser = session.browser
+            if listed_after_added is None and browser is not None and browser.listed:
+                # Its keys are listed in a turn after it joined the page.
+                listed_after_added = browser_added
             if len(session.sidebar) == parts + 1 and parts < 3:
                 made_before_added.append(lists[parts - 1] is not None)
             elif len(session.sidebar) == parts and len(session.plotters) == 0:
                 assert len(document.models) == models  # made: not on the page
         assert made_before_added == [True, True]
+        assert listed_after_added is True
         assert session.alarm_list is not None
         assert session.browser is not None
         assert session.sidebar[1] is session.alarm_list.view
