@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Iterable
 
 PERIOD_S = 0.2
 SECONDS = 10.0
@@ -55,8 +54,8 @@ def frames(mode: str) -> tuple[list[float], float]:
     if mode == "together":  # before decision 061's spread: no share a frame
         new_frame = PlotVisibility.new_frame
 
-        def all_at_once(self: PlotVisibility, plots: Iterable[str]) -> None:
-            new_frame(self, plots)
+        def all_at_once(self: PlotVisibility, out_of_view: int) -> None:
+            new_frame(self, out_of_view)
             self._hidden_left = math.inf
 
         session.visibility.new_frame = all_at_once.__get__(session.visibility)

@@ -63,8 +63,10 @@ CODE = os.environ.get("BENCH_PAGE_CODE", "both")
 """``before``, ``ours`` or ``both``: which code to serve."""
 PIN = os.environ.get("BENCH_PAGE_PIN") == "1"
 """With ``BENCH_PAGE_PIN=1`` the server runs on the first core, the browser
-and this script on the second, as in service, where the browser is on the
-operator's machine; by default they share both cores."""
+and this script on the last, as in service, where the browser is on the
+operator's machine; by default they share both cores (one core: always)."""
+_CPUS = sorted(os.sched_getaffinity(0))
+SERVER_CPU, BROWSER_CPU = _CPUS[0], _CPUS[-1]
 PROBE_PATH = "/static/extensions/panel/css/loading.css"
 PROBE_PERIOD_S = 0.02
 SLOW_S = 0.05
@@ -217,7 +219,7 @@ def measure(browser: Browser, repo: Path, label: str) -> None:
     env = {"PYTHONPATH": str(LOOP_BLOCKS), "BENCH_LOOP_BLOCKS": str(blocks)}
     with serve_dashboard([], serve_args=SESSION_CLEANUP, env=env, repo=repo) as server:
         if PIN:
-            pin(server.pid, {0})
+            pin(server.pid, {SERVER_CPU})
         prober = Prober(f"http://127.0.0.1:{server.port}{PROBE_PATH}")
         prober.start()
         time.sleep(3)  # ingestion settles
@@ -265,13 +267,13 @@ def main() -> None:
         f"a page of N plots opening in headless chromium; a GET of {PROBE_PATH} "
         f"every {PROBE_PERIOD_S * 1000:.0f} ms; medians of {REPEATS} runs; "
         + (
-            "the server on core 0, the browser on core 1"
+            f"the server on core {SERVER_CPU}, the browser on core {BROWSER_CPU}"
             if PIN
             else "server and browser share the cores"
         )
     )
     if PIN:
-        os.sched_setaffinity(0, {1})  # the browser, started below, inherits it
+        os.sched_setaffinity(0, {BROWSER_CPU})  # the browser below inherits it
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)

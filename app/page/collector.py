@@ -88,11 +88,15 @@ class PageCollector:
         self._due_since: float | None = None
         # Plots of each open page at its latest freeze, by session.
         self._open: dict[Hashable, int] = {}
-        # Plots of closed pages, frozen, that wait for a sweep, and how many.
-        self.closed_plots = 0
-        self._closed_pages = 0
+        # Plots of each closed page, frozen, that waits for a sweep.
+        self._closed: dict[Hashable, int] = {}
         self._check_due = False
         self.sweeps = 0
+
+    @property
+    def closed_plots(self) -> int:
+        """Plots of the closed pages that wait for a sweep."""
+        return sum(self._closed.values())
 
     def building(self, page: Hashable) -> None:
         """A page's build began: no sweep until it is done."""
@@ -119,9 +123,9 @@ class PageCollector:
         """A page's session ended: its page waits for a sweep."""
         self._building.discard(page)
         plots = self._open.pop(page, 0)
-        self.closed_plots += plots
-        self._closed_pages += bool(plots)
-        if self.closed_plots and not self._check_due:
+        if plots:
+            self._closed[page] = plots
+        if self._closed and not self._check_due:
             self._check_due = True
             self._schedule(SWEEP_DELAY_S, self._sweep_if_due)
 
@@ -139,7 +143,7 @@ class PageCollector:
             self._due_since = now
         if (
             self._building
-            and self._closed_pages <= WAITS_FOR_AT_MOST_PAGES
+            and len(self._closed) <= WAITS_FOR_AT_MOST_PAGES
             and self.closed_plots <= WAITS_FOR_AT_MOST_PLOTS
             and now - self._due_since < LONGEST_WAIT_S
         ):
@@ -154,8 +158,7 @@ class PageCollector:
         gc.unfreeze()
         found = gc.collect()
         gc.freeze()
-        self.closed_plots = 0
-        self._closed_pages = 0
+        self._closed.clear()
         self._due_since = None
         self.sweeps += 1
         logger.info(

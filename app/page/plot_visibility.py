@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from bokeh.models import CustomJS, Spacer
 
@@ -126,9 +126,9 @@ class PlotVisibility:
         in_view = self._in_view
         return in_view is not None and model_id not in in_view
 
-    def new_frame(self, plots: Iterable[str]) -> None:
-        """Count a frame of the session drawing `plots` (their ids): call once
-        per frame, before `due`.
+    def new_frame(self, out_of_view: int) -> None:
+        """Count a frame of the session, whose page has `out_of_view` plots
+        out of view: call once per frame, before `due`.
 
         Plots scrolled away together come due together: a frame draws at most
         a `HIDDEN_REFRESH_FRAMES`-th of those out of view, so their cost is
@@ -137,8 +137,7 @@ class PlotVisibility:
         """
         self._frame += 1
         self._hidden_began = None
-        hidden = sum(1 for model_id in plots if self.is_hidden(model_id))
-        self._hidden_left = max(1, math.ceil(hidden / HIDDEN_REFRESH_FRAMES))
+        self._hidden_left = max(1, math.ceil(out_of_view / HIDDEN_REFRESH_FRAMES))
 
     def due(self, model_id: str) -> bool:
         """Whether the plot of `model_id` is to be drawn in this frame.

@@ -287,12 +287,9 @@ class DashboardSession:
         return self.alarm_list.view
 
     def _unlisted(self) -> bool:
-        """Whether the key browser is on the page without its list of keys."""
-        return (
-            self.browser is not None
-            and not self.browser.listed
-            and self._sidebar_made is not self.browser.view
-        )
+        """Whether the key browser was made without its list of keys (added
+        to the page first: `_next_slice` adds a made part before this)."""
+        return self.browser is not None and not self.browser.listed
 
     def _make_key_browser(self) -> pn.viewable.Viewable:
         """The sidebar's key browser, listing the catalog now."""
@@ -377,14 +374,15 @@ class DashboardSession:
                 self._frames_note_due_ns = now_ns + FRAMES_NOTE_PERIOD_NS
                 self._show_frames(self._clock.stats)
             visibility = self.visibility
-            visibility.new_frame(plot.model_id for plot in self._plots.values())
+            in_view: list[_Plot] = []
+            out_of_view: list[_Plot] = []
+            for plot in self._plots.values():
+                hidden = visibility.is_hidden(plot.model_id)
+                (out_of_view if hidden else in_view).append(plot)
+            visibility.new_frame(len(out_of_view))
             # Those in view first: the ones out of view get what time is left
             # of their share (decision 061).
-            in_view_first = sorted(
-                self._plots.values(),
-                key=lambda plot: visibility.is_hidden(plot.model_id),
-            )
-            for plot in in_view_first:
+            for plot in (*in_view, *out_of_view):
                 # Out of view, a plot is drawn once a second (decision 061).
                 if not visibility.due(plot.model_id):
                     continue

@@ -1,6 +1,8 @@
 """Plots out of view are drawn once a second; in view, every frame. The page
 reports the plots in view: p1 alone here, unless a test says otherwise."""
 
+from collections.abc import Iterable
+
 from app.page.plot_visibility import (
     HIDDEN_REFRESH_FRAMES,
     HIDDEN_REFRESH_S,
@@ -17,13 +19,18 @@ class Clock:
         return self.now
 
 
+def hidden(visibility: PlotVisibility, plots: Iterable[str]) -> int:
+    """How many of `plots` are out of view, as the session counts them."""
+    return sum(visibility.is_hidden(plot) for plot in plots)
+
+
 def draws(
     visibility: PlotVisibility, clock: Clock, frames: int, every_s: float
 ) -> dict[str, int]:
     """How often p1 and p2 are drawn in `frames` frames, one every `every_s`."""
     drawn = {"p1": 0, "p2": 0}
     for _ in range(frames):
-        visibility.new_frame(drawn)
+        visibility.new_frame(hidden(visibility, drawn))
         for plot in drawn:
             drawn[plot] += visibility.due(plot)
         clock.now += every_s
@@ -46,10 +53,10 @@ def test_a_plot_coming_into_view_asks_for_a_frame_and_is_drawn_in_it() -> None:
     asked = []
     visibility = PlotVisibility(lambda: asked.append(clock.now), clock=clock)
     visibility.model.tags = []
-    visibility.new_frame(["p1", "p2"])
+    visibility.new_frame(2)
     assert visibility.due("p1")  # the first frame out of view
     clock.now += 0.2
-    visibility.new_frame(["p1", "p2"])
+    visibility.new_frame(2)
     assert not visibility.due("p1")
     visibility.model.tags = ["p1"]  # the operator scrolled p1 into view
     assert asked == [clock.now]
@@ -99,7 +106,7 @@ def frames_drawn(
     plot drawn taking `each_s`."""
     drawn = []
     for _ in range(frames):
-        visibility.new_frame(plots)
+        visibility.new_frame(hidden(visibility, plots))
         due = []
         for plot in plots:
             if visibility.due(plot):
@@ -137,7 +144,7 @@ def test_plots_out_of_view_stop_for_the_frame_once_their_share_is_spent() -> Non
     assert [len(due) for due in per_frame] == [3, 3, 3]
     # In view, a plot is drawn however long the others took.
     visibility.model.tags = ["p39"]
-    visibility.new_frame(plots)
+    visibility.new_frame(hidden(visibility, plots))
     for plot in plots[:10]:
         visibility.due(plot)
         clock.now += HIDDEN_SHARE_S
