@@ -11,14 +11,16 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 import panel as pn
-from bokeh.models import Div
+from bokeh.events import ButtonClick
+from bokeh.models import Button, Div, InlineStyleSheet
+from bokeh.models import Column as BokehColumn
 
 from app.data import KeyInfo
 from app.durations import coarse_duration
 from app.ingestion.key_activity import KeyActivity
 from app.limits import MAX_KEY_SEARCH_CHARS, MAX_KEYS_LISTED
 from app.page.bokehjs_patches import IN_PLACE
-from app.page_text import escaped, markup, text_div
+from app.page_text import escaped, html_div, markup, text_div
 from app.plot_spec import (
     BUILT_IN_VIEWS,
     IMAGE,
@@ -32,6 +34,15 @@ from app.plotters.columns import unit_label
 
 PAGE_SIZE = 20
 """Keys rendered at once; the rest are reached by searching or paging."""
+
+KEY_BUTTON_CSS = """
+:host .bk-btn {
+  line-height: 1.428571429;
+  border: 1.2px solid transparent;
+}
+"""
+"""A key's button as Panel draws its own (the list's buttons are Bokeh's alone):
+its line's height, and no border, hovered or not."""
 
 KIND_NAMES = {
     VALUE: "value",
@@ -275,13 +286,18 @@ class KeyBrowser:
             label="prev", width=60, css_classes=["key-prev"]
         )
         self.next = pn.widgets.Button(label="next", width=60, css_classes=["key-next"])
-        self.list = pn.Column(sizing_mode="stretch_width")
+        # The list is Bokeh's models alone, in one pane: made as Panel's
+        # buttons and panes, a page of keys held the loop 85-145 ms (decision
+        # 064).
+        self.list = BokehColumn(children=[], sizing_mode="stretch_width")
+        # One sheet for every button of the list.
+        self._button_css = InlineStyleSheet(css=KEY_BUTTON_CSS)
         self.view = pn.Column(
             pn.pane.Markdown("### Keys", margin=(0, 10)),
             self.search,
             self.add_as,
             pn.Row(self.previous, self.count, self.next),
-            self.list,
+            pn.pane.Bokeh(self.list, sizing_mode="stretch_width", margin=0),
             sizing_mode="stretch_width",
         )
         self.search.param.watch(
@@ -342,27 +358,28 @@ class KeyBrowser:
             return
         self._shown = matches.keys
         now_ns = time.time_ns()
-        rows: list[pn.viewable.Viewable] = []
+        rows: list[Button | Div] = []
         self._details = {}
         group = None
         for key in matches.keys:
             if group_of(key) != group:
                 group = group_of(key)
-                rows.append(
-                    pn.pane.HTML(
-                        markup("<b>{group}</b>", group=group), margin=(6, 10, 0, 10)
-                    )
-                )
-            button = pn.widgets.Button(
+                header = html_div(margin=(6, 10, 0, 10))
+                header.text = markup("<b>{group}</b>", group=group)
+                rows.append(header)
+            button = Button(
                 label=str(key),
-                color="light",
+                button_type="light",
                 css_classes=["key-add"],
-                description=f"add a plot of {key}",
+                stylesheets=[self._button_css],
+                # An attribute's value, set by the browser as text.
+                html_attributes={"title": f"add a plot of {key}"},
                 sizing_mode="stretch_width",
                 margin=(0, 10),
             )
-            button.on_click(
-                lambda event, key=key: self._schedule(lambda: self._add(key))
+            button.on_event(
+                ButtonClick,
+                lambda event, key=key: self._schedule(lambda: self._add(key)),
             )
             detail = text_div(
                 self._key_details.text(key, now_ns),
@@ -373,8 +390,8 @@ class KeyBrowser:
             )
             self._details[key] = detail
             rows.append(button)
-            rows.append(pn.pane.Bokeh(detail))
-        self.list.objects = rows
+            rows.append(detail)
+        self.list.children = rows
 
     def _add(self, key: Hashable) -> None:
         self._on_add(key, self.add_as.value)

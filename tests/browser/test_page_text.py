@@ -138,6 +138,10 @@ def test_a_key_and_a_title_with_markup_are_shown_literally_and_run_nothing(
     plain.wait_for_data(f"value:{KAFKA_KEY}", "text")
     # The key browser's row and the plot cards' labels; the header's title.
     expect(page.locator(".key-add button", has_text=KAFKA_KEY)).to_be_visible()
+    # The row's hint is an attribute's value, given as text.
+    expect(page.locator(".key-add", has_text=KAFKA_KEY)).to_have_attribute(
+        "title", f"add a plot of {KAFKA_KEY}"
+    )
     expect(page.locator(".plot-key", has_text=KAFKA_KEY).first).to_be_visible()
     shown(page, "log/")
     assert page.title() == IMG

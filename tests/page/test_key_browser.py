@@ -1,6 +1,8 @@
 """Tests of app/page/key_browser.py: search, groups, pages, details, one-click add."""
 
 import scipp as sc
+from bokeh.events import ButtonClick
+from bokeh.models import Button
 
 from app.data import DataService, KeyInfo
 from app.ingestion.key_activity import KeyActivity
@@ -78,10 +80,10 @@ def test_search_over_ten_thousand_keys_renders_only_one_page() -> None:
     assert len(browser.shown_keys) == PAGE_SIZE
     browser.search.value_input = "bank_0999"
     assert len(browser.shown_keys) == 10
-    buttons = [row for row in browser.list.objects if hasattr(row, "clicks")]
+    buttons = [row for row in browser.list.children if isinstance(row, Button)]
     assert len(buttons) == 10
     browser.add_as.value = "window"
-    buttons[0].clicks += 1
+    buttons[0]._trigger_event(ButtonClick(buttons[0]))
     assert added == [("detector/bank_09990", "window")]
 
 
