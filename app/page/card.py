@@ -16,11 +16,15 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import panel as pn
+from bokeh.events import ButtonClick
+from bokeh.models import Button, Div, LayoutDOM, Toggle
+from bokeh.models import Row as BokehRow
 
 from app.data import KeyInfo
+from app.page.bokeh_buttons import button_sheet
 from app.page.pairing import pairing_controls
 from app.page.plot_tools import plot_tools
-from app.page_text import escaped
+from app.page_text import text_div
 from app.plot_spec import PlotSpec, plot_kind
 from app.plotters import Plotter
 
@@ -103,10 +107,10 @@ SETTINGS: tuple[SettingsSection, ...] = (
 """Every card's settings sections, in order, after the view menu."""
 
 
-def key_label(key: Hashable) -> pn.pane.HTML:
+def key_label(key: Hashable) -> Div:
     """The key in words, for a card whose plot has no header of its own."""
-    return pn.pane.HTML(
-        escaped(key),
+    return text_div(
+        str(key),
         css_classes=["plot-key"],
         sizing_mode="stretch_width",
         margin=(6, 4, 0, 4),
@@ -159,36 +163,42 @@ class PlotCard:
         self._schedule = schedule
         self.settings: pn.Column | None = None
         plotter = plot.plotter
-        self.toggle = pn.widgets.Toggle(
+        self._fills_card = plotter.fills_card
+        # The header's own buttons are Bokeh's, in one pane with its text: as
+        # Panel's widgets, each in its own model and pane, they were a third
+        # of the cost of placing a card (decision 064).
+        sheet = button_sheet()
+        self.toggle = Toggle(
             label="⚙",
             width=36,
             height=26,
             margin=(2, 2),
             css_classes=["plot-settings"],
+            stylesheets=[sheet],
         )
-        self.toggle.param.watch(lambda event: schedule(self._show_settings), "value")
-        close = pn.widgets.Button(
+        self.toggle.on_change(
+            "active", lambda attr, old, new: schedule(self._show_settings)
+        )
+        close = Button(
             label="✕",
             width=36,
             height=26,
             margin=(2, 2),
-            color="light",
-            description=f"remove this plot of {plot.spec.key}",
+            button_type="light",
             css_classes=["plot-remove"],
+            stylesheets=[sheet],
+            # An attribute's value, set by the browser as text.
+            html_attributes={"title": f"remove this plot of {plot.spec.key}"},
         )
-        close.on_click(lambda event: schedule(remove))
-        self.header = header = pn.Row(
-            plotter.header_view() or key_label(plot.spec.key),
-            *plotter.header_controls(),
-            *controls,
-            self.toggle,
-            close,
-            # One line above a figure; a custom view's header may take two.
-            height=HEADER_PX if plotter.fills_card else None,
-            min_height=HEADER_PX,
-            sizing_mode="stretch_width",
-            margin=0,
-        )
+        close.on_event(ButtonClick, lambda event: schedule(remove))
+        controls_of_plot = plotter.header_controls()
+        for control in controls_of_plot:
+            control.stylesheets = [*control.stylesheets, sheet]
+        self._lead = [plotter.header_model() or key_label(plot.spec.key)]
+        self._lead += controls_of_plot
+        self._tail = [self.toggle, close]
+        self._controls = list(controls)
+        self.header = self._header()
         classes = ["plot-card", *([plotter.card_class] if plotter.card_class else [])]
         if plotter.fills_card:
             size = {
@@ -200,14 +210,31 @@ class PlotCard:
             }
         else:
             size = {"width": plotter.width + 10, "styles": CARD_STYLES}
-        self.view = pn.Column(header, plotter.panel(), css_classes=classes, **size)
+        self.view = pn.Column(self.header, plotter.panel(), css_classes=classes, **size)
+
+    def _header(self) -> pn.viewable.Viewable:
+        """The header line: one pane of Bokeh's models, or, with a feature's
+        Panel controls, those between the text's pane and the buttons'."""
+        # One line above a figure; a custom view's header may take two.
+        height = HEADER_PX if self._fills_card else None
+        if not self._controls:
+            return bokeh_line([*self._lead, *self._tail], height)
+        return pn.Row(
+            bokeh_line(self._lead, height),
+            *self._controls,
+            bokeh_line(self._tail, None, stretch=False),
+            height=height,
+            min_height=HEADER_PX,
+            sizing_mode="stretch_width",
+            margin=0,
+        )
 
     def add_controls(self, *controls: pn.viewable.Viewable) -> None:
         """Add controls to the header, before ⚙: what a feature shows on the
         card while its settings are closed (an alarm's state, say)."""
-        at = list(self.header.objects).index(self.toggle)
-        for offset, control in enumerate(controls):
-            self.header.insert(at + offset, control)
+        self._controls += controls
+        self.header = self._header()
+        self.view[0] = self.header
 
     @property
     def settings_open(self) -> bool:
@@ -216,7 +243,7 @@ class PlotCard:
 
     def _show_settings(self) -> None:
         """Show or hide the settings as the toggle says; built at the first show."""
-        shown = self.toggle.value
+        shown = self.toggle.active
         if self.settings is None:
             if not shown:
                 return
@@ -232,6 +259,16 @@ class PlotCard:
             self.view.insert(1, self.settings)
         else:
             self.settings.visible = shown
+
+
+def bokeh_line(
+    models: list[LayoutDOM], height: int | None, *, stretch: bool = True
+) -> pn.pane.Bokeh:
+    """Bokeh `models` side by side in one pane, as wide as the line if
+    `stretch`, else as their own widths."""
+    sizing = {"sizing_mode": "stretch_width"} if stretch else {}
+    line = BokehRow(children=models, height=height, min_height=HEADER_PX, **sizing)
+    return pn.pane.Bokeh(line, margin=0, height=height, **sizing)
 
 
 CARD_STYLES = {"position": "relative"}

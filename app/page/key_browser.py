@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import panel as pn
 from bokeh.events import ButtonClick
-from bokeh.models import Button, Div, InlineStyleSheet
+from bokeh.models import Button, Div
 from bokeh.models import Column as BokehColumn
 
 from app.data import KeyInfo
 from app.durations import coarse_duration
 from app.ingestion.key_activity import KeyActivity
 from app.limits import MAX_KEY_SEARCH_CHARS, MAX_KEYS_LISTED
+from app.page.bokeh_buttons import button_sheet
 from app.page.bokehjs_patches import IN_PLACE
 from app.page_text import escaped, html_div, markup, text_div
 from app.plot_spec import (
@@ -35,14 +36,6 @@ from app.plotters.columns import unit_label
 PAGE_SIZE = 20
 """Keys rendered at once; the rest are reached by searching or paging."""
 
-KEY_BUTTON_CSS = """
-:host .bk-btn {
-  line-height: 1.428571429;
-  border: 1.2px solid transparent;
-}
-"""
-"""A key's button as Panel draws its own (the list's buttons are Bokeh's alone):
-its line's height, and no border, hovered or not."""
 
 KIND_NAMES = {
     VALUE: "value",
@@ -290,8 +283,8 @@ class KeyBrowser:
         # buttons and panes, a page of keys held the loop 85-145 ms (decision
         # 064).
         self.list = BokehColumn(children=[], sizing_mode="stretch_width")
-        # One sheet for every button of the list.
-        self._button_css = InlineStyleSheet(css=KEY_BUTTON_CSS)
+        # One sheet for every button of the list: they look like Panel's.
+        self._button_css = button_sheet()
         self.view = pn.Column(
             pn.pane.Markdown("### Keys", margin=(0, 10)),
             self.search,

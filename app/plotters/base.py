@@ -340,13 +340,14 @@ class Plotter(param.Parameterized):
             self._pane = pn.pane.Bokeh(self._root, **self._pane_sizing())
         return self._layout(self._pane)
 
-    def header_view(self) -> pn.viewable.Viewable | None:
+    def header_model(self) -> LayoutDOM | None:
         """The card's header text (key, unit, extent, age), if this plot has one
         apart from its drawing; None: the card names the key itself."""
         return None
 
-    def header_controls(self) -> list[pn.viewable.Viewable]:
-        """Controls one click away, in the card's header (pause)."""
+    def header_controls(self) -> list[LayoutDOM]:
+        """Controls one click away, in the card's header (pause): Bokeh's
+        models, which the card styles as Panel's (decision 064)."""
         return []
 
     def settings(self) -> list[pn.viewable.Viewable]:

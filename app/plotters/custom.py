@@ -185,9 +185,9 @@ class HoloViewsPlotter(Plotter):
         )
         return self._div
 
-    def header_view(self) -> pn.viewable.Viewable:
+    def header_model(self) -> LayoutDOM:
         # The header (key, unit, age, view, its time) is the card's header line.
-        return pn.pane.Bokeh(self.root, sizing_mode="stretch_width", margin=0)
+        return self.root
 
     def _layout(self, pane: pn.pane.Bokeh) -> pn.viewable.Viewable:
         return self._holoviews

@@ -17,7 +17,7 @@ from typing import Any
 import panel as pn
 import param
 import scipp as sc
-from bokeh.models import Div, Range1d
+from bokeh.models import Div, LayoutDOM, Range1d, Toggle
 
 from app.audit import REFUSED, audit_log
 from app.page_text import IN_PLACE, text_div
@@ -296,20 +296,19 @@ class FigurePlotter(Plotter):
         """The Div that shows the header (key, unit, extent, age) above the plot."""
         return self._header_div
 
-    def header_view(self) -> pn.viewable.Viewable:
-        return pn.pane.Bokeh(self._header_div, sizing_mode="stretch_width", margin=0)
-
-    def header_controls(self) -> list[pn.viewable.Viewable]:
-        return [
-            pn.widgets.Toggle.from_param(
-                self.param.paused,
-                name="pause",
-                width=64,
-                height=26,
-                margin=(2, 2),
-                css_classes=["pause"],
-            )
-        ]
+    def header_controls(self) -> list[LayoutDOM]:
+        pause = Toggle(
+            label="pause",
+            active=self.paused,
+            width=64,
+            height=26,
+            margin=(2, 2),
+            css_classes=["pause"],
+        )
+        # Both ways: a click pauses the plot, and a pause set elsewhere shows.
+        pause.on_change("active", lambda attr, old, new: setattr(self, "paused", new))
+        self.param.watch(lambda event: setattr(pause, "active", event.new), "paused")
+        return [pause]
 
     def settings(self) -> list[pn.viewable.Viewable]:
         scale = pn.widgets.RadioButtonGroup.from_param(

@@ -3,11 +3,13 @@
 from collections.abc import Sequence
 
 import panel as pn
+from bokeh.models import Toggle
 
 from app.data import DataService
 from app.page.card import SETTINGS, CardPlot, PlotCard
 from app.plot_spec import PlotSpec
 from app.plotters import LinePlotter, ValuePanel
+from tests.page.card_parts import header_models
 from tests.plotters.plotter_frames import spectrum
 
 
@@ -40,11 +42,12 @@ def test_a_cards_settings_are_built_at_their_first_opening_only() -> None:
 
     card = card_of(LinePlotter("monitor/m1"), sections=(*SETTINGS, section))
     # The header holds pause, ⚙ and ✕; nothing of the settings exists yet.
-    assert [w.name for w in widgets(card, pn.widgets.Toggle)] == ["pause", "⚙"]
+    toggles = header_models(card.view, Toggle)
+    assert [toggle.label for toggle in toggles] == ["pause", "⚙"]
     assert widgets(card, pn.widgets.Select) == []
     assert calls == []
 
-    card.toggle.value = True
+    card.toggle.active = True
     assert card.settings_open
     assert len(calls) == 1
     assert calls[0].plotter is card.plot.plotter
@@ -56,9 +59,9 @@ def test_a_cards_settings_are_built_at_their_first_opening_only() -> None:
     assert widgets(card, pn.widgets.Select)[0].css_classes == ["plot-view"]
     assert any(b.label == "clear" for b in widgets(card, pn.widgets.Button))
 
-    card.toggle.value = False
+    card.toggle.active = False
     assert not card.settings_open
-    card.toggle.value = True
+    card.toggle.active = True
     assert card.settings_open
     assert len(calls) == 1  # built once, shown again
 
@@ -76,8 +79,8 @@ def test_a_figure_card_shares_its_rows_width_and_a_value_card_keeps_its_size() -
 def test_a_figure_cards_header_names_the_key_and_the_figure_has_no_title() -> None:
     plotter = LinePlotter("monitor/m1")
     card = card_of(plotter)
-    header = card.view.objects[0]
-    assert header.objects[0].object is plotter.header_model()
+    # The header's text and buttons are one pane's models, the text first.
+    assert card.view.objects[0].object.children[0] is plotter.header_model()
     assert plotter.root.title is None
     assert plotter.header_model().text == "monitor/m1"
     assert "plot-key" in plotter.header_model().css_classes

@@ -15,6 +15,7 @@ from app.plot_spec import AGAINST, PlotSpec
 from app.plotters.against import AgainstPlotter
 from app.sources import SimulatedInstrument
 from app.sources.simulated import MOTOR_X, PROTON_CURRENT, SCAN_COUNTS, SCAN_PEAK_MM
+from tests.page.card_parts import open_settings
 
 T0_NS = 1_790_000_000_000_000_000
 
@@ -35,9 +36,7 @@ def menu(session: DashboardSession, css: str) -> pn.widgets.Select:
     """The one card's menu of class `css`, its settings opened first."""
     for row in session.grid.rows.values():
         for card in row.objects:
-            for toggle in card.select(pn.widgets.Toggle):
-                if "plot-settings" in toggle.css_classes:
-                    toggle.value = True  # no document: the settings open at once
+            open_settings(card)
     (found,) = [
         widget
         for row in session.grid.rows.values()

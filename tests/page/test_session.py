@@ -1,4 +1,3 @@
-import html
 import itertools
 import time
 from collections.abc import Callable, Iterator
@@ -9,6 +8,7 @@ import panel as pn
 import pytest
 import scipp as sc
 from bokeh.document import Document
+from bokeh.models import Div
 from panel.io.state import set_curdoc
 
 from app.ingestion.process import Ingestion
@@ -24,6 +24,7 @@ from app.plotters.figure_plot import FigurePlotter
 from app.sources import Message, SimulatedInstrument, SourceStatus
 from app.testing.many_plots import many_plots, too_long_for_a_link
 from tests.ingestion.test_orchestrator import ListSource
+from tests.page.card_parts import header_models, open_settings
 
 T0_NS = 1_790_000_000_000_000_000
 
@@ -748,23 +749,13 @@ def test_a_served_page_says_while_it_opens_so_no_sweep_holds_it(
 def card_says(card: pn.viewable.Viewable) -> tuple[str, str]:
     """The key and the view a card shows the operator: its header and, with
     its settings opened, its view menu."""
-    labels = [
-        pane.object
-        for pane in card.select(pn.pane.HTML)
-        if "plot-key" in pane.css_classes
-    ] + [
-        pane.object.text.split(" ")[0]
-        for pane in card.select(pn.pane.Bokeh)
-        if "plot-key" in pane.object.css_classes
+    (label,) = [
+        div.text.split(" ")[0]
+        for div in header_models(card, Div)
+        if "plot-key" in div.css_classes
     ]
-    (label,) = labels
-    (settings,) = [
-        toggle
-        for toggle in card.select(pn.widgets.Toggle)
-        if "plot-settings" in toggle.css_classes
-    ]
-    settings.value = True  # no document: the settings open at once
-    return html.unescape(label), view_menu(card).value
+    open_settings(card)
+    return label, view_menu(card).value
 
 
 def view_menu(card: pn.viewable.Viewable) -> pn.widgets.Select:
