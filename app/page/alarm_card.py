@@ -14,9 +14,13 @@ import weakref
 from collections.abc import Callable
 
 import panel as pn
+from bokeh.events import ButtonClick
+from bokeh.models import Button, Toggle
+from bokeh.models import Row as BokehRow
 
 from app.alarm_limits import BOUNDS, AlarmLimits, AlarmLimitsError, limits_from
 from app.audit import REFUSED, AuditLog
+from app.bokeh_buttons import button_sheet
 from app.data import KeyInfo
 from app.ingestion.alarms import AlarmsView, AlarmWatch, KeyAlarm
 from app.page.alarm_list import STATE_COLOURS
@@ -55,21 +59,25 @@ class _CardAlarm:
         self._limits: AlarmLimits | None = None
         # Named by view too: a key's value panel and time series each have one.
         self.badge = html_div(name=f"alarm-badge:{spec.view}:{key}", tags=[IN_PLACE])
-        self.toggle = pn.widgets.Toggle(
-            label="limits", width=70, css_classes=["alarm-limits-toggle"]
+        # Bokeh's models, in the card's header line (decision 064).
+        self._sheet = button_sheet()
+        self.toggle = Toggle(
+            label="limits",
+            width=70,
+            height=26,
+            margin=(2, 2),
+            css_classes=["alarm-limits-toggle"],
+            stylesheets=[self._sheet],
         )
-        self.toggle.param.watch(self._on_toggle, "value")
+        self.toggle.on_change("active", lambda attr, old, new: self._on_toggle())
         # Made when first needed: each model costs every card of a 0-D key
         # its creation and its copy in the browser (decision 069).
-        self.acknowledge: pn.widgets.Button | None = None
+        self.acknowledge: Button | None = None
         self.editor: pn.Column | None = None
         self._inputs: dict[str, pn.widgets.FloatInput] = {}
         self._said = pn.pane.HTML("", css_classes=["alarm-limits-said"])
-        self.view = pn.Row(
-            pn.pane.Bokeh(self.badge),
-            self.toggle,
-            margin=0,
-            css_classes=["alarm-parts"],
+        self.view = BokehRow(
+            children=[self.badge, self.toggle], css_classes=["alarm-parts"]
         )
 
     def show(self, alarm: KeyAlarm | None, limits: AlarmLimits | None) -> None:
@@ -99,17 +107,25 @@ class _CardAlarm:
         )
         permission = may(ACKNOWLEDGE_ALARM)
         if self.acknowledge is None:
-            self.acknowledge = pn.widgets.Button(
-                label="acknowledge", width=110, css_classes=["alarm-acknowledge"]
+            self.acknowledge = Button(
+                label="acknowledge",
+                width=110,
+                height=26,
+                margin=(2, 2),
+                css_classes=["alarm-acknowledge"],
+                stylesheets=[self._sheet],
             )
-            self.acknowledge.on_click(
-                lambda event: self._schedule(self._on_acknowledge)
+            self.acknowledge.on_event(
+                ButtonClick, lambda event: self._schedule(self._on_acknowledge)
             )
-            self.view.insert(1, self.acknowledge)
-        self.acknowledge.param.update(
+            self.view.children = [self.badge, self.acknowledge, self.toggle]
+        self.acknowledge.update(
             visible=not alarm.acknowledged,
             disabled=not permission.allowed,
-            description=permission.reason or f"acknowledge the alarm of {self.key}",
+            # An attribute's value, set by the browser as text.
+            html_attributes={
+                "title": permission.reason or f"acknowledge the alarm of {self.key}"
+            },
         )
         self._frame(card, colour)
 
@@ -133,11 +149,11 @@ class _CardAlarm:
         if self._alarms.acknowledge(self.key):
             self._audit.record(permission.who, ACKNOWLEDGE_ALARM, self.key)
 
-    def _on_toggle(self, event: object) -> None:
-        if self.toggle.value and self.editor is None:
+    def _on_toggle(self) -> None:
+        if self.toggle.active and self.editor is None:
             self._build_editor()
         if self.editor is not None:
-            self.editor.visible = self.toggle.value
+            self.editor.visible = self.toggle.active
 
     def _build_editor(self) -> None:
         limits = self._alarms.view.limits.get(self.key) or AlarmLimits()

@@ -20,8 +20,8 @@ from bokeh.events import ButtonClick
 from bokeh.models import Button, Div, LayoutDOM, Toggle
 from bokeh.models import Row as BokehRow
 
+from app.bokeh_buttons import button_sheet
 from app.data import KeyInfo
-from app.page.bokeh_buttons import button_sheet
 from app.page.pairing import pairing_controls
 from app.page.plot_tools import plot_tools
 from app.page_text import text_div
@@ -144,7 +144,8 @@ class PlotCard:
         The settings' sections after the view menu.
     controls:
         Controls of features that act on the plot itself, in the header
-        before ⚙ (e.g. the regions of interest's toggle of an image).
+        before ⚙ (e.g. the regions of interest's toggle of an image), as
+        Bokeh's models.
     """
 
     def __init__(
@@ -155,7 +156,7 @@ class PlotCard:
         remove: Callable[[], None],
         schedule: Callable[[Callable[[], None]], None],
         sections: Sequence[SettingsSection] = SETTINGS,
-        controls: Sequence[pn.viewable.Viewable] = (),
+        controls: Sequence[LayoutDOM] = (),
     ) -> None:
         self.plot = plot
         self._view_menu = view_menu
@@ -163,8 +164,7 @@ class PlotCard:
         self._schedule = schedule
         self.settings: pn.Column | None = None
         plotter = plot.plotter
-        self._fills_card = plotter.fills_card
-        # The header's own buttons are Bokeh's, in one pane with its text: as
+        # The header's text and controls are Bokeh's models in one pane: as
         # Panel's widgets, each in its own model and pane, they were a third
         # of the cost of placing a card (decision 064).
         sheet = button_sheet()
@@ -191,14 +191,23 @@ class PlotCard:
             html_attributes={"title": f"remove this plot of {plot.spec.key}"},
         )
         close.on_event(ButtonClick, lambda event: schedule(remove))
-        controls_of_plot = plotter.header_controls()
-        for control in controls_of_plot:
-            control.stylesheets = [*control.stylesheets, sheet]
-        self._lead = [plotter.header_model() or key_label(plot.spec.key)]
-        self._lead += controls_of_plot
+        self._lead = [
+            plotter.header_model() or key_label(plot.spec.key),
+            *plotter.header_controls(),
+        ]
         self._tail = [self.toggle, close]
         self._controls = list(controls)
-        self.header = self._header()
+        # One line above a figure; a custom view's header may take two.
+        height = HEADER_PX if plotter.fills_card else None
+        self._line = BokehRow(
+            children=self._header_models(),
+            height=height,
+            min_height=HEADER_PX,
+            sizing_mode="stretch_width",
+        )
+        self.header = pn.pane.Bokeh(
+            self._line, margin=0, height=height, sizing_mode="stretch_width"
+        )
         classes = ["plot-card", *([plotter.card_class] if plotter.card_class else [])]
         if plotter.fills_card:
             size = {
@@ -212,29 +221,14 @@ class PlotCard:
             size = {"width": plotter.width + 10, "styles": CARD_STYLES}
         self.view = pn.Column(self.header, plotter.panel(), css_classes=classes, **size)
 
-    def _header(self) -> pn.viewable.Viewable:
-        """The header line: one pane of Bokeh's models, or, with a feature's
-        Panel controls, those between the text's pane and the buttons'."""
-        # One line above a figure; a custom view's header may take two.
-        height = HEADER_PX if self._fills_card else None
-        if not self._controls:
-            return bokeh_line([*self._lead, *self._tail], height)
-        return pn.Row(
-            bokeh_line(self._lead, height),
-            *self._controls,
-            bokeh_line(self._tail, None, stretch=False),
-            height=height,
-            min_height=HEADER_PX,
-            sizing_mode="stretch_width",
-            margin=0,
-        )
+    def _header_models(self) -> list[LayoutDOM]:
+        return [*self._lead, *self._controls, *self._tail]
 
-    def add_controls(self, *controls: pn.viewable.Viewable) -> None:
+    def add_controls(self, *controls: LayoutDOM) -> None:
         """Add controls to the header, before ⚙: what a feature shows on the
         card while its settings are closed (an alarm's state, say)."""
         self._controls += controls
-        self.header = self._header()
-        self.view[0] = self.header
+        self._line.children = self._header_models()
 
     @property
     def settings_open(self) -> bool:
@@ -259,16 +253,6 @@ class PlotCard:
             self.view.insert(1, self.settings)
         else:
             self.settings.visible = shown
-
-
-def bokeh_line(
-    models: list[LayoutDOM], height: int | None, *, stretch: bool = True
-) -> pn.pane.Bokeh:
-    """Bokeh `models` side by side in one pane, as wide as the line if
-    `stretch`, else as their own widths."""
-    sizing = {"sizing_mode": "stretch_width"} if stretch else {}
-    line = BokehRow(children=models, height=height, min_height=HEADER_PX, **sizing)
-    return pn.pane.Bokeh(line, margin=0, height=height, **sizing)
 
 
 CARD_STYLES = {"position": "relative"}

@@ -15,11 +15,11 @@ from bokeh.events import ButtonClick
 from bokeh.models import Button, Div
 from bokeh.models import Column as BokehColumn
 
+from app.bokeh_buttons import button_sheet
 from app.data import KeyInfo
 from app.durations import coarse_duration
 from app.ingestion.key_activity import KeyActivity
 from app.limits import MAX_KEY_SEARCH_CHARS, MAX_KEYS_LISTED
-from app.page.bokeh_buttons import button_sheet
 from app.page.bokehjs_patches import IN_PLACE
 from app.page_text import escaped, html_div, markup, text_div
 from app.plot_spec import (

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import panel as pn
 from bokeh.document import Document
+from bokeh.models import Toggle
 from bokeh.plotting import figure
 from panel.io.state import set_curdoc
 
 from app.audit import REFUSED, audit_log
+from app.bokeh_buttons import button_sheet
 from app.data.regions import (
     REGIONS_FILE,
     Region,
@@ -82,12 +84,17 @@ class RegionEditor:
         self.layer: RegionLayer | None = None
         permission = may(EDIT_REGIONS)
         self._editable = permission.allowed
-        self.toggle = pn.widgets.Toggle(
+        self.toggle = Toggle(
             label="regions",
             width=80,
+            height=26,
+            margin=(2, 2),
             css_classes=["regions"],
+            stylesheets=[button_sheet()],
         )
-        self.toggle.param.watch(lambda event: self._soon(self._on_toggle), "value")
+        self.toggle.on_change(
+            "active", lambda attr, old, new: self._soon(self._on_toggle)
+        )
         self._show(regions_of(state.read()).get(key, ()))
         self._stop = state.watch(self._on_file)
         if document is not None:
@@ -107,7 +114,7 @@ class RegionEditor:
 
     def _on_toggle(self) -> None:
         layer = self._layer()
-        layer.visible = self.toggle.value
+        layer.visible = self.toggle.active
 
     def _soon(self, action: Callable[[], None]) -> None:
         soon_in(self._document, action)
@@ -122,8 +129,8 @@ class RegionEditor:
             return
         if regions or self.layer is not None:
             self._layer().show(regions)
-            if regions and not self.toggle.value:
-                self.toggle.value = True
+            if regions and not self.toggle.active:
+                self.toggle.active = True
 
     def _on_edit(self, regions: tuple[Region, ...]) -> None:
         document = self._document

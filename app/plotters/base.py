@@ -346,8 +346,8 @@ class Plotter(param.Parameterized):
         return None
 
     def header_controls(self) -> list[LayoutDOM]:
-        """Controls one click away, in the card's header (pause): Bokeh's
-        models, which the card styles as Panel's (decision 064)."""
+        """Controls one click away, in the card's header (pause), as Bokeh's
+        models (decision 064)."""
         return []
 
     def settings(self) -> list[pn.viewable.Viewable]:

@@ -20,6 +20,7 @@ import scipp as sc
 from bokeh.models import Div, LayoutDOM, Range1d, Toggle
 
 from app.audit import REFUSED, audit_log
+from app.bokeh_buttons import button_sheet
 from app.page_text import IN_PLACE, text_div
 from app.plotters.base import HeaderState, Plotter
 from app.plotters.columns import newest_time_ns
@@ -304,6 +305,7 @@ class FigurePlotter(Plotter):
             height=26,
             margin=(2, 2),
             css_classes=["pause"],
+            stylesheets=[button_sheet()],
         )
         # Both ways: a click pauses the plot, and a pause set elsewhere shows.
         pause.on_change("active", lambda attr, old, new: setattr(self, "paused", new))

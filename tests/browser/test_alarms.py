@@ -11,7 +11,7 @@ from pathlib import Path
 import confluent_kafka
 import pytest
 import scipp as sc
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from app.sources import Message
 from app.sources.produce import DATA_TOPIC, LOG_TOPIC, publish
@@ -143,7 +143,12 @@ def test_a_temperature_across_its_limit_turns_the_page_red_notifies_and_recovers
         assert notices[0]["title"] == "Dashboard alarm"
         assert notices[0]["body"].startswith(f"ALARM {KEY} ")
 
-        browser_page.locator(".alarm-acknowledge-all button").click()
+        # The card's own controls, in its header's line: the limits' editor
+        # opens under it, and its acknowledge acknowledges the key.
+        series_card = dashboard.card("window", KEY)
+        series_card.locator(".alarm-limits-toggle button").click()
+        expect(series_card.locator(".alarm-limit-alarm_high input")).to_be_visible()
+        series_card.locator(".alarm-acknowledge button").click()
         dashboard.wait_for(
             "(doc) => doc.get_model_by_name('alarm-list').text.includes('acknowledged')"
         )

@@ -10,7 +10,8 @@ from pathlib import Path
 import panel as pn
 import pytest
 import scipp as sc
-from bokeh.models import BoxAnnotation
+from bokeh.events import ButtonClick
+from bokeh.models import AbstractButton, BoxAnnotation
 
 from app import roles
 from app.alarm_limits import AlarmLimits
@@ -23,6 +24,7 @@ from app.page.status import ALARMED, AMBER, GREEN
 from app.plotters import SlidingWindowPlotter, ValuePanel
 from app.sources import SimulatedInstrument
 from app.sources.message import stamped
+from tests.page.card_parts import header_models
 from tests.page.test_session import HandClock
 
 KEY = "log/sample_temperature"
@@ -128,6 +130,33 @@ def test_an_operator_acknowledges_and_each_acknowledgement_is_audited(
     ]
 
 
+def test_a_cards_acknowledge_shows_in_its_header_and_acknowledges_once_pressed(
+    session: tuple[DashboardSession, Ingestion], tmp_path: Path
+) -> None:
+    page, ingestion = session
+    parts = next(iter(page.alarm_cards._parts))
+    assert parts.acknowledge is None  # made at the key's first alarm only
+    write(ingestion, 306.0)
+    page.draw_frame()
+    button = parts.acknowledge
+    card = card_of(page, type(parts._plotter))
+    # In the header's line, before the limits and ⚙.
+    labels = [b.label for b in header_models(card, AbstractButton)]
+    assert labels[labels.index("acknowledge") :][:2] == ["acknowledge", "limits"]
+    assert labels[-2:] == ["⚙", "✕"]
+    assert button.visible
+    assert not button.disabled
+    assert button.html_attributes["title"] == f"acknowledge the alarm of {KEY}"
+    button._trigger_event(ButtonClick(button))  # no document: runs at once
+    page.draw_frame()
+    assert ingestion.alarms.view.active[KEY].acknowledged
+    assert not button.visible
+    entries = [json.loads(line) for line in (tmp_path / AUDIT_FILE).open()]
+    assert [(e["action"], e["key"], e["outcome"]) for e in entries] == [
+        ("acknowledge alarm", KEY, "done")
+    ]
+
+
 def test_a_viewers_acknowledge_is_disabled_and_a_forged_one_refused(
     monkeypatch: pytest.MonkeyPatch, audit: AuditLog, tmp_path: Path
 ) -> None:
@@ -150,7 +179,7 @@ def test_an_operator_sets_limits_on_the_card_and_they_are_judged_and_audited(
 ) -> None:
     page, ingestion = session
     parts = next(iter(page.alarm_cards._parts))
-    parts.toggle.value = True  # the editor is built on its first opening
+    parts.toggle.active = True  # the editor is built on its first opening
     assert parts.editor.visible
     parts._inputs["alarm_high"].value = 290.0
     parts._inputs["warn_high"].value = None
@@ -191,7 +220,7 @@ def test_a_viewers_limits_editor_is_disabled_and_a_forged_set_refused(
     write(ingestion, 295.0)
     page = DashboardSession(ingestion, DashboardOptions(), frame_clock=HandClock)
     parts = next(iter(page.alarm_cards._parts))
-    parts.toggle.value = True
+    parts.toggle.active = True
     assert all(widget.disabled for widget in parts._inputs.values())
     parts._inputs["alarm_high"].value = 1.0
     parts._on_set()  # what a page changed in the browser sends

@@ -50,7 +50,7 @@ def test_an_operators_edit_is_written_for_every_process_and_audited(
     state = SharedState(tmp_path / "regions.json")
     mine = editor(state)
     assert mine.layer is None  # no models for an image without regions
-    mine.toggle.value = True
+    mine.toggle.active = True
     mine.layer.polygons.data = {"xs": [[0, 4, 0]], "ys": [[0, 0, 4]], "name": [""]}
     named = Region.polygon("r1", [0, 4, 0], [0, 0, 4])
     assert regions_of(SharedState(tmp_path / "regions.json").read()) == {
@@ -92,7 +92,7 @@ def test_every_plot_of_the_key_shows_regions_changed_elsewhere(tmp_path) -> None
     while other_page.layer is None or other_page.layer.drawn() != (BOX, POLYGON):
         assert time.monotonic() < deadline, "the page never showed the regions"
         time.sleep(0.05)
-    assert other_page.toggle.value
+    assert other_page.toggle.active
     other_page.stop()
 
 
@@ -108,7 +108,7 @@ def test_an_edit_reaches_the_watchers_of_this_process_at_once(
     seen = []
     state.watch(lambda document: seen.append(regions_of(document)))
     mine = editor(state)
-    mine.toggle.value = True
+    mine.toggle.active = True
     mine.layer.show((BOX,))
     mine.layer.polygons.data = {"xs": [[0, 4, 0]], "ys": [[0, 0, 4]], "name": ["tri"]}
     assert seen[-1] == {"panel": (BOX, POLYGON)}
