@@ -35,17 +35,15 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
+from worktree import checkout
 
 from app.limits import MAX_LAYOUT_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
@@ -129,25 +127,6 @@ class Prober(threading.Thread):
             took for began, took in self.samples if began < end and began + took > start
         ]
         return max(waiting, default=float("nan"))
-
-
-@contextmanager
-def checkout(rev: str) -> Iterator[Path]:
-    """A temporary worktree of `rev`, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
-    subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(folder), rev],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield folder
-    finally:
-        subprocess.run(
-            ["git", "-C", str(REPO), "worktree", "remove", "--force", str(folder)],
-            check=True,
-            capture_output=True,
-        )
 
 
 def loop_blocks(

@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from playwright.sync_api import Browser, Page, sync_playwright
+from worktree import checkout
 
 from app.testing.headless_chromium import CHROMIUM, CHROMIUM_ARGS
 from app.testing.local_server import REPO, serve_dashboard
@@ -62,25 +59,6 @@ FRAME_GAPS_JS = """() => {
     for (let i = 1; i < t.length; i++) gaps.push(t[i] - t[i - 1]);
     return gaps;
 }"""
-
-
-@contextmanager
-def checkout(rev: str) -> Iterator[Path]:
-    """A temporary worktree of `rev`, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
-    subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(folder), rev],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield folder
-    finally:
-        subprocess.run(
-            ["git", "-C", str(REPO), "worktree", "remove", "--force", str(folder)],
-            check=True,
-            capture_output=True,
-        )
 
 
 def open_tab(browser: Browser, url: str) -> Page:

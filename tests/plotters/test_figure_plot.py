@@ -101,6 +101,25 @@ def test_a_live_header_takes_the_pages_text_colour_also_after_a_pause(
     assert header.styles["color"] == "inherit"
 
 
+def test_the_header_pause_pauses_the_plot_and_shows_a_pause_set_elsewhere(
+    data_service: DataService,
+) -> None:
+    plotter = LinePlotter("monitor/m1")
+    plotter.subscribe(data_service)
+    data_service["monitor/m1"] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    (pause,) = plotter.header_controls()
+    assert pause.label == "pause"
+    assert not pause.active
+    pause.active = True  # as a click in the browser sets it
+    assert plotter.paused
+    data_service["monitor/m1"] = spectrum(1)
+    plotter.draw(now_ns=T0_NS + PERIOD_NS)
+    assert "paused" in plotter.header_model().text
+    plotter.paused = False  # resumed elsewhere (another control, a test)
+    assert not pause.active
+
+
 def clear_button(plotter: LinePlotter):
     [button] = [
         widget
