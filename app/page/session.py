@@ -676,7 +676,7 @@ class DashboardSession:
         else:
             # Not in the document yet: the plots' models send nothing.
             with pn.io.hold(self._document):
-                self._make_slice(self._slice_plots, began + BUILD_SLICE_S)
+                self._make_slice(self._slice_plots)
         # The costliest kind of step sizes the slices: a step of a figure
         # costs about twice a card.
         if all(self._step_s.values()):
@@ -707,27 +707,17 @@ class DashboardSession:
         self._place_cards(self._unplaced())
         return tried
 
-    def _make_slice(self, plots: int, until: float | None = None) -> int:
+    def _make_slice(self, plots: int) -> int:
         """Take up to `plots` steps of making the pending plots, in the
         layout's order, to be placed on the page later; return how many were
         taken. Served, a plot's figure is one step and its card the next: the
-        figure is about two thirds of a plot's making (decision 064). A step
-        is not begun where the costliest of the latest steps would end it
-        after `until` (`time.perf_counter`'s)."""
+        figure is about two thirds of a plot's making (decision 064)."""
         pending = self._pending()
         wanted = {spec for spec, _ in pending}
         for spec in [spec for spec in self._figures if spec not in wanted]:
             del self._figures[spec]  # removed, or its key changed kind
-        # Steps of different plots differ (an image's figure costs twice a
-        # line's): counted alone, a slice sized by the latest few ran over
-        # its time when the costlier ones came together.
-        longest = max(
-            (max(steps) for steps in self._step_s.values() if steps), default=0
-        )
         tried = 0
         for spec, info in pending[:plots]:
-            if tried and until is not None and time.perf_counter() + longest > until:
-                break
             tried += 1
             began = time.perf_counter()
             figure_step = self._deferred and self._make_figure(spec, info)

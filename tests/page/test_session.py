@@ -17,7 +17,7 @@ from app.limits import MAX_LAYOUT_PLOTS as MAX_PAGE
 from app.options import DashboardOptions
 from app.page.frame_clock import FrameClock, FrameStats
 from app.page.layout_file import Layout, parse_url_layout
-from app.page.session import BUILD_SLICE_S, PLOTS_PER_SLICE, DashboardSession
+from app.page.session import PLOTS_PER_SLICE, DashboardSession
 from app.plot_spec import PlotSpec
 from app.plotters import ImagePlotter, LinePlotter, SlidingWindowPlotter, ValuePanel
 from app.plotters.figure_plot import FigurePlotter
@@ -664,19 +664,6 @@ def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects
     finally:
         session.close(None)
     assert ingestion.data_service.subscriber_count == 0
-
-
-def test_a_make_slice_begins_no_step_the_costliest_recent_one_would_overrun(
-    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Counted alone, slices of cheap steps ran over their time when the
-    # costlier steps (an image's figure) came together (decision 064).
-    with served_page(ingestion, monkeypatch, many_plots(12)) as (session, _, _):
-        session._step_s["figure"].append(0.001)
-        assert session._make_slice(8, time.perf_counter() + 60.0) == 8
-        session._step_s["figure"].append(BUILD_SLICE_S)
-        assert session._make_slice(8, time.perf_counter() + BUILD_SLICE_S) == 1
-        assert session._make_slice(8) == 8  # no time given: the count alone
 
 
 def test_a_served_plot_is_made_in_turns_its_figure_a_step_a_turn_then_its_card(
