@@ -10,7 +10,12 @@ them Panel's look, light or dark.
 
 from __future__ import annotations
 
-from bokeh.models import InlineStyleSheet
+from typing import Any, TypeVar
+
+from bokeh.models import AbstractButton, InlineStyleSheet
+
+HEADER_BUTTON_PX = 26
+"""A header button's height: it fits the card's header line (30 px)."""
 
 PANEL_BUTTON_CSS = """
 :host .bk-btn {
@@ -33,3 +38,26 @@ pressed a little smaller."""
 def button_sheet() -> InlineStyleSheet:
     """A sheet for a group of buttons to share: one model, not one per button."""
     return InlineStyleSheet(css=PANEL_BUTTON_CSS)
+
+
+B = TypeVar("B", bound=AbstractButton)
+
+
+def header_button(
+    kind: type[B],
+    label: str,
+    width: int,
+    css_class: str,
+    sheet: InlineStyleSheet,
+    **properties: Any,
+) -> B:
+    """A button (or toggle) of a card's header line: its height, Panel's look."""
+    return kind(
+        label=label,
+        width=width,
+        height=HEADER_BUTTON_PX,
+        margin=(2, 2),
+        css_classes=[css_class],
+        stylesheets=[sheet],
+        **properties,
+    )

@@ -27,19 +27,16 @@ from __future__ import annotations
 
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import confluent_kafka
 import numpy as np
 import scipp as sc
 from playwright.sync_api import Browser, Page, sync_playwright
+from worktree import checkout
 
 from app.sources.codec import encode_da00, encode_f144
 from app.sources.kafka import FETCH_WAIT_MAX_MS
@@ -75,34 +72,6 @@ def fetch_wait_of(repo: Path) -> int:
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
-
-
-@contextmanager
-def checkout(commit: str) -> Iterator[Path]:
-    """The tree of `commit` in a temporary git worktree."""
-    with tempfile.TemporaryDirectory() as parent:
-        path = Path(parent) / "before"
-        subprocess.run(
-            [
-                "git",
-                "-C",
-                str(REPO),
-                "worktree",
-                "add",
-                "-q",
-                "--detach",
-                str(path),
-                commit,
-            ],
-            check=True,
-        )
-        try:
-            yield path
-        finally:
-            subprocess.run(
-                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(path)],
-                check=True,
-            )
 
 
 def da00(key: str, value: sc.DataArray) -> bytes:

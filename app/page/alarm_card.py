@@ -20,7 +20,7 @@ from bokeh.models import Row as BokehRow
 
 from app.alarm_limits import BOUNDS, AlarmLimits, AlarmLimitsError, limits_from
 from app.audit import REFUSED, AuditLog
-from app.bokeh_buttons import button_sheet
+from app.bokeh_buttons import button_sheet, header_button
 from app.data import KeyInfo
 from app.ingestion.alarms import AlarmsView, AlarmWatch, KeyAlarm
 from app.page.alarm_list import STATE_COLOURS
@@ -61,13 +61,8 @@ class _CardAlarm:
         self.badge = html_div(name=f"alarm-badge:{spec.view}:{key}", tags=[IN_PLACE])
         # Bokeh's models, in the card's header line (decision 064).
         self._sheet = button_sheet()
-        self.toggle = Toggle(
-            label="limits",
-            width=70,
-            height=26,
-            margin=(2, 2),
-            css_classes=["alarm-limits-toggle"],
-            stylesheets=[self._sheet],
+        self.toggle = header_button(
+            Toggle, "limits", 70, "alarm-limits-toggle", self._sheet
         )
         self.toggle.on_change("active", lambda attr, old, new: self._on_toggle())
         # Made when first needed: each model costs every card of a 0-D key
@@ -107,13 +102,8 @@ class _CardAlarm:
         )
         permission = may(ACKNOWLEDGE_ALARM)
         if self.acknowledge is None:
-            self.acknowledge = Button(
-                label="acknowledge",
-                width=110,
-                height=26,
-                margin=(2, 2),
-                css_classes=["alarm-acknowledge"],
-                stylesheets=[self._sheet],
+            self.acknowledge = header_button(
+                Button, "acknowledge", 110, "alarm-acknowledge", self._sheet
             )
             self.acknowledge.on_event(
                 ButtonClick, lambda event: self._schedule(self._on_acknowledge)

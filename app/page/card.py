@@ -20,7 +20,7 @@ from bokeh.events import ButtonClick
 from bokeh.models import Button, Div, LayoutDOM, Toggle
 from bokeh.models import Row as BokehRow
 
-from app.bokeh_buttons import button_sheet
+from app.bokeh_buttons import button_sheet, header_button
 from app.data import KeyInfo
 from app.page.pairing import pairing_controls
 from app.page.plot_tools import plot_tools
@@ -168,25 +168,17 @@ class PlotCard:
         # Panel's widgets, each in its own model and pane, they were a third
         # of the cost of placing a card (decision 064).
         sheet = button_sheet()
-        self.toggle = Toggle(
-            label="⚙",
-            width=36,
-            height=26,
-            margin=(2, 2),
-            css_classes=["plot-settings"],
-            stylesheets=[sheet],
-        )
+        self.toggle = header_button(Toggle, "⚙", 36, "plot-settings", sheet)
         self.toggle.on_change(
             "active", lambda attr, old, new: schedule(self._show_settings)
         )
-        close = Button(
-            label="✕",
-            width=36,
-            height=26,
-            margin=(2, 2),
+        close = header_button(
+            Button,
+            "✕",
+            36,
+            "plot-remove",
+            sheet,
             button_type="light",
-            css_classes=["plot-remove"],
-            stylesheets=[sheet],
             # An attribute's value, set by the browser as text.
             html_attributes={"title": f"remove this plot of {plot.spec.key}"},
         )

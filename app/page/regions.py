@@ -23,7 +23,7 @@ from bokeh.plotting import figure
 from panel.io.state import set_curdoc
 
 from app.audit import REFUSED, audit_log
-from app.bokeh_buttons import button_sheet
+from app.bokeh_buttons import button_sheet, header_button
 from app.data.regions import (
     REGIONS_FILE,
     Region,
@@ -84,14 +84,7 @@ class RegionEditor:
         self.layer: RegionLayer | None = None
         permission = may(EDIT_REGIONS)
         self._editable = permission.allowed
-        self.toggle = Toggle(
-            label="regions",
-            width=80,
-            height=26,
-            margin=(2, 2),
-            css_classes=["regions"],
-            stylesheets=[button_sheet()],
-        )
+        self.toggle = header_button(Toggle, "regions", 80, "regions", button_sheet())
         self.toggle.on_change(
             "active", lambda attr, old, new: self._soon(self._on_toggle)
         )

@@ -20,7 +20,7 @@ import scipp as sc
 from bokeh.models import Div, LayoutDOM, Range1d, Toggle
 
 from app.audit import REFUSED, audit_log
-from app.bokeh_buttons import button_sheet
+from app.bokeh_buttons import button_sheet, header_button
 from app.page_text import IN_PLACE, text_div
 from app.plotters.base import HeaderState, Plotter
 from app.plotters.columns import newest_time_ns
@@ -298,14 +298,8 @@ class FigurePlotter(Plotter):
         return self._header_div
 
     def header_controls(self) -> list[LayoutDOM]:
-        pause = Toggle(
-            label="pause",
-            active=self.paused,
-            width=64,
-            height=26,
-            margin=(2, 2),
-            css_classes=["pause"],
-            stylesheets=[button_sheet()],
+        pause = header_button(
+            Toggle, "pause", 64, "pause", button_sheet(), active=self.paused
         )
         # Both ways: a click pauses the plot, and a pause set elsewhere shows.
         pause.on_change("active", lambda attr, old, new: setattr(self, "paused", new))

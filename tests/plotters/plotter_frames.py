@@ -3,6 +3,9 @@
 import numpy as np
 import scipp as sc
 
+from app.data import DataService
+from app.plotters import LinePlotter
+
 T0_NS = 1_790_000_000_000_000_000
 PERIOD_NS = 200_000_000
 
@@ -39,3 +42,12 @@ def image(index: int, unit: str = "counts") -> sc.DataArray:
         ),
         index,
     )
+
+
+def drawn_line(data_service: DataService, key: str = "monitor/m1") -> LinePlotter:
+    """A line plot of `key`, subscribed, its first spectrum drawn at `T0_NS`."""
+    plotter = LinePlotter(key)
+    plotter.subscribe(data_service)
+    data_service[key] = spectrum(0)
+    plotter.draw(now_ns=T0_NS)
+    return plotter

@@ -9,7 +9,7 @@ from bokeh.document import Document
 from app.data import DataService
 from app.plotters import LinePlotter, ValuePanel
 from app.plotters.base import HeaderState, format_age
-from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, spectrum
+from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, drawn_line, spectrum
 
 
 def test_trigger_records_data_without_touching_the_document(
@@ -166,10 +166,7 @@ def test_paused_plot_draws_nothing_and_shows_the_newest_at_once_on_resume(
 def test_a_paused_plot_tells_the_age_of_what_it_shows_not_of_what_waits(
     data_service: DataService,
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = drawn_line(data_service)
     plotter.paused = True
 
     # Two minutes on, data keeps arriving behind the pause.
@@ -226,10 +223,7 @@ def test_a_clear_without_a_signed_in_user_is_by_an_operator(
 def test_a_plot_that_cannot_draw_says_why_in_colour_until_good_data(
     data_service: DataService,
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = drawn_line(data_service)
     data_service["monitor/m1"] = sc.DataArray(sc.scalar(1.0))
     plotter.draw(now_ns=T0_NS)
     failed = plotter.header_model()

@@ -6,7 +6,7 @@ from app.plotters import ImagePlotter, LinePlotter
 from app.plotters.base import HeaderState
 from app.plotters.figure_plot import HEADER_COLOURS
 from tests.plotters.drawn_models import colour_bar
-from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, image, spectrum
+from tests.plotters.plotter_frames import PERIOD_NS, T0_NS, drawn_line, image, spectrum
 
 
 def test_fixed_scale_sets_the_colour_range_and_auto_takes_it_back(
@@ -33,10 +33,7 @@ def test_fixed_scale_sets_the_colour_range_and_auto_takes_it_back(
 def test_fixing_the_scale_without_numbers_locks_the_range_shown_now(
     data_service: DataService,
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = drawn_line(data_service)
     shown = (plotter.root.y_range.start, plotter.root.y_range.end)
 
     plotter.scale = "fixed"
@@ -50,10 +47,7 @@ def test_fixing_the_scale_without_numbers_locks_the_range_shown_now(
 def test_line_y_range_grows_at_once_when_a_spectrum_leaves_it(
     data_service: DataService,
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = drawn_line(data_service)
     assert plotter.root.y_range.end == pytest.approx(7.35)
     data_service["monitor/m1"] = spectrum(100)
     plotter.draw(now_ns=T0_NS + PERIOD_NS)
@@ -86,10 +80,7 @@ def test_a_live_header_takes_the_pages_text_colour_also_after_a_pause(
 ) -> None:
     # The page's text colour is the theme's, light or dark: a fixed grey
     # vanished on the dark theme.
-    plotter = LinePlotter("monitor/m1")
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = drawn_line(data_service)
     header = plotter.header_model()
     assert header.styles["color"] == "inherit"
 
@@ -104,10 +95,7 @@ def test_a_live_header_takes_the_pages_text_colour_also_after_a_pause(
 def test_the_header_pause_pauses_the_plot_and_shows_a_pause_set_elsewhere(
     data_service: DataService,
 ) -> None:
-    plotter = LinePlotter("monitor/m1")
-    plotter.subscribe(data_service)
-    data_service["monitor/m1"] = spectrum(0)
-    plotter.draw(now_ns=T0_NS)
+    plotter = drawn_line(data_service)
     (pause,) = plotter.header_controls()
     assert pause.label == "pause"
     assert not pause.active
