@@ -25,7 +25,7 @@ class DashboardGrid:
         self.view = pn.Column(sizing_mode="stretch_width")
         self._cards: dict[int, tuple[str, pn.viewable.Viewable]] = {}
 
-    def _row(self, name: str) -> pn.FlexBox:
+    def row(self, name: str) -> pn.FlexBox:
         """The row `name`, made and put in its place among the rows if new."""
         if name not in self.rows:
             if name not in ROWS:
@@ -44,7 +44,7 @@ class DashboardGrid:
         index: int | None = None,
     ) -> None:
         """Put a card in a row at `index` among its cards (after them if None)."""
-        cards = self._row(row)
+        cards = self.row(row)
         self._cards[id(handle)] = (row, card)
         if index is None or index >= len(cards):
             cards.append(card)

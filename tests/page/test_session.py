@@ -666,6 +666,24 @@ def test_a_served_page_of_100_plots_is_built_in_slices_once_the_browser_connects
     assert ingestion.data_service.subscriber_count == 0
 
 
+def test_a_served_pages_row_joins_it_in_a_turn_before_its_first_card(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A row with its first card held the loop twice a card's turn (064).
+    with served_page(ingestion, monkeypatch, many_plots(12)) as (session, _, ticks):
+        rows_then_cards = []
+        while ticks:
+            rows, cards = len(session.grid.rows), cards_on_page(session)
+            ticks.pop(0)()
+            added = (len(session.grid.rows) - rows, cards_on_page(session) - cards)
+            if any(added):
+                rows_then_cards.append(added)
+        assert len(session.plotters) == 12
+        assert (1, 0) in rows_then_cards
+        assert all(0 in added for added in rows_then_cards)  # never both
+        assert sum(rows for rows, _ in rows_then_cards) == len(session.grid.rows)
+
+
 def test_a_served_plot_is_made_in_turns_its_figure_a_step_a_turn_then_its_card(
     ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
