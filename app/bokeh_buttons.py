@@ -11,7 +11,10 @@ them Panel's look, light or dark.
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+import panel as pn
+from bokeh.document import Document
 from bokeh.models import AbstractButton, InlineStyleSheet
 
 HEADER_BUTTON_PX = 26
@@ -35,9 +38,20 @@ button in the page's surface colours (the page's Panel models define them),
 pressed a little smaller."""
 
 
+_SHEETS: WeakKeyDictionary[Document, InlineStyleSheet] = WeakKeyDictionary()
+"""Each page's sheet, shared by every button made for it."""
+
+
 def button_sheet() -> InlineStyleSheet:
-    """A sheet for a group of buttons to share: one model, not one per button."""
-    return InlineStyleSheet(css=PANEL_BUTTON_CSS)
+    """The sheet of the current page's buttons: one model a page, not one a
+    card or a button (a new one where no page is current, a test's card)."""
+    document = pn.state.curdoc
+    if document is None:
+        return InlineStyleSheet(css=PANEL_BUTTON_CSS)
+    sheet = _SHEETS.get(document)
+    if sheet is None:
+        sheet = _SHEETS[document] = InlineStyleSheet(css=PANEL_BUTTON_CSS)
+    return sheet
 
 
 B = TypeVar("B", bound=AbstractButton)

@@ -36,7 +36,6 @@ from app.plotters.columns import unit_label
 PAGE_SIZE = 20
 """Keys rendered at once; the rest are reached by searching or paging."""
 
-
 KIND_NAMES = {
     VALUE: "value",
     SPECTRUM: "spectrum",
@@ -283,7 +282,7 @@ class KeyBrowser:
         # buttons and panes, a page of keys held the loop 85-145 ms (decision
         # 064).
         self.list = BokehColumn(children=[], sizing_mode="stretch_width")
-        # One sheet for every button of the list: they look like Panel's.
+        # The page's sheet for every button of the list: they look like Panel's.
         self._button_css = button_sheet()
         self.view = pn.Column(
             pn.pane.Markdown("### Keys", margin=(0, 10)),

@@ -665,18 +665,13 @@ class DashboardSession:
             # Not in the document yet: its models send nothing.
             with pn.io.hold(self._document):
                 self._sidebar_made = self._sidebar_later.pop(0)()
-        elif missing := self._missing_row():
-            # A row in a turn of its own: with the first card in it, the
-            # turn held the loop 35-63 ms, twice a card's (decision 064).
-            self._grow(lambda: self.grid.row(missing))
         elif unplaced := self._unplaced()[: self._slice_plots]:
-            self._grow(lambda: self._place_cards(unplaced))
-            self._step_s["place"].append((time.perf_counter() - began) / len(unplaced))
-            if self._collector is not None:
-                # Placed cards live as long as the session: frozen now, the
-                # collector's passes during the rest of the build do not
-                # walk them again and again (decision 102).
-                self._collector.built(id(self), len(self._plots))
+            if missing := [p.row for p in unplaced if p.row not in self.grid.rows]:
+                # A row in a turn of its own: with the first card in it, the
+                # turn held the loop 35-63 ms, twice a card's (decision 064).
+                self._grow(lambda: self.grid.row(missing[0]))
+            else:
+                self._place_slice(unplaced, began)
         else:
             # Not in the document yet: the plots' models send nothing.
             with pn.io.hold(self._document):
@@ -757,17 +752,20 @@ class DashboardSession:
             return False
         return True
 
+    def _place_slice(self, plots: list[_Plot], began: float) -> None:
+        """Place the cards of `plots` in a slice that began at `began`."""
+        self._grow(lambda: self._place_cards(plots))
+        self._step_s["place"].append((time.perf_counter() - began) / len(plots))
+        if self._collector is not None:
+            # Placed cards live as long as the session: frozen now, the
+            # collector's passes during the rest of the build do not walk
+            # them again and again (decision 102).
+            self._collector.built(id(self), len(self._plots))
+
     def _place_cards(self, plots: list[_Plot]) -> None:
         for plot in plots:
             self._place(plot)
         self._show_progress()
-
-    def _missing_row(self) -> str | None:
-        """The row of the next card to place, if the page has no such row yet."""
-        for plot in self._unplaced()[: self._slice_plots]:
-            if plot.row not in self.grid.rows:
-                return plot.row
-        return None
 
     def _unplaced(self) -> list[_Plot]:
         """The plots made whose cards are not on the page yet."""

@@ -8,9 +8,10 @@ import panel as pn
 import pytest
 import scipp as sc
 from bokeh.document import Document
-from bokeh.models import Div
+from bokeh.models import AbstractButton, Div
 from panel.io.state import set_curdoc
 
+from app.bokeh_buttons import PANEL_BUTTON_CSS
 from app.ingestion.process import Ingestion
 from app.limits import MAX_AUTO_PLOTS, MAX_LAYOUT_URL_CHARS
 from app.limits import MAX_LAYOUT_PLOTS as MAX_PAGE
@@ -682,6 +683,26 @@ def test_a_served_pages_row_joins_it_in_a_turn_before_its_first_card(
         assert (1, 0) in rows_then_cards
         assert all(0 in added for added in rows_then_cards)  # never both
         assert sum(rows for rows, _ in rows_then_cards) == len(session.grid.rows)
+
+
+def test_every_button_of_a_served_pages_cards_and_keys_shares_one_sheet(
+    ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with served_page(ingestion, monkeypatch, many_plots(6)) as (_, document, ticks):
+        run_ticks(ticks)
+        styled = {
+            button: [
+                sheet
+                for sheet in button.stylesheets
+                if getattr(sheet, "css", None) == PANEL_BUTTON_CSS
+            ]
+            for button in document.models
+            if isinstance(button, AbstractButton)
+        }
+        styled = {button: sheets for button, sheets in styled.items() if sheets}
+        ours = {id(sheet) for sheets in styled.values() for sheet in sheets}
+        assert len(ours) == 1
+        assert len(styled) > 3 * 6  # every card's ⚙, ✕ and pause, and the keys
 
 
 def test_a_served_plot_is_made_in_turns_its_figure_a_step_a_turn_then_its_card(
